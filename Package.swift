@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "berth",
+    products: [
+        .library(name: "Berth", targets: ["Berth"]),
+        .executable(name: "berth", targets: ["BerthCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .target(name: "CBerth", dependencies: ["CSeccomp", "CLibcap"]),
+        .target(name: "BerthSpec"),
+        .target(
+            name: "BerthSystem",
+            dependencies: ["CBerth", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "BerthCgroups", dependencies: ["BerthSystem", "BerthSpec"]),
+        .target(
+            name: "Berth",
+            dependencies: ["BerthSpec", "BerthSystem", "BerthCgroups",
+                           .product(name: "SystemPackage", package: "swift-system")]),
+        .executableTarget(
+            name: "BerthCLI",
+            dependencies: ["Berth", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
+        .testTarget(name: "BerthTests", dependencies: ["Berth"]),
+        .testTarget(name: "BerthIntegrationTests"),
+    ]
+)

@@ -1,0 +1,144 @@
+import CBerth
+import Glibc
+import SystemPackage
+
+/// O_PATH, which Glibc only declares under _GNU_SOURCE.
+public let O_PATH = Int32(BERTH_O_PATH)
+
+/// Small, allocation-light file helpers on raw descriptors (no Foundation on the hot path).
+public enum FileIO {
+    /// Opens `path` and returns the descriptor; O_CLOEXEC is always added.
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0, at dirfd: Int32 = AT_FDCWD)
+        throws(SyscallError) -> Int32
+    {
+        try sys("open", path) { Glibc.openat(dirfd, path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// Reads the whole file at `path`.
+    public static func read(_ path: String, at dirfd: Int32 = AT_FDCWD) throws(SyscallError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY, at: dirfd)
+        defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Reads `fd` to end of file.
+    public static func readAll(_ fd: Int32, path: String? = nil) throws(SyscallError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = try sys("read", path) {
+                chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// Reads the file at `path` as UTF-8 text.
+    public static func readString(_ path: String, at dirfd: Int32 = AT_FDCWD) throws(SyscallError) -> String {
+        String(decoding: try read(path, at: dirfd), as: UTF8.self)
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, path: String? = nil)
+        throws(SyscallError)
+    {
+        let array = Array(bytes)
+        var off = 0
+        while off < array.count {
+            let n = try sys("write", path) {
+                array.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            }
+            off += n
+        }
+    }
+
+    /// Writes `bytes` to an existing file (procfs, sysfs, cgroupfs style: open, one write).
+    public static func write(_ path: String, _ bytes: some Collection<UInt8>, at dirfd: Int32 = AT_FDCWD)
+        throws(SyscallError)
+    {
+        let fd = try open(path, O_WRONLY, at: dirfd)
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
+    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644)
+        throws(SyscallError)
+    {
+        let tmp = path + ".tmp"
+        let fd = try open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do throws(SyscallError) {
+            try writeAll(fd, bytes, path: tmp)
+            close(fd)
+            try sys("rename", path) { Glibc.rename(tmp, path) }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    /// True when `path` exists (without following a final symlink when `follow` is false).
+    public static func exists(_ path: String, follow: Bool = true) -> Bool {
+        var st = stat()
+        return (follow ? stat(path, &st) : lstat(path, &st)) == 0
+    }
+
+    /// Removes a directory tree; missing entries are not an error.
+    public static func removeTree(_ path: String) throws(SyscallError) {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if currentErrno() == .noSuchFileOrDirectory { return }
+            throw SyscallError("lstat", path, errno: currentErrno())
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard let dir = opendir(path) else {
+                throw SyscallError("opendir", path, errno: currentErrno())
+            }
+            var names: [String] = []
+            while let ent = readdir(dir) {
+                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names { try removeTree(path + "/" + name) }
+            if rmdir(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
+                throw SyscallError("rmdir", path, errno: currentErrno())
+            }
+        } else if unlink(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
+            throw SyscallError("unlink", path, errno: currentErrno())
+        }
+    }
+
+    /// Creates `path` and its missing parents (host paths only: never inside a rootfs).
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) {
+        if mkdir(path, mode) == 0 { return }
+        let e = currentErrno()
+        if e == .fileExists { return }
+        guard e == .noSuchFileOrDirectory, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw SyscallError("mkdir", path, errno: e)
+        }
+        try makeDirectories(String(path[..<slash]), mode: mode)
+        if mkdir(path, mode) != 0 && currentErrno() != .fileExists {
+            throw SyscallError("mkdir", path, errno: currentErrno())
+        }
+    }
+
+    /// Lists the names in a directory.
+    public static func list(_ path: String) throws(SyscallError) -> [String] {
+        guard let dir = opendir(path) else { throw SyscallError("opendir", path, errno: currentErrno()) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

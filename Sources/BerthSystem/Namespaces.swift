@@ -1,0 +1,48 @@
+import CBerth
+import Glibc
+
+/// Namespace kinds with their clone flags and `/proc/<pid>/ns/` names.
+public enum Namespace: String, CaseIterable, Sendable {
+    case user, mount, uts, ipc, network, cgroup, pid, time
+
+    /// The CLONE_NEW* flag.
+    public var cloneFlag: Int32 {
+        switch self {
+        case .user: return 0x1000_0000
+        case .mount: return 0x0002_0000
+        case .uts: return 0x0400_0000
+        case .ipc: return 0x0800_0000
+        case .network: return 0x4000_0000
+        case .cgroup: return 0x0200_0000
+        case .pid: return 0x2000_0000
+        case .time: return 0x0000_0080
+        }
+    }
+
+    /// The file name under `/proc/<pid>/ns/`.
+    public var procName: String {
+        switch self {
+        case .user: return "user"
+        case .mount: return "mnt"
+        case .uts: return "uts"
+        case .ipc: return "ipc"
+        case .network: return "net"
+        case .cgroup: return "cgroup"
+        case .pid: return "pid"
+        case .time: return "time"
+        }
+    }
+
+    /// Joins the namespace at `path` (setns(2)); for pid and time namespaces this only
+    /// affects children created afterwards.
+    public func join(path: String) throws(SyscallError) {
+        let fd = try sys("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try sys("setns", path) { berth_setns(fd, cloneFlag) }
+    }
+}
+
+/// unshare(2).
+public func unshareNamespaces(_ flags: Int32) throws(SyscallError) {
+    try sys("unshare") { berth_unshare(flags) }
+}

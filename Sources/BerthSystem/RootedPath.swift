@@ -1,0 +1,97 @@
+import CBerth
+import Glibc
+
+/// Path resolution confined to a root directory (the container's rootfs).
+///
+/// Every lookup goes through openat2(2) with RESOLVE_IN_ROOT, so `..` and absolute or
+/// relative symlinks in the image resolve as if the rootfs were `/`: a hostile image
+/// cannot point a mount, a device node or a masked path at the host. The returned
+/// descriptors are O_PATH; mounting onto `/proc/self/fd/N` then hits exactly the object
+/// that was resolved, even if the image swaps a component for a symlink afterwards.
+public struct RootedPath: ~Copyable {
+    /// O_PATH descriptor of the root.
+    public let rootFD: Int32
+    /// The root's host path, for messages.
+    public let rootPath: String
+
+    static let resolveInRoot = UInt64(BERTH_RESOLVE_IN_ROOT)
+    static let resolveNoMagiclinks = UInt64(BERTH_RESOLVE_NO_MAGICLINKS)
+
+    public init(root: String) throws(SyscallError) {
+        rootFD = try sys("open", root) { Glibc.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        rootPath = root
+    }
+
+    deinit { close(rootFD) }
+
+    /// Opens `path` (interpreted inside the root) with `flags`; O_CLOEXEC is added.
+    public func open(_ path: String, flags: Int32 = O_PATH, mode: mode_t = 0) throws(SyscallError) -> Int32 {
+        let rel = Self.relative(path)
+        return try sys("openat2", rootPath + "/" + rel) {
+            berth_openat2(rootFD, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                          UInt64(mode), Self.resolveInRoot | Self.resolveNoMagiclinks)
+        }
+    }
+
+    /// Creates the directory `path` and its missing parents inside the root, each
+    /// component resolved in the root; returns an O_PATH fd of the directory.
+    public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) -> Int32 {
+        var current = try open("/", flags: O_PATH | O_DIRECTORY)
+        var sofar = ""
+        for part in Self.relative(path).split(separator: "/") where part != "." {
+            let name = String(part)
+            sofar += "/" + name
+            let next: Int32
+            if let fd = try? open(sofar, flags: O_PATH | O_DIRECTORY) {
+                next = fd
+            } else {
+                if mkdirat(current, name, mode) != 0 {
+                    let e = currentErrno()
+                    if e != .fileExists {
+                        close(current)
+                        throw SyscallError("mkdir", rootPath + sofar, errno: e)
+                    }
+                }
+                do throws(SyscallError) { next = try open(sofar, flags: O_PATH | O_DIRECTORY) } catch {
+                    close(current)
+                    throw error
+                }
+            }
+            close(current)
+            current = next
+        }
+        return current
+    }
+
+    /// Makes sure `path` exists inside the root as a directory (`directory: true`) or an
+    /// empty regular file, creating parents; returns an O_PATH fd of it.
+    public func makeMountPoint(_ path: String, directory: Bool) throws(SyscallError) -> Int32 {
+        if directory { return try makeDirectories(path) }
+        if let fd = try? open(path, flags: O_PATH) { return fd }
+        let rel = Self.relative(path)
+        let parent = rel.split(separator: "/").dropLast().joined(separator: "/")
+        let name = String(rel.split(separator: "/").last ?? "")
+        let dirfd = try makeDirectories("/" + parent)
+        defer { close(dirfd) }
+        // The parent is already confined; create the file relative to its descriptor.
+        let reopened = try sys("open", rootPath + "/" + parent) {
+            Glibc.openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+        defer { close(reopened) }
+        let fd = Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        if fd >= 0 { close(fd) } else if currentErrno() != .fileExists {
+            throw SyscallError("create", rootPath + "/" + rel, errno: currentErrno())
+        }
+        return try open(path, flags: O_PATH)
+    }
+
+    /// `path` without leading slashes.
+    public static func relative(_ path: String) -> String {
+        var p = Substring(path)
+        while p.hasPrefix("/") { p = p.dropFirst() }
+        return String(p)
+    }
+}
+
+/// The magic-link path that names an open descriptor for mount(2) and friends.
+public func procFDPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }

@@ -1,0 +1,75 @@
+import CBerth
+import Glibc
+
+/// Pseudo-terminals and the console-socket handoff that runc callers use.
+public enum Terminal {
+    /// Opens a new pty pair through `ptmx` (the container's `/dev/ptmx` once its devpts is
+    /// mounted); returns the master, the slave and the slave's name.
+    public static func openPTY(ptmx: String = "/dev/ptmx") throws(SyscallError) -> (master: Int32, slave: Int32, name: String) {
+        let master = try sys("open", ptmx) { Glibc.open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC) }
+        var unlock: Int32 = 0
+        var number: Int32 = 0
+        do throws(SyscallError) {
+            try sys("ioctl(TIOCSPTLCK)", ptmx) { berth_ioctl_ptr(master, berth_TIOCSPTLCK, &unlock) }
+            try sys("ioctl(TIOCGPTN)", ptmx) { berth_ioctl_ptr(master, berth_TIOCGPTN, &number) }
+        } catch {
+            Glibc.close(master)
+            throw error
+        }
+        let name = "/dev/pts/\(number)"
+        let slave = Glibc.open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)
+        if slave < 0 {
+            let e = currentErrno()
+            Glibc.close(master)
+            throw SyscallError("open", name, errno: e)
+        }
+        return (master, slave, name)
+    }
+
+    /// Makes `slave` the controlling terminal and stdio of this (session-leader) process.
+    public static func become(slave: Int32) throws(SyscallError) {
+        for target in Int32(0)...2 {
+            try sys("dup2", "stdio") { dup2(slave, target) }
+        }
+        try sys("ioctl(TIOCSCTTY)") { berth_ioctl_int(0, berth_TIOCSCTTY, 0) }
+    }
+
+    /// Sets the window size of a terminal.
+    public static func setSize(_ fd: Int32, rows: UInt16, cols: UInt16) {
+        _ = berth_set_winsize(fd, rows, cols)
+    }
+
+    /// Connects to the caller's console socket (a unix stream socket).
+    public static func connectConsoleSocket(_ path: String) throws(SyscallError) -> Int32 {
+        let fd = try sys("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(fd)
+            throw SyscallError("connect", path, errno: .fileNameTooLong)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) }
+        }
+        if r != 0 {
+            let e = currentErrno()
+            Glibc.close(fd)
+            throw SyscallError("connect", path, errno: e)
+        }
+        return fd
+    }
+
+    /// Sends the pty master over the console socket: one SCM_RIGHTS message, one fd,
+    /// the pty name as payload.
+    public static func sendMaster(_ master: Int32, name: String, over socket: Int32) throws(SyscallError) {
+        let payload = Array(name.utf8)
+        try sys("sendmsg", "console socket") {
+            payload.withUnsafeBytes { berth_send_fd(socket, master, $0.baseAddress, $0.count) }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+#define _GNU_SOURCE
+#include "CBerth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal) {
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = (uint64_t)exit_signal;
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup_fd;
+    }
+    return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+int berth_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+int berth_unshare(int flags) { return unshare(flags); }
+
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int berth_pidfd_open(pid_t pid, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+int berth_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int berth_fsopen(const char *fsname, unsigned int flags) {
+    return (int)syscall(SYS_fsopen, fsname, flags);
+}
+
+int berth_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux) {
+    return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+int berth_fsmount(int fd, unsigned int flags, unsigned int attr_flags) {
+    return (int)syscall(SYS_fsmount, fd, flags, attr_flags);
+}
+
+int berth_open_tree(int dirfd, const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path,
+                     unsigned int flags) {
+    return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+int berth_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, request, arg); }
+int berth_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
+
+int berth_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof(ws));
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int berth_send_fd(int sock, int fd, const void *payload, size_t len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof(control));
+    struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = payload, .iov_len = cap};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    if (len) *len = (size_t)n;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
+static void berth_forwardable(sigset_t *set) {
+    sigfillset(set);
+    sigdelset(set, SIGKILL);
+    sigdelset(set, SIGSTOP);
+    sigdelset(set, SIGSEGV);
+    sigdelset(set, SIGBUS);
+    sigdelset(set, SIGILL);
+    sigdelset(set, SIGFPE);
+}
+
+int berth_block_signals(sigset_t *old) {
+    sigset_t set;
+    berth_forwardable(&set);
+    return sigprocmask(SIG_BLOCK, &set, old);
+}
+
+int berth_restore_signals(const sigset_t *old) { return sigprocmask(SIG_SETMASK, old, NULL); }
+
+int berth_signalfd_all(void) {
+    sigset_t set;
+    berth_forwardable(&set);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int berth_unblock_all_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    return sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+int berth_reset_signal_handlers(void) {
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        signal(sig, SIG_DFL);
+    }
+    return 0;
+}
+
+const unsigned long berth_TIOCSCTTY = TIOCSCTTY;
+const unsigned long berth_TIOCGPTN = TIOCGPTN;
+const unsigned long berth_TIOCSPTLCK = TIOCSPTLCK;
+const unsigned long berth_TIOCGWINSZ = TIOCGWINSZ;
+const unsigned long berth_TIOCSWINSZ = TIOCSWINSZ;

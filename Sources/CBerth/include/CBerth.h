@@ -1,0 +1,69 @@
+// Thin wrappers over Linux syscalls that Glibc does not expose to Swift (or exposes only
+// as variadic functions Swift cannot call). No logic lives here.
+#ifndef CBERTH_H
+#define CBERTH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <signal.h>
+
+/// clone3 with fork semantics: returns 0 in the child, the child's pid in the parent,
+/// -1 with errno set on failure. `pidfd` receives a pidfd for the child (CLONE_PIDFD).
+/// `cgroup_fd` >= 0 adds CLONE_INTO_CGROUP.
+pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal);
+
+int berth_pivot_root(const char *new_root, const char *put_old);
+int berth_setns(int fd, int nstype);
+int berth_unshare(int flags);
+int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int berth_pidfd_open(pid_t pid, unsigned int flags);
+int berth_pidfd_send_signal(int pidfd, int sig);
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+
+/// New mount API (Linux 5.2+).
+int berth_fsopen(const char *fsname, unsigned int flags);
+int berth_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux);
+int berth_fsmount(int fd, unsigned int flags, unsigned int attr_flags);
+int berth_open_tree(int dirfd, const char *path, unsigned int flags);
+int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path,
+                     unsigned int flags);
+
+/// ioctl and prctl are variadic in libc, which Swift cannot call.
+int berth_ioctl_int(int fd, unsigned long request, int arg);
+int berth_ioctl_ptr(int fd, unsigned long request, void *arg);
+int berth_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
+
+/// One SCM_RIGHTS message carrying exactly one fd, with `payload` as the data.
+int berth_send_fd(int sock, int fd, const void *payload, size_t len);
+/// Receives one fd sent by berth_send_fd; returns the fd, or -1 with errno.
+int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len);
+
+/// Signal-mask helpers: sigset_t macros are not importable.
+int berth_block_signals(sigset_t *old);
+int berth_restore_signals(const sigset_t *old);
+int berth_signalfd_all(void);
+int berth_unblock_all_signals(void);
+int berth_reset_signal_handlers(void);
+
+/// Constants that are macros Swift cannot import.
+extern const unsigned long berth_TIOCSCTTY;
+extern const unsigned long berth_TIOCGPTN;
+extern const unsigned long berth_TIOCSPTLCK;
+extern const unsigned long berth_TIOCGWINSZ;
+extern const unsigned long berth_TIOCSWINSZ;
+
+/// Kernel ABI constants glibc hides behind _GNU_SOURCE.
+enum {
+    BERTH_O_PATH = 010000000,
+    BERTH_ST_NODEV = 4,
+    BERTH_ST_NOEXEC = 8,
+    BERTH_ST_NOATIME = 1024,
+    BERTH_ST_NODIRATIME = 2048,
+    BERTH_ST_RELATIME = 4096,
+    BERTH_CLOSE_RANGE_CLOEXEC = 4,
+    BERTH_RESOLVE_NO_MAGICLINKS = 0x02,
+    BERTH_RESOLVE_IN_ROOT = 0x10,
+};
+
+#endif
