@@ -1,0 +1,14 @@
+/// Resource limit names and their Linux resource numbers.
+public enum RlimitTable {
+    /// `RLIMIT_*` names mapped to the resource numbers of `setrlimit(2)` on Linux
+    /// (x86_64, aarch64 and the other generic-ABI architectures).
+    public static let rlimitNames: [String: Int32] = [
+        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3,
+        "RLIMIT_CORE": 4, "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7,
+        "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9, "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11,
+        "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13, "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+    ]
+
+    /// The resource number for a name such as `RLIMIT_NOFILE`, or `nil` when unknown.
+    public static func resource(named name: String) -> Int32? { rlimitNames[name] }
+}

@@ -1,0 +1,43 @@
+import FoundationEssentials
+
+extension Spec {
+    /// Encodes the configuration as JSON with sorted keys (stable output) and `/` unescaped. `pretty` indents with two spaces and ends with a newline.
+    public func jsonData(pretty: Bool = true) throws(SpecError) -> Data {
+        try SpecEncoding.encode(self, pretty: pretty)
+    }
+}
+
+/// JSON encoding shared by the spec documents.
+public enum SpecEncoding {
+    /// Encodes a spec document (``Spec``, ``State``, ``Features``, ...) as JSON.
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws(SpecError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            var data = try encoder.encode(value)
+            if pretty { data.append(UInt8(ascii: "\n")) }
+            return data
+        } catch {
+            throw SpecError("encoding JSON: \(error)")
+        }
+    }
+}
+
+/// A coding key for dictionary entries.
+struct DictionaryKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension KeyedEncodingContainer {
+    /// Encodes a dictionary with its keys in sorted order (stable output), or nothing when `nil`.
+    mutating func encodeSorted<V: Encodable>(_ dictionary: [String: V]?, forKey key: Key) throws {
+        guard let dictionary else { return }
+        var nested = nestedContainer(keyedBy: DictionaryKey.self, forKey: key)
+        for k in dictionary.keys.sorted() {
+            try nested.encode(dictionary[k]!, forKey: DictionaryKey(stringValue: k))
+        }
+    }
+}

@@ -1,0 +1,190 @@
+extension Spec {
+    /// The values `linux.rootfsPropagation` may take (`""` means the runtime default).
+    public static let rootfsPropagationModes: Set<String> = [
+        "", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable",
+    ]
+
+    /// The device types `linux.devices[].type` may take.
+    public static let deviceTypes: Set<String> = ["c", "b", "u", "p"]
+
+    /// The clocks `linux.timeOffsets` may name.
+    public static let timeNamespaceClocks: Set<String> = ["monotonic", "boottime"]
+
+    /// The I/O priority classes `process.ioPriority.class` may take.
+    public static let ioPriorityClasses: Set<String> = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]
+
+    /// Checks the configuration without touching the filesystem and throws the first
+    /// problem found, as `<json path>: <what>`, e.g. `process.args: must not be empty`
+    /// or `linux.namespaces[2].type: unknown namespace "foo"`.
+    public func validate() throws(SpecError) {
+        if ociVersion.isEmpty { throw SpecError("ociVersion: must not be empty") }
+        guard let root else { throw SpecError("root: must be set") }
+        if root.path.isEmpty { throw SpecError("root.path: must not be empty") }
+        if let process { try Self.validate(process: process) }
+        for (i, mount) in (mounts ?? []).enumerated() where mount.destination.isEmpty {
+            throw SpecError("mounts[\(i)].destination: must not be empty")
+        }
+        if let hooks { try Self.validate(hooks: hooks) }
+        try validateLinux()
+    }
+
+    private static func validate(process: Process) throws(SpecError) {
+        if process.args?.isEmpty ?? true { throw SpecError("process.args: must not be empty") }
+        if !process.cwd.hasPrefix("/") { throw SpecError("process.cwd: must be an absolute path") }
+        var seen: Set<String> = []
+        for (i, rlimit) in (process.rlimits ?? []).enumerated() {
+            if RlimitTable.rlimitNames[rlimit.type] == nil {
+                throw SpecError("process.rlimits[\(i)].type: unknown rlimit \"\(rlimit.type)\"")
+            }
+            if !seen.insert(rlimit.type).inserted {
+                throw SpecError("process.rlimits[\(i)].type: duplicate rlimit \"\(rlimit.type)\"")
+            }
+            if rlimit.soft > rlimit.hard {
+                throw SpecError("process.rlimits[\(i)]: soft limit \(rlimit.soft) exceeds hard limit \(rlimit.hard)")
+            }
+        }
+        if let adj = process.oomScoreAdj, adj < -1000 || adj > 1000 {
+            throw SpecError("process.oomScoreAdj: \(adj) is outside -1000...1000")
+        }
+        if let io = process.ioPriority {
+            if !ioPriorityClasses.contains(io.class) {
+                throw SpecError("process.ioPriority.class: unknown class \"\(io.class)\"")
+            }
+            if io.priority < 0 || io.priority > 7 {
+                throw SpecError("process.ioPriority.priority: \(io.priority) is outside 0...7")
+            }
+        }
+    }
+
+    private static func validate(hooks: Hooks) throws(SpecError) {
+        let phases: [(String, [Hook]?)] = [
+            ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
+            ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
+            ("poststart", hooks.poststart), ("poststop", hooks.poststop),
+        ]
+        for (phase, list) in phases {
+            for (i, hook) in (list ?? []).enumerated() {
+                if !hook.path.hasPrefix("/") {
+                    throw SpecError("hooks.\(phase)[\(i)].path: must be an absolute path")
+                }
+                if let timeout = hook.timeout, timeout <= 0 {
+                    throw SpecError("hooks.\(phase)[\(i)].timeout: must be greater than zero")
+                }
+            }
+        }
+    }
+
+    private func validateLinux() throws(SpecError) {
+        let linux = self.linux ?? Linux()
+        var configured: [NamespaceKind: LinuxNamespace] = [:]
+        for (i, ns) in (linux.namespaces ?? []).enumerated() {
+            guard let kind = ns.kind else {
+                throw SpecError("linux.namespaces[\(i)].type: unknown namespace \"\(ns.type)\"")
+            }
+            if configured[kind] != nil {
+                throw SpecError("linux.namespaces[\(i)].type: duplicate namespace \"\(ns.type)\"")
+            }
+            if let path = ns.path, !path.isEmpty, !path.hasPrefix("/") {
+                throw SpecError("linux.namespaces[\(i)].path: must be an absolute path")
+            }
+            configured[kind] = ns
+        }
+
+        if let hostname, !hostname.isEmpty, configured[.uts] == nil {
+            throw SpecError("hostname: cannot set hostname without a new UTS namespace")
+        }
+        if let domainname, !domainname.isEmpty, configured[.uts] == nil {
+            throw SpecError("domainname: cannot set domainname without a new UTS namespace")
+        }
+
+        for (field, maps) in [("uidMappings", linux.uidMappings), ("gidMappings", linux.gidMappings)] {
+            guard let maps, !maps.isEmpty else { continue }
+            if configured[.user] == nil {
+                throw SpecError("linux.\(field): set but no user namespace is configured")
+            }
+            for (i, map) in maps.enumerated() where map.size == 0 {
+                throw SpecError("linux.\(field)[\(i)].size: must not be zero")
+            }
+        }
+
+        for (i, device) in (linux.devices ?? []).enumerated() {
+            if !Self.deviceTypes.contains(device.type) {
+                throw SpecError("linux.devices[\(i)].type: unknown device type \"\(device.type)\"")
+            }
+            if !device.path.hasPrefix("/") {
+                throw SpecError("linux.devices[\(i)].path: must be an absolute path")
+            }
+        }
+
+        for key in (linux.sysctl ?? [:]).keys.sorted() {
+            guard let needed = Self.sysctlNamespace(key) else {
+                throw SpecError("linux.sysctl[\"\(key)\"]: not namespaced, cannot be set for a container")
+            }
+            if configured[needed] == nil {
+                throw SpecError("linux.sysctl[\"\(key)\"]: requires a new \(Self.displayName(needed)) namespace")
+            }
+        }
+
+        if let propagation = linux.rootfsPropagation, !Self.rootfsPropagationModes.contains(propagation) {
+            throw SpecError("linux.rootfsPropagation: unknown propagation \"\(propagation)\"")
+        }
+
+        if let offsets = linux.timeOffsets, !offsets.isEmpty {
+            guard let timeNS = configured[.time], timeNS.isNew else {
+                throw SpecError("linux.timeOffsets: requires a new time namespace")
+            }
+            for clock in offsets.keys.sorted() where !Self.timeNamespaceClocks.contains(clock) {
+                throw SpecError("linux.timeOffsets[\"\(clock)\"]: unknown clock \"\(clock)\"")
+            }
+        }
+
+        if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
+    }
+
+    private static func validate(seccomp: LinuxSeccomp) throws(SpecError) {
+        if !LinuxSeccomp.knownActions.contains(seccomp.defaultAction) {
+            throw SpecError("linux.seccomp.defaultAction: unknown action \"\(seccomp.defaultAction)\"")
+        }
+        for (i, flag) in (seccomp.flags ?? []).enumerated() where !LinuxSeccomp.knownFlags.contains(flag) {
+            throw SpecError("linux.seccomp.flags[\(i)]: unknown flag \"\(flag)\"")
+        }
+        for (i, rule) in (seccomp.syscalls ?? []).enumerated() {
+            if rule.names.isEmpty { throw SpecError("linux.seccomp.syscalls[\(i)].names: must not be empty") }
+            if !LinuxSeccomp.knownActions.contains(rule.action) {
+                throw SpecError("linux.seccomp.syscalls[\(i)].action: unknown action \"\(rule.action)\"")
+            }
+            for (j, arg) in (rule.args ?? []).enumerated() {
+                if arg.index > 5 {
+                    throw SpecError("linux.seccomp.syscalls[\(i)].args[\(j)].index: \(arg.index) is outside 0...5")
+                }
+                if !LinuxSeccomp.knownOperators.contains(arg.op) {
+                    throw SpecError("linux.seccomp.syscalls[\(i)].args[\(j)].op: unknown operator \"\(arg.op)\"")
+                }
+            }
+        }
+    }
+
+    /// The namespace a sysctl lives in, or `nil` when it is not namespaced (runc's rules).
+    /// `/` separators are accepted as well as `.`.
+    public static func sysctlNamespace(_ key: String) -> NamespaceKind? {
+        let name = String(key.map { $0 == "/" ? "." : $0 })
+        if name.hasPrefix("net.") { return .network }
+        if name.hasPrefix("fs.mqueue.") { return .ipc }
+        switch name {
+        case "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+            "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced":
+            return .ipc
+        case "kernel.hostname", "kernel.domainname":
+            return .uts
+        default:
+            return nil
+        }
+    }
+
+    private static func displayName(_ kind: NamespaceKind) -> String {
+        switch kind {
+        case .uts, .ipc, .pid: return kind.rawValue.uppercased()
+        default: return kind.rawValue
+        }
+    }
+}
