@@ -1,7 +1,9 @@
 import FoundationEssentials
 
 extension Spec {
-    /// Encodes the configuration as JSON with sorted keys (stable output) and `/` unescaped. `pretty` indents with two spaces and ends with a newline.
+    /// Encodes the configuration as JSON, keys in specification order and dictionary keys
+    /// sorted. `pretty` output is byte-for-byte what runc writes (`json.MarshalIndent`
+    /// with tabs, no trailing newline); otherwise the JSON is compact.
     public func jsonData(pretty: Bool = true) throws(SpecError) -> Data {
         try SpecEncoding.encode(self, pretty: pretty)
     }
@@ -9,14 +11,11 @@ extension Spec {
 
 /// JSON encoding shared by the spec documents.
 public enum SpecEncoding {
-    /// Encodes a spec document (``Spec``, ``State``, ``Features``, ...) as JSON.
+    /// Encodes a spec document (``Spec``, ``State``, ``Features``, ...) as JSON with keys
+    /// in the order the type encodes them.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws(SpecError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         do {
-            var data = try encoder.encode(value)
-            if pretty { data.append(UInt8(ascii: "\n")) }
-            return data
+            return Data(try OrderedJSONEncoder(pretty: pretty).encode(value))
         } catch {
             throw SpecError("encoding JSON: \(error)")
         }
