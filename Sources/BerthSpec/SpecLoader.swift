@@ -43,14 +43,16 @@ public enum SpecLoader {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
-            throw decodingError(error, data: data, fileName: fileName)
+            throw decodingError(error, type: T.self, data: data, fileName: fileName)
         } catch {
             throw SpecError("\(fileName): \(error)")
         }
     }
 
     /// Turns a `DecodingError` into a message with a JSON path or a line and column.
-    static func decodingError(_ error: DecodingError, data: Data, fileName: String) -> SpecError {
+    static func decodingError<T: Decodable>(
+        _ error: DecodingError, type: T.Type, data: Data, fileName: String
+    ) -> SpecError {
         func at(_ path: [any CodingKey], _ what: String) -> SpecError {
             let p = jsonPath(path)
             return SpecError(p.isEmpty ? "\(fileName): \(what)" : "\(fileName): \(p): \(what)")
@@ -70,7 +72,13 @@ public enum SpecLoader {
                         "\(fileName): invalid JSON at line \(failure.line), column \(failure.column): \(failure.reason)")
                 }
                 // Syntactically valid: JSONDecoder rejects numbers that do not fit their field
-                // (negative, fractional or too large) this way, without a path.
+                // (negative, fractional or too large) this way, without a path. Find the path.
+                if let diagnosis = DiagnosticDecoder.firstError(T.self, data: data) as? DecodingError {
+                    if case .dataCorrupted(let c) = diagnosis, c.codingPath.isEmpty {
+                    } else {
+                        return decodingError(diagnosis, type: T.self, data: data, fileName: fileName)
+                    }
+                }
                 return SpecError("\(fileName): a number does not fit its field (negative, fractional or too large)")
             }
             return at(context.codingPath, invalidValueReason(context.debugDescription))

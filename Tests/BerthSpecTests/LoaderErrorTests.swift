@@ -43,6 +43,16 @@ import Testing
         #expect(decodeError(#"[]"#) == "config.json: expected object")
     }
 
+    @Test func outOfRangeNumbersCarryJSONPath() {
+        #expect(decodeError(#"{"process": {"user": {"uid": -1}}}"#) == "config.json: process.user.uid: number -1 is out of range")
+        #expect(decodeError(#"{"process": {"user": {"uid": 4294967296}}}"#) == "config.json: process.user.uid: number 4294967296 is out of range")
+        #expect(decodeError(#"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 1.5, "soft": 0}]}}"#) == "config.json: process.rlimits[0].hard: number 1.5 is out of range")
+        #expect(decodeError(#"{"linux": {"resources": {"blockIO": {"weight": 70000}}}}"#) == "config.json: linux.resources.blockIO.weight: number 70000 is out of range")
+        #expect(decodeError(#"{"linux": {"timeOffsets": {"boottime": {"nanosecs": -5}}}}"#) == #"config.json: linux.timeOffsets["boottime"].nanosecs: number -5 is out of range"#)
+        // Values that fit still decode.
+        #expect(decodeError(#"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 0}]}, "linux": {"resources": {"memory": {"swap": -1}}}}"#) == nil)
+    }
+
     @Test func missingFileIsReportedLikeRunc() {
         let bundle = "/nonexistent-berth-bundle-\(UInt32.random(in: 0...UInt32.max))"
         #expect(throws: SpecError("open \(bundle)/config.json: no such file or directory")) {
