@@ -60,7 +60,7 @@ public struct State: Codable, Sendable, Equatable {
 }
 
 /// The container statuses of the OCI state document, plus runc's `paused`.
-public enum ContainerStatus: String, CaseIterable, Sendable {
+public enum ContainerStatus: String, Codable, CaseIterable, Sendable {
     /// `create` is in progress.
     case creating
     /// `create` finished; the user process has not started.

@@ -8,7 +8,7 @@ import Glibc
 /// cannot point a mount, a device node or a masked path at the host. The returned
 /// descriptors are O_PATH; mounting onto `/proc/self/fd/N` then hits exactly the object
 /// that was resolved, even if the image swaps a component for a symlink afterwards.
-public struct RootedPath: ~Copyable {
+public final class RootedPath {
     /// O_PATH descriptor of the root.
     public let rootFD: Int32
     /// The root's host path, for messages.

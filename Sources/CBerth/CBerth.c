@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -174,6 +175,16 @@ int berth_reset_signal_handlers(void) {
     }
     return 0;
 }
+
+int berth_join_session_keyring(const char *name) {
+    return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}
+
+int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int berth_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
+int berth_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
+dev_t berth_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
 
 const unsigned long berth_TIOCSCTTY = TIOCSCTTY;
 const unsigned long berth_TIOCGPTN = TIOCGPTN;

@@ -53,6 +53,17 @@ extern const unsigned long berth_TIOCSPTLCK;
 extern const unsigned long berth_TIOCGWINSZ;
 extern const unsigned long berth_TIOCSWINSZ;
 
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring named `name`.
+int berth_join_session_keyring(const char *name);
+
+/// pipe2(O_CLOEXEC).
+int berth_pipe_cloexec(int fds[2]);
+
+/// GNU-only identity calls and macros.
+int berth_setresuid(uid_t r, uid_t e, uid_t s);
+int berth_setresgid(gid_t r, gid_t e, gid_t s);
+dev_t berth_makedev(unsigned int major, unsigned int minor);
+
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
     BERTH_O_PATH = 010000000,
@@ -64,6 +75,8 @@ enum {
     BERTH_CLOSE_RANGE_CLOEXEC = 4,
     BERTH_RESOLVE_NO_MAGICLINKS = 0x02,
     BERTH_RESOLVE_IN_ROOT = 0x10,
+    BERTH_PR_SET_PDEATHSIG = 1,
+    BERTH_PR_SET_NO_NEW_PRIVS = 38,
 };
 
 #endif

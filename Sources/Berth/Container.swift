@@ -1,0 +1,165 @@
+import BerthCgroups
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// One container under a runtime's state root.
+public struct Container: Sendable {
+    /// The container's id.
+    public let id: String
+    /// The runtime (state root) it belongs to.
+    public let runtime: ContainerRuntime
+
+    var store: StateStore { runtime.store }
+
+    /// The current state, as `runc state` reports it.
+    public func state() throws(BerthError) -> ContainerState {
+        let record = try store.load(id)
+        return makeState(record, status: status(record))
+    }
+
+    func makeState(_ record: StateRecord, status: ContainerStatus) -> ContainerState {
+        ContainerState(ociVersion: record.ociVersion, id: record.id,
+                       pid: status == .stopped ? 0 : record.pid, status: status,
+                       bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+                       annotations: record.config.annotations, owner: record.owner)
+    }
+
+    func status(_ record: StateRecord) -> ContainerStatus {
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else { return .stopped }
+        _ = pidfd
+        if store.hasFifo(id) { return .created }
+        if CgroupSet(paths: record.cgroupPaths).isFrozen() { return .paused }
+        return .running
+    }
+
+    /// Starts a created container: releases its init from the exec fifo, then runs the
+    /// poststart hooks.
+    public func start() throws(BerthError) {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        switch status(record) {
+        case .created: break
+        case .stopped: throw BerthError(.invalidState, "cannot start a container that has stopped")
+        default: throw BerthError(.invalidState, "cannot start an already running container")
+        }
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+            throw BerthError(.invalidState, "cannot start a container that has stopped")
+        }
+        let path = store.directory(id) + "/" + StateStore.fifoFile
+        // Non-blocking open never hangs; the init, blocked in its open for writing, then
+        // writes one byte. If the init dies first, its pidfd becomes readable instead.
+        let fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fifo >= 0 else { throw BerthError.system("start", SyscallError("open", path, errno: currentErrno())) }
+        defer { close(fifo) }
+        var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let r = poll(&fds, 2, -1)
+            if r < 0 && currentErrno() == .interrupted { continue }
+            if r < 0 { throw BerthError.system("start", SyscallError("poll", path, errno: currentErrno())) }
+            if fds[0].revents & Int16(POLLIN) != 0 {
+                var byte: UInt8 = 0
+                if read(fifo, &byte, 1) == 1 { break }
+            }
+            if fds[1].revents != 0 || fds[0].revents & Int16(POLLHUP) != 0 {
+                throw BerthError(.invalidState, "cannot start a container that has stopped: its init exited before start")
+            }
+        }
+        unlink(path)
+        try runHooks(\.poststart, record: record, fatal: false)
+    }
+
+    /// Sends `signal` to the container's init, or with `all` to every process in it.
+    /// The init is signalled through a pidfd only after its start time is checked, so a
+    /// recycled pid is never hit.
+    public func kill(_ signal: Int32 = SIGTERM, all: Bool = false) throws(BerthError) {
+        let record = try store.load(id)
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+            throw BerthError.containerNotRunning
+        }
+        if all {
+            for pid in processes(record) where pid != record.pid {
+                _ = Glibc.kill(pid, signal)
+            }
+        }
+        do throws(SyscallError) { try pidfd.signal(signal) } catch {
+            if error.errno == .noSuchProcess { throw BerthError.containerNotRunning }
+            throw BerthError.system("kill", error)
+        }
+    }
+
+    /// Host pids of the container's processes: its cgroup's, else those sharing its pid
+    /// namespace.
+    public func processes() throws(BerthError) -> [Int32] {
+        let record = try store.load(id)
+        guard status(record) != .stopped else { return [] }
+        return processes(record)
+    }
+
+    func processes(_ record: StateRecord) -> [Int32] {
+        let fromCgroup = CgroupSet(paths: record.cgroupPaths).pids()
+        if !fromCgroup.isEmpty { return fromCgroup }
+        guard record.namespacePaths["pid"] == "/proc/\(record.pid)/ns/pid",
+              let ns = readLink("/proc/\(record.pid)/ns/pid") else { return [record.pid] }
+        var pids: [Int32] = []
+        for name in (try? FileIO.list("/proc")) ?? [] {
+            guard let pid = Int32(name), readLink("/proc/\(name)/ns/pid") == ns else { continue }
+            pids.append(pid)
+        }
+        return pids
+    }
+
+    /// Deletes the container. A stopped container is removed; a created one is killed
+    /// first (as runc does); a running or paused one only with `force`.
+    public func delete(force: Bool = false) throws(BerthError) {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        let current = status(record)
+        if current == .running || current == .paused {
+            guard force else {
+                throw BerthError(.invalidState, "cannot delete container \(id) that is not stopped: \(current.rawValue)")
+            }
+        }
+        if current != .stopped {
+            try killAndWait(record)
+        }
+        // Reap the init if it is this process's child (the `run` path and library users).
+        var status: Int32 = 0
+        _ = waitpid(record.pid, &status, WNOHANG)
+        let cgroups = CgroupSet(paths: record.cgroupPaths, created: record.cgroupCreated)
+        cgroups.thaw()
+        cgroups.destroy()
+        try? runHooks(\.poststop, record: record, fatal: false)
+        try store.remove(id)
+    }
+
+    private func killAndWait(_ record: StateRecord) throws(BerthError) {
+        let cgroups = CgroupSet(paths: record.cgroupPaths)
+        for pid in processes(record) where pid != record.pid { _ = Glibc.kill(pid, SIGKILL) }
+        cgroups.thaw()
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else { return }
+        try? pidfd.signal(SIGKILL)
+        if !pidfd.waitExit(timeoutMs: 10_000) {
+            throw BerthError(.system, "container init \(record.pid) did not exit after SIGKILL")
+        }
+        // Processes that escaped the init's pid namespace teardown but live in the cgroup.
+        for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
+    }
+
+    func runHooks(_ which: KeyPath<Hooks, [Hook]?>, record: StateRecord, fatal: Bool) throws(BerthError) {
+        guard let hooks = record.config.hooks?[keyPath: which], !hooks.isEmpty else { return }
+        let state = makeState(record, status: status(record))
+        try HookRunner.run(hooks, state: state, fatal: fatal)
+    }
+}
+
+func readLink(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: 256)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

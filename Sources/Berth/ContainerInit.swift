@@ -1,0 +1,124 @@
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// The container init: the code the cloned child runs, from the clone to execve.
+///
+/// Order matters and follows the kernel's constraints: ids are mapped before anything
+/// privileged, cgroups are joined before the cgroup namespace is made, mounts happen
+/// while the host's /proc is still visible (for /proc/self/fd paths), pivot_root comes
+/// after every mount into the rootfs, and the user switch comes last, after which only
+/// the exec lookup and the start handshake remain.
+enum ContainerInit {
+    static func run(_ ctx: InitContext) -> Never {
+        do {
+            try setUp(ctx)
+        } catch let error as SyscallError {
+            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
+            _exit(1)
+        } catch let error as InitError {
+            ctx.sync.sendError(errno: error.errno, error.description)
+            _exit(1)
+        } catch {
+            ctx.sync.sendError(errno: 0, String(describing: error))
+            _exit(1)
+        }
+        // setUp only returns by exec'ing; reaching here means exec failed and was reported.
+        _exit(127)
+    }
+
+    private static func setUp(_ ctx: InitContext) throws {
+        // Die with the parent until set-up is done: a create that fails must leave no
+        // process behind.
+        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+        _ = berth_unblock_all_signals()
+        _ = berth_reset_signal_handlers()
+        umask(0)
+
+        // The parent writes uid/gid maps and joins the cgroup, then answers.
+        try ctx.sync.send(.needMaps)
+        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+            throw InitError("parent went away during set-up")
+        }
+        if ctx.newNamespaces.contains(.user) {
+            // Become the namespace's root so the set-up below is privileged in it.
+            _ = berth_setresgid(0, 0, 0)
+            _ = berth_setresuid(0, 0, 0)
+        }
+
+        for (ns, path) in ctx.joinedNamespaces where ns != .pid {
+            do throws(SyscallError) { try ns.join(path: path) } catch {
+                throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
+            }
+        }
+        // The cgroup namespace is made only now, so its root is the container's cgroup
+        // that the parent just placed us in.
+        if ctx.newNamespaces.contains(.cgroup) {
+            try unshareNamespaces(Namespace.cgroup.cloneFlag)
+        }
+        if ctx.newNamespaces.contains(.time) {
+            try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
+        }
+
+        let spec = ctx.spec
+        let rootfs = RootfsSetup(ctx: ctx)
+        try rootfs.prepare()
+        let console = try rootfs.finish()
+
+        if ctx.newNamespaces.contains(.uts) {
+            if let hostname = spec.hostname, !hostname.isEmpty {
+                try sys("sethostname", hostname) { sethostname(hostname, hostname.utf8.count) }
+            }
+            if let domain = spec.domainname, !domain.isEmpty {
+                try sys("setdomainname", domain) { setdomainname(domain, domain.utf8.count) }
+            }
+        }
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+            do throws(SyscallError) { try FileIO.write(path, Array(value.utf8)) } catch {
+                throw InitError("write sysctl \(key)=\(value): \(errnoText(error.errno))", errno: error.errno.rawValue)
+            }
+        }
+
+        let process = spec.process ?? Process(user: User(uid: 0, gid: 0), cwd: "/")
+        try sys("setsid") { setsid() }
+        if process.terminal == true {
+            try console.attach(process: process)
+        }
+        let exec = try ProcessSetup(process: process, preserveFDs: ctx.preserveFDs)
+        try exec.apply()
+        let target = try exec.resolveExecutable()
+
+        // Every descriptor above stdio and the preserved ones is closed at exec.
+        _ = berth_close_range(UInt32(3 + ctx.preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
+        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
+        try ctx.sync.send(.ready)
+
+        try waitForStart(ctx)
+        exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
+    }
+
+    /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
+    private static func waitForStart(_ ctx: InitContext) throws {
+        if ctx.stateDirFD >= 0 {
+            // Opening a FIFO for writing blocks until `start` opens it for reading.
+            let fd = try sys("open", "exec.fifo") {
+                openat(ctx.stateDirFD, StateStoreNames.fifo, O_WRONLY | O_CLOEXEC)
+            }
+            let zero: [UInt8] = [0]
+            try FileIO.writeAll(fd, zero, path: "exec.fifo")
+            close(fd)
+            close(ctx.stateDirFD)
+        } else {
+            guard let (tag, _) = try ctx.sync.receive(), tag == .start else {
+                _exit(1)
+            }
+        }
+    }
+}
+
+/// File names shared by the parent and the init.
+enum StateStoreNames {
+    static let fifo = "exec.fifo"
+}

@@ -1,0 +1,78 @@
+import BerthSpec
+import BerthSystem
+import Glibc
+
+/// The entry point of the library: a state root holding containers.
+///
+/// All calls are synchronous. `create` and `run` clone the container init from the
+/// calling process, which is only safe while it has a single thread; from a process with
+/// more threads they run the set-up in a fresh `berth` process instead (see
+/// `CreateOptions.helperBinary`).
+public struct ContainerRuntime: Sendable {
+    /// The state root (runc's `--root`).
+    public let root: String
+    let store: StateStore
+
+    /// - Parameter root: the directory holding one sub-directory per container.
+    public init(root: String = "/run/berth") {
+        self.root = root
+        self.store = StateStore(root: root)
+    }
+
+    /// Creates a container from the bundle: its init is set up and waits for `start`.
+    public func create(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> Container {
+        if !Clone.isSingleThreaded {
+            return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle)
+        }
+        let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: false).launch()
+        close(launched.pidfd)
+        return Container(id: id, runtime: self)
+    }
+
+    /// Creates and starts a container without the exec fifo; the returned process is the
+    /// caller's child and can be waited for. Signals to forward should be blocked (see
+    /// `SignalForwarder`) before calling this, so none is lost in between.
+    public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> RunningContainer {
+        guard Clone.isSingleThreaded else {
+            throw BerthError(.system, "run: the calling process has \(Clone.threadCount()) threads; use create and start")
+        }
+        let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: true).launch()
+        let container = Container(id: id, runtime: self)
+        guard let sync = launched.sync else { return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd) }
+        defer { sync.close() }
+        let reply: (SyncSocket.Tag, [UInt8])?
+        do throws(SyscallError) {
+            try sync.send(.start)
+            // The sync socket is close-on-exec: end of stream means execve succeeded.
+            reply = try sync.receive()
+        } catch {
+            _ = try? container.delete(force: true)
+            throw BerthError.system("start container", error)
+        }
+        if let (tag, payload) = reply, tag == .error {
+            let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
+            _ = try? container.delete(force: true)
+            throw BerthError(.system, "unable to start container process: " + text)
+        }
+        try container.runHooks(\.poststart, record: launched.record, fatal: false)
+        return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd)
+    }
+
+    /// The container with this id.
+    public func container(id: String) throws(BerthError) -> Container {
+        do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
+        guard FileIO.exists(store.directory(id) + "/" + StateStore.stateFile) else {
+            throw BerthError.containerNotExist
+        }
+        return Container(id: id, runtime: self)
+    }
+
+    /// The states of all containers, sorted by id.
+    public func list() throws(BerthError) -> [ContainerState] {
+        var states: [ContainerState] = []
+        for id in try store.ids() {
+            if let s = try? Container(id: id, runtime: self).state() { states.append(s) }
+        }
+        return states
+    }
+}

@@ -1,0 +1,31 @@
+/// Options for `ContainerRuntime.create` and `run`, mirroring runc's create flags.
+public struct CreateOptions: Sendable {
+    /// Where to write the init's pid (bare decimal, no newline, written atomically).
+    public var pidFile: String?
+    /// A unix stream socket that receives the pty master when `process.terminal` is set.
+    public var consoleSocket: String?
+    /// Use MS_MOVE + chroot instead of pivot_root.
+    public var noPivot: Bool
+    /// Keep the caller's session keyring instead of giving the container a new one.
+    public var noNewKeyring: Bool
+    /// Pass descriptors 3 ..< 3+N to the container process.
+    public var preserveFDs: Int
+    /// Treat cgroupsPath as systemd's `slice:prefix:name`.
+    public var systemdCgroup: Bool
+    /// The `berth` executable used for set-up when the calling process has threads
+    /// (cloning a multi-threaded process is unsafe). Defaults to `$BERTH_BINARY`, then
+    /// `berth` on `$PATH`.
+    public var helperBinary: String?
+
+    public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
+                noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
+                helperBinary: String? = nil) {
+        self.pidFile = pidFile
+        self.consoleSocket = consoleSocket
+        self.noPivot = noPivot
+        self.noNewKeyring = noNewKeyring
+        self.preserveFDs = preserveFDs
+        self.systemdCgroup = systemdCgroup
+        self.helperBinary = helperBinary
+    }
+}

@@ -1,0 +1,34 @@
+import BerthSpec
+import BerthSystem
+
+/// Everything the container init needs after the clone, prepared by the parent.
+struct InitContext {
+    var id: String
+    var spec: Spec
+    var bundle: String
+    var rootfs: String
+    /// The child's end of the sync socket.
+    var sync: SyncSocket
+    /// O_PATH descriptor of the state directory, through which the init opens exec.fifo
+    /// after pivot_root; -1 on the `run` path, where a sync message replaces the fifo.
+    var stateDirFD: Int32
+    /// Connected console socket, or -1.
+    var consoleSocketFD: Int32
+    var noPivot: Bool
+    var preserveFDs: Int
+    /// Namespaces created new by the clone.
+    var newNamespaces: Set<Namespace>
+    /// Namespaces to join by path, in the order they must be joined.
+    var joinedNamespaces: [(Namespace, String)]
+}
+
+/// A failure inside the container init, reported to the parent as one line.
+struct InitError: Error, CustomStringConvertible {
+    var description: String
+    var errno: Int32 = 0
+
+    init(_ message: String, errno: Int32 = 0) {
+        self.description = message
+        self.errno = errno
+    }
+}

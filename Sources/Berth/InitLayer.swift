@@ -1,0 +1,142 @@
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// The init layer: generated `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`
+/// bind-mounted over the rootfs's files, which stay untouched.
+///
+/// The files live on a private tmpfs made with fsopen/fsmount that is never attached
+/// anywhere: each file is cloned with open_tree and moved onto its target. Nothing is
+/// written to disk, and the files disappear with the container's mount namespace.
+struct InitLayer {
+    /// Annotations that control the layer (documented in the README).
+    enum Annotation {
+        /// `"false"` switches the init layer off.
+        static let enabled = "org.berth.initlayer"
+        /// Extra hosts entries: `"10.0.0.5 db,10.0.0.6 cache cache.local"`.
+        static let extraHosts = "org.berth.hosts.extra"
+        /// Nameservers replacing the host's: `"1.1.1.1,8.8.8.8"`.
+        static let nameservers = "org.berth.dns.nameservers"
+        /// Search domains: `"example.com,corp.example"`.
+        static let search = "org.berth.dns.search"
+        /// resolv.conf options: `"ndots:2,timeout:1"`.
+        static let options = "org.berth.dns.options"
+    }
+
+    let spec: Spec
+    let id: String
+    let newNetwork: Bool
+
+    var annotations: [String: String] { spec.annotations ?? [:] }
+
+    /// The files, by their path inside the container.
+    func files() -> [(path: String, content: String)] {
+        let hostname = spec.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? id
+        return [
+            ("/etc/hostname", hostname + "\n"),
+            ("/etc/hosts", hosts(hostname: hostname)),
+            ("/etc/resolv.conf", resolvConf()),
+        ]
+    }
+
+    func hosts(hostname: String) -> String {
+        var text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        text += "127.0.1.1\t\(hostname)\n"
+        for entry in list(Annotation.extraHosts) {
+            let fields = entry.split(separator: " ").filter { !$0.isEmpty }
+            if fields.count >= 2 { text += fields.joined(separator: "\t") + "\n" }
+        }
+        return text
+    }
+
+    func resolvConf(host: String? = nil) -> String {
+        let hostText = host ?? ((try? FileIO.readString("/etc/resolv.conf")) ?? "")
+        var nameservers: [String] = []
+        var search: [String] = []
+        var options: [String] = []
+        var other: [String] = []
+        for raw in hostText.split(separator: "\n") {
+            let line = raw.trimmingSpaces
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let key = fields.first, !key.hasPrefix("#"), !key.hasPrefix(";") else { continue }
+            switch key {
+            case "nameserver" where fields.count > 1:
+                // A loopback resolver of the host is unreachable from a new network namespace.
+                if newNetwork && Self.isLoopback(fields[1]) { continue }
+                nameservers.append(fields[1])
+            case "search", "domain": search = Array(fields.dropFirst())
+            case "options": options += fields.dropFirst()
+            default: other.append(line)
+            }
+        }
+        if annotations[Annotation.nameservers] != nil { nameservers = list(Annotation.nameservers) }
+        if annotations[Annotation.search] != nil { search = list(Annotation.search) }
+        if annotations[Annotation.options] != nil { options = list(Annotation.options) }
+        var text = ""
+        if !search.isEmpty { text += "search " + search.joined(separator: " ") + "\n" }
+        for ns in nameservers { text += "nameserver \(ns)\n" }
+        if !options.isEmpty { text += "options " + options.joined(separator: " ") + "\n" }
+        for line in other { text += line + "\n" }
+        return text
+    }
+
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address == "0:0:0:0:0:0:0:1"
+    }
+
+    private func list(_ key: String) -> [String] {
+        (annotations[key] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+    }
+
+    /// Mounts the files into the rootfs. A file that config.json mounts itself is left to
+    /// that mount; a missing target is created only when the rootfs is writable.
+    func apply(rooted: RootedPath) throws {
+        if annotations[Annotation.enabled] == "false" { return }
+        let taken = Set((spec.mounts ?? []).map { "/" + $0.destination.split(separator: "/").joined(separator: "/") })
+        let wanted = files().filter { !taken.contains($0.path) }
+        guard !wanted.isEmpty else { return }
+
+        let fsfd = try sys("fsopen", "tmpfs") { berth_fsopen("tmpfs", 1 /* FSOPEN_CLOEXEC */) }
+        defer { close(fsfd) }
+        try sys("fsconfig", "tmpfs") { berth_fsconfig(fsfd, 1 /* SET_STRING */, "mode", "0755", 0) }
+        try sys("fsconfig", "tmpfs") { berth_fsconfig(fsfd, 6 /* CMD_CREATE */, nil, nil, 0) }
+        let mnt = try sys("fsmount", "tmpfs") { berth_fsmount(fsfd, 1 /* FSMOUNT_CLOEXEC */, 0) }
+        defer { close(mnt) }
+
+        for file in wanted {
+            let name = String(file.path.split(separator: "/").last!)
+            let fd = try sys("create", "init layer " + name) {
+                openat(mnt, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+            }
+            try FileIO.writeAll(fd, Array(file.content.utf8), path: file.path)
+            close(fd)
+            let target: Int32
+            if let existing = try? rooted.open(file.path, flags: O_PATH) {
+                target = existing
+            } else if spec.root?.readonly != true, let made = try? rooted.makeMountPoint(file.path, directory: false) {
+                target = made
+            } else {
+                continue
+            }
+            defer { close(target) }
+            let tree = try sys("open_tree", "init layer " + name) {
+                berth_open_tree(mnt, name, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+            }
+            defer { close(tree) }
+            try sys("move_mount", file.path) {
+                berth_move_mount(tree, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
+            }
+        }
+    }
+}
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

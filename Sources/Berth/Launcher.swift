@@ -1,0 +1,258 @@
+import BerthCgroups
+import BerthSpec
+import BerthSystem
+import CBerth
+import FoundationEssentials
+import Glibc
+
+/// The parent side of `create`: validates the bundle, makes the state directory and
+/// cgroup, clones the init into its namespaces, serves its set-up requests, and records
+/// the result. Any failure undoes all of it.
+struct Launcher {
+    let store: StateStore
+    let id: String
+    let bundle: String
+    let options: CreateOptions
+    /// true for `run`: the init waits for a sync message instead of the exec fifo.
+    let startImmediately: Bool
+
+    struct Launched {
+        var record: StateRecord
+        /// pidfd of the init (the caller's child).
+        var pidfd: Int32
+        /// The parent's end of the sync socket, open on the `run` path only.
+        var sync: SyncSocket?
+    }
+
+    func launch() throws(BerthError) -> Launched {
+        do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
+        let bundlePath = Self.absolute(bundle)
+        let spec: Spec
+        do throws(SpecError) {
+            spec = try SpecLoader.load(bundle: bundlePath)
+            try spec.validate()
+        } catch { throw BerthError.spec(error) }
+        guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }
+        let rootfs = Self.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
+        var st = stat()
+        guard stat(rootfs, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw BerthError(.invalidSpec, "root.path: \(rootfs) does not exist")
+        }
+        let process = spec.process
+        if process?.terminal == true && options.consoleSocket == nil && !startImmediately {
+            throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
+        }
+        if process?.terminal != true && options.consoleSocket != nil {
+            throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+
+        let dir = try store.makeDirectory(id)
+        var cleanup = Cleanup(store: store, id: id)
+        do throws(BerthError) {
+            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, cleanup: &cleanup)
+            cleanup.disarm()
+            return launched
+        } catch {
+            cleanup.run()
+            throw error
+        }
+    }
+
+    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, cleanup: inout Cleanup)
+        throws(BerthError) -> Launched
+    {
+        let lockFD = try store.lock(id)
+        defer { close(lockFD) }
+
+        var newNamespaces = Set<Namespace>()
+        var joined: [(Namespace, String)] = []
+        for ns in spec.linux?.namespaces ?? [] {
+            guard let kind = Namespace(rawValue: ns.type) else { continue }
+            if let path = ns.path, !path.isEmpty { joined.append((kind, path)) } else { newNamespaces.insert(kind) }
+        }
+        let joinOrder: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
+        joined.sort { joinOrder.firstIndex(of: $0.0)! < joinOrder.firstIndex(of: $1.0)! }
+
+        let cgroup: CgroupSet
+        do throws(SyscallError) {
+            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup)
+        } catch { throw BerthError.system("create cgroup", error) }
+        cleanup.cgroup = cgroup
+
+        var stateDirFD: Int32 = -1
+        if !startImmediately {
+            let fifo = dir + "/" + StateStore.fifoFile
+            if mkfifo(fifo, 0o622) != 0 {
+                throw BerthError.system("create exec fifo", SyscallError("mkfifo", fifo, errno: currentErrno()))
+            }
+            stateDirFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open", dir, errno: currentErrno())) }
+        }
+        defer { if stateDirFD >= 0 { close(stateDirFD) } }
+
+        var consoleFD: Int32 = -1
+        if let socketPath = options.consoleSocket {
+            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
+                throw BerthError.system("connect console socket", error)
+            }
+        }
+        defer { if consoleFD >= 0 { close(consoleFD) } }
+
+        let pair: (parent: SyncSocket, child: SyncSocket)
+        do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
+
+        if !options.noNewKeyring {
+            // A fresh session keyring keeps the container's keys apart from the caller's.
+            _ = berth_join_session_keyring(id)
+        }
+
+        var flags: UInt64 = 0
+        for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
+
+        // A pid namespace is joined by the parent: setns(CLONE_NEWPID) only affects
+        // children created afterwards.
+        var restorePID: Int32 = -1
+        if let pidPath = joined.first(where: { $0.0 == .pid })?.1 {
+            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+            do throws(SyscallError) { try Namespace.pid.join(path: pidPath) } catch {
+                close(restorePID)
+                throw BerthError.system("join pid namespace", error)
+            }
+        }
+        let cloned: (pid: Int32, pidfd: Int32)?
+        do throws(SyscallError) {
+            cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
+        } catch {
+            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
+            pair.parent.close(); pair.child.close()
+            throw BerthError.system("clone container init", error)
+        }
+        guard let (pid, pidfd) = cloned else {
+            // The container init. It never returns.
+            pair.parent.close()
+            ContainerInit.run(InitContext(
+                id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child,
+                stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
+                preserveFDs: options.preserveFDs, newNamespaces: newNamespaces, joinedNamespaces: joined))
+        }
+        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
+        pair.child.close()
+        cleanup.pidfd = pidfd
+        cleanup.pid = pid
+
+        try serveSetUp(pid: pid, spec: spec, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user))
+
+        guard let stat = ProcStat.read(pid: pid) else {
+            throw BerthError(.system, "container init exited during set-up")
+        }
+        var nsPaths: [String: String] = [:]
+        for ns in Namespace.allCases {
+            if let j = joined.first(where: { $0.0 == ns }) { nsPaths[ns.rawValue] = j.1 }
+            else if newNamespaces.contains(ns) { nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)" }
+        }
+        let record = StateRecord(
+            ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
+            bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
+            namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
+        try store.save(record)
+        if let pidFile = options.pidFile {
+            do throws(SyscallError) {
+                try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
+            } catch { throw BerthError.system("write pid file", error) }
+        }
+        if startImmediately {
+            return Launched(record: record, pidfd: pidfd, sync: pair.parent)
+        }
+        pair.parent.close()
+        return Launched(record: record, pidfd: pidfd, sync: nil)
+    }
+
+    /// Answers the init's requests until it reports ready or fails.
+    private func serveSetUp(pid: Int32, spec: Spec, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool) throws(BerthError) {
+        while true {
+            let message: (SyncSocket.Tag, [UInt8])?
+            do throws(SyscallError) { message = try sync.receive() } catch {
+                throw BerthError.system("read from container init", error)
+            }
+            guard let (tag, payload) = message else {
+                throw BerthError(.system, "container init exited during set-up")
+            }
+            switch tag {
+            case .needMaps:
+                do throws(SyscallError) {
+                    if userNS { try writeIDMaps(pid: pid, linux: spec.linux) }
+                    try cgroup.join(pid: pid)
+                    if let adj = spec.process?.oomScoreAdj {
+                        try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
+                    }
+                    try sync.send(.mapsDone)
+                } catch { throw BerthError.system("set up container init", error) }
+            case .ready:
+                return
+            case .error:
+                let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
+                let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
+                throw BerthError(.system, "unable to start container process: " + text, errno: errno)
+            default:
+                throw BerthError(.system, "unexpected message \(tag) from container init")
+            }
+        }
+    }
+
+    private func writeIDMaps(pid: Int32, linux: Linux?) throws(SyscallError) {
+        func text(_ maps: [LinuxIDMapping]?) -> [UInt8] {
+            Array((maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
+        }
+        let uid = text(linux?.uidMappings)
+        let gid = text(linux?.gidMappings)
+        if !uid.isEmpty { try FileIO.write("/proc/\(pid)/uid_map", uid) }
+        if !gid.isEmpty { try FileIO.write("/proc/\(pid)/gid_map", gid) }
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return canonical(path) }
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buf, buf.count) != nil else { return path }
+        return canonical(String(cString: buf) + "/" + path)
+    }
+
+    /// `path` with `.` and empty components removed and `..` applied lexically.
+    static func canonical(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// Undoes a half-made container: kills the init, removes the cgroup and state directory.
+struct Cleanup {
+    let store: StateStore
+    let id: String
+    var pid: Int32 = 0
+    var pidfd: Int32 = -1
+    var cgroup: CgroupSet?
+    private var armed = true
+
+    init(store: StateStore, id: String) {
+        self.store = store
+        self.id = id
+    }
+
+    mutating func disarm() { armed = false }
+
+    func run() {
+        guard armed else { return }
+        if pidfd >= 0 {
+            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
+            close(pidfd)
+        }
+        cgroup?.destroy()
+        try? store.remove(id)
+    }
+}

@@ -1,0 +1,133 @@
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// The last steps before execve: limits, privileges, identity, working directory and
+/// the lookup of the executable, all inside the container's root.
+struct ProcessSetup {
+    let process: Process
+    let preserveFDs: Int
+    let environment: [String]
+
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    init(process: Process, preserveFDs: Int) throws {
+        self.process = process
+        self.preserveFDs = preserveFDs
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            env.append("HOME=" + Self.home(uid: process.user.uid))
+        }
+        self.environment = env
+    }
+
+    /// Applies rlimits, no_new_privs, groups, gid, uid, umask and cwd, in that order:
+    /// limits and groups need the privileges the uid switch drops.
+    func apply() throws {
+        for limit in process.rlimits ?? [] {
+            guard let resource = RlimitTable.resource(named: limit.type) else {
+                throw InitError("process.rlimits: unknown rlimit \"\(limit.type)\"")
+            }
+            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
+            if setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &value) != 0 {
+                let e = currentErrno()
+                throw InitError("setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(e))", errno: e.rawValue)
+            }
+        }
+        if process.noNewPrivileges == true {
+            try sys("prctl(PR_SET_NO_NEW_PRIVS)") { berth_prctl(Int32(BERTH_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0) }
+        }
+        let user = process.user
+        let groups = (user.additionalGids ?? []).map { gid_t($0) }
+        if setgroups(groups.count, groups) != 0 {
+            let e = currentErrno()
+            // A user namespace whose setgroups is denied only accepts an empty list.
+            if !(e == .notPermitted && groups.isEmpty) {
+                throw InitError("setgroups \(groups): \(errnoText(e))", errno: e.rawValue)
+            }
+        }
+        try sys("setresgid", "gid \(user.gid)") { berth_setresgid(user.gid, user.gid, user.gid) }
+        try sys("setresuid", "uid \(user.uid)") { berth_setresuid(user.uid, user.uid, user.uid) }
+        umask(mode_t(user.umask ?? 0o022))
+        let cwd = process.cwd.isEmpty ? "/" : process.cwd
+        if chdir(cwd) != 0 {
+            let e = currentErrno()
+            throw InitError("chdir to cwd (\"\(cwd)\") set in config.json failed: \(errnoText(e))", errno: e.rawValue)
+        }
+    }
+
+    /// Finds `args[0]` the way execvp would, in the container's PATH, with runc's wording
+    /// on failure (callers map these to exit codes 127 and 126).
+    func resolveExecutable() throws -> String {
+        guard let name = process.args?.first, !name.isEmpty else {
+            throw InitError("process.args: must not be empty")
+        }
+        if name.contains("/") {
+            try Self.checkExecutable(name, display: name)
+            return name
+        }
+        let path = environment.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? Self.defaultPath
+        var denied: String?
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            var st = stat()
+            guard stat(candidate, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
+            if access(candidate, X_OK) == 0 { return candidate }
+            denied = denied ?? candidate
+        }
+        if denied != nil {
+            throw InitError("exec: \"\(name)\": permission denied", errno: EACCES)
+        }
+        throw InitError("exec: \"\(name)\": executable file not found in $PATH", errno: ENOENT)
+    }
+
+    static func checkExecutable(_ path: String, display: String) throws {
+        var st = stat()
+        if stat(path, &st) != 0 {
+            let e = currentErrno()
+            throw InitError("exec: \"\(display)\": stat \(path): \(errnoText(e))", errno: e.rawValue)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR || access(path, X_OK) != 0 {
+            throw InitError("exec: \"\(display)\": permission denied", errno: EACCES)
+        }
+    }
+
+    /// execve; on failure reports on `errorReport` (the run path, whose parent still
+    /// listens) or stderr, and exits 127/126 like a shell.
+    func exec(_ path: String, errorReport: SyncSocket?) -> Never {
+        let args = process.args ?? [path]
+        let e = withCStrings(args) { argv in
+            withCStrings(environment) { envp in
+                execve(path, argv, envp)
+                return currentErrno()
+            }
+        }
+        let message = "exec \(path): \(errnoText(e))"
+        if let report = errorReport {
+            report.sendError(errno: e.rawValue, message)
+        } else {
+            let line = "berth: " + message + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
+        _exit(e == .permissionDenied ? 126 : 127)
+    }
+
+    /// The user's home directory from the container's /etc/passwd, "/" when unknown.
+    static func home(uid: UInt32) -> String {
+        guard let text = try? FileIO.readString("/etc/passwd") else { return "/" }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
+        }
+        return "/"
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,23 @@
+import BerthSpec
+
+/// What `<root>/<id>/state.json` holds: everything later commands need without the
+/// bundle (the bundle may be gone by the time `delete` runs).
+struct StateRecord: Codable, Sendable {
+    var ociVersion: String
+    var id: String
+    var pid: Int32
+    /// The init's start time (`/proc/<pid>/stat` field 22): with the pid, its identity.
+    var startTime: UInt64
+    var bundle: String
+    var rootfs: String
+    var created: String
+    var owner: String
+    /// The namespaces the container uses, as `/proc/<pid>/ns/*` paths or the joined paths.
+    var namespacePaths: [String: String]
+    /// The container's cgroup directories, one per hierarchy.
+    var cgroupPaths: [String]
+    /// The ones berth created (and delete removes).
+    var cgroupCreated: [String]
+    /// The config the container was created from (hooks, process for exec, annotations).
+    var config: Spec
+}

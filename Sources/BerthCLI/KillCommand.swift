@@ -1,0 +1,39 @@
+import ArgumentParser
+import Berth
+import Glibc
+
+struct KillCommand: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to a container.")
+    @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
+    @Argument(help: "The container id.") var id: String
+    @Argument(help: "Signal name or number (default SIGTERM).") var signal: String = "SIGTERM"
+
+    func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
+        guard let number = Signals.parse(signal) else {
+            throw BerthError(.invalidSpec, "unknown signal \"\(signal)\"")
+        }
+        try global.runtime.container(id: id).kill(number, all: all)
+        return 0
+    }
+}
+
+/// Signal names as runc accepts them: `9`, `KILL`, `SIGKILL` (any case).
+enum Signals {
+    static let names: [String: Int32] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "IOT": 6, "BUS": 7, "FPE": 8,
+        "KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15,
+        "STKFLT": 16, "CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22,
+        "URG": 23, "XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29,
+        "POLL": 29, "PWR": 30, "SYS": 31,
+    ]
+
+    static func parse(_ text: String) -> Int32? {
+        if let n = Int32(text) { return n > 0 && n < 65 ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name = String(name.dropFirst(3)) }
+        if let n = names[name] { return n }
+        if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)) { return 34 + k }
+        if name.hasPrefix("RTMAX-"), let k = Int32(name.dropFirst(6)) { return 64 - k }
+        return nil
+    }
+}

@@ -1,0 +1,44 @@
+import BerthSystem
+import Glibc
+
+/// runc-style logging: errors always to stderr as one line; with `--log`, also to the
+/// file, as `{"level":"error","msg":...,"time":...}` lines with `--log-format json` (what
+/// podman and containerd parse) or logfmt-like text lines.
+struct Logger {
+    let fd: Int32
+    let json: Bool
+    let debugEnabled: Bool
+
+    init(options: GlobalOptions) {
+        json = options.logFormat == "json"
+        debugEnabled = options.debug
+        if let path = options.log {
+            // runc creates the log file even when nothing is logged.
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        } else {
+            fd = -1
+        }
+    }
+
+    func error(_ message: String) {
+        let line = "berth: " + message + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        log("error", message)
+    }
+
+    func warning(_ message: String) { log("warning", message) }
+
+    func debug(_ message: String) { if debugEnabled { log("debug", message) } }
+
+    private func log(_ level: String, _ message: String) {
+        guard fd >= 0 else { return }
+        let time = Clock.rfc3339()
+        let line: String
+        if json {
+            line = "{\"level\":\"\(level)\",\"msg\":\(JSONText.quote(message)),\"time\":\"\(time)\"}\n"
+        } else {
+            line = "time=\"\(time)\" level=\(level) msg=\(JSONText.quote(message))\n"
+        }
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Berth
+
+struct StateCommand: BerthCommand {
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's state as JSON.")
+    @Argument(help: "The container id.") var id: String
+
+    func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
+        let state = try global.runtime.container(id: id).state()
+        print(StateJSON.render(state, indent: "  "))
+        return 0
+    }
+}
+
+/// The state document in runc's field order.
+enum StateJSON {
+    static func fields(_ s: ContainerState, indent: String?, level: Int) -> [(String, String)] {
+        var fields: [(String, String)] = [
+            ("ociVersion", JSONText.quote(s.ociVersion)), ("id", JSONText.quote(s.id)),
+            ("pid", String(s.pid)), ("status", JSONText.quote(s.status.rawValue)),
+            ("bundle", JSONText.quote(s.bundle)), ("rootfs", JSONText.quote(s.rootfs)),
+            ("created", JSONText.quote(s.created)),
+        ]
+        if let a = s.annotations, !a.isEmpty {
+            fields.append(("annotations", JSONText.dictionary(a, indent: indent, level: level + 1)))
+        }
+        fields.append(("owner", JSONText.quote(s.owner)))
+        return fields
+    }
+
+    static func render(_ s: ContainerState, indent: String? = nil, level: Int = 0) -> String {
+        JSONText.object(fields(s, indent: indent, level: level), indent: indent, level: level)
+    }
+}
