@@ -29,7 +29,8 @@ fi
 
 mkdir -p "$dir"
 cd "$dir"
-mkdir -p proc sys dev tmp etc root sbin usr/bin var run bin
+# mnt and srv are mount points the tests use (the rootfs is read-only in containers).
+mkdir -p proc sys dev tmp etc root sbin usr/bin var run bin mnt srv
 chmod 1777 tmp
 
 # Copy (not link): the rootfs must not depend on the host's file.

@@ -152,7 +152,7 @@ struct CLIContractTests {
         #expect(s.berth(["start", id]).status == 0)
         #expect(s.status(id) == "running")
         #expect(s.state(id)?["created"] as? String == created, "created must not change")
-        FileManager.default.createFile(atPath: s.out + "/go", contents: Data())
+        try Host.write(s.out + "/go", "")
         #expect(s.waitForStatus(id, "stopped"), "last state: \(String(describing: s.state(id)))")
         let final = s.berth(["state", id])
         #expect(final.status == 0 && final.stderr.isEmpty, "\(final)")

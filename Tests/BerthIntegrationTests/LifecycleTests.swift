@@ -136,7 +136,7 @@ struct LifecycleTests {
     func preserveFds() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let path = s.dir + "/extra"
-        FileManager.default.createFile(atPath: path, contents: Data("from-fd-3\n".utf8))
+        try Host.write(path, "from-fd-3\n")
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         #expect(fd >= 0)
         defer { close(fd) }

@@ -54,13 +54,17 @@ enum Host {
     private static let rootfsLock = NSLock()
     nonisolated(unsafe) private static var rootfsReady: Result<Void, TestSetupError>?
 
-    /// Builds the rootfs once per test process when it is missing.
+    /// Builds the rootfs once per test process when it is missing or lacks the mount
+    /// points the tests use (/srv, /mnt): containers must never need to create those in
+    /// the shared, read-only rootfs.
     static func ensureRootfs() throws {
         rootfsLock.lock()
         defer { rootfsLock.unlock() }
         if let r = rootfsReady { return try r.get() }
         let result: Result<Void, TestSetupError>
-        if FileManager.default.isExecutableFile(atPath: rootfsPath + "/bin/busybox") {
+        let fm = FileManager.default
+        if fm.isExecutableFile(atPath: rootfsPath + "/bin/busybox"),
+           fm.fileExists(atPath: rootfsPath + "/srv"), fm.fileExists(atPath: rootfsPath + "/mnt") {
             result = .success(())
         } else {
             let script = repoRoot + "/scripts/mkrootfs.sh"
@@ -96,6 +100,11 @@ enum Host {
     static func readFile(_ path: String) -> String? {
         guard let d = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: d, as: UTF8.self)
+    }
+
+    /// Writes a file (throws so a failing write fails the test).
+    static func write(_ path: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     }
 
     static func readLink(_ path: String) -> String? {

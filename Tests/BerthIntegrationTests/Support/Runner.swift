@@ -99,7 +99,7 @@ final class Spawned: @unchecked Sendable {
 
 enum Runner {
     typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    nonisolated(unsafe) static let addClosefrom: AddClosefrom? = {
+    static let addClosefrom: AddClosefrom? = {
         guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
         else { return nil }
         return unsafeBitCast(sym, to: AddClosefrom.self)

@@ -1,0 +1,151 @@
+// Namespaces, checked from inside the container and from the host.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Namespaces")
+struct NamespaceTests {
+    @Test("uts + pid: the config hostname is seen inside and the process is pid 1")
+    func hostnameAndPid1() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config["hostname"] = "ns-host"
+        // (`exit` keeps busybox sh from exec'ing the last command in place of itself.)
+        let r = try s.sh("hostname; echo $$; cat /proc/1/comm; exit 0")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.lines == ["ns-host", "1", "sh"], "\(r)")
+        // The host's hostname is unchanged.
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, 255)
+        #expect(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) != "ns-host")
+    }
+
+    @Test("a new network namespace has only lo, and it is up")
+    func networkLoopbackOnly() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let r = try s.sh("ls /sys/class/net; echo --; cat /sys/class/net/lo/flags; echo --; tail -n +3 /proc/net/dev | cut -d: -f1; echo --; ip link show lo")
+        #expect(r.status == 0, "\(r)")
+        let parts = r.stdout.components(separatedBy: "--\n")
+        #expect(parts.count == 4, "\(r)")
+        guard parts.count == 4 else { return }
+        #expect(parts[0].lines == ["lo"], "devices in sysfs: \(parts[0])")
+        let flags = Int(parts[1].trimmed.dropFirst(2), radix: 16) ?? 0
+        #expect(flags & 0x1 == 0x1, "lo is not IFF_UP: \(parts[1])")
+        #expect(parts[2].lines.map { $0.trimmed } == ["lo"], "devices in /proc/net/dev: \(parts[2])")
+        #expect(parts[3].contains("UP"), "\(parts[3])")
+    }
+
+    @Test("namespace inodes differ from the host's, and match between host and inside view")
+    func namespaceInodes() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.setNamespace("cgroup")
+        s.mountOut()
+        let kinds = ["ipc", "uts", "mnt", "net", "pid", "cgroup"]
+        s.bundle.config.shell("{ " + kinds.map { "readlink /proc/self/ns/\($0)" }.joined(separator: "; ")
+                              + "; } > /srv/inside.tmp; mv /srv/inside.tmp /srv/inside; sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let inside = try #require(Host.waitUntil { (Host.readFile(s.out + "/inside") ?? "").lines.count == kinds.count }
+            ? Host.readFile(s.out + "/inside") : nil).lines
+        for (i, kind) in kinds.enumerated() {
+            let host = Host.selfNS(kind)
+            let container = Host.nsLink(pid: pid, kind)
+            #expect(container != nil && container != host, "\(kind): container \(String(describing: container)) host \(String(describing: host))")
+            #expect(inside[i] == container, "\(kind): inside \(inside[i]) vs host view \(String(describing: container))")
+        }
+        // user namespace not requested: shared with the host.
+        #expect(Host.nsLink(pid: pid, "user") == Host.selfNS("user"))
+    }
+
+    @Test("a namespace without 'path' not listed is shared with the host")
+    func sharedNamespace() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.removeNamespace("network")
+        s.bundle.config.removeNamespace("uts")
+        s.bundle.config["hostname"] = nil  // a hostname needs a private uts namespace
+        let r = try s.sh("readlink /proc/self/ns/net; readlink /proc/self/ns/uts; hostname")
+        #expect(r.status == 0, "\(r)")
+        let lines = r.stdout.lines
+        #expect(lines.count == 3)
+        #expect(lines.first == Host.selfNS("net"))
+        #expect(lines.dropFirst().first == Host.selfNS("uts"))
+    }
+
+    @Test("joining another container's network and pid namespaces by path")
+    func joinByPath() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.args = ["sleep", "100"]
+        try s.bundle.write()
+        let a = s.newID("a")
+        let pidFile = s.dir + "/pid-a"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, a]).status == 0)
+        let pidA = try #require(Int32(Host.readFile(pidFile) ?? ""))
+
+        let b = try s.newBundle("bundle-b")
+        b.config.setNamespace("network", path: "/proc/\(pidA)/ns/net")
+        b.config.setNamespace("pid", path: "/proc/\(pidA)/ns/pid")
+        b.config.shell("readlink /proc/self/ns/net; readlink /proc/self/ns/pid; echo $$; ps -o pid,comm | grep -c sleep")
+        let r = try s.runContainer(b)
+        #expect(r.status == 0, "\(r)")
+        let lines = r.stdout.lines
+        #expect(lines.count == 4, "\(r)")
+        guard lines.count == 4 else { return }
+        #expect(lines[0] == Host.nsLink(pid: pidA, "net"))
+        #expect(lines[1] == Host.nsLink(pid: pidA, "pid"))
+        #expect(lines[2] != "1", "B must not be pid 1 in A's pid namespace")
+        #expect(lines[3] == "1", "B sees A's sleep: \(r)")
+        #expect(Host.isAlive(pidA))
+    }
+
+    @Test("user namespace with uid and gid mappings")
+    func userNamespace() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.setNamespace("user")
+        s.bundle.config["linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.bundle.config["linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.mountOut()
+        s.bundle.config.shell("cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /srv/made-inside; sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        let c = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(c.status == 0, "\(c)")
+        #expect(s.waitForOutFile("made-inside") != nil)
+        let out = c.stdoutNow.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(out == ["0 100000 65536", "0 100000 65536", "0"], "\(out)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        #expect(Host.nsLink(pid: pid, "user") != Host.selfNS("user"))
+        // On the host, the process runs as the mapped uid, and files it makes belong to it.
+        let status = Host.readFile("/proc/\(pid)/status") ?? ""
+        #expect(status.lines.contains { $0.hasPrefix("Uid:") && $0.contains("100000") }, "\(status)")
+        let attrs = try FileManager.default.attributesOfItem(atPath: s.out + "/made-inside")
+        #expect((attrs[.ownerAccountID] as? NSNumber)?.intValue == 100000)
+    }
+
+    @Test("time namespace with timeOffsets (berth; runc 1.1 has no time namespace)")
+    func timeNamespace() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.setNamespace("time")
+        s.bundle.config["linux.timeOffsets"] = ["monotonic": ["secs": 86400], "boottime": ["secs": 86400]]
+        let before = try #require(Host.uptime())
+        let r = try s.sh("cat /proc/self/timens_offsets; cat /proc/uptime")
+        guard Host.isBerth else {
+            // runc 1.1.5: `namespace {"time" ""} does not exist`.
+            expectError(r, contains: ["time"])
+            return
+        }
+        #expect(r.status == 0, "\(r)")
+        let lines = r.stdout.lines
+        let offsets = lines.filter { $0.hasPrefix("monotonic") || $0.hasPrefix("boottime") }
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(Set(offsets) == ["monotonic 86400 0", "boottime 86400 0"], "\(r)")
+        // /proc/uptime follows CLOCK_BOOTTIME: a day ahead of the host's.
+        let inside = Double(lines.last?.split(separator: " ").first ?? "") ?? 0
+        #expect(inside >= before + 86400, "uptime inside \(inside), host \(before)")
+    }
+}
