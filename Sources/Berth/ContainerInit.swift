@@ -29,6 +29,7 @@ enum ContainerInit {
     }
 
     private static func setUp(_ ctx: InitContext) throws {
+        for fd in ctx.parentFDs { close(fd) }
         // Die with the parent until set-up is done: a create that fails must leave no
         // process behind.
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)

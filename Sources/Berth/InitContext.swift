@@ -16,6 +16,9 @@ struct InitContext {
     var consoleSocketFD: Int32
     var noPivot: Bool
     var preserveFDs: Int
+    /// Descriptors of the parent's that the init must close at once (the container lock:
+    /// flock belongs to the open file, so an inherited copy would hold it).
+    var parentFDs: [Int32]
     /// Namespaces created new by the clone.
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.

@@ -133,7 +133,7 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
-                preserveFDs: options.preserveFDs, newNamespaces: newNamespaces, joinedNamespaces: joined))
+                preserveFDs: options.preserveFDs, parentFDs: [lockFD], newNamespaces: newNamespaces, joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
