@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Berth", targets: ["Berth"]),
         .executable(name: "berth", targets: ["BerthCLI"]),
+        .executable(name: "berth-embed-example", targets: ["BerthEmbedExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,8 +28,10 @@ let package = Package(
         .executableTarget(
             name: "BerthCLI",
             dependencies: ["Berth", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
+                          exclude: ["README.md"]),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
-        .testTarget(name: "BerthTests", dependencies: ["Berth"]),
+        .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthCgroups", "BerthSystem", "BerthSpec"]),
         .testTarget(name: "BerthIntegrationTests"),
     ]
 )

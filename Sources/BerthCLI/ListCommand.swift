@@ -19,7 +19,7 @@ struct ListCommand: BerthCommand {
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {
-                rows.append([s.id, String(s.pid), s.status.rawValue, s.bundle, s.created, s.owner.isEmpty ? "root" : s.owner])
+                rows.append([s.id, String(s.pid), s.status.rawValue, s.bundle, s.created, "root"])
             }
             var widths = [Int](repeating: 0, count: 6)
             for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }

@@ -1,0 +1,53 @@
+# berth: build, run the example, test, benchmark.
+#   make run    install what is missing, build, and run spec-examples/hello
+#   make test   the same set-up, then every test (unit, integration, CLI contract)
+#   make bench  berth against runc and crun on the same bundle
+
+SWIFT      ?= swift
+BUILD_DIR  := .build
+RELEASE    := $(BUILD_DIR)/release
+BERTH      := $(abspath $(RELEASE)/berth)
+ROOTFS     := $(abspath build/rootfs)
+STATE_ROOT ?= /run/berth
+APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config
+
+.PHONY: all deps build examples run test unit-test integration-test bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# One fully static executable: the Swift runtime, Foundation Essentials, libseccomp and
+# libcap are all linked in.
+build: deps
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -static-executable --product berth
+	@ldd $(BERTH) 2>&1 | grep -q "not a dynamic executable" || { echo "berth is not static"; exit 1; }
+	$(SWIFT) build -c release --product berth-embed-example
+
+examples: deps
+	@sh scripts/mkrootfs.sh $(ROOTFS) >/dev/null
+	@for d in spec-examples/*/; do [ -f $$d/config.json ] && sh scripts/mkrootfs.sh $$d/rootfs >/dev/null; done; true
+
+run: build examples
+	$(BERTH) --root $(STATE_ROOT) run --bundle spec-examples/hello hello-$$$$
+
+unit-test: deps
+	$(SWIFT) test --skip BerthIntegrationTests
+
+integration-test: build examples
+	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test --filter BerthIntegrationTests
+
+test: build examples
+	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
+
+bench: build examples
+	BERTH=$(BERTH) ROOTFS=$(ROOTFS) sh scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD_DIR) build spec-examples/*/rootfs

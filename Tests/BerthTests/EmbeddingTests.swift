@@ -1,0 +1,65 @@
+import Berth
+import BerthSpec
+import Foundation
+import Testing
+
+/// The library from a process that runs other threads (as every Swift Testing process
+/// does, and as a server embedding berth would): `create` must not clone in-process but
+/// hand the set-up to a fresh berth process, and the lifecycle must still work.
+@Suite struct EmbeddingTests {
+    @Test func lifecycleFromAThreadedProcess() throws {
+        let env = ProcessInfo.processInfo.environment
+        try #require(getuid() == 0, "embedding test needs root to run a container")
+        let binary = try #require(env["BERTH_BINARY"], "set BERTH_BINARY to the built berth (make test does)")
+        let rootfs = try #require(env["BERTH_ROOTFS"], "set BERTH_ROOTFS to a busybox rootfs (make test does)")
+
+        // Make sure this process really has more than one thread.
+        let thread = Thread { sleep(5) }
+        thread.start()
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        #expect(tasks.count > 1)
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-embed-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var spec = Spec.defaultSpec()
+        spec.process?.terminal = false
+        spec.process?.args = ["sh", "-c", "echo embedded > /dev/null; sleep 0.2"]
+        spec.root = Root(path: rootfs, readonly: true)
+        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+
+        let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
+        let container = try runtime.create(id: "embedded", bundle: dir.path, options: CreateOptions(helperBinary: binary))
+        defer { try? container.delete(force: true) }
+        #expect(try container.state().status == .created)
+        let pid = try container.state().pid
+        #expect(pid > 0)
+        try container.start()
+        var status = try container.state().status
+        for _ in 0..<500 where status != .stopped {
+            usleep(10_000)
+            status = try container.state().status
+        }
+        #expect(status == .stopped)
+        try container.delete()
+        #expect(try runtime.list().isEmpty)
+        #expect(throws: BerthError.self) { try runtime.container(id: "embedded") }
+    }
+
+    @Test func typedErrorsCarryCodes() throws {
+        let runtime = ContainerRuntime(root: "/nonexistent/berth-root")
+        do {
+            _ = try runtime.container(id: "nope")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .notFound)
+            #expect(error.message == "container does not exist")
+        }
+        do {
+            _ = try runtime.container(id: "../x")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidSpec)
+        }
+    }
+}

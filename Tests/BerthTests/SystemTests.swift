@@ -1,0 +1,47 @@
+import BerthSystem
+import Glibc
+import Testing
+
+@Suite struct SystemTests {
+    @Test func mountOptionsSplitFlagsPropagationAndData() {
+        let o = MountOptions(["nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "tmpcopyup"])
+        #expect(o.flags & UInt(MS_NOSUID) != 0)
+        #expect(o.flags & UInt(MS_RDONLY) != 0)
+        #expect(o.isBind && o.isRecursive)
+        #expect(o.propagation == [UInt(MS_SLAVE) | UInt(MS_REC)])
+        #expect(o.dataString == "mode=755,size=64k")
+        #expect(o.ignored == ["tmpcopyup"])
+    }
+
+    @Test func laterOptionWins() {
+        let o = MountOptions(["ro", "rw"])
+        #expect(o.flags & UInt(MS_RDONLY) == 0)
+    }
+
+    @Test func procStatParsesNamesWithSpacesAndParens() throws {
+        let line = "4242 (a b) c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10"
+        let stat = try #require(ProcStat.parse(Array(line.utf8)))
+        #expect(stat.state == "S")
+        #expect(stat.parentPID == 1)
+        #expect(stat.startTime == 987654)
+    }
+
+    @Test func ownStatHasAStartTime() throws {
+        let stat = try #require(ProcStat.read(pid: getpid()))
+        #expect(stat.startTime > 0)
+        #expect(!stat.isDead)
+    }
+
+    @Test func rfc3339NanoShape() {
+        let t = Clock.rfc3339Nano()
+        #expect(t.count == 30)
+        #expect(t.hasSuffix("Z"))
+        #expect(Array(t)[10] == "T")
+        #expect(Array(t)[19] == ".")
+    }
+
+    @Test func syscallErrorReadsLikeGo() {
+        let e = SyscallError("mount", "/proc", errno: .notPermitted)
+        #expect(e.description == "mount /proc: operation not permitted")
+    }
+}
