@@ -53,6 +53,9 @@ enum ContainerInit {
                 throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
         }
+        if ctx.newNamespaces.contains(.network) {
+            try sys("bring up lo") { berth_loopback_up() }
+        }
         // The cgroup namespace is made only now, so its root is the container's cgroup
         // that the parent just placed us in.
         if ctx.newNamespaces.contains(.cgroup) {
@@ -75,13 +78,6 @@ enum ContainerInit {
                 try sys("setdomainname", domain) { setdomainname(domain, domain.utf8.count) }
             }
         }
-        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
-            do throws(SyscallError) { try FileIO.write(path, Array(value.utf8)) } catch {
-                throw InitError("write sysctl \(key)=\(value): \(errnoText(error.errno))", errno: error.errno.rawValue)
-            }
-        }
-
         let process = spec.process ?? Process(user: User(uid: 0, gid: 0), cwd: "/")
         try sys("setsid") { setsid() }
         if process.terminal == true {

@@ -30,31 +30,55 @@ struct HelperProcess {
         if options.systemdCgroup { args.insert("--systemd-cgroup", at: 1) }
         args.append(id)
 
-        var errPipe: [Int32] = [-1, -1]
-        guard berth_pipe_cloexec(&errPipe) == 0 else {
-            throw BerthError.system("create", SyscallError("pipe2", errno: currentErrno()))
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The container init inherits the helper's stdio, which must stay the embedding
+        // program's; errors come back through a JSON log file instead.
+        var template = Array("/tmp/berth-create-XXXXXX".utf8CString)
+        let logFD = mkstemp(&template)
+        guard logFD >= 0 else { throw BerthError.system("create", SyscallError("mkstemp", "/tmp", errno: currentErrno())) }
+        close(logFD)
+        let logPath = String(cString: template)
+        defer { unlink(logPath) }
+        args.insert(contentsOf: ["--log", logPath, "--log-format", "json"], at: 1)
         var pid: pid_t = 0
         let rc = withCStrings(args) { argv in
-            posix_spawn(&pid, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv), environ)
+            posix_spawn(&pid, args[0], nil, nil, UnsafeMutablePointer(mutating: argv), environ)
         }
-        close(errPipe[1])
-        defer { close(errPipe[0]) }
         guard rc == 0 else {
             throw BerthError.system("create", SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
         }
-        let stderr = (try? FileIO.readAll(errPipe[0])) ?? []
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
         if ExitStatus(rawWaitStatus: status).code == 0 { return Container(id: id, runtime: runtime) }
-        var message = String(decoding: stderr, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "create failed"
-        if message.hasPrefix("berth: ") { message = String(message.dropFirst(7)) }
+        let log = (try? FileIO.readString(logPath)) ?? ""
+        var message = "create failed"
+        if let line = log.split(separator: "\n").last, let start = line.firstRange(of: "\"msg\":\""),
+           let end = line.firstRange(of: "\",\"time\"") {
+            message = String(line[start.upperBound..<end.lowerBound]).replacingEscapes()
+        }
         let code: BerthError.Code = message.contains("already exists") ? .alreadyExists
             : message.contains("does not exist") ? .notFound : .system
         throw BerthError(code, message)
+    }
+}
+
+extension String {
+    /// Undoes the JSON string escapes berth's log writer produces.
+    func replacingEscapes() -> String {
+        var out = ""
+        var it = makeIterator()
+        while let c = it.next() {
+            guard c == "\\", let n = it.next() else { out.append(c); continue }
+            switch n {
+            case "n": out.append("\n")
+            case "t": out.append("\t")
+            case "r": out.append("\r")
+            case "u":
+                var hex = ""
+                for _ in 0..<4 { if let h = it.next() { hex.append(h) } }
+                if let v = UInt32(hex, radix: 16), let u = Unicode.Scalar(v) { out.unicodeScalars.append(u) }
+            default: out.append(n)
+            }
+        }
+        return out
     }
 }

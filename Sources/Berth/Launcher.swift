@@ -78,6 +78,11 @@ struct Launcher {
             cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup)
         } catch { throw BerthError.system("create cgroup", error) }
         cleanup.cgroup = cgroup
+        if let rules = spec.linux?.resources?.devices {
+            do throws(SyscallError) {
+                try DeviceRules.apply(rules, devices: spec.linux?.devices ?? [], to: cgroup)
+            } catch { throw BerthError.system("apply device rules", error) }
+        }
 
         var stateDirFD: Int32 = -1
         if !startImmediately {

@@ -38,6 +38,8 @@ struct ProcessSetup {
         if process.noNewPrivileges == true {
             try sys("prctl(PR_SET_NO_NEW_PRIVS)") { berth_prctl(Int32(BERTH_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0) }
         }
+        let capabilities = try process.capabilities.map(Capabilities.init)
+        try capabilities?.dropBounding()
         let user = process.user
         let groups = (user.additionalGids ?? []).map { gid_t($0) }
         if setgroups(groups.count, groups) != 0 {
@@ -49,6 +51,7 @@ struct ProcessSetup {
         }
         try sys("setresgid", "gid \(user.gid)") { berth_setresgid(user.gid, user.gid, user.gid) }
         try sys("setresuid", "uid \(user.uid)") { berth_setresuid(user.uid, user.uid, user.uid) }
+        try capabilities?.apply()
         umask(mode_t(user.umask ?? 0o022))
         let cwd = process.cwd.isEmpty ? "/" : process.cwd
         if chdir(cwd) != 0 {

@@ -54,6 +54,14 @@ struct RootfsSetup {
     /// read-only root. Returns the console helper for a terminal.
     func finish() throws -> Console {
         try switchRoot()
+        // sysctls go in before /proc/sys turns read-only.
+        for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+            do throws(SyscallError) { try FileIO.write(path, Array(value.utf8)) } catch {
+                throw InitError("write sysctl \(key)=\(value): \(errnoText(error.errno))", errno: error.errno.rawValue)
+            }
+        }
+
         let slash = try RootedPath(root: "/")
         for path in spec.linux?.maskedPaths ?? [] { try mask(path, rooted: slash) }
         for path in spec.linux?.readonlyPaths ?? [] { try readOnly(path, rooted: slash) }

@@ -15,7 +15,7 @@ struct ListCommand: BerthCommand {
         switch format {
         case "json":
             // runc encodes an empty list as null.
-            print(states.isEmpty ? "null" : "[" + states.map { StateJSON.render($0) }.joined(separator: ",") + "]")
+            print(states.isEmpty ? "null" : "[" + states.map { s in var s = s; s.owner = "root"; return StateJSON.render(s) }.joined(separator: ",") + "]")
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {

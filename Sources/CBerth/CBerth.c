@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
+#include <net/if.h>
+#include <sys/capability.h>
 #include <unistd.h>
 
 pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal) {
@@ -185,6 +187,44 @@ int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int berth_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
 int berth_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
 dev_t berth_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+
+int berth_loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int berth_cap_from_name(const char *name) {
+    cap_value_t value;
+    if (cap_from_name(name, &value) != 0) return -1;
+    return (int)value;
+}
+
+int berth_cap_set_proc(const int *effective, int ne, const int *permitted, int np,
+                       const int *inheritable, int ni) {
+    cap_t caps = cap_init();
+    if (!caps) return -1;
+    int rc = 0;
+    if (ne > 0) rc |= cap_set_flag(caps, CAP_EFFECTIVE, ne, (const cap_value_t *)effective, CAP_SET);
+    if (np > 0) rc |= cap_set_flag(caps, CAP_PERMITTED, np, (const cap_value_t *)permitted, CAP_SET);
+    if (ni > 0) rc |= cap_set_flag(caps, CAP_INHERITABLE, ni, (const cap_value_t *)inheritable, CAP_SET);
+    if (rc == 0) rc = cap_set_proc(caps);
+    int saved = errno;
+    cap_free(caps);
+    errno = saved;
+    return rc;
+}
 
 const unsigned long berth_TIOCSCTTY = TIOCSCTTY;
 const unsigned long berth_TIOCGPTN = TIOCGPTN;

@@ -64,6 +64,15 @@ int berth_setresuid(uid_t r, uid_t e, uid_t s);
 int berth_setresgid(gid_t r, gid_t e, gid_t s);
 dev_t berth_makedev(unsigned int major, unsigned int minor);
 
+/// Sets IFF_UP on the loopback interface of the current network namespace.
+int berth_loopback_up(void);
+
+/// libcap: the capability number for a name such as "CAP_KILL" (case-insensitive), or -1.
+int berth_cap_from_name(const char *name);
+/// libcap: sets the effective, permitted and inheritable sets of this process.
+int berth_cap_set_proc(const int *effective, int ne, const int *permitted, int np,
+                       const int *inheritable, int ni);
+
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
     BERTH_O_PATH = 010000000,
@@ -77,6 +86,11 @@ enum {
     BERTH_RESOLVE_IN_ROOT = 0x10,
     BERTH_PR_SET_PDEATHSIG = 1,
     BERTH_PR_SET_NO_NEW_PRIVS = 38,
+    BERTH_PR_SET_KEEPCAPS = 8,
+    BERTH_PR_CAPBSET_DROP = 24,
+    BERTH_PR_CAP_AMBIENT = 47,
+    BERTH_PR_CAP_AMBIENT_RAISE = 2,
+    BERTH_PR_CAP_AMBIENT_CLEAR_ALL = 4,
 };
 
 #endif
