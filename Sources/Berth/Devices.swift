@@ -72,7 +72,7 @@ struct Devices {
         default: throw InitError("linux.devices: unknown device type \"\(d.type)\" for \(d.path)")
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
-        let dev = berth_makedev(UInt32(truncatingIfNeeded: d.major ?? 0), UInt32(truncatingIfNeeded: d.minor ?? 0))
+        let dev = berth_makedev(UInt32(truncatingIfNeeded: d.major), UInt32(truncatingIfNeeded: d.minor))
         if mknodat(parent, name, mode, dev) != 0 {
             let e = currentErrno()
             if e == .fileExists {

@@ -19,6 +19,10 @@ struct InitContext {
     /// Descriptors of the parent's that the init must close at once (the container lock:
     /// flock belongs to the open file, so an inherited copy would hold it).
     var parentFDs: [Int32]
+    /// O_PATH descriptors of bind-mount sources, by mount index, opened by the parent in
+    /// the host's context (the init may run as an unprivileged host uid in a user
+    /// namespace and not be able to reach them itself).
+    var mountSourceFDs: [Int: Int32]
     /// Namespaces created new by the clone.
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.

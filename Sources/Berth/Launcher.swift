@@ -80,7 +80,7 @@ struct Launcher {
         cleanup.cgroup = cgroup
         if let rules = spec.linux?.resources?.devices {
             do throws(SyscallError) {
-                try DeviceRules.apply(rules, devices: spec.linux?.devices ?? [], to: cgroup)
+                try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
         }
 
@@ -105,6 +105,24 @@ struct Launcher {
 
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
+
+        var mountSources: [Int: Int32] = [:]
+        defer { for fd in mountSources.values { close(fd) } }
+        for (index, m) in (spec.mounts ?? []).enumerated()
+        where m.type == "bind" || (m.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }) {
+            var source = m.source ?? ""
+            if !source.hasPrefix("/") { source = bundle + "/" + source }
+            // A detached copy of the source tree, made with the host's privileges; the init
+            // attaches it with move_mount, which works across mount and user namespaces
+            // where a classic bind mount from an inherited fd does not.
+            let recursive = (m.options ?? []).contains("rbind")
+            let fd = berth_open_tree(AT_FDCWD, source, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)
+                                     | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0))
+            guard fd >= 0 else {
+                throw BerthError.system("mounts[\(index)] (\(m.destination))", SyscallError("stat", source, errno: currentErrno()))
+            }
+            mountSources[index] = fd
+        }
 
         if !options.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
@@ -138,7 +156,7 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
-                preserveFDs: options.preserveFDs, parentFDs: [lockFD], newNamespaces: newNamespaces, joinedNamespaces: joined))
+                preserveFDs: options.preserveFDs, parentFDs: [lockFD], mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()

@@ -35,7 +35,7 @@ struct RootfsSetup {
         let mounts = spec.mounts ?? []
         for (index, m) in mounts.enumerated() {
             do {
-                try mountOne(m, rooted: rooted)
+                try mountOne(m, index: index, rooted: rooted)
             } catch let e as SyscallError {
                 throw InitError("mounts[\(index)] (\(m.destination)): \(e)", errno: e.errno.rawValue)
             }
@@ -80,7 +80,7 @@ struct RootfsSetup {
         "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
-    private func mountOne(_ m: BerthSpec.Mount, rooted: RootedPath) throws {
+    private func mountOne(_ m: BerthSpec.Mount, index: Int, rooted: RootedPath) throws {
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         let destination = normalize(m.destination)
@@ -91,16 +91,17 @@ struct RootfsSetup {
         }
         let isBind = options.isBind || type == "bind"
         if isBind {
-            var source = m.source ?? ""
-            if !source.hasPrefix("/") { source = ctx.bundle + "/" + source }
+            guard let sourceFD = ctx.mountSourceFDs[index] else {
+                throw InitError("bind source of \(destination) was not opened")
+            }
             var st = stat()
-            try sys("stat", source) { stat(source, &st) }
+            try sys("stat", m.source ?? "") { fstat(sourceFD, &st) }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
             let target = try rooted.makeMountPoint(destination, directory: isDir)
             defer { close(target) }
-            try Mount.mount(source: source, target: procFDPath(target), type: nil,
-                            flags: UInt(MS_BIND) | (options.isRecursive ? UInt(MS_REC) : 0),
-                            errorPath: destination)
+            try sys("move_mount", destination) {
+                berth_move_mount(sourceFD, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
+            }
             let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC))
             if extra != 0 || !options.propagation.isEmpty {
                 let mounted = try rooted.open(destination)

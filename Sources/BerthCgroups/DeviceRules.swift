@@ -21,19 +21,15 @@ public enum DeviceRules {
         return "\(type) \(major):\(minor) \(rule.access.flatMap { $0.isEmpty ? nil : $0 } ?? "rwm")"
     }
 
-    /// Applies the rules to the set's v1 devices cgroup; config devices are allowed too.
-    public static func apply(_ rules: [LinuxDeviceCgroup], devices: [LinuxDevice], to set: CgroupSet) throws(SyscallError) {
+    /// Applies the rules, in order, to the set's v1 devices cgroup, starting from deny-all
+    /// and ending with the always-allowed devices (which, as in runc, win over the config).
+    public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet) throws(SyscallError) {
         guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else { return }
         try FileIO.write(dir + "/devices.deny", Array("a".utf8))
         for rule in rules {
             try FileIO.write(dir + (rule.allow ? "/devices.allow" : "/devices.deny"), Array(line(rule).utf8))
         }
-        var allowed = always
-        for d in devices {
-            let type = d.type == "u" ? "c" : d.type
-            if type == "c" || type == "b" { allowed.append("\(type) \(d.major ?? 0):\(d.minor ?? 0) rwm") }
-        }
-        for entry in allowed {
+        for entry in always {
             try FileIO.write(dir + "/devices.allow", Array(entry.utf8))
         }
     }
