@@ -87,7 +87,9 @@ struct Launcher {
         var stateDirFD: Int32 = -1
         if !startImmediately {
             let fifo = dir + "/" + StateStore.fifoFile
-            if mkfifo(fifo, 0o622) != 0 {
+            // 0622 exactly (not trimmed by the umask): the init opens it for writing after
+            // switching to the container's user, which may be any host uid.
+            if mkfifo(fifo, 0o622) != 0 || chmod(fifo, 0o622) != 0 {
                 throw BerthError.system("create exec fifo", SyscallError("mkfifo", fifo, errno: currentErrno()))
             }
             stateDirFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
