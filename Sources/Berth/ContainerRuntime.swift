@@ -1,5 +1,6 @@
 import BerthSpec
 import BerthSystem
+import CBerth
 import Glibc
 
 /// The entry point of the library: a state root holding containers.
@@ -54,8 +55,15 @@ public struct ContainerRuntime: Sendable {
             _ = try? container.delete(force: true)
             throw BerthError(.system, "unable to start container process: " + text)
         }
+        var master: Int32 = -1
+        if launched.consoleReceiver >= 0 {
+            var name = [UInt8](repeating: 0, count: 256)
+            var length = 0
+            master = berth_recv_fd(launched.consoleReceiver, &name, name.count, &length)
+            close(launched.consoleReceiver)
+        }
         try container.runHooks(\.poststart, record: launched.record, fatal: false)
-        return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd)
+        return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd, master: master)
     }
 
     /// The container with this id.

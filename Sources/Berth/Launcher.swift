@@ -22,6 +22,9 @@ struct Launcher {
         var pidfd: Int32
         /// The parent's end of the sync socket, open on the `run` path only.
         var sync: SyncSocket?
+        /// On a foreground `run` with a terminal and no console socket: the socket on
+        /// which the init sends the pty master, for berth to relay.
+        var consoleReceiver: Int32 = -1
     }
 
     func launch() throws(BerthError) -> Launched {
@@ -98,10 +101,18 @@ struct Launcher {
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
         var consoleFD: Int32 = -1
+        var consoleReceiver: Int32 = -1
         if let socketPath = options.consoleSocket {
             do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
                 throw BerthError.system("connect console socket", error)
             }
+        } else if startImmediately && spec.process?.terminal == true {
+            var pair: [Int32] = [-1, -1]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
+            }
+            consoleFD = pair[1]
+            consoleReceiver = pair[0]
         }
         defer { if consoleFD >= 0 { close(consoleFD) } }
 
@@ -186,7 +197,7 @@ struct Launcher {
             } catch { throw BerthError.system("write pid file", error) }
         }
         if startImmediately {
-            return Launched(record: record, pidfd: pidfd, sync: pair.parent)
+            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
         }
         pair.parent.close()
         return Launched(record: record, pidfd: pidfd, sync: nil)

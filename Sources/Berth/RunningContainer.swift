@@ -8,24 +8,51 @@ public struct RunningContainer: Sendable {
     /// The init's host pid.
     public let pid: Int32
     let pidfd: Int32
+    /// The pty master when berth relays the container's terminal itself, else -1.
+    let master: Int32
 
-    /// Waits for the init to exit, forwarding signals delivered to this process (blocked
-    /// beforehand with `SignalForwarder.block()`), and returns its exit status.
+    init(container: Container, pid: Int32, pidfd: Int32, master: Int32 = -1) {
+        self.container = container
+        self.pid = pid
+        self.pidfd = pidfd
+        self.master = master
+    }
+
+    /// Waits for the init to exit and returns its exit status. Signals delivered to this
+    /// process (blocked beforehand with `SignalForwarder.block()`) are forwarded; with a
+    /// relayed terminal, stdin goes to the container's pty and its output to stdout, and
+    /// window-size changes follow.
     public func wait(forwardSignals: Bool = true) -> ExitStatus {
         let sigfd = forwardSignals ? berth_signalfd_all() : -1
-        defer { if sigfd >= 0 { close(sigfd) }; close(pidfd) }
-        var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
+        let relay = master >= 0 ? TerminalRelay(master: master) : nil
+        defer {
+            if sigfd >= 0 { close(sigfd) }
+            close(pidfd)
+            relay?.finish()
+        }
+        var stdinOpen = relay != nil
         while true {
-            let r = poll(&fds, sigfd >= 0 ? 2 : 1, -1)
+            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: relay != nil ? master : -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+            let r = poll(&fds, nfds_t(fds.count), -1)
             if r < 0 { if currentErrno() == .interrupted { continue } else { break } }
-            if fds[0].revents != 0 { break }
+            if fds[2].revents != 0, let relay, !relay.pump(from: master, to: 1) {
+                // EIO: every slave is closed; the process is exiting.
+            }
+            if fds[3].revents != 0, let relay, !relay.pump(from: 0, to: master) { stdinOpen = false }
+            if fds[0].revents != 0 {
+                if let relay { while relay.pump(from: master, to: 1, nonBlocking: true) {} }
+                break
+            }
             if sigfd >= 0 && fds[1].revents & Int16(POLLIN) != 0 {
                 // struct signalfd_siginfo is 128 bytes; ssi_signo is its first field.
                 var info = [UInt32](repeating: 0, count: 32)
                 while read(sigfd, &info, 128) == 128 {
                     let sig = Int32(bitPattern: info[0])
-                    if sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG { continue }
+                    if sig == SIGWINCH { relay?.copyWindowSize(); continue }
+                    if sig == SIGCHLD || sig == SIGURG { continue }
                     _ = berth_pidfd_send_signal(pidfd, sig)
                 }
             }
@@ -33,6 +60,52 @@ public struct RunningContainer: Sendable {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
         return ExitStatus(rawWaitStatus: status)
+    }
+}
+
+/// Copies between berth's stdio and the container's pty master, with the caller's
+/// terminal (when stdin is one) in raw mode for the duration.
+final class TerminalRelay: @unchecked Sendable {
+    let master: Int32
+    private var saved: termios?
+
+    init(master: Int32) {
+        self.master = master
+        if isatty(0) == 1 {
+            var t = termios()
+            if tcgetattr(0, &t) == 0 {
+                saved = t
+                var raw = t
+                cfmakeraw(&raw)
+                _ = tcsetattr(0, TCSANOW, &raw)
+            }
+            copyWindowSize()
+        }
+    }
+
+    func copyWindowSize() {
+        var size = [UInt16](repeating: 0, count: 4)
+        if berth_ioctl_ptr(0, berth_TIOCGWINSZ, &size) == 0 {
+            _ = berth_ioctl_ptr(master, berth_TIOCSWINSZ, &size)
+        }
+    }
+
+    /// Moves one chunk; false at end of input or on error.
+    func pump(from source: Int32, to target: Int32, nonBlocking: Bool = false) -> Bool {
+        if nonBlocking {
+            var p = pollfd(fd: source, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 0) == 1, p.revents & Int16(POLLIN) != 0 else { return false }
+        }
+        var buf = [UInt8](repeating: 0, count: 8192)
+        let n = read(source, &buf, buf.count)
+        guard n > 0 else { return false }
+        try? FileIO.writeAll(target, buf[0..<n])
+        return true
+    }
+
+    func finish() {
+        if var t = saved { _ = tcsetattr(0, TCSANOW, &t) }
+        close(master)
     }
 }
 
