@@ -41,7 +41,13 @@ public struct RunningContainer: Sendable {
             if fds[2].revents != 0, let relay, !relay.pump(from: master, to: 1) {
                 // EIO: every slave is closed; the process is exiting.
             }
-            if fds[3].revents != 0, let relay, !relay.pump(from: 0, to: master) { stdinOpen = false }
+            if fds[3].revents != 0, let relay, !relay.pump(from: 0, to: master) {
+                // End of our stdin: the terminal's EOF character gives the container's
+                // reader end of input too (in canonical mode), as typing ^D would.
+                stdinOpen = false
+                var eof: UInt8 = 4
+                _ = write(master, &eof, 1)
+            }
             if fds[0].revents != 0 {
                 if let relay { while relay.pump(from: master, to: 1, nonBlocking: true) {} }
                 break
