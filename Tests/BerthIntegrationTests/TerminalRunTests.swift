@@ -12,7 +12,7 @@ struct TerminalRunTests {
         s.bundle.config["process.terminal"] = true
         let r = try s.sh("tty; test -t 0 && test -t 1 && echo all-tty; read line; echo got-$line; exit 5")
         #expect(r.status == 5, "\(r)")
-        let lines = r.stdout.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map(String.init)
+        let lines = r.stdout.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }).map(String.init)
         #expect(lines.first?.hasPrefix("/dev/pts/") == true, "\(r)")
         #expect(lines.contains("all-tty"), "\(r)")
         // stdin was empty: `read` fails on end of input and $line stays empty.
