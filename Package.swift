@@ -9,7 +9,6 @@ let package = Package(
         .executable(name: "berth-embed-example", targets: ["BerthEmbedExample"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
@@ -27,7 +26,7 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(
             name: "BerthCLI",
-            dependencies: ["Berth", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Berth"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),

@@ -65,11 +65,14 @@ enum ContainerInit {
             try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
         }
 
+        Trace.mark("init: namespaces")
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
+        Trace.mark("init: mounts")
         let console = try rootfs.finish()
 
+        Trace.mark("init: pivoted")
         if ctx.newNamespaces.contains(.uts) {
             if let hostname = spec.hostname, !hostname.isEmpty {
                 try sys("sethostname", hostname) { sethostname(hostname, hostname.utf8.count) }
@@ -87,12 +90,14 @@ enum ContainerInit {
         try exec.apply()
         let target = try exec.resolveExecutable()
 
+        Trace.mark("init: process set")
         // Every descriptor above stdio and the preserved ones is closed at exec.
         _ = berth_close_range(UInt32(3 + ctx.preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
+        Trace.mark("init: exec")
         exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
     }
 

@@ -28,6 +28,7 @@ struct Launcher {
     }
 
     func launch() throws(BerthError) -> Launched {
+        Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
         let bundlePath = Self.absolute(bundle)
         let spec: Spec
@@ -35,6 +36,7 @@ struct Launcher {
             spec = try SpecLoader.load(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
+        Trace.mark("spec loaded")
         guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }
         let rootfs = Self.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
         var st = stat()
@@ -49,6 +51,7 @@ struct Launcher {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
 
+        Trace.mark("validated")
         let dir = try store.makeDirectory(id)
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
@@ -80,6 +83,7 @@ struct Launcher {
         do throws(SyscallError) {
             cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup)
         } catch { throw BerthError.system("create cgroup", error) }
+        Trace.mark("cgroup created")
         cleanup.cgroup = cgroup
         if let rules = spec.linux?.resources?.devices {
             do throws(SyscallError) {
@@ -155,6 +159,7 @@ struct Launcher {
                 throw BerthError.system("join pid namespace", error)
             }
         }
+        Trace.mark("clone")
         let cloned: (pid: Int32, pidfd: Int32)?
         do throws(SyscallError) {
             cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
@@ -178,6 +183,7 @@ struct Launcher {
 
         try serveSetUp(pid: pid, spec: spec, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user))
 
+        Trace.mark("init ready")
         guard let stat = ProcStat.read(pid: pid) else {
             throw BerthError(.system, "container init exited during set-up")
         }
@@ -191,6 +197,7 @@ struct Launcher {
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
         try store.save(record)
+        Trace.mark("state saved")
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
@@ -216,11 +223,13 @@ struct Launcher {
             switch tag {
             case .needMaps:
                 do throws(SyscallError) {
+                    Trace.mark("maps")
                     if userNS { try writeIDMaps(pid: pid, linux: spec.linux) }
                     try cgroup.join(pid: pid)
                     if let adj = spec.process?.oomScoreAdj {
                         try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
                     }
+                    Trace.mark("cgroup joined")
                     try sync.send(.mapsDone)
                 } catch { throw BerthError.system("set up container init", error) }
             case .ready:

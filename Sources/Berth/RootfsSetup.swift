@@ -40,6 +40,7 @@ struct RootfsSetup {
                 throw InitError("mounts[\(index)] (\(m.destination)): \(e)", errno: e.errno.rawValue)
             }
         }
+        Trace.mark("init: config mounts")
         let devMounted = mounts.contains { normalize($0.destination) == "/dev" && !MountOptions($0.options ?? []).isBind && $0.type != "bind" }
         if devMounted {
             try Devices(rooted: rooted, userNS: userNS).create(spec.linux?.devices ?? [],
@@ -47,6 +48,7 @@ struct RootfsSetup {
         } else if let devices = spec.linux?.devices, !devices.isEmpty {
             try Devices(rooted: rooted, userNS: userNS).create(devices, defaults: false, terminal: false)
         }
+        Trace.mark("init: devices")
         try InitLayer(spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network)).apply(rooted: rooted)
     }
 
@@ -62,6 +64,7 @@ struct RootfsSetup {
             }
         }
 
+        Trace.mark("init: switched root")
         let slash = try RootedPath(root: "/")
         for path in spec.linux?.maskedPaths ?? [] { try mask(path, rooted: slash) }
         for path in spec.linux?.readonlyPaths ?? [] { try readOnly(path, rooted: slash) }

@@ -1,20 +1,32 @@
-import ArgumentParser
 import Berth
 
 /// The flags `create` and `run` share.
-struct CreateFlags: ParsableArguments {
-    @Option(name: [.short, .long], help: "Path to the bundle directory.")
-    var bundle: String = "."
-    @Option(name: .customLong("pid-file"), help: "File to write the container init's pid to.")
+struct CreateFlags {
+    static let flags: [Flag] = [
+        .option("bundle", "b", "DIR", "bundle directory (default: the current one)"),
+        .option("pid-file", nil, "FILE", "write the container init's pid to FILE"),
+        .option("console-socket", nil, "PATH", "unix socket that receives the pty master"),
+        .bool("no-pivot", nil, "use MS_MOVE + chroot instead of pivot_root"),
+        .bool("no-new-keyring", nil, "keep the caller's session keyring"),
+        .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the container"),
+    ]
+
+    var bundle: String
     var pidFile: String?
-    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
     var consoleSocket: String?
-    @Flag(name: .customLong("no-pivot"), help: "Use MS_MOVE + chroot instead of pivot_root.")
-    var noPivot = false
-    @Flag(name: .customLong("no-new-keyring"), help: "Do not create a new session keyring.")
-    var noNewKeyring = false
-    @Option(name: .customLong("preserve-fds"), help: "Pass N extra fds (from 3) to the container.")
-    var preserveFDs: Int = 0
+    var noPivot: Bool
+    var noNewKeyring: Bool
+    var preserveFDs: Int
+
+    init(_ a: Arguments) throws(UsageError) {
+        bundle = a.string("bundle") ?? "."
+        pidFile = a.string("pid-file")
+        consoleSocket = a.string("console-socket")
+        noPivot = a.bool("no-pivot")
+        noNewKeyring = a.bool("no-new-keyring")
+        preserveFDs = try a.int("preserve-fds") ?? 0
+        guard preserveFDs >= 0 else { throw UsageError("--preserve-fds must not be negative") }
+    }
 
     func options(_ global: GlobalOptions) -> CreateOptions {
         CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
@@ -23,12 +35,22 @@ struct CreateFlags: ParsableArguments {
 }
 
 struct CreateCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container.")
-    @OptionGroup var flags: CreateFlags
-    @Argument(help: "The container id.") var id: String
+    static let name = "create"
+    static let summary = "Create a container: set it up and leave its process waiting for start."
+    static let usage = "[flags] ID"
+    static let flags = CreateFlags.flags
+
+    let create: CreateFlags
+    let id: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        create = try CreateFlags(a)
+        id = try a.positional(0, "container id")
+        try a.expectAtMost(1)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        _ = try global.runtime.create(id: id, bundle: flags.bundle, options: flags.options(global))
+        _ = try global.runtime.create(id: id, bundle: create.bundle, options: create.options(global))
         return 0
     }
 }

@@ -1,10 +1,18 @@
-import ArgumentParser
 import Berth
 
 struct DeleteCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a container and everything it holds.")
-    @Flag(name: [.short, .long], help: "Kill a running container first.") var force = false
-    @Argument(help: "The container id.") var id: String
+    static let name = "delete"
+    static let summary = "Delete a container and everything made for it."
+    static let usage = "[--force] ID"
+    static let flags: [Flag] = [.bool("force", "f", "kill a running container first")]
+    let force: Bool
+    let id: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        force = a.bool("force")
+        id = try a.positional(0, "container id")
+        try a.expectAtMost(1)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         do {

@@ -9,56 +9,59 @@ struct GlobalOptions {
     var logFormat = "text"
     var debug = false
     var systemdCgroup = false
-    var rootless: String?
 
-    /// Splits `arguments` into the global flags and the rest (command and its flags).
-    /// Accepts `--flag value`, `--flag=value` and the single-dash forms runc accepts.
-    static func parse(_ arguments: [String]) throws(UsageError) -> (GlobalOptions, [String]) {
+    static let flags: [Flag] = [
+        .option("root", nil, "DIR", "state directory (default /run/berth, or $XDG_RUNTIME_DIR/berth for a non-root user)"),
+        .option("log", nil, "FILE", "also write errors (and with --debug, more) to FILE"),
+        .option("log-format", nil, "text|json", "format of --log lines (default text)"),
+        .bool("debug", nil, "log debug messages to --log"),
+        .bool("systemd-cgroup", nil, "treat cgroupsPath as systemd's slice:prefix:name"),
+        .option("rootless", nil, "true|false|auto", "accepted for runc compatibility"),
+        .option("criu", nil, "PATH", "accepted for runc compatibility (checkpointing is not supported)"),
+        .bool("version", "v", "print the version"),
+        .bool("help", "h", "show help"),
+    ]
+
+    /// Splits `arguments` at the command name: global flags before it, the command's
+    /// arguments after.
+    static func parse(_ arguments: [String]) throws(UsageError) -> (GlobalOptions, command: String?, rest: [String]) {
         var options = GlobalOptions()
-        if let env = getenv("XDG_RUNTIME_DIR"), getuid() != 0 {
+        if getuid() != 0, let env = getenv("XDG_RUNTIME_DIR") {
             options.root = String(cString: env) + "/berth"
         }
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            guard arg.hasPrefix("-"), arg != "-", arg != "--" else { break }
-            var name = String(arg.drop(while: { $0 == "-" }))
-            var value: String?
-            if let eq = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
+        // Global flags end at the first positional: the command.
+        var end = 0
+        while end < arguments.count, arguments[end].hasPrefix("-") {
+            let arg = arguments[end]
+            end += 1
+            let name = String(arg.drop(while: { $0 == "-" }).prefix(while: { $0 != "=" }))
+            if !arg.contains("="), let flag = flags.first(where: { $0.name == name || ($0.short.map(String.init) == name) }),
+               flag.value != nil {
+                end += 1
             }
-            func takeValue() throws(UsageError) -> String {
-                if let v = value { return v }
-                i += 1
-                guard i < arguments.count else { throw UsageError("flag needs an argument: --\(name)") }
-                return arguments[i]
-            }
-            switch name {
-            case "root": options.root = try takeValue()
-            case "log": options.log = try takeValue()
-            case "log-format":
-                options.logFormat = try takeValue()
-                guard options.logFormat == "text" || options.logFormat == "json" else {
-                    throw UsageError("invalid log-format: \(options.logFormat)")
-                }
-            case "debug": options.debug = value.map { $0 != "false" } ?? true
-            case "systemd-cgroup": options.systemdCgroup = value.map { $0 != "false" } ?? true
-            case "rootless": options.rootless = try takeValue()
-            case "criu": _ = try takeValue()
-            case "version", "v", "help", "h": return (options, Array(arguments[i...]))
-            default: throw UsageError("flag provided but not defined: -\(name)")
-            }
-            i += 1
         }
-        return (options, Array(arguments[i...]))
+        let parsed = try Arguments(Array(arguments[..<min(end, arguments.count)]), flags: flags)
+        if let root = parsed.string("root") { options.root = root }
+        options.log = parsed.string("log")
+        if let format = parsed.string("log-format") {
+            guard format == "text" || format == "json" else { throw UsageError("invalid log-format: \(format)") }
+            options.logFormat = format
+        }
+        options.debug = parsed.bool("debug")
+        options.systemdCgroup = parsed.bool("systemd-cgroup")
+        if parsed.bool("version") { return (options, "--version", []) }
+        if parsed.bool("help") || end >= arguments.count { return (options, nil, []) }
+        return (options, arguments[end], Array(arguments[(end + 1)...]))
     }
 
     var runtime: ContainerRuntime { ContainerRuntime(root: root) }
 }
 
-/// A command-line usage error.
+/// A command-line usage error, or a request for help.
 struct UsageError: Error, CustomStringConvertible {
     var description: String
+    var isHelp = false
     init(_ message: String) { description = message }
+
+    static let help: UsageError = { var e = UsageError("help requested"); e.isHelp = true; return e }()
 }

@@ -1,12 +1,21 @@
-import ArgumentParser
 import Berth
 import Glibc
 
 struct KillCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to a container.")
-    @Flag(name: [.short, .long], help: "Signal every process in the container.") var all = false
-    @Argument(help: "The container id.") var id: String
-    @Argument(help: "Signal name or number (default SIGTERM).") var signal: String = "SIGTERM"
+    static let name = "kill"
+    static let summary = "Send a signal (default SIGTERM) to a container's init, or with --all to all its processes."
+    static let usage = "[--all] ID [SIGNAL]"
+    static let flags: [Flag] = [.bool("all", "a", "signal every process in the container")]
+    let all: Bool
+    let id: String
+    let signal: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        all = a.bool("all")
+        id = try a.positional(0, "container id")
+        signal = a.positionals.count > 1 ? a.positionals[1] : "SIGTERM"
+        try a.expectAtMost(2)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         guard let number = Signals.parse(signal) else {

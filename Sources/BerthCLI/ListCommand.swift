@@ -1,10 +1,19 @@
-import ArgumentParser
 import Berth
 
 struct ListCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers.")
-    @Option(name: [.short, .long], help: "table or json") var format: String = "table"
-    @Flag(name: [.short, .long], help: "Print only ids.") var quiet = false
+    static let name = "list"
+    static let summary = "List containers."
+    static let usage = "[--format table|json] [--quiet]"
+    static let flags: [Flag] = [.option("format", "f", "table|json", "output format (default table)"),
+                                .bool("quiet", "q", "print only the ids")]
+    let format: String
+    let quiet: Bool
+
+    init(_ a: Arguments) throws(UsageError) {
+        format = a.string("format") ?? "table"
+        quiet = a.bool("quiet")
+        try a.expectAtMost(0)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let states = try global.runtime.list()

@@ -1,12 +1,23 @@
-import ArgumentParser
 import Berth
 
 struct RunCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container, and wait for it.")
-    @OptionGroup var flags: CreateFlags
-    @Flag(name: [.short, .long], help: "Do not wait for the container; leave it running.") var detach = false
-    @Flag(name: .long, help: "Do not delete the container after it exits.") var keep = false
-    @Argument(help: "The container id.") var id: String
+    static let name = "run"
+    static let summary = "Create and start a container; in the foreground, wait for it and delete it."
+    static let usage = "[flags] ID"
+    static let flags: [Flag] = CreateFlags.flags + [.bool("detach", "d", "leave the container running and return"),
+                                            .bool("keep", nil, "do not delete the container after it exits")]
+    let flags: CreateFlags
+    let detach: Bool
+    let keep: Bool
+    let id: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        flags = try CreateFlags(a)
+        detach = a.bool("detach")
+        keep = a.bool("keep")
+        id = try a.positional(0, "container id")
+        try a.expectAtMost(1)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let runtime = global.runtime

@@ -1,13 +1,22 @@
-import ArgumentParser
 import Berth
 import BerthSpec
 import BerthSystem
 import Glibc
 
 struct SpecCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json.")
-    @Option(name: [.short, .long], help: "Bundle directory to write config.json into.") var bundle: String = "."
-    @Flag(name: .long, help: "A config for running as a non-root user.") var rootless = false
+    static let name = "spec"
+    static let summary = "Write a default config.json (like runc spec)."
+    static let usage = "[--bundle DIR] [--rootless]"
+    static let flags: [Flag] = [.option("bundle", "b", "DIR", "where to write config.json (default: here)"),
+                                .bool("rootless", nil, "a config for running as a non-root user")]
+    let bundle: String
+    let rootless: Bool
+
+    init(_ a: Arguments) throws(UsageError) {
+        bundle = a.string("bundle") ?? "."
+        rootless = a.bool("rootless")
+        try a.expectAtMost(0)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let path = bundle + "/config.json"

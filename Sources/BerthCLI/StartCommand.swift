@@ -1,9 +1,16 @@
-import ArgumentParser
 import Berth
 
 struct StartCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a created container.")
-    @Argument(help: "The container id.") var id: String
+    static let name = "start"
+    static let summary = "Start a created container."
+    static let usage = "ID"
+    static let flags: [Flag] = []
+    let id: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        id = try a.positional(0, "container id")
+        try a.expectAtMost(1)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         try global.runtime.container(id: id).start()

@@ -1,9 +1,16 @@
-import ArgumentParser
 import Berth
 
 struct StateCommand: BerthCommand {
-    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print a container's state as JSON.")
-    @Argument(help: "The container id.") var id: String
+    static let name = "state"
+    static let summary = "Print a container's state as JSON."
+    static let usage = "ID"
+    static let flags: [Flag] = []
+    let id: String
+
+    init(_ a: Arguments) throws(UsageError) {
+        id = try a.positional(0, "container id")
+        try a.expectAtMost(1)
+    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let state = try global.runtime.container(id: id).state()

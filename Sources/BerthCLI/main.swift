@@ -1,55 +1,91 @@
-import ArgumentParser
 import Berth
 import BerthSpec
+import BerthSystem
 import Glibc
 
-/// A berth command: parsed by ArgumentParser, run with the global options; returns the
-/// process exit status.
-protocol BerthCommand: ParsableCommand {
+/// One berth command: its flags, how it is built from parsed arguments, and what it does.
+protocol BerthCommand {
+    static var name: String { get }
+    static var summary: String { get }
+    /// The arguments after the command name, e.g. `[flags] ID`.
+    static var usage: String { get }
+    static var flags: [Flag] { get }
+    init(_ arguments: Arguments) throws(UsageError)
+    /// Runs the command; returns the process exit status.
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32
 }
 
-struct BerthRoot: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "berth",
-        abstract: "A daemonless OCI container runtime.",
-        subcommands: [CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self,
-                      DeleteCommand.self, RunCommand.self, ListCommand.self, SpecCommand.self])
+enum Commands {
+    nonisolated(unsafe) static let all: [any BerthCommand.Type] = [
+        CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
+        RunCommand.self, ListCommand.self, SpecCommand.self,
+    ]
+    static let version = "0.1.0"
 }
 
-let version = "0.1.0"
+func help(for command: (any BerthCommand.Type)?) -> String {
+    func flagLines(_ flags: [Flag]) -> String {
+        flags.map { f in
+            var left = "  " + (f.short.map { "-\($0), " } ?? "") + "--" + f.name
+            if let v = f.value { left += " " + v }
+            return left + String(repeating: " ", count: max(2, 34 - left.count)) + f.help
+        }.joined(separator: "\n")
+    }
+    guard let command else {
+        var text = "berth: a daemonless OCI container runtime (runc-compatible).\n\n"
+        text += "USAGE: berth [global flags] COMMAND [flags] [arguments]\n\nCOMMANDS:\n"
+        for c in Commands.all {
+            text += "  " + c.name + String(repeating: " ", count: max(2, 10 - c.name.count)) + c.summary + "\n"
+        }
+        return text + "\nGLOBAL FLAGS:\n" + flagLines(GlobalOptions.flags)
+    }
+    var text = "\(command.summary)\n\nUSAGE: berth \(command.name) \(command.usage)\n"
+    if !command.flags.isEmpty { text += "\nFLAGS:\n" + flagLines(command.flags) }
+    return text
+}
 
 func main() -> Int32 {
-    let arguments = Array(CommandLine.arguments.dropFirst())
+    Trace.mark("main")
     let global: GlobalOptions
+    let name: String?
     let rest: [String]
-    do throws(UsageError) { (global, rest) = try GlobalOptions.parse(arguments) } catch {
+    do throws(UsageError) {
+        (global, name, rest) = try GlobalOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    } catch {
         Logger(options: GlobalOptions()).error(error.description)
         return 1
     }
     let log = Logger(options: global)
-    if rest.first == "--version" || rest.first == "-v" {
-        print("berth version \(version)\nspec: \(ociSpecVersion)")
+    if name == "--version" {
+        print("berth version \(Commands.version)\nspec: \(ociSpecVersion)")
         return 0
     }
-    let command: ParsableCommand
-    do {
-        command = try BerthRoot.parseAsRoot(rest)
-    } catch {
-        let code = BerthRoot.exitCode(for: error)
-        if code == .success {
-            print(BerthRoot.fullMessage(for: error))
-            return 0
-        }
-        log.error(BerthRoot.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments")
+    guard let name else {
+        print(help(for: nil))
+        return 0
+    }
+    if name == "help" {
+        print(help(for: rest.first.flatMap { n in Commands.all.first { $0.name == n } }))
+        return 0
+    }
+    guard let type = Commands.all.first(where: { $0.name == name }) else {
+        log.error("unknown command \"\(name)\" (see berth --help)")
         return 1
     }
-    guard let berthCommand = command as? BerthCommand else {
-        print(BerthRoot.helpMessage())
-        return 0
+    let command: any BerthCommand
+    do throws(UsageError) {
+        command = try type.init(try Arguments(rest, flags: type.flags))
+    } catch {
+        if error.isHelp {
+            print(help(for: type))
+            return 0
+        }
+        log.error("\(name): \(error.description)")
+        return 1
     }
+    Trace.mark("parsed")
     do {
-        return try berthCommand.execute(global, log)
+        return try command.execute(global, log)
     } catch let error as BerthError {
         log.error(error.message)
     } catch {
