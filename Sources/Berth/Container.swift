@@ -27,8 +27,9 @@ public struct Container: Sendable {
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {
-        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else { return .stopped }
-        _ = pidfd
+        guard ProcStat.read(pid: record.pid).map({ !$0.isDead && $0.startTime == record.startTime }) == true else {
+            return .stopped
+        }
         if store.hasFifo(id) { return .created }
         if CgroupSet(paths: record.cgroupPaths).isFrozen() { return .paused }
         return .running

@@ -11,7 +11,9 @@ enum HookRunner {
     static func run(_ hooks: [Hook], state: ContainerState, fatal: Bool) throws(BerthError) {
         let oci = State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
                         pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations)
-        let json = (try? JSONEncoder().encode(oci)).map { Array($0) } ?? []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let json = (try? encoder.encode(oci)).map { Array($0) } ?? []
         for (index, hook) in hooks.enumerated() {
             do throws(BerthError) {
                 try runOne(hook, stdin: json)
@@ -48,22 +50,26 @@ enum HookRunner {
         _ = signal(SIGPIPE, SIG_IGN)
         try? FileIO.writeAll(pipeFDs[1], stdin)
         close(pipeFDs[1])
-        let deadline = hook.timeout.map { Double($0) } ?? .infinity
-        var waited = 0.0
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && currentErrno() != .interrupted {
-                throw BerthError.system("hook", SyscallError("waitpid", errno: currentErrno()))
-            }
-            if waited >= deadline {
-                _ = kill(pid, SIGKILL)
+        // Wait on a pidfd, so a timeout needs no polling loop.
+        let pidfd = berth_pidfd_open(pid, 0)
+        if pidfd >= 0 {
+            defer { close(pidfd) }
+            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            let timeoutMs = hook.timeout.map { Int32(clamping: $0 * 1000) } ?? -1
+            var ready: Int32
+            repeat { ready = poll(&p, 1, timeoutMs) } while ready < 0 && currentErrno() == .interrupted
+            if ready == 0 {
+                _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+                var status: Int32 = 0
                 _ = waitpid(pid, &status, 0)
                 throw BerthError(.system, "timed out after \(hook.timeout ?? 0)s")
             }
-            usleep(1000)
-            waited += 0.001
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if currentErrno() != .interrupted {
+                throw BerthError.system("hook", SyscallError("waitpid", errno: currentErrno()))
+            }
         }
         let exit = ExitStatus(rawWaitStatus: status)
         if exit.code != 0 { throw BerthError(.system, "exited with status \(exit.code)") }

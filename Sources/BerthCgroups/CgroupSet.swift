@@ -139,7 +139,7 @@ extension CgroupSet {
                 try FileIO.write(dir + "/freezer.state", Array((frozen ? "FROZEN" : "THAWED").utf8))
                 return
             }
-            if FileIO.exists(dir + "/cgroup.freeze") && !FileIO.exists(dir + "/cgroup.type") == false {
+            if FileIO.exists(dir + "/cgroup.freeze") {
                 try FileIO.write(dir + "/cgroup.freeze", Array((frozen ? "1" : "0").utf8))
                 return
             }
