@@ -181,9 +181,6 @@ struct Launcher {
         cleanup.pidfd = pidfd
         cleanup.pid = pid
 
-        try serveSetUp(pid: pid, spec: spec, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user))
-
-        Trace.mark("init ready")
         guard let stat = ProcStat.read(pid: pid) else {
             throw BerthError(.system, "container init exited during set-up")
         }
@@ -196,8 +193,13 @@ struct Launcher {
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
-        try store.save(record)
-        Trace.mark("state saved")
+        // The state file is written while the init builds its rootfs on the other core; a
+        // failure later removes it with the rest of the directory.
+        try serveSetUp(pid: pid, spec: spec, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user)) {
+            () throws(BerthError) in
+            try store.save(record)
+        }
+        Trace.mark("init ready")
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
@@ -211,7 +213,8 @@ struct Launcher {
     }
 
     /// Answers the init's requests until it reports ready or fails.
-    private func serveSetUp(pid: Int32, spec: Spec, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool) throws(BerthError) {
+    private func serveSetUp(pid: Int32, spec: Spec, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool,
+                            whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         while true {
             let message: (SyncSocket.Tag, [UInt8])?
             do throws(SyscallError) { message = try sync.receive() } catch {
@@ -232,6 +235,7 @@ struct Launcher {
                     Trace.mark("cgroup joined")
                     try sync.send(.mapsDone)
                 } catch { throw BerthError.system("set up container init", error) }
+                try whileInitWorks()
             case .ready:
                 return
             case .error:
