@@ -85,6 +85,11 @@ struct Launcher {
         } catch { throw BerthError.system("create cgroup", error) }
         Trace.mark("cgroup created")
         cleanup.cgroup = cgroup
+        if let resources = spec.linux?.resources {
+            do throws(SyscallError) {
+                try ResourceWriter(set: cgroup, unified: cgroup.cloneIntoFD >= 0).apply(resources)
+            } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
+        }
         if let rules = spec.linux?.resources?.devices {
             do throws(SyscallError) {
                 try DeviceRules.apply(rules, to: cgroup)
@@ -221,7 +226,16 @@ struct Launcher {
                 throw BerthError.system("read from container init", error)
             }
             guard let (tag, payload) = message else {
-                throw BerthError(.system, "container init exited during set-up")
+                // The init died without reporting (killed, e.g. by the OOM killer under a
+                // too small memory limit): say how.
+                var status: Int32 = 0
+                var how = ""
+                if waitpid(pid, &status, 0) == pid {
+                    let exit = ExitStatus(rawWaitStatus: status)
+                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL ? " (out of memory under linux.resources.memory?)" : "")" }
+                        ?? ": exit status \(exit.code)"
+                }
+                throw BerthError(.system, "container init exited during set-up" + how)
             }
             switch tag {
             case .needMaps:
