@@ -9,6 +9,8 @@ struct InitContext {
     var rootfs: String
     /// The child's end of the sync socket.
     var sync: SyncSocket
+    /// The state directory's path (the init layer may attach its tmpfs there briefly).
+    var stateDirectory: String
     /// O_PATH descriptor of the state directory, through which the init opens exec.fifo
     /// after pivot_root; -1 on the `run` path, where a sync message replaces the fifo.
     var stateDirFD: Int32

@@ -27,6 +27,9 @@ struct InitLayer {
     let spec: Spec
     let id: String
     let newNetwork: Bool
+    /// The container's state directory, where the files' tmpfs is attached for a moment
+    /// on kernels that cannot clone from a detached mount.
+    var stateDirectory: String = ""
 
     var annotations: [String: String] { spec.annotations ?? [:] }
 
@@ -104,6 +107,12 @@ struct InitLayer {
         let mnt = try sys("fsmount", "tmpfs") { berth_fsmount(fsfd, 1 /* FSMOUNT_CLOEXEC */, 0) }
         defer { close(mnt) }
 
+        // Kernels before cloning from detached mounts was allowed (6.1 among them) refuse
+        // open_tree on this mount with EINVAL. There the tmpfs is attached for a moment
+        // over the state directory, inside the container's own mount namespace, the files
+        // are bound from it, and it is detached again.
+        var attachedAt: String?
+        defer { if let path = attachedAt { _ = umount2(path, Int32(MNT_DETACH)) } }
         for file in wanted {
             let name = String(file.path.split(separator: "/").last!)
             let fd = try sys("create", "init layer " + name) {
@@ -120,13 +129,25 @@ struct InitLayer {
                 continue
             }
             defer { close(target) }
-            let tree = try sys("open_tree", "init layer " + name) {
-                berth_open_tree(mnt, name, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+            if attachedAt == nil {
+                let tree = berth_open_tree(mnt, name, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+                if tree >= 0 {
+                    defer { close(tree) }
+                    try sys("move_mount", file.path) {
+                        berth_move_mount(tree, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
+                    }
+                    continue
+                }
+                guard currentErrno() == .invalidArgument else {
+                    throw SyscallError("open_tree", "init layer " + name, errno: currentErrno())
+                }
+                try sys("move_mount", stateDirectory) {
+                    berth_move_mount(mnt, "", AT_FDCWD, stateDirectory, 0x04 /* F_EMPTY_PATH */)
+                }
+                attachedAt = stateDirectory
             }
-            defer { close(tree) }
-            try sys("move_mount", file.path) {
-                berth_move_mount(tree, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
-            }
+            try Mount.mount(source: stateDirectory + "/" + name, target: procFDPath(target), type: nil,
+                            flags: UInt(MS_BIND), errorPath: file.path)
         }
     }
 }

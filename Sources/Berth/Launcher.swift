@@ -177,7 +177,7 @@ struct Launcher {
             // The container init. It never returns.
             pair.parent.close()
             ContainerInit.run(InitContext(
-                id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child,
+                id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 preserveFDs: options.preserveFDs, parentFDs: [lockFD], mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
         }

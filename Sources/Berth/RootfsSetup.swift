@@ -49,7 +49,8 @@ struct RootfsSetup {
             try Devices(rooted: rooted, userNS: userNS).create(devices, defaults: false, terminal: false)
         }
         Trace.mark("init: devices")
-        try InitLayer(spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network)).apply(rooted: rooted)
+        try InitLayer(spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network),
+                      stateDirectory: ctx.stateDirectory).apply(rooted: rooted)
     }
 
     /// The root switch and everything after it: masked and read-only paths and the
