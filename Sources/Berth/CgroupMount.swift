@@ -13,6 +13,8 @@ struct CgroupMount {
     let rooted: RootedPath
     let destination: String
     let options: MountOptions
+    /// The container's cgroup directories on the host, in layout order.
+    let hostPaths: [String]
     let cgroupNS: Bool
     let userNS: Bool
 
@@ -20,7 +22,6 @@ struct CgroupMount {
         let flags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC))
         let layout = CgroupLayout.detect()
         let hierarchies = layout.hierarchies
-        let hostPaths = layout.hostPaths()
         if layout.mode == .unified {
             let target = try rooted.makeMountPoint(destination, directory: true)
             defer { close(target) }
@@ -65,16 +66,4 @@ extension CgroupLayout.Hierarchy {
     var name: String { String(mountPoint.split(separator: "/").last ?? "") }
     /// The mount data that names the same v1 hierarchy (`memory`, `name=systemd`).
     var superOptions: String { controllers.joined(separator: ",") }
-}
-
-extension CgroupLayout {
-    /// The host directories of this process's cgroup, one per hierarchy.
-    func hostPaths() -> [String] {
-        let own = CgroupLayout.ownCgroups()
-        return hierarchies.map { h in
-            var path = own[h.isUnified ? "" : h.controllers.joined(separator: ",")] ?? "/"
-            if h.root != "/" && path.hasPrefix(h.root) { path = String(path.dropFirst(h.root.count)) }
-            return h.mountPoint + (path == "/" ? "" : path)
-        }
-    }
 }

@@ -132,7 +132,10 @@ public struct Container: Sendable {
         var status: Int32 = 0
         _ = waitpid(record.pid, &status, WNOHANG)
         let cgroups = CgroupSet(paths: record.cgroupPaths, created: record.cgroupCreated)
+        // Processes can outlive the init (no pid namespace, or escaped children): kill
+        // whatever the cgroup still holds before removing it.
         cgroups.thaw()
+        for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
         cgroups.destroy()
         try? runHooks(\.poststop, record: record, fatal: false)
         try store.remove(id)

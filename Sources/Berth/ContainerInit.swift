@@ -29,7 +29,15 @@ enum ContainerInit {
     }
 
     private static func setUp(_ ctx: InitContext) throws {
+        // Until execve the init is a copy of berth: /proc/<pid>/exe is the host binary and
+        // its descriptors reach host directories. Not dumpable, neither is reachable from
+        // other processes through /proc (CVE-2019-5736 class); execve resets it.
+        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
         for fd in ctx.parentFDs { close(fd) }
+        if !ctx.noNewKeyring {
+            // A fresh session keyring keeps the container's keys apart from the caller's.
+            _ = berth_join_session_keyring(ctx.id)
+        }
         // Die with the parent until set-up is done: a create that fails must leave no
         // process behind.
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)

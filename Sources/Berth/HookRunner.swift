@@ -35,10 +35,22 @@ enum HookRunner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
         let args = hook.args ?? [hook.path]
+        // A foreground run blocks the signals it forwards; hooks start with none blocked
+        // and default dispositions.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let rc = withCStrings(args) { argv in
             withCStrings(hook.env ?? []) { envp in
-                posix_spawn(&pid, hook.path, &actions, nil,
+                posix_spawn(&pid, hook.path, &actions, &attributes,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }
         }

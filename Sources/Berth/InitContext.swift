@@ -17,6 +17,10 @@ struct InitContext {
     /// Connected console socket, or -1.
     var consoleSocketFD: Int32
     var noPivot: Bool
+    var noNewKeyring: Bool
+    /// The container's cgroup directories on the host, one per hierarchy in
+    /// `CgroupLayout.detect()` order (for the container's view of its cgroups).
+    var cgroupPaths: [String]
     var preserveFDs: Int
     /// Descriptors of the parent's that the init must close at once (the container lock:
     /// flock belongs to the open file, so an inherited copy would hold it).

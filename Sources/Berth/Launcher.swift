@@ -146,11 +146,6 @@ struct Launcher {
             mountSources[index] = fd
         }
 
-        if !options.noNewKeyring {
-            // A fresh session keyring keeps the container's keys apart from the caller's.
-            _ = berth_join_session_keyring(id)
-        }
-
         var flags: UInt64 = 0
         for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
 
@@ -179,7 +174,8 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
-                preserveFDs: options.preserveFDs, parentFDs: [lockFD], mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
+                noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths,
+                preserveFDs: options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()

@@ -118,7 +118,17 @@ struct ProcessSetup {
 
     /// The user's home directory from the container's /etc/passwd, "/" when unknown.
     static func home(uid: UInt32) -> String {
-        guard let text = try? FileIO.readString("/etc/passwd") else { return "/" }
+        // The image's /etc/passwd may be a FIFO, a device or huge: read a regular file only,
+        // and only its first 1 MiB.
+        let fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return "/" }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return "/" }
+        var bytes = [UInt8](repeating: 0, count: min(Int(st.st_size), 1 << 20))
+        let n = read(fd, &bytes, bytes.count)
+        guard n > 0 else { return "/" }
+        let text = String(decoding: bytes[0..<n], as: UTF8.self)
         for line in text.split(separator: "\n") {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }

@@ -24,7 +24,9 @@ struct RootfsSetup {
         // Changes below must not propagate back to the host: make the whole tree a slave
         // (or what rootfsPropagation asks for) before mounting anything.
         var propagation = UInt(MS_SLAVE) | UInt(MS_REC)
-        if let p = spec.linux?.rootfsPropagation, !p.isEmpty, let flag = MountOptions.propagationTable[p] {
+        // pivot_root refuses a shared tree: shared propagation is applied after it (finish).
+        if let p = spec.linux?.rootfsPropagation, !p.isEmpty, let flag = MountOptions.propagationTable[p],
+           flag & UInt(MS_SHARED) == 0 {
             propagation = flag
         }
         try Mount.mount(source: nil, target: "/", type: nil, flags: propagation)
@@ -89,7 +91,7 @@ struct RootfsSetup {
         let type = m.type ?? ""
         let destination = normalize(m.destination)
         if type == "cgroup" || type == "cgroup2" {
-            try CgroupMount(rooted: rooted, destination: destination, options: options,
+            try CgroupMount(rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths,
                             cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS).mount()
             return
         }

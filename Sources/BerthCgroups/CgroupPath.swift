@@ -8,6 +8,9 @@ public enum CgroupPath {
     ///   slice hierarchy (`a-b.slice` → `/a.slice/a-b.slice`) as `prefix-name.scope`.
     public static func resolve(_ cgroupsPath: String?, id: String, parent: String, systemd: Bool) throws(CgroupPathError) -> String {
         let path = cgroupsPath ?? ""
+        if path.split(separator: "/").contains("..") || path.split(separator: ":").contains("..") {
+            throw CgroupPathError(message: "cgroupsPath \"\(path)\": must not contain \"..\"")
+        }
         if systemd || isSystemdStyle(path) {
             return try systemdPath(path.isEmpty ? "system.slice:berth:\(id)" : path)
         }
