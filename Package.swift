@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "BerthSpec"),
         .target(
             name: "BerthSystem",
-            dependencies: ["CBerth", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CBerth", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "BerthCgroups", dependencies: ["BerthSystem", "BerthSpec"]),
         .target(
             name: "Berth",

@@ -95,6 +95,12 @@ enum ContainerInit {
             try console.attach(process: process)
         }
         let exec = try ProcessSetup(process: process, preserveFDs: ctx.preserveFDs)
+        // The filter is built before any privilege is dropped. It is loaded as late as
+        // possible: just before execve with no_new_privs (which lets an unprivileged
+        // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.
+        let seccomp = try spec.linux?.seccomp.map(SeccompProfile.init)
+        let lateSeccomp = process.noNewPrivileges == true
+        if let seccomp, !lateSeccomp { try seccomp.load() }
         try exec.apply()
         let target = try exec.resolveExecutable()
 
@@ -105,6 +111,7 @@ enum ContainerInit {
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
+        if let seccomp, lateSeccomp { try seccomp.load() }
         Trace.mark("init: exec")
         exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
     }

@@ -34,11 +34,15 @@ public struct SyncSocket: Sendable {
         try sys("send", "sync socket") { msg.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
     }
 
-    /// Sends an error report: errno and text.
+    /// Sends an error report: errno and text. When nobody listens any more (a failure
+    /// after `create` has returned), the message goes to stderr instead.
     public func sendError(errno: Int32, _ message: String) {
         var payload = withUnsafeBytes(of: errno.littleEndian) { Array($0) }
         payload += Array(message.utf8.prefix(60000))
-        try? send(.error, payload)
+        if (try? send(.error, payload)) == nil {
+            let line = "berth: " + message + "\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        }
     }
 
     /// Receives one message; nil at end of stream (the peer closed or exec'd).

@@ -1,0 +1,85 @@
+import CSeccomp
+import Glibc
+import SystemPackage
+
+/// A seccomp filter built with libseccomp: actions and comparisons in libseccomp's terms,
+/// loaded into the calling thread.
+public final class SeccompFilter {
+    let ctx: scmp_filter_ctx
+
+    /// libseccomp action values (the function-like macros are not importable).
+    public enum Action {
+        public static let killProcess: UInt32 = 0x8000_0000
+        public static let killThread: UInt32 = 0x0000_0000
+        public static let trap: UInt32 = 0x0003_0000
+        public static let notify: UInt32 = 0x7fc0_0000
+        public static let log: UInt32 = 0x7ffc_0000
+        public static let allow: UInt32 = 0x7fff_0000
+        public static func errno(_ value: UInt32) -> UInt32 { 0x0005_0000 | (value & 0xffff) }
+        public static func trace(_ value: UInt32) -> UInt32 { 0x7ff0_0000 | (value & 0xffff) }
+    }
+
+    /// One argument comparison; `op` is a libseccomp SCMP_CMP_* value (1...7).
+    public struct Comparison: Sendable {
+        public var index: UInt32
+        public var op: UInt32
+        public var value: UInt64
+        public var valueTwo: UInt64
+
+        public init(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64) {
+            self.index = index
+            self.op = op
+            self.value = value
+            self.valueTwo = valueTwo
+        }
+    }
+
+    public init(defaultAction: UInt32) throws(SyscallError) {
+        guard let ctx = seccomp_init(defaultAction) else {
+            throw SyscallError("seccomp_init", errno: .invalidArgument)
+        }
+        self.ctx = ctx
+    }
+
+    deinit { seccomp_release(ctx) }
+
+    /// Adds an architecture by its libseccomp name (`x86_64`, `x86`, `aarch64`...);
+    /// false when libseccomp does not know it.
+    @discardableResult
+    public func addArchitecture(_ name: String) throws(SyscallError) -> Bool {
+        let token = seccomp_arch_resolve_name(name)
+        guard token != 0 else { return false }
+        let rc = seccomp_arch_add(ctx, token)
+        if rc != 0 && rc != -EEXIST { throw SyscallError("seccomp_arch_add", name, errno: Errno(rawValue: -rc)) }
+        return true
+    }
+
+    /// Sets a filter attribute (SCMP_FLTATR_*).
+    public func set(attribute: scmp_filter_attr, _ value: UInt32) throws(SyscallError) {
+        let rc = seccomp_attr_set(ctx, attribute, value)
+        if rc != 0 { throw SyscallError("seccomp_attr_set", "attribute \(attribute.rawValue)", errno: Errno(rawValue: -rc)) }
+    }
+
+    /// The syscall number for a name on the filter's architectures, nil when unknown.
+    public static func syscallNumber(_ name: String) -> Int32? {
+        let nr = seccomp_syscall_resolve_name(name)
+        return nr == __NR_SCMP_ERROR ? nil : nr
+    }
+
+    /// Adds a rule; the comparisons must name distinct arguments.
+    public func add(action: UInt32, syscall: Int32, comparisons: [Comparison]) throws(SyscallError) {
+        let args = comparisons.map {
+            scmp_arg_cmp(arg: $0.index, op: scmp_compare(rawValue: $0.op), datum_a: $0.value, datum_b: $0.valueTwo)
+        }
+        let rc = args.withUnsafeBufferPointer {
+            seccomp_rule_add_array(ctx, action, syscall, UInt32($0.count), $0.baseAddress)
+        }
+        if rc != 0 { throw SyscallError("seccomp_rule_add", "syscall \(syscall)", errno: Errno(rawValue: -rc)) }
+    }
+
+    /// Loads the filter into the calling thread.
+    public func load() throws(SyscallError) {
+        let rc = seccomp_load(ctx)
+        if rc != 0 { throw SyscallError("seccomp_load", errno: Errno(rawValue: -rc)) }
+    }
+}
