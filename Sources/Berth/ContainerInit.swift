@@ -47,7 +47,7 @@ enum ContainerInit {
 
         // The parent writes uid/gid maps and joins the cgroup, then answers.
         try ctx.sync.send(.needMaps)
-        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+        guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
             throw InitError("parent went away during set-up")
         }
         if ctx.newNamespaces.contains(.user) {
@@ -77,6 +77,8 @@ enum ContainerInit {
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
+        // createContainer hooks: in the container's namespaces, before the root switch.
+        try runHooks(ctx.spec.hooks?.createContainer, hookState)
         Trace.mark("init: mounts")
         let console = try rootfs.finish()
 
@@ -111,9 +113,18 @@ enum ContainerInit {
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
+        // startContainer hooks: in the container, after start, before the user's process.
+        try runHooks(ctx.spec.hooks?.startContainer, hookState)
         if let seccomp, lateSeccomp { try seccomp.load() }
         Trace.mark("init: exec")
         exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
+    }
+
+    private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
+        guard let hooks, !hooks.isEmpty else { return }
+        do throws(BerthError) { try HookRunner.run(hooks, stateJSON: state, fatal: true) } catch {
+            throw InitError(error.message)
+        }
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).

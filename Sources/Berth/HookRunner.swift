@@ -9,11 +9,19 @@ import SystemPackage
 /// `args` and `env`, killed after `timeout` seconds.
 enum HookRunner {
     static func run(_ hooks: [Hook], state: ContainerState, fatal: Bool) throws(BerthError) {
+        try run(hooks, stateJSON: stateJSON(state), fatal: fatal)
+    }
+
+    /// The OCI state document hooks read on stdin.
+    static func stateJSON(_ state: ContainerState) -> [UInt8] {
         let oci = State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
                         pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let json = (try? encoder.encode(oci)).map { Array($0) } ?? []
+        return (try? encoder.encode(oci)).map { Array($0) } ?? []
+    }
+
+    static func run(_ hooks: [Hook], stateJSON json: [UInt8], fatal: Bool) throws(BerthError) {
         for (index, hook) in hooks.enumerated() {
             do throws(BerthError) {
                 try runOne(hook, stdin: json)

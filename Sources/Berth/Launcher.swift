@@ -196,7 +196,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user)) {
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user)) {
             () throws(BerthError) in
             try store.save(record)
         }
@@ -214,7 +214,7 @@ struct Launcher {
     }
 
     /// Answers the init's requests until it reports ready or fails.
-    private func serveSetUp(pid: Int32, spec: Spec, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool,
+    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         while true {
             let message: (SyncSocket.Tag, [UInt8])?
@@ -243,8 +243,19 @@ struct Launcher {
                         try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
                     }
                     Trace.mark("cgroup joined")
-                    try sync.send(.mapsDone)
                 } catch { throw BerthError.system("set up container init", error) }
+                // prestart (deprecated) and createRuntime hooks run here, in the runtime's
+                // namespaces, once the container's namespaces and cgroup exist. The init
+                // gets the state document for the hooks it runs itself.
+                let hookState = HookRunner.stateJSON(ContainerState(
+                    ociVersion: ociSpecVersion, id: id, pid: pid, status: .creating, bundle: stateBundle,
+                    rootfs: "", created: "", annotations: spec.annotations, owner: ""))
+                if let hooks = spec.hooks {
+                    try HookRunner.run((hooks.prestart ?? []) + (hooks.createRuntime ?? []), stateJSON: hookState, fatal: true)
+                }
+                do throws(SyscallError) { try sync.send(.mapsDone, hookState) } catch {
+                    throw BerthError.system("set up container init", error)
+                }
                 try whileInitWorks()
             case .ready:
                 return
