@@ -167,3 +167,35 @@ func readLink(_ path: String) -> String? {
     guard n > 0 else { return nil }
     return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+extension Container {
+    /// Freezes every process of a running container (v1 freezer, v2 cgroup.freeze).
+    public func pause() throws(BerthError) {
+        try setFrozen(true)
+    }
+
+    /// Thaws a paused container.
+    public func resume() throws(BerthError) {
+        try setFrozen(false)
+    }
+
+    private func setFrozen(_ frozen: Bool) throws(BerthError) {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        let current = status(record)
+        switch (frozen, current) {
+        case (true, .running), (false, .paused): break
+        case (_, .stopped), (_, .created): throw BerthError.containerNotRunning
+        case (true, _): throw BerthError(.invalidState, "container already paused")
+        case (false, _): throw BerthError(.invalidState, "container not paused")
+        }
+        let cgroups = CgroupSet(paths: record.cgroupPaths)
+        guard cgroups.hasFreezer else {
+            throw BerthError(.system, "\(frozen ? "pause" : "resume"): no freezer controller for this container's cgroup")
+        }
+        do throws(SyscallError) { try cgroups.setFrozen(frozen) } catch {
+            throw BerthError.system(frozen ? "pause" : "resume", error)
+        }
+    }
+}

@@ -18,7 +18,8 @@ protocol BerthCommand {
 enum Commands {
     nonisolated(unsafe) static let all: [any BerthCommand.Type] = [
         CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
-        RunCommand.self, ListCommand.self, SpecCommand.self,
+        RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
+        FeaturesCommand.self,
     ]
     static let version = "0.1.0"
 }

@@ -151,3 +151,10 @@ extension CgroupSet {
         if isFrozen() { try? setFrozen(false) }
     }
 }
+
+extension CgroupSet {
+    /// True when one of the directories has a freezer (v1 freezer.state or v2 cgroup.freeze).
+    public var hasFreezer: Bool {
+        paths.contains { FileIO.exists($0 + "/freezer.state") || FileIO.exists($0 + "/cgroup.freeze") }
+    }
+}

@@ -40,6 +40,11 @@ public struct MountOptions: Sendable, Equatable {
         }
     }
 
+    /// Every option name berth interprets itself (the rest are passed to the filesystem).
+    public static var knownOptions: [String] {
+        (Array(flagTable.keys) + Array(propagationTable.keys) + ["bind", "rbind"]).sorted()
+    }
+
     /// The data string for mount(2), or nil when there is none.
     public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
 
