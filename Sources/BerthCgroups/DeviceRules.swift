@@ -3,7 +3,7 @@ import BerthSystem
 
 /// `linux.resources.devices` on cgroup v1: `devices.deny` / `devices.allow` lines, applied
 /// after a deny-all, with the devices every container needs always allowed (as runc does).
-/// cgroup v2 device programs (eBPF) are not written yet.
+/// cgroup v2 uses `DeviceProgram` (eBPF) instead.
 public enum DeviceRules {
     /// Devices allowed whatever the config says: /dev/null, zero, full, random, urandom,
     /// tty, console, ptmx, the pty slaves, and mknod of anything.
@@ -24,7 +24,13 @@ public enum DeviceRules {
     /// Applies the rules, in order, to the set's v1 devices cgroup, starting from deny-all
     /// and ending with the always-allowed devices (which, as in runc, win over the config).
     public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet) throws(SyscallError) {
-        guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else { return }
+        guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
+            // No v1 devices controller: on a unified host the rules become an eBPF program.
+            if set.cloneIntoFD >= 0, let dir = set.paths.first {
+                try DeviceProgram.attach(rules, to: dir)
+            }
+            return
+        }
         try FileIO.write(dir + "/devices.deny", Array("a".utf8))
         for rule in rules {
             try FileIO.write(dir + (rule.allow ? "/devices.allow" : "/devices.deny"), Array(line(rule).utf8))

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <linux/openat2.h>
+#include <linux/bpf.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -187,6 +188,29 @@ int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 int berth_setresuid(uid_t r, uid_t e, uid_t s) { return setresuid(r, e, s); }
 int berth_setresgid(gid_t r, gid_t e, gid_t s) { return setresgid(r, e, s); }
 dev_t berth_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+
+int berth_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache";
+    attr.log_buf = (uint64_t)(uintptr_t)log;
+    attr.log_size = log_size;
+    attr.log_level = log_size > 0 ? 1 : 0;
+    return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+int berth_bpf_attach_device_program(int cgroup_fd, int prog_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
+}
 
 int berth_loopback_up(void) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -73,6 +73,12 @@ int berth_cap_from_name(const char *name);
 int berth_cap_set_proc(const int *effective, int ne, const int *permitted, int np,
                        const int *inheritable, int ni);
 
+/// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (8-byte instructions);
+/// returns the program fd. `log` receives the verifier's log on failure.
+int berth_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
+/// bpf(BPF_PROG_ATTACH) of a device program to a cgroup directory (BPF_F_ALLOW_MULTI).
+int berth_bpf_attach_device_program(int cgroup_fd, int prog_fd);
+
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
     BERTH_O_PATH = 010000000,
