@@ -11,7 +11,7 @@ ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
 APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config
 
-.PHONY: all deps build examples run test unit-test integration-test bench clean
+.PHONY: all deps build examples run test test-v2 unit-test integration-test bench clean
 
 all: build
 
@@ -45,6 +45,11 @@ integration-test: build examples
 
 test: build examples
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
+	sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
+
+# cgroup v2 on a real v2 kernel in QEMU (../shared/tools/cg2vm); part of `make test`.
+test-v2: build examples
+	sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
 
 bench: build examples
 	BERTH=$(BERTH) ROOTFS=$(ROOTFS) sh scripts/bench.sh

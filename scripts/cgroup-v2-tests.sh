@@ -1,0 +1,99 @@
+#!/bin/sh
+# cgroup v2 tests: berth on a real cgroup v2 kernel (../shared/tools/cg2vm boots one in
+# QEMU; this host's own cgroup mounts are never touched). One VM boot runs every scenario;
+# each prints "ok NAME" or "not ok NAME: why".
+#
+#   scripts/cgroup-v2-tests.sh BERTH ROOTFS
+set -eu
+berth=$1
+rootfs=$2
+cg2vm=${CG2VM:-$(dirname "$0")/../../shared/tools/cg2vm}
+[ -x "$cg2vm" ] || { echo "cgroup-v2-tests: $cg2vm not found (the shared tools are needed for the v2 run)"; exit 1; }
+
+work=$(mktemp -d /tmp/berth-v2.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp "$berth" "$work/berth"
+cp -a "$rootfs" "$work/rootfs"
+
+python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+def bundle(name, args, **linux):
+    d = os.path.join(work, name); os.makedirs(d)
+    c = {
+        "ociVersion": "1.2.0",
+        "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": args, "cwd": "/",
+                    "env": ["PATH=/bin:/sbin:/usr/bin"], "noNewPrivileges": True,
+                    "capabilities": {k: ["CAP_KILL", "CAP_MKNOD", "CAP_AUDIT_WRITE"] for k in ("bounding", "effective", "permitted")}},
+        "root": {"path": os.path.join(work, "rootfs"), "readonly": True},
+        "hostname": name,
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["dev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        ],
+        "linux": dict({"namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "cgroup")]}, **linux),
+    }
+    json.dump(c, open(os.path.join(d, "config.json"), "w"))
+bundle("basic", ["sh", "-c", "cat /etc/hostname; cat /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.controllers && echo cgroup2-mounted; exit 3"])
+bundle("limits", ["sh", "-c", "cd /sys/fs/cgroup; echo pids=$(cat pids.max) memory=$(cat memory.max) cpu=$(cat cpu.max | tr ' ' /) weight=$(cat cpu.weight); for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 5 & done 2>&1 | head -1"],
+       resources={"pids": {"limit": 9}, "memory": {"limit": 67108864}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}})
+bundle("devices", ["sh", "-c", "echo x > /dev/null && echo null-ok; head -c1 /dev/blk 2>&1; mknod /tmp/sda b 8 0 && head -c1 /tmp/sda 2>&1; true"],
+       devices=[{"path": "/dev/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600}],
+       resources={"devices": [{"allow": False, "access": "rwm"}]})
+bundle("sleeper", ["sleep", "100"])
+bundle("oom", ["true"], resources={"memory": {"limit": 4096}})
+PY
+
+cat > "$work/guest.sh" <<'EOF2'
+#!/bin/sh
+cd "$(dirname "$0")"
+B="./berth --root /run/berth"
+ok() { echo "ok $1"; }
+notok() { echo "not ok $1: $2"; }
+check() { # name, output, expected substring
+    case "$2" in *"$3"*) ok "$1" ;; *) notok "$1" "expected '$3' in: $(echo "$2" | tr '\n' '|')" ;; esac
+}
+
+out=$($B run --bundle basic b1 2>&1); rc=$?
+[ $rc -eq 3 ] && ok "run exit status" || notok "run exit status" "got $rc: $out"
+check "init layer hostname" "$out" "basic"
+check "cgroup namespace root" "$out" "0::/"
+check "cgroup2 mount in the container" "$out" "cgroup2-mounted"
+[ -d /sys/fs/cgroup/b1 ] && notok "no cgroup left after run" "/sys/fs/cgroup/b1 exists" || ok "no cgroup left after run"
+
+out=$($B run --bundle limits l1 2>&1)
+check "pids.max" "$out" "pids=9 "
+check "memory.max" "$out" "memory=67108864 "
+check "cpu.max" "$out" "cpu=50000/100000 "
+check "cpu.weight from shares" "$out" "weight=20"
+check "pids limit stops forks" "$out" "can't fork"
+
+out=$($B run --bundle devices d1 2>&1)
+check "allowed device" "$out" "null-ok"
+check "denied config device" "$out" "/dev/blk: Operation not permitted"
+check "denied mknod'ed host disk" "$out" "/tmp/sda: Operation not permitted"
+
+$B run -d --bundle sleeper s1 >/dev/null 2>&1
+$B pause s1 && check "pause" "$($B state s1)" '"paused"'
+check "cgroup.freeze" "$(cat /sys/fs/cgroup/s1/cgroup.freeze)" "1"
+$B resume s1 && check "resume" "$($B state s1)" '"running"'
+check "ps" "$($B ps --format json s1)" "["
+$B pause s1; $B delete --force s1 && ok "delete a paused container" || notok "delete a paused container" "exit $?"
+[ -d /sys/fs/cgroup/s1 ] && notok "no cgroup left after delete" "exists" || ok "no cgroup left after delete"
+
+out=$($B run --bundle oom o1 2>&1); rc=$?
+[ $rc -eq 1 ] && ok "impossible memory limit fails" || notok "impossible memory limit fails" "exit $rc: $out"
+[ -d /sys/fs/cgroup/o1 ] || [ -d /run/berth/o1 ] && notok "failed create leaves nothing" "left behind" || ok "failed create leaves nothing"
+EOF2
+chmod +x "$work/guest.sh"
+
+status=0
+"$cg2vm" --timeout 600 "$work" -- "$work/guest.sh" > "$work/result" 2>&1 || status=$?
+cat "$work/result"
+passed=$(grep -c '^ok ' "$work/result" || true)
+failed=$(grep -c '^not ok ' "$work/result" || true)
+echo "cgroup-v2: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
