@@ -199,3 +199,20 @@ extension Container {
         }
     }
 }
+
+extension Container {
+    /// Applies new resource limits to a running (or paused, or created) container's cgroup.
+    public func update(_ resources: LinuxResources) throws(BerthError) {
+        let lock = try store.lock(id)
+        defer { close(lock) }
+        let record = try store.load(id)
+        guard status(record) != .stopped else { throw BerthError.containerNotRunning }
+        let set = CgroupSet(paths: record.cgroupPaths)
+        do throws(SyscallError) {
+            try ResourceWriter(set: set, unified: CgroupLayout.detect().mode == .unified).apply(resources)
+            if let rules = resources.devices { try DeviceRules.apply(rules, to: set) }
+        } catch {
+            throw BerthError(.invalidSpec, "update: \(error)", errno: error.errno.rawValue)
+        }
+    }
+}

@@ -35,6 +35,17 @@ public struct ResourceWriter {
         if let m = r.memory { try memory(m) }
         if let c = r.cpu { try cpu(c) }
         if let p = r.pids { try write("pids.max", p.limit > 0 ? String(p.limit) : "max") }
+        if let b = r.blockIO { try blockIO(b) }
+        for h in r.hugepageLimits ?? [] {
+            try write(unified ? "hugetlb.\(h.pageSize).max" : "hugetlb.\(h.pageSize).limit_in_bytes", String(h.limit))
+        }
+        if let n = r.network { try network(n) }
+        for (device, limits) in (r.rdma ?? [:]).sorted(by: { $0.key < $1.key }) {
+            var line = device
+            if let h = limits.hcaHandles { line += " hca_handle=\(h)" }
+            if let o = limits.hcaObjects { line += " hca_object=\(o)" }
+            if line != device { try write("rdma.max", line) }
+        }
         if let u = r.unified, !u.isEmpty {
             guard unified else {
                 throw SyscallError("linux.resources.unified: needs a cgroup v2 host", errno: .notSupported)
@@ -104,6 +115,54 @@ public struct ResourceWriter {
         }
         if let cpus = c.cpus, !cpus.isEmpty { try write("cpuset.cpus", cpus) }
         if let mems = c.mems, !mems.isEmpty { try write("cpuset.mems", mems) }
+    }
+
+    func blockIO(_ b: LinuxBlockIO) throws(SyscallError) {
+        if unified {
+            // io.bfq.weight takes blkio's own scale; io.weight needs the spec's conversion.
+            let bfq = directory(for: "io.bfq.weight") != nil
+            func weight(_ w: UInt16) -> String { bfq ? String(w) : String(Self.ioWeight(fromBlkio: w)) }
+            if let w = b.weight, w > 0 { try write(bfq ? "io.bfq.weight" : "io.weight", "default " + weight(w)) }
+            for d in b.weightDevice ?? [] {
+                if let w = d.weight { try write(bfq ? "io.bfq.weight" : "io.weight", "\(d.major):\(d.minor) " + weight(w)) }
+            }
+            for (list, key) in [(b.throttleReadBpsDevice, "rbps"), (b.throttleWriteBpsDevice, "wbps"),
+                                (b.throttleReadIOPSDevice, "riops"), (b.throttleWriteIOPSDevice, "wiops")] {
+                for d in list ?? [] {
+                    try write("io.max", "\(d.major):\(d.minor) \(key)=\(d.rate == 0 ? "max" : String(d.rate))")
+                }
+            }
+            return
+        }
+        // Kernels without CFQ have only BFQ's weight files.
+        let weightFile = directory(for: "blkio.weight") != nil ? "blkio.weight" : "blkio.bfq.weight"
+        if let w = b.weight, w > 0 { try write(weightFile, String(w)) }
+        if let w = b.leafWeight, w > 0 { try write("blkio.leaf_weight", String(w)) }
+        for d in b.weightDevice ?? [] {
+            if let w = d.weight { try write(weightFile + "_device", "\(d.major):\(d.minor) \(w)") }
+            if let w = d.leafWeight { try write("blkio.leaf_weight_device", "\(d.major):\(d.minor) \(w)") }
+        }
+        for (list, file) in [(b.throttleReadBpsDevice, "read_bps_device"), (b.throttleWriteBpsDevice, "write_bps_device"),
+                             (b.throttleReadIOPSDevice, "read_iops_device"), (b.throttleWriteIOPSDevice, "write_iops_device")] {
+            for d in list ?? [] { try write("blkio.throttle." + file, "\(d.major):\(d.minor) \(d.rate)") }
+        }
+    }
+
+    func network(_ n: LinuxNetwork) throws(SyscallError) {
+        guard !unified else {
+            if n.classID != nil || !(n.priorities ?? []).isEmpty {
+                throw SyscallError("linux.resources.network: net_cls and net_prio exist only on cgroup v1", errno: .notSupported)
+            }
+            return
+        }
+        if let id = n.classID { try write("net_cls.classid", String(id)) }
+        for p in n.priorities ?? [] { try write("net_prio.ifpriomap", "\(p.name) \(p.priority)") }
+    }
+
+    /// The runtime spec's conversion of blkio weight [10, 1000] to io.weight [1, 10000].
+    public static func ioWeight(fromBlkio weight: UInt16) -> UInt64 {
+        let w = UInt64(min(max(weight, 10), 1000))
+        return 1 + ((w - 10) * 9999) / 990
     }
 
     /// The runtime spec's conversion of cpu shares [2, 262144] to cgroup v2 weight [1, 10000].

@@ -74,4 +74,67 @@ struct ResourceTests {
             .map { "/sys/fs/cgroup/\($0)/berth-itest-\(id)" } + ["/sys/fs/cgroup/berth-itest-\(id)"]
         for path in leftovers { #expect(!FileManager.default.fileExists(atPath: path), "left behind: \(path)") }
     }
+
+    /// A real block device's "major:minor" (throttle rules must name one that exists).
+    static func blockDevice() -> String? {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/block")) ?? []).sorted()
+        for name in names where !name.hasPrefix("loop") && !name.hasPrefix("ram") {
+            if let dev = Host.readFile("/sys/block/\(name)/dev")?.trimmingCharacters(in: .whitespacesAndNewlines) { return dev }
+        }
+        return nil
+    }
+
+    @Test("update changes the limits of a running container; a refused value names the file and leaves the container running")
+    func update() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 100")
+        s.bundle.config["linux.resources.pids"] = ["limit": 20]
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pidsMax = try #require(Self.cgroupFile(pid: pid, controller: "pids", "pids.max"))
+        #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "20")
+        let r = s.berth(["update", "--pids-limit", "50", "--cpu-quota", "30000", "--cpu-period", "100000", id])
+        #expect(r.status == 0, "\(r)")
+        #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "50")
+        let r2 = s.berth(["update", "--resources", "-", id], stdin: "{\"pids\":{\"limit\":33}}")
+        #expect(r2.status == 0, "\(r2)")
+        #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "33")
+        let bad = s.berth(["update", "--memory", "1k", id])
+        #expect(bad.status == 1, "\(bad)")
+        #expect(bad.stderr.contains("memory"), "\(bad)")
+        #expect(s.status(id) == "running")
+        #expect(s.berth(["delete", "--force", id]).status == 0)
+        #expect(s.berth(["update", "--pids-limit", "5", id]).status == 1)
+    }
+
+    @Test("block IO throttles reach the controller")
+    func blockIOThrottle() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let dev = try #require(Self.blockDevice(), "no block device on this host")
+        let parts = dev.split(separator: ":").compactMap { Int($0) }
+        try #require(parts.count == 2)
+        s.bundle.config.shell("sleep 100")
+        s.bundle.config["linux.resources.blockIO"] = [
+            "throttleReadBpsDevice": [["major": parts[0], "minor": parts[1], "rate": 1048576]],
+            "throttleWriteIOPSDevice": [["major": parts[0], "minor": parts[1], "rate": 100]],
+        ]
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        if let read = Self.cgroupFile(pid: pid, controller: "blkio", "blkio.throttle.read_bps_device") {
+            #expect(Host.readFile(read)?.contains("\(dev) 1048576") == true, "\(Host.readFile(read) ?? "")")
+            let iops = try #require(Self.cgroupFile(pid: pid, controller: "blkio", "blkio.throttle.write_iops_device"))
+            #expect(Host.readFile(iops)?.contains("\(dev) 100") == true)
+        } else {
+            let max = try #require(Self.cgroupFile(pid: pid, controller: "io", "io.max"))
+            #expect(Host.readFile(max)?.contains("rbps=1048576") == true)
+        }
+        #expect(s.berth(["delete", "--force", id]).status == 0)
+    }
 }
