@@ -26,7 +26,7 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(
             name: "BerthCLI",
-            dependencies: ["Berth"]),
+            dependencies: ["Berth", "BerthCgroups"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),

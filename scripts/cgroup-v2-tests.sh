@@ -81,6 +81,9 @@ $B pause s1 && check "pause" "$($B state s1)" '"paused"'
 check "cgroup.freeze" "$(cat /sys/fs/cgroup/s1/cgroup.freeze)" "1"
 $B resume s1 && check "resume" "$($B state s1)" '"running"'
 check "ps" "$($B ps --format json s1)" "["
+$B update --pids-limit 42 --memory 96m s1 && check "update pids.max" "$(cat /sys/fs/cgroup/s1/pids.max)" "42"
+check "update memory.max" "$(cat /sys/fs/cgroup/s1/memory.max)" "100663296"
+check "events --stats" "$($B events --stats s1)" '"pids":{"current":1,"limit":42}'
 $B pause s1; $B delete --force s1 && ok "delete a paused container" || notok "delete a paused container" "exit $?"
 [ -d /sys/fs/cgroup/s1 ] && notok "no cgroup left after delete" "exists" || ok "no cgroup left after delete"
 

@@ -216,3 +216,10 @@ extension Container {
         }
     }
 }
+
+extension Container {
+    /// The container's cgroup directories, one per hierarchy.
+    public func cgroupPaths() throws(BerthError) -> [String] {
+        try store.load(id).cgroupPaths
+    }
+}
