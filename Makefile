@@ -53,6 +53,8 @@ test-v2: build examples
 
 bench: build examples
 	BERTH=$(BERTH) ROOTFS=$(ROOTFS) sh scripts/bench.sh
+	sh scripts/cgroup-cost.sh $(BERTH) spec-examples/limits 20
+	BENCH_V2=1 sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
 
 clean:
 	rm -rf $(BUILD_DIR) build spec-examples/*/rootfs

@@ -44,6 +44,8 @@ bundle("devices", ["sh", "-c", "echo x > /dev/null && echo null-ok; head -c1 /de
        devices=[{"path": "/dev/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600}],
        resources={"devices": [{"allow": False, "access": "rwm"}]})
 bundle("sleeper", ["sleep", "100"])
+bundle("throttle", ["sh", "-c", "timeout 1 sh -c 'while :; do :; done'; grep nr_throttled /sys/fs/cgroup/cpu.stat; tail /dev/zero; echo tail=$?; grep oom_kill /sys/fs/cgroup/memory.events"],
+       resources={"cpu": {"quota": 10000, "period": 100000}, "memory": {"limit": 16777216, "swap": 16777216}})
 bundle("oom", ["true"], resources={"memory": {"limit": 4096}})
 PY
 
@@ -71,6 +73,11 @@ check "cpu.max" "$out" "cpu=50000/100000 "
 check "cpu.weight from shares" "$out" "weight=20"
 check "pids limit stops forks" "$out" "can't fork"
 
+out=$($B run --bundle throttle t1 2>&1)
+case "$out" in *"nr_throttled 0"*|"") notok "cpu quota throttles" "$out" ;; *nr_throttled*) ok "cpu quota throttles" ;; *) notok "cpu quota throttles" "$out" ;; esac
+check "memory limit OOM-kills" "$out" "tail=137"
+check "oom_kill counted" "$out" "oom_kill 1"
+
 out=$($B run --bundle devices d1 2>&1)
 check "allowed device" "$out" "null-ok"
 check "denied config device" "$out" "/dev/blk: Operation not permitted"
@@ -90,13 +97,39 @@ $B pause s1; $B delete --force s1 && ok "delete a paused container" || notok "de
 out=$($B run --bundle oom o1 2>&1); rc=$?
 [ $rc -eq 1 ] && ok "impossible memory limit fails" || notok "impossible memory limit fails" "exit $rc: $out"
 [ -d /sys/fs/cgroup/o1 ] || [ -d /run/berth/o1 ] && notok "failed create leaves nothing" "left behind" || ok "failed create leaves nothing"
+
+if [ -n "${BENCH_V2:-}" ]; then
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+        BERTH_TRACE=1 $B run --bundle limits bench$i 2>>trace.txt >/dev/null
+    done
+fi
 EOF2
 chmod +x "$work/guest.sh"
 
 status=0
-"$cg2vm" --timeout 600 "$work" -- "$work/guest.sh" > "$work/result" 2>&1 || status=$?
+"$cg2vm" --timeout 600 --env "BENCH_V2=${BENCH_V2:-}" "$work" -- "$work/guest.sh" > "$work/result" 2>&1 || status=$?
 cat "$work/result"
 passed=$(grep -c '^ok ' "$work/result" || true)
 failed=$(grep -c '^not ok ' "$work/result" || true)
+if [ -n "${BENCH_V2:-}" ] && [ -f "$work/trace.txt" ]; then
+    python3 - "$work/trace.txt" <<'PY'
+import statistics, sys
+runs, marks = [], {}
+for line in open(sys.argv[1]):
+    parts = line.rstrip("\n").split(" ", 3)
+    if len(parts) != 4 or parts[0] != "trace":
+        continue
+    if parts[3] == "main" and marks:
+        runs.append(marks); marks = {}
+    marks.setdefault(parts[3], int(parts[2].rstrip("us")))
+runs.append(marks)
+ok = [m for m in runs if {"validated", "cgroup created", "maps", "cgroup joined"} <= m.keys()]
+if ok:
+    c = statistics.median(m["cgroup created"] - m["validated"] for m in ok)
+    j = statistics.median(m["cgroup joined"] - m["maps"] for m in ok)
+    print(f"cgroup set-up per container (v2 kernel in cg2vm under emulation, median of {len(ok)}): "
+          f"create+limits {c:.0f} us, join {j:.0f} us (the init is cloned into its cgroup)")
+PY
+fi
 echo "cgroup-v2: $passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -160,9 +160,18 @@ struct Launcher {
             }
         }
         Trace.mark("clone")
-        let cloned: (pid: Int32, pidfd: Int32)?
+        var cloned: (pid: Int32, pidfd: Int32)?
+        var placedByClone = cgroup.cloneIntoFD >= 0
         do throws(SyscallError) {
-            cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
+            do throws(SyscallError) {
+                cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
+            } catch {
+                // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or
+                // otherwise unusable target): clone plainly and write cgroup.procs instead.
+                guard placedByClone else { throw error }
+                placedByClone = false
+                cloned = try Clone.clone(flags: flags, cgroupFD: -1)
+            }
         } catch {
             if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.parent.close(); pair.child.close()
@@ -196,7 +205,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, userNS: newNamespaces.contains(.user)) {
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
             () throws(BerthError) in
             try store.save(record)
         }
@@ -214,7 +223,8 @@ struct Launcher {
     }
 
     /// Answers the init's requests until it reports ready or fails.
-    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket, cgroup: CgroupSet, userNS: Bool,
+    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket, cgroup: CgroupSet,
+                            cgroupPlaced: Bool, userNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         while true {
             let message: (SyncSocket.Tag, [UInt8])?
@@ -238,7 +248,7 @@ struct Launcher {
                 do throws(SyscallError) {
                     Trace.mark("maps")
                     if userNS { try writeIDMaps(pid: pid, linux: spec.linux) }
-                    try cgroup.join(pid: pid)
+                    if !cgroupPlaced { try cgroup.join(pid: pid) }
                     if let adj = spec.process?.oomScoreAdj {
                         try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
                     }

@@ -83,9 +83,8 @@ public struct CgroupSet: Sendable {
         }
     }
 
-    /// Moves `pid` into every directory (skipped when the clone already placed it).
+    /// Moves `pid` into every directory.
     public func join(pid: Int32) throws(SyscallError) {
-        if cloneIntoFD >= 0 { return }
         let text = Array(String(pid).utf8)
         for dir in paths {
             try FileIO.write(dir + "/cgroup.procs", text)

@@ -137,4 +137,25 @@ struct ResourceTests {
         }
         #expect(s.berth(["delete", "--force", id]).status == 0)
     }
+
+    @Test("a cpu quota throttles a busy loop (nr_throttled grows), and a memory limit OOM-kills inside")
+    func throttleAndOOM() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.mountOut()
+        s.bundle.config["linux.resources.cpu"] = ["quota": 10000, "period": 100000]
+        s.bundle.config["linux.resources.memory"] = ["limit": 16 * 1024 * 1024, "swap": 16 * 1024 * 1024]
+        s.bundle.config.shell("timeout 1 sh -c 'while :; do :; done'; tail /dev/zero; echo tail=$? > /srv/oom; sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        // tail is killed by SIGKILL: the shell sees 137.
+        #expect(s.waitForOutFile("oom")?.contains("tail=137") == true, "\(Host.readFile(s.out + "/oom") ?? "none")")
+        let stat = Self.cgroupFile(pid: pid, controller: "cpu", "cpu.stat").flatMap { Host.readFile($0) } ?? ""
+        let throttled = stat.split(separator: "\n").first { $0.hasPrefix("nr_throttled ") }
+            .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(throttled > 0, "\(stat)")
+        #expect(s.berth(["delete", "--force", id]).status == 0)
+    }
 }
