@@ -208,6 +208,12 @@ extension Container {
         let record = try store.load(id)
         guard status(record) != .stopped else { throw BerthError.containerNotRunning }
         let set = CgroupSet(paths: record.cgroupPaths)
+        if let memory = resources.memory, memory.checkBeforeUpdate == true, let limit = memory.limit, limit >= 0 {
+            let usage = CgroupStats.read(paths: record.cgroupPaths).memoryUsage
+            if UInt64(limit) < usage {
+                throw BerthError(.invalidSpec, "update: memory limit \(limit) is below the container's current usage \(usage) (checkBeforeUpdate)")
+            }
+        }
         do throws(SyscallError) {
             try ResourceWriter(set: set, unified: CgroupLayout.detect().mode == .unified).apply(resources)
             if let rules = resources.devices { try DeviceRules.apply(rules, to: set) }

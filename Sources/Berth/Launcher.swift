@@ -43,6 +43,10 @@ struct Launcher {
         guard stat(rootfs, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw BerthError(.invalidSpec, "root.path: \(rootfs) does not exist")
         }
+        // Unit properties only mean something to systemd, which berth does not drive.
+        if let key = spec.annotations?.keys.sorted().first(where: { $0.hasPrefix("org.systemd.property.") }) {
+            throw BerthError(.invalidSpec, "annotations[\"\(key)\"]: systemd unit properties need the systemd cgroup manager; berth lays out cgroups itself, without systemd")
+        }
         let process = spec.process
         if process?.terminal == true && options.consoleSocket == nil && !startImmediately {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")

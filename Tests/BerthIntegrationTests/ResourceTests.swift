@@ -102,6 +102,8 @@ struct ResourceTests {
         let r2 = s.berth(["update", "--resources", "-", id], stdin: "{\"pids\":{\"limit\":33}}")
         #expect(r2.status == 0, "\(r2)")
         #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "33")
+        let checked = s.berth(["update", "--resources", "-", id], stdin: "{\"memory\":{\"limit\":4096,\"checkBeforeUpdate\":true}}")
+        #expect(checked.status == 1 && checked.stderr.contains("checkBeforeUpdate"), "\(checked)")
         let bad = s.berth(["update", "--memory", "1k", id])
         #expect(bad.status == 1, "\(bad)")
         #expect(bad.stderr.contains("memory"), "\(bad)")
@@ -157,5 +159,34 @@ struct ResourceTests {
             .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         #expect(throttled > 0, "\(stat)")
         #expect(s.berth(["delete", "--force", id]).status == 0)
+    }
+
+    @Test("--systemd-cgroup lays slice:prefix:name out under the slice, without systemd, and removes it")
+    func systemdLayout() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 100")
+        let id = s.newID()
+        s.bundle.config["linux.cgroupsPath"] = "berthtest-a.slice:berth:\(id)"
+        try s.bundle.write()
+        let pidFile = s.dir + "/pid"
+        let r = s.berthRaw(["--root", s.root, "--systemd-cgroup", "run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let procs = try #require(Self.cgroupFile(pid: pid, controller: "pids", "cgroup.procs"))
+        #expect(procs.contains("/berthtest.slice/berthtest-a.slice/berth-\(id).scope/"), "\(procs)")
+        #expect(s.berth(["delete", "--force", id]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: (procs as NSString).deletingLastPathComponent))
+        let sliceDir = ((procs as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        #expect(!FileManager.default.fileExists(atPath: sliceDir), "the slices berth made are removed too")
+    }
+
+    @Test("systemd unit properties are refused with a clear error")
+    func systemdProperties() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config["annotations"] = ["org.systemd.property.CPUWeight": "100"]
+        let r = try s.runContainer()
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.contains("org.systemd.property.CPUWeight") && r.stderr.contains("systemd"), "\(r)")
+        #expect(s.stateEntries().isEmpty)
     }
 }
