@@ -1,16 +1,9 @@
 import Berth
 
-struct StateCommand: BerthCommand {
+struct StateCommand: IDCommand {
     static let name = "state"
     static let summary = "Print a container's state as JSON."
-    static let usage = "ID"
-    static let flags: [Flag] = []
     let id: String
-
-    init(_ a: Arguments) throws(UsageError) {
-        id = try a.positional(0, "container id")
-        try a.expectAtMost(1)
-    }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let state = try global.runtime.container(id: id).state()

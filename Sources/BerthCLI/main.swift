@@ -15,6 +15,21 @@ protocol BerthCommand {
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32
 }
 
+/// A command whose only argument is the container id.
+protocol IDCommand: BerthCommand {
+    init(id: String)
+}
+
+extension IDCommand {
+    static var usage: String { "ID" }
+    static var flags: [Flag] { [] }
+
+    init(_ a: Arguments) throws(UsageError) {
+        self.init(id: try a.positional(0, "container id"))
+        try a.expectAtMost(1)
+    }
+}
+
 enum Commands {
     nonisolated(unsafe) static let all: [any BerthCommand.Type] = [
         CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
