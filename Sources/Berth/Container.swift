@@ -90,6 +90,8 @@ public struct Container: Sendable {
             if error.errno == .noSuchProcess { throw BerthError.containerNotRunning }
             throw BerthError.system("kill", error)
         }
+        // A frozen task takes SIGKILL only once thawed (v1 freezer): let it die.
+        if signal == SIGKILL { CgroupSet(paths: record.cgroupPaths).thaw() }
     }
 
     /// Host pids of the container's processes: its cgroup's, else those sharing its pid

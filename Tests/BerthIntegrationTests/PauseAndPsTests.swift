@@ -27,6 +27,22 @@ struct PauseAndPsTests {
         #expect(s.stateEntries().isEmpty)
     }
 
+    @Test("a paused container can be killed with SIGKILL")
+    func killPaused() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        #expect(s.berth(["pause", id]).status == 0)
+        #expect(s.berth(["kill", id, "KILL"]).status == 0)
+        #expect(Host.waitUntil(timeout: 10) { s.status(id) == "stopped" }, "\(s.status(id) ?? "nil")")
+        #expect(!Host.isAlive(pid) || (Host.readFile("/proc/\(pid)/stat") ?? "").contains(") Z "))
+        #expect(s.berth(["delete", id]).status == 0)
+    }
+
     @Test("ps lists the container's processes as host pids (json) and as ps rows (table)")
     func ps() throws {
         let s = try Sandbox(); defer { s.cleanup() }
