@@ -57,9 +57,17 @@ struct Launcher {
 
         Trace.mark("validated")
         let dir = try store.makeDirectory(id)
+        // The lock is held until a failed create has removed everything it made.
+        let lockFD: Int32
+        do throws(BerthError) { lockFD = try store.lock(id) } catch {
+            try? store.remove(id)
+            throw error
+        }
+        defer { close(lockFD) }
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, cleanup: &cleanup)
+            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
+                                      cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -68,11 +76,9 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, cleanup: inout Cleanup)
-        throws(BerthError) -> Launched
+    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+                        cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
-        let lockFD = try store.lock(id)
-        defer { close(lockFD) }
 
         var newNamespaces = Set<Namespace>()
         var joined: [(Namespace, String)] = []
