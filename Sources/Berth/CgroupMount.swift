@@ -15,12 +15,12 @@ struct CgroupMount {
     let options: MountOptions
     /// The container's cgroup directories on the host, in layout order.
     let hostPaths: [String]
+    let layout: CgroupLayout
     let cgroupNS: Bool
     let userNS: Bool
 
     func mount() throws {
         let flags = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC))
-        let layout = CgroupLayout.detect()
         let hierarchies = layout.hierarchies
         if layout.mode == .unified {
             let target = try rooted.makeMountPoint(destination, directory: true)

@@ -31,7 +31,7 @@ public struct Container: Sendable {
             return .stopped
         }
         if store.hasFifo(id) { return .created }
-        if CgroupSet(paths: record.cgroupPaths).isFrozen() { return .paused }
+        if record.cgroups.isFrozen() { return .paused }
         return .running
     }
 
@@ -91,7 +91,7 @@ public struct Container: Sendable {
             throw BerthError.system("kill", error)
         }
         // A frozen task takes SIGKILL only once thawed (v1 freezer): let it die.
-        if signal == SIGKILL { CgroupSet(paths: record.cgroupPaths).thaw() }
+        if signal == SIGKILL { record.cgroups.thaw() }
     }
 
     /// Host pids of the container's processes: its cgroup's, else those sharing its pid
@@ -103,7 +103,7 @@ public struct Container: Sendable {
     }
 
     func processes(_ record: StateRecord) -> [Int32] {
-        let fromCgroup = CgroupSet(paths: record.cgroupPaths).pids()
+        let fromCgroup = record.cgroups.pids()
         if !fromCgroup.isEmpty { return fromCgroup }
         guard record.namespacePaths["pid"] == "/proc/\(record.pid)/ns/pid",
               let ns = readLink("/proc/\(record.pid)/ns/pid") else { return [record.pid] }
@@ -133,7 +133,7 @@ public struct Container: Sendable {
         // Reap the init if it is this process's child (the `run` path and library users).
         var status: Int32 = 0
         _ = waitpid(record.pid, &status, WNOHANG)
-        let cgroups = CgroupSet(paths: record.cgroupPaths, created: record.cgroupCreated)
+        let cgroups = record.cgroups
         // Processes can outlive the init (no pid namespace, or escaped children): kill
         // whatever the cgroup still holds before removing it.
         cgroups.thaw()
@@ -144,7 +144,7 @@ public struct Container: Sendable {
     }
 
     private func killAndWait(_ record: StateRecord) throws(BerthError) {
-        let cgroups = CgroupSet(paths: record.cgroupPaths)
+        let cgroups = record.cgroups
         for pid in processes(record) where pid != record.pid { _ = Glibc.kill(pid, SIGKILL) }
         cgroups.thaw()
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else { return }
@@ -192,7 +192,7 @@ extension Container {
         case (true, _): throw BerthError(.invalidState, "container already paused")
         case (false, _): throw BerthError(.invalidState, "container not paused")
         }
-        let cgroups = CgroupSet(paths: record.cgroupPaths)
+        let cgroups = record.cgroups
         guard cgroups.hasFreezer else {
             throw BerthError(.system, "\(frozen ? "pause" : "resume"): no freezer controller for this container's cgroup")
         }
@@ -209,7 +209,7 @@ extension Container {
         defer { close(lock) }
         let record = try store.load(id)
         guard status(record) != .stopped else { throw BerthError.containerNotRunning }
-        let set = CgroupSet(paths: record.cgroupPaths)
+        let set = record.cgroups
         if let memory = resources.memory, memory.checkBeforeUpdate == true, let limit = memory.limit, limit >= 0 {
             let usage = CgroupStats.read(paths: record.cgroupPaths).memoryUsage
             if UInt64(limit) < usage {
@@ -217,7 +217,7 @@ extension Container {
             }
         }
         do throws(SyscallError) {
-            try ResourceWriter(set: set, unified: CgroupLayout.detect().mode == .unified).apply(resources)
+            try ResourceWriter(set: set).apply(resources)
             if let rules = resources.devices { try DeviceRules.apply(rules, to: set) }
         } catch {
             throw BerthError(.invalidSpec, "update: \(error)", errno: error.errno.rawValue)

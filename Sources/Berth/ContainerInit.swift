@@ -132,7 +132,7 @@ enum ContainerInit {
         if ctx.stateDirFD >= 0 {
             // Opening a FIFO for writing blocks until `start` opens it for reading.
             let fd = try sys("open", "exec.fifo") {
-                openat(ctx.stateDirFD, StateStoreNames.fifo, O_WRONLY | O_CLOEXEC)
+                openat(ctx.stateDirFD, StateStore.fifoFile, O_WRONLY | O_CLOEXEC)
             }
             let zero: [UInt8] = [0]
             try FileIO.writeAll(fd, zero, path: "exec.fifo")
@@ -144,9 +144,4 @@ enum ContainerInit {
             }
         }
     }
-}
-
-/// File names shared by the parent and the init.
-enum StateStoreNames {
-    static let fifo = "exec.fifo"
 }

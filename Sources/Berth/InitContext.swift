@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthSpec
 import BerthSystem
 
@@ -21,6 +22,8 @@ struct InitContext {
     /// The container's cgroup directories on the host, one per hierarchy in
     /// `CgroupLayout.detect()` order (for the container's view of its cgroups).
     var cgroupPaths: [String]
+    /// The host's cgroup layout, as the parent read it (not read again in the init).
+    var cgroupLayout: CgroupLayout
     var preserveFDs: Int
     /// Descriptors of the parent's that the init must close at once (the container lock:
     /// flock belongs to the open file, so an inherited copy would hold it).

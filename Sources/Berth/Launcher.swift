@@ -89,15 +89,18 @@ struct Launcher {
         let joinOrder: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         joined.sort { joinOrder.firstIndex(of: $0.0)! < joinOrder.firstIndex(of: $1.0)! }
 
+        // Read once: the init gets the same layout for the container's cgroup mount.
+        let cgroupLayout = CgroupLayout.detect()
         let cgroup: CgroupSet
         do throws(SyscallError) {
-            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup)
+            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
+                                          layout: cgroupLayout)
         } catch { throw BerthError.system("create cgroup", error) }
         Trace.mark("cgroup created")
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
             do throws(SyscallError) {
-                try ResourceWriter(set: cgroup, unified: cgroup.cloneIntoFD >= 0).apply(resources)
+                try ResourceWriter(set: cgroup).apply(resources)
             } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
         }
         if let rules = spec.linux?.resources?.devices {
@@ -193,7 +196,7 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
-                noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths,
+                noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
@@ -212,7 +215,8 @@ struct Launcher {
         let record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
-            namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created, config: spec)
+            namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
+            cgroupUnified: cgroup.unified, config: spec)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {

@@ -91,7 +91,7 @@ struct RootfsSetup {
         let type = m.type ?? ""
         let destination = normalize(m.destination)
         if type == "cgroup" || type == "cgroup2" {
-            try CgroupMount(rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths,
+            try CgroupMount(rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths, layout: ctx.cgroupLayout,
                             cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS).mount()
             return
         }

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthSpec
 
 /// What `<root>/<id>/state.json` holds: everything later commands need without the
@@ -18,6 +19,15 @@ struct StateRecord: Codable, Sendable {
     var cgroupPaths: [String]
     /// The ones berth created (and delete removes).
     var cgroupCreated: [String]
+    /// They are on a pure cgroup v2 host.
+    var cgroupUnified: Bool
     /// The config the container was created from (hooks, process for exec, annotations).
     var config: Spec
+}
+
+extension StateRecord {
+    /// The container's cgroups as recorded at create (the host layout is not read again).
+    var cgroups: CgroupSet {
+        CgroupSet(paths: cgroupPaths, created: cgroupCreated, unified: cgroupUnified)
+    }
 }

@@ -10,17 +10,19 @@ public struct CgroupSet: Sendable {
     public var created: [String]
     /// On a unified host, an open directory descriptor for CLONE_INTO_CGROUP (else -1).
     public var cloneIntoFD: Int32
+    /// The directories are on a pure cgroup v2 host.
+    public var unified: Bool
 
-    public init(paths: [String], created: [String]? = nil, cloneIntoFD: Int32 = -1) {
+    public init(paths: [String], created: [String]? = nil, cloneIntoFD: Int32 = -1, unified: Bool) {
         self.paths = paths
         self.created = created ?? paths
         self.cloneIntoFD = cloneIntoFD
+        self.unified = unified
     }
 
     /// Creates the container's cgroup directories. Directories that already existed are
     /// not recorded, so `destroy` only removes what this call made.
-    public static func create(id: String, cgroupsPath: String?, systemd: Bool) throws(SyscallError) -> CgroupSet {
-        let layout = CgroupLayout.detect()
+    public static func create(id: String, cgroupsPath: String?, systemd: Bool, layout: CgroupLayout) throws(SyscallError) -> CgroupSet {
         let own = CgroupLayout.ownCgroups()
         var made: [String] = []
         var all: [String] = []
@@ -50,10 +52,10 @@ public struct CgroupSet: Sendable {
                 }
             }
         } catch {
-            CgroupSet(paths: made).destroy()
+            CgroupSet(paths: made, unified: layout.mode == .unified).destroy()
             throw error
         }
-        return CgroupSet(paths: all, created: made, cloneIntoFD: cloneFD)
+        return CgroupSet(paths: all, created: made, cloneIntoFD: cloneFD, unified: layout.mode == .unified)
     }
 
     /// mkdir -p below `mountPoint`, returning the directories made, outermost first.

@@ -22,12 +22,18 @@ public enum DeviceProgram {
         var allow: Bool
     }
 
+    /// BPF_DEVCG_ACC_* bits for an access string such as `rwm`.
+    static func accessBits(_ access: some StringProtocol) -> Int32 {
+        var bits: Int32 = 0
+        for ch in access {
+            switch ch { case "m": bits |= 1; case "r": bits |= 2; case "w": bits |= 4; default: break }
+        }
+        return bits
+    }
+
     static func rule(_ r: LinuxDeviceCgroup) -> Rule {
         let type: Int32? = switch r.type ?? "a" { case "b": 1; case "c": 2; default: nil }
-        var access: Int32 = 0
-        for ch in r.access ?? "rwm" {
-            switch ch { case "m": access |= 1; case "r": access |= 2; case "w": access |= 4; default: break }
-        }
+        let access = accessBits(r.access ?? "rwm")
         return Rule(type: type, major: r.major.map { Int32(truncatingIfNeeded: $0) },
                     minor: r.minor.map { Int32(truncatingIfNeeded: $0) }, access: access == 0 ? 7 : access, allow: r.allow)
     }
@@ -36,12 +42,8 @@ public enum DeviceProgram {
     static let always: [Rule] = DeviceRules.always.map { line in
         let parts = line.split(separator: " ")
         let numbers = parts[1].split(separator: ":")
-        var access: Int32 = 0
-        for ch in parts[2] {
-            switch ch { case "m": access |= 1; case "r": access |= 2; case "w": access |= 4; default: break }
-        }
         return Rule(type: parts[0] == "b" ? 1 : 2, major: Int32(numbers[0]), minor: Int32(numbers[1]),
-                    access: access, allow: true)
+                    access: accessBits(parts[2]), allow: true)
     }
 
     /// The program's instructions, 8 bytes each (struct bpf_insn).

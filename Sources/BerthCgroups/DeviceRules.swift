@@ -26,7 +26,7 @@ public enum DeviceRules {
     public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet) throws(SyscallError) {
         guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
             // No v1 devices controller: on a unified host the rules become an eBPF program.
-            if set.cloneIntoFD >= 0, let dir = set.paths.first {
+            if set.unified, let dir = set.paths.first {
                 try DeviceProgram.attach(rules, to: dir)
             }
             return

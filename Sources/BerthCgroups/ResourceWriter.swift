@@ -8,11 +8,10 @@ import BerthSystem
 /// A value the kernel refuses is an error naming the file and the value.
 public struct ResourceWriter {
     public let set: CgroupSet
-    public let unified: Bool
+    var unified: Bool { self.set.unified }
 
-    public init(set: CgroupSet, unified: Bool) {
+    public init(set: CgroupSet) {
         self.set = set
-        self.unified = unified
     }
 
     /// The directory holding `file` (v1: the hierarchy that has it; v2: the only one).

@@ -94,18 +94,7 @@ public enum FileIO {
             throw SyscallError("lstat", path, errno: currentErrno())
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            guard let dir = opendir(path) else {
-                throw SyscallError("opendir", path, errno: currentErrno())
-            }
-            var names: [String] = []
-            while let ent = readdir(dir) {
-                let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            closedir(dir)
-            for name in names { try removeTree(path + "/" + name) }
+            for name in try list(path) { try removeTree(path + "/" + name) }
             if rmdir(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
                 throw SyscallError("rmdir", path, errno: currentErrno())
             }
