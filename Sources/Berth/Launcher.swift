@@ -31,7 +31,7 @@ struct Launcher {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
         let bundlePath = Self.absolute(bundle)
-        let spec: Spec
+        var spec: Spec
         do throws(SpecError) {
             spec = try SpecLoader.load(bundle: bundlePath)
             try spec.validate()
@@ -66,6 +66,11 @@ struct Launcher {
         defer { close(lockFD) }
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
+            if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
+            if options.listenFDs > 0 {
+                let env = spec.process?.env ?? []
+                spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
+            }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
                                       cleanup: &cleanup)
             cleanup.disarm()
@@ -197,7 +202,7 @@ struct Launcher {
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
+                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -216,7 +221,7 @@ struct Launcher {
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec)
+            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
@@ -307,7 +312,7 @@ struct Launcher {
         if path.hasPrefix("/") { return canonical(path) }
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
         guard getcwd(&buf, buf.count) != nil else { return path }
-        return canonical(String(cString: buf) + "/" + path)
+        return canonical(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path)
     }
 
     /// `path` with `.` and empty components removed and `..` applied lexically.

@@ -1,4 +1,5 @@
 import Berth
+import Glibc
 
 /// The flags `create` and `run` share.
 struct CreateFlags {
@@ -30,7 +31,20 @@ struct CreateFlags {
 
     func options(_ global: GlobalOptions) -> CreateOptions {
         CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
-                      noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup)
+                      noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
+                      notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs())
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name), value.pointee != 0 else { return nil }
+        return String(cString: value)
+    }
+
+    /// systemd socket activation: LISTEN_FDS counts only when LISTEN_PID names berth.
+    static func listenFDs() -> Int {
+        guard let pid = environment("LISTEN_PID").flatMap(Int32.init), pid == getpid(),
+              let count = environment("LISTEN_FDS").flatMap(Int.init), count > 0 else { return 0 }
+        return count
     }
 }
 
