@@ -3,7 +3,8 @@ import Glibc
 
 /// runc-style logging: errors always to stderr as one line; with `--log`, also to the
 /// file, as `{"level":"error","msg":...,"time":...}` lines with `--log-format json` (what
-/// podman and containerd parse) or logfmt-like text lines.
+/// podman and containerd parse) or logfmt-like text lines. Warnings and, with `--debug`,
+/// debug lines go to the log file, or to stderr when there is none.
 struct Logger {
     let fd: Int32
     let json: Bool
@@ -26,11 +27,12 @@ struct Logger {
         log("error", message)
     }
 
-    func warning(_ message: String) { log("warning", message) }
+    func warning(_ message: String) { log("warning", message, orStderr: true) }
 
-    func debug(_ message: String) { if debugEnabled { log("debug", message) } }
+    func debug(_ message: String) { if debugEnabled { log("debug", message, orStderr: true) } }
 
-    private func log(_ level: String, _ message: String) {
+    private func log(_ level: String, _ message: String, orStderr: Bool = false) {
+        let fd = self.fd >= 0 ? self.fd : (orStderr ? 2 : -1)
         guard fd >= 0 else { return }
         let time = Clock.rfc3339()
         let line: String
