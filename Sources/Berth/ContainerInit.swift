@@ -32,7 +32,12 @@ enum ContainerInit {
         // Until execve the init is a copy of berth: /proc/<pid>/exe is the host binary and
         // its descriptors reach host directories. Not dumpable, neither is reachable from
         // other processes through /proc (CVE-2019-5736 class); execve resets it.
-        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
+        // A non-root parent must still open /proc/<pid>/uid_map (and newuidmap checks who
+        // owns /proc/<pid>), which a non-dumpable process's /proc files deny it: then the
+        // init stays dumpable until its maps are written; nothing of the container runs
+        // before that.
+        let rootlessParent = geteuid() != 0
+        if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
         for fd in ctx.parentFDs { close(fd) }
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
@@ -50,6 +55,7 @@ enum ContainerInit {
         guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
             throw InitError("parent went away during set-up")
         }
+        if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
         if ctx.newNamespaces.contains(.user) {
             // Become the namespace's root so the set-up below is privileged in it.
             _ = berth_setresgid(0, 0, 0)

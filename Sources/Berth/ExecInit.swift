@@ -14,6 +14,9 @@ struct ExecContext {
     var initPidfd: Int32
     /// CLONE_NEW* flags of the namespaces to join (those berth does not share).
     var namespaceFlags: Int32
+    /// The pid namespace is among them: after joining, clone the real process with
+    /// CLONE_PARENT (pid_for_children only applies to new processes) and exit.
+    var hop: Bool
     /// O_PATH descriptor of the init's root directory.
     var rootFD: Int32
     /// Connected console socket (or berth's relay socket), or -1.
@@ -62,6 +65,16 @@ enum ExecInit {
             try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
         }
         close(ctx.initPidfd)
+        if ctx.hop {
+            if let (child, childPidfd) = try Clone.clone(flags: Clone.parentFlag, knownSingleThreaded: true) {
+                close(childPidfd)
+                var pid = child.littleEndian
+                try ctx.sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
+                _exit(0)
+            }
+            // The parent-death signal is not inherited across clone.
+            _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+        }
         // setns(CLONE_NEWNS) leaves us at the namespace's root, which is the container's
         // root only after pivot_root; the init's own root covers chroot too.
         try sys("fchdir", "container root") { fchdir(ctx.rootFD) }

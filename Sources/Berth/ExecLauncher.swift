@@ -39,8 +39,18 @@ struct ExecLauncher {
         // since setns(CLONE_NEWPID) only applies to children; the rest by the child.
         var childFlags: Int32 = 0
         var joinPID = false
+        var otherUserNS = false
         for ns in Namespace.allCases where !Self.sameNamespace(ns, pid: initPID) {
             if ns == .pid { joinPID = true } else { childFlags |= ns.cloneFlag }
+            if ns == .user { otherUserNS = true }
+        }
+        // A non-root berth has no privilege over the container's pid namespace (its
+        // owner is the container's user namespace): the child joins everything, pid
+        // included, and clones the process for us (CLONE_PARENT) from in there.
+        let hop = joinPID && otherUserNS && geteuid() != 0
+        if hop {
+            joinPID = false
+            childFlags |= Namespace.pid.cloneFlag
         }
         // The container's root as its init sees it (pivot_root or chroot alike), opened
         // before the mount namespace is joined.
@@ -105,11 +115,11 @@ struct ExecLauncher {
             pair.child.close()
             throw BerthError.system("clone exec process", error)
         }
-        guard let (pid, pidfd) = cloned else {
+        guard var (pid, pidfd) = cloned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
-                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, rootFD: rootFD,
+                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
                 parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
         }
@@ -133,9 +143,25 @@ struct ExecLauncher {
         } catch { throw fail(BerthError.system("set up exec process", error)) }
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
-        let reply: (SyncSocket.Tag, [UInt8])?
+        var reply: (SyncSocket.Tag, [UInt8])?
         do throws(SyscallError) { reply = try pair.parent.receive() } catch {
             throw fail(BerthError.system("read from exec process", error))
+        }
+        if let (tag, payload) = reply, tag == .childPID, payload.count >= 4 {
+            // The intermediate child exits at once; its clone is our child now.
+            let child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
+            close(pidfd)
+            pid = child
+            pidfd = berth_pidfd_open(child, 0)
+            if pidfd < 0 {
+                throw BerthError.system("exec", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno()))
+            }
+            _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC)
+            do throws(SyscallError) { reply = try pair.parent.receive() } catch {
+                throw fail(BerthError.system("read from exec process", error))
+            }
         }
         if let (tag, payload) = reply, tag == .error {
             let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0

@@ -15,6 +15,9 @@ struct Launcher {
     let options: CreateOptions
     /// true for `run`: the init waits for a sync message instead of the exec fifo.
     let startImmediately: Bool
+    /// berth runs as a non-root user: the container needs a user namespace, cgroups are
+    /// used only where delegated, and bind sources are opened by the init.
+    var rootless: Bool { geteuid() != 0 }
 
     struct Launched {
         var record: StateRecord
@@ -53,6 +56,9 @@ struct Launcher {
         }
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
+            throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
         Trace.mark("validated")
@@ -96,11 +102,21 @@ struct Launcher {
 
         // Read once: the init gets the same layout for the container's cgroup mount.
         let cgroupLayout = CgroupLayout.detect()
-        let cgroup: CgroupSet
+        var cgroup: CgroupSet
         do throws(SyscallError) {
             cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
                                           layout: cgroupLayout)
-        } catch { throw BerthError.system("create cgroup", error) }
+        } catch {
+            // A non-root user has cgroups only where they were delegated to it. Without
+            // them the container runs in the caller's cgroup, unless it asks for limits.
+            guard rootless, error.errno == .permissionDenied || error.errno == .notPermitted || error.errno == .readOnlyFileSystem else {
+                throw BerthError.system("create cgroup", error)
+            }
+            if let field = Self.limitField(spec.linux?.resources) {
+                throw BerthError(.invalidSpec, "linux.resources.\(field): cannot be applied as a non-root user without a delegated cgroup (\(error))")
+            }
+            cgroup = CgroupSet(paths: [], created: [], unified: cgroupLayout.mode == .unified)
+        }
         Trace.mark("cgroup created")
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
@@ -108,7 +124,7 @@ struct Launcher {
                 try ResourceWriter(set: cgroup).apply(resources)
             } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
         }
-        if let rules = spec.linux?.resources?.devices {
+        if let rules = spec.linux?.resources?.devices, !cgroup.paths.isEmpty {
             do throws(SyscallError) {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
@@ -148,20 +164,10 @@ struct Launcher {
 
         var mountSources: [Int: Int32] = [:]
         defer { for fd in mountSources.values { close(fd) } }
-        for (index, m) in (spec.mounts ?? []).enumerated()
-        where m.type == "bind" || (m.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }) {
-            var source = m.source ?? ""
-            if !source.hasPrefix("/") { source = bundle + "/" + source }
-            // A detached copy of the source tree, made with the host's privileges; the init
-            // attaches it with move_mount, which works across mount and user namespaces
-            // where a classic bind mount from an inherited fd does not.
-            let recursive = (m.options ?? []).contains("rbind")
-            let fd = berth_open_tree(AT_FDCWD, source, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)
-                                     | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0))
-            guard fd >= 0 else {
-                throw BerthError.system("mounts[\(index)] (\(m.destination))", SyscallError("stat", source, errno: currentErrno()))
+        for (index, m) in (spec.mounts ?? []).enumerated() where !rootless && BindSource.isBind(m) {
+            do throws(SyscallError) { mountSources[index] = try BindSource.open(m, bundle: bundle) } catch {
+                throw BerthError.system("mounts[\(index)] (\(m.destination))", error)
             }
-            mountSources[index] = fd
         }
 
         var flags: UInt64 = 0
@@ -264,9 +270,9 @@ struct Launcher {
             }
             switch tag {
             case .needMaps:
+                if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
                 do throws(SyscallError) {
                     Trace.mark("maps")
-                    if userNS { try writeIDMaps(pid: pid, linux: spec.linux) }
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
                     if let adj = spec.process?.oomScoreAdj {
                         try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
@@ -298,14 +304,16 @@ struct Launcher {
         }
     }
 
-    private func writeIDMaps(pid: Int32, linux: Linux?) throws(SyscallError) {
-        func text(_ maps: [LinuxIDMapping]?) -> [UInt8] {
-            Array((maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
-        }
-        let uid = text(linux?.uidMappings)
-        let gid = text(linux?.gidMappings)
-        if !uid.isEmpty { try FileIO.write("/proc/\(pid)/uid_map", uid) }
-        if !gid.isEmpty { try FileIO.write("/proc/\(pid)/gid_map", gid) }
+    /// The first resource field that needs a cgroup, if any (device rules do not: a user
+    /// namespace cannot create device nodes anyway).
+    static func limitField(_ r: LinuxResources?) -> String? {
+        guard let r else { return nil }
+        let fields: [(String, Bool)] = [
+            ("memory", r.memory != nil), ("cpu", r.cpu != nil), ("pids", r.pids != nil), ("blockIO", r.blockIO != nil),
+            ("hugepageLimits", !(r.hugepageLimits ?? []).isEmpty), ("network", r.network != nil),
+            ("rdma", !(r.rdma ?? [:]).isEmpty), ("unified", !(r.unified ?? [:]).isEmpty),
+        ]
+        return fields.first { $0.1 }?.0
     }
 
     static func absolute(_ path: String) -> String {

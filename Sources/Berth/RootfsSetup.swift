@@ -97,9 +97,9 @@ struct RootfsSetup {
         }
         let isBind = options.isBind || type == "bind"
         if isBind {
-            guard let sourceFD = ctx.mountSourceFDs[index] else {
-                throw InitError("bind source of \(destination) was not opened")
-            }
+            let opened = ctx.mountSourceFDs[index] == nil
+            let sourceFD = try ctx.mountSourceFDs[index] ?? BindSource.open(m, bundle: ctx.bundle)
+            defer { if opened { close(sourceFD) } }
             var st = stat()
             try sys("stat", m.source ?? "") { fstat(sourceFD, &st) }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR

@@ -17,6 +17,9 @@ public struct SyncSocket: Sendable {
         case error = 4
         /// parent → child: start now (the `run` path, which needs no exec fifo).
         case start = 5
+        /// intermediate child → parent: the pid (4 bytes LE) of the process it cloned on
+        /// the parent's behalf (CLONE_PARENT) inside namespaces the parent cannot join.
+        case childPID = 6
     }
 
     public init(fd: Int32) { self.fd = fd }
