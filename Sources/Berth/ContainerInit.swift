@@ -56,13 +56,16 @@ enum ContainerInit {
             throw InitError("parent went away during set-up")
         }
         if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
-        if ctx.newNamespaces.contains(.user) {
-            // Become the namespace's root so the set-up below is privileged in it.
+        // A joined user namespace was entered by the intermediate child that cloned us.
+        let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
+        if ctx.newNamespaces.contains(.user) || joinedUser {
+            // Become the namespace's root so the set-up below is privileged in it (and
+            // files it creates get an owner the namespace can represent).
             _ = berth_setresgid(0, 0, 0)
             _ = berth_setresuid(0, 0, 0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid {
+        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
             do throws(SyscallError) { try ns.join(path: path) } catch {
                 throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
             }

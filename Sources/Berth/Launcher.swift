@@ -183,35 +183,46 @@ struct Launcher {
                 throw BerthError.system("join pid namespace", error)
             }
         }
+        // Joining an existing user namespace: the new namespaces must be owned by it, so
+        // they are made by a clone from inside it. An intermediate child joins it and
+        // clones the init for us (CLONE_PARENT), then exits.
+        let joinedUser = joined.first(where: { $0.0 == .user })?.1
+        let firstFlags = joinedUser == nil ? flags : 0
         Trace.mark("clone")
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
         do throws(SyscallError) {
             do throws(SyscallError) {
-                cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
+                cloned = try Clone.clone(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD)
             } catch {
                 // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or
                 // otherwise unusable target): clone plainly and write cgroup.procs instead.
                 guard placedByClone else { throw error }
                 placedByClone = false
-                cloned = try Clone.clone(flags: flags, cgroupFD: -1)
+                cloned = try Clone.clone(flags: firstFlags, cgroupFD: -1)
             }
         } catch {
             if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.parent.close(); pair.child.close()
             throw BerthError.system("clone container init", error)
         }
-        guard let (pid, pidfd) = cloned else {
-            // The container init. It never returns.
+        guard var (pid, pidfd) = cloned else {
             pair.parent.close()
+            if let joinedUser { Self.cloneInitFromUserNamespace(joinedUser, flags: flags, sync: pair.child) }
+            // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
+                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var early: (SyncSocket.Tag, [UInt8])?
+        if joinedUser != nil {
+            (pid, pidfd, early) = try adoptInit(from: pid, pidfd: pidfd, sync: pair.parent)
+        }
         cleanup.pidfd = pidfd
         cleanup.pid = pid
 
@@ -230,7 +241,7 @@ struct Launcher {
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
             () throws(BerthError) in
             try store.save(record)
         }
@@ -247,13 +258,71 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
-    /// Answers the init's requests until it reports ready or fails.
-    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket, cgroup: CgroupSet,
-                            cgroupPlaced: Bool, userNS: Bool,
-                            whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
-        while true {
+    /// The intermediate child: joins the user namespace at `path`, clones the init into
+    /// new namespaces owned by it, reports the init's pid and exits.
+    private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
+        do throws(SyscallError) {
+            try Namespace.user.join(path: path)
+            guard let (child, childPidfd) = try Clone.clone(flags: flags | Clone.parentFlag, knownSingleThreaded: true) else {
+                // The init: the parent-death signal is not inherited across clone.
+                return
+            }
+            close(childPidfd)
+            var pid = child.littleEndian
+            try sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
+            _exit(0)
+        } catch {
+            sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
+            _exit(1)
+        }
+    }
+
+    /// Reaps the intermediate child and takes its clone, the init, which is our child.
+    /// The init may speak first (both write to the socket): its first message is
+    /// returned to be served after.
+    private func adoptInit(from intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
+        -> (Int32, Int32, (SyncSocket.Tag, [UInt8])?)
+    {
+        var early: (SyncSocket.Tag, [UInt8])?
+        var child: Int32 = 0
+        var failure: String?
+        while child == 0 && failure == nil {
             let message: (SyncSocket.Tag, [UInt8])?
             do throws(SyscallError) { message = try sync.receive() } catch {
+                throw BerthError.system("read from container init", error)
+            }
+            switch message {
+            case let (.childPID, payload)? where payload.count >= 4:
+                child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            case let (.error, payload)?:
+                failure = String(decoding: payload.dropFirst(4), as: UTF8.self)
+            case let other? where early == nil:
+                early = other
+            default:
+                failure = "the intermediate process exited without starting the init"
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(intermediate, &status, 0) < 0 && currentErrno() == .interrupted {}
+        close(pidfd)
+        if let failure { throw BerthError(.system, "unable to start container process: " + failure) }
+        let fd = berth_pidfd_open(child, 0)
+        guard fd >= 0 else { throw BerthError.system("open container init", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno())) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return (child, fd, early)
+    }
+
+    /// Answers the init's requests until it reports ready or fails.
+    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
+                            first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
+                            cgroupPlaced: Bool, userNS: Bool,
+                            whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
+        var pending = first
+        while true {
+            let message: (SyncSocket.Tag, [UInt8])?
+            do throws(SyscallError) {
+                if let p = pending { message = p; pending = nil } else { message = try sync.receive() }
+            } catch {
                 throw BerthError.system("read from container init", error)
             }
             guard let (tag, payload) = message else {
