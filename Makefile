@@ -33,6 +33,9 @@ build: deps
 examples: deps
 	@sh scripts/mkrootfs.sh $(ROOTFS) >/dev/null
 	@for d in spec-examples/*/; do [ -f $$d/config.json ] && sh scripts/mkrootfs.sh $$d/rootfs >/dev/null; done; true
+	@# The userns example's rootfs belongs to its mapped root (host uid 100000).
+	@mkdir -p spec-examples/userns/rootfs/home/user && chown -R 100000:100000 spec-examples/userns/rootfs \
+	  && chown 101000:100000 spec-examples/userns/rootfs/home/user
 
 run: build examples
 	$(BERTH) --root $(STATE_ROOT) run --bundle spec-examples/hello hello-$$$$
