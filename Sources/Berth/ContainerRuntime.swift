@@ -66,9 +66,7 @@ public struct ContainerRuntime: Sendable {
         }
         var master: Int32 = -1
         if launched.consoleReceiver >= 0 {
-            var name = [UInt8](repeating: 0, count: 256)
-            var length = 0
-            master = berth_recv_fd(launched.consoleReceiver, &name, name.count, &length)
+            master = Console.receiveMaster(launched.consoleReceiver)
             close(launched.consoleReceiver)
         }
         try container.runHooks(\.poststart, record: launched.record, fatal: false)

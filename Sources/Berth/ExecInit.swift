@@ -65,16 +65,7 @@ enum ExecInit {
             try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
         }
         close(ctx.initPidfd)
-        if ctx.hop {
-            if let (child, childPidfd) = try Clone.clone(flags: Clone.parentFlag, knownSingleThreaded: true) {
-                close(childPidfd)
-                var pid = child.littleEndian
-                try ctx.sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
-                _exit(0)
-            }
-            // The parent-death signal is not inherited across clone.
-            _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
-        }
+        if ctx.hop { try SiblingClone.clone(flags: 0, sync: ctx.sync) }
         // setns(CLONE_NEWNS) leaves us at the namespace's root, which is the container's
         // root only after pivot_root; the init's own root covers chroot too.
         try sys("fchdir", "container root") { fchdir(ctx.rootFD) }

@@ -60,20 +60,8 @@ struct ExecLauncher {
         }
         defer { close(rootFD) }
 
-        var consoleFD: Int32 = -1
-        var consoleReceiver: Int32 = -1
-        if let socketPath = options.consoleSocket {
-            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
-                throw BerthError.system("connect console socket", error)
-            }
-        } else if process.terminal == true {
-            var pair: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
-            }
-            consoleFD = pair[1]
-            consoleReceiver = pair[0]
-        }
+        let (consoleFD, consoleReceiver) = try Console.endpoints(socketPath: options.consoleSocket,
+                                                                 relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
 
@@ -144,21 +132,12 @@ struct ExecLauncher {
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var reply: (SyncSocket.Tag, [UInt8])?
-        do throws(SyscallError) { reply = try pair.parent.receive() } catch {
-            throw fail(BerthError.system("read from exec process", error))
-        }
-        if let (tag, payload) = reply, tag == .childPID, payload.count >= 4 {
+        if hop {
             // The intermediate child exits at once; its clone is our child now.
-            let child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
-            pid = child
-            pidfd = berth_pidfd_open(child, 0)
-            if pidfd < 0 {
-                throw BerthError.system("exec", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno()))
-            }
-            _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC)
+            let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
+            (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
+        }
+        if reply == nil {
             do throws(SyscallError) { reply = try pair.parent.receive() } catch {
                 throw fail(BerthError.system("read from exec process", error))
             }
@@ -174,12 +153,7 @@ struct ExecLauncher {
                 try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
         }
-        var master: Int32 = -1
-        if consoleReceiver >= 0 {
-            var name = [UInt8](repeating: 0, count: 256)
-            var length = 0
-            master = berth_recv_fd(consoleReceiver, &name, name.count, &length)
-        }
+        let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
     }
 

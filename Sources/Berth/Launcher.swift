@@ -143,20 +143,8 @@ struct Launcher {
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
-        var consoleFD: Int32 = -1
-        var consoleReceiver: Int32 = -1
-        if let socketPath = options.consoleSocket {
-            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
-                throw BerthError.system("connect console socket", error)
-            }
-        } else if startImmediately && spec.process?.terminal == true {
-            var pair: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
-            }
-            consoleFD = pair[1]
-            consoleReceiver = pair[0]
-        }
+        let (consoleFD, consoleReceiver) = try Console.endpoints(
+            socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
@@ -221,7 +209,7 @@ struct Launcher {
         pair.child.close()
         var early: (SyncSocket.Tag, [UInt8])?
         if joinedUser != nil {
-            (pid, pidfd, early) = try adoptInit(from: pid, pidfd: pidfd, sync: pair.parent)
+            (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
         cleanup.pid = pid
@@ -258,58 +246,16 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
-    /// The intermediate child: joins the user namespace at `path`, clones the init into
-    /// new namespaces owned by it, reports the init's pid and exits.
+    /// The intermediate child: joins the user namespace at `path` and clones the init
+    /// into new namespaces owned by it; returns in the init.
     private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
         do throws(SyscallError) {
             try Namespace.user.join(path: path)
-            guard let (child, childPidfd) = try Clone.clone(flags: flags | Clone.parentFlag, knownSingleThreaded: true) else {
-                // The init: the parent-death signal is not inherited across clone.
-                return
-            }
-            close(childPidfd)
-            var pid = child.littleEndian
-            try sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
-            _exit(0)
+            try SiblingClone.clone(flags: flags, sync: sync)
         } catch {
             sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
             _exit(1)
         }
-    }
-
-    /// Reaps the intermediate child and takes its clone, the init, which is our child.
-    /// The init may speak first (both write to the socket): its first message is
-    /// returned to be served after.
-    private func adoptInit(from intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
-        -> (Int32, Int32, (SyncSocket.Tag, [UInt8])?)
-    {
-        var early: (SyncSocket.Tag, [UInt8])?
-        var child: Int32 = 0
-        var failure: String?
-        while child == 0 && failure == nil {
-            let message: (SyncSocket.Tag, [UInt8])?
-            do throws(SyscallError) { message = try sync.receive() } catch {
-                throw BerthError.system("read from container init", error)
-            }
-            switch message {
-            case let (.childPID, payload)? where payload.count >= 4:
-                child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
-            case let (.error, payload)?:
-                failure = String(decoding: payload.dropFirst(4), as: UTF8.self)
-            case let other? where early == nil:
-                early = other
-            default:
-                failure = "the intermediate process exited without starting the init"
-            }
-        }
-        var status: Int32 = 0
-        while waitpid(intermediate, &status, 0) < 0 && currentErrno() == .interrupted {}
-        close(pidfd)
-        if let failure { throw BerthError(.system, "unable to start container process: " + failure) }
-        let fd = berth_pidfd_open(child, 0)
-        guard fd >= 0 else { throw BerthError.system("open container init", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno())) }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return (child, fd, early)
     }
 
     /// Answers the init's requests until it reports ready or fails.
