@@ -97,25 +97,33 @@ enum ContainerInit {
             try console.attach(process: process)
         }
         let exec = try ProcessSetup(process: process, preserveFDs: ctx.preserveFDs)
+        try LSM.applyExecLabels(process)
         // The filter is built before any privilege is dropped. It is loaded as late as
         // possible: just before execve with no_new_privs (which lets an unprivileged
         // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.
         let seccomp = try spec.linux?.seccomp.map(SeccompProfile.init)
         let lateSeccomp = process.noNewPrivileges == true
-        if let seccomp, !lateSeccomp { try seccomp.load() }
+        if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: ctx.sync) }
         try exec.apply()
         let target = try exec.resolveExecutable()
+        try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
 
         Trace.mark("init: process set")
         // Every descriptor above stdio and the preserved ones is closed at exec.
         _ = berth_close_range(UInt32(3 + ctx.preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
+        // A filter with notify rules cannot wait until after start: its listener fd goes
+        // through the parent, and `create` exits at `ready`. It is loaded here, so the
+        // ready message, the wait for start (exec fifo open and write, or a sync receive),
+        // the startContainer hooks and execve run under it, as in runc 1.1, where the same
+        // steps follow the late load; the listener holds the fd by then and answers them.
+        if let seccomp, lateSeccomp, seccomp.notifies { try seccomp.load(handingListenerTo: ctx.sync) }
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
         // startContainer hooks: in the container, after start, before the user's process.
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
-        if let seccomp, lateSeccomp { try seccomp.load() }
+        if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
         Trace.mark("init: exec")
         exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
     }

@@ -16,10 +16,14 @@ public struct CreateOptions: Sendable {
     /// (cloning a multi-threaded process is unsafe). Defaults to `$BERTH_BINARY`, then
     /// `berth` on `$PATH`.
     public var helperBinary: String?
+    /// Receives warnings about the config that do not stop `create` (capabilities the
+    /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
+    /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
+    public var warningHandler: (@Sendable (String) -> Void)?
 
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
-                helperBinary: String? = nil) {
+                helperBinary: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil) {
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -27,5 +31,6 @@ public struct CreateOptions: Sendable {
         self.preserveFDs = preserveFDs
         self.systemdCgroup = systemdCgroup
         self.helperBinary = helperBinary
+        self.warningHandler = warningHandler
     }
 }
