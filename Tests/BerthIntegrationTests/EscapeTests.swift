@@ -102,7 +102,6 @@ struct EscapeTests {
             }
             let b = try s.newBundle("b-\(s.ids.count)", config: Config.base(rootfs: rootfs))
             b.config.args = args
-            // The binary, if it ran, would also try to write itself.
             let r = try launch(s, b, how)
             #expect(r.status != 0, "\(name): the container ran: \(r)")
             #expect(!r.stdout.contains("version"), "\(name): the runtime binary ran in the container: \(r)")
