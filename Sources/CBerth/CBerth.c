@@ -119,29 +119,6 @@ int berth_send_fd(int sock, int fd, const void *payload, size_t len) {
     return n < 0 ? -1 : 0;
 }
 
-int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
-    char control[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = payload, .iov_len = cap};
-    struct msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t n;
-    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    if (n < 0) return -1;
-    if (len) *len = (size_t)n;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
-        errno = EBADMSG;
-        return -1;
-    }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    return fd;
-}
-
 ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd) {
     char control[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {.iov_base = payload, .iov_len = cap};
@@ -159,6 +136,18 @@ ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd) {
     if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
         memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
     return n;
+}
+
+int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
+    int fd;
+    ssize_t n = berth_recv_maybe_fd(sock, payload, cap, &fd);
+    if (n < 0) return -1;
+    if (len) *len = (size_t)n;
+    if (fd < 0) {
+        errno = EBADMSG;
+        return -1;
+    }
+    return fd;
 }
 
 static void berth_forwardable(sigset_t *set) {

@@ -31,6 +31,15 @@ enum HostState {
         return String(r.stdout.split(separator: " ").first ?? "")
     }
 
+    /// A host directory with a file in it, outside every rootfs, and its snapshot.
+    static func sentinel(in s: Sandbox) throws -> (path: String, snapshot: [String]) {
+        let sentinel = s.dir + "/host-sentinel"
+        try FileManager.default.createDirectory(atPath: sentinel, withIntermediateDirectories: true)
+        try Host.write(sentinel + "/file", "host data\n")
+        chmod(sentinel + "/file", 0o600)
+        return (sentinel, snapshot(sentinel))
+    }
+
     /// A directory tree's paths, types, modes and file contents.
     static func snapshot(_ dir: String) -> [String] {
         var out: [String] = []
@@ -127,22 +136,7 @@ struct EscapeTests {
             done > /srv/report
             touch /srv/done; sleep 100
             """)
-        try s.bundle.write()
-        let a = s.newID("attacker")
-        let pidFile = s.dir + "/pid-a"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, a]).status == 0)
-        let pidA = try #require(Int32(Host.readFile(pidFile) ?? ""))
-
-        // A created container in the attacker's pid namespace: its init is a copy of the
-        // runtime until start.
-        let b = try s.newBundle("victim")
-        b.config.setNamespace("pid", path: "/proc/\(pidA)/ns/pid")
-        b.config.shell("true")
-        try b.write()
-        let victim = s.newID("victim")
-        let victimPidFile = s.dir + "/pid-b"
-        #expect(s.berth(["create", "--pid-file", victimPidFile, "--bundle", b.path, victim]).status == 0)
-        let victimHostPid = try #require(Int32(Host.readFile(victimPidFile) ?? ""))
+        let (_, victimHostPid) = try s.createdInitBesideDetached()
         // Its pid as the attacker sees it: the last NSpid field.
         let nspid = (Host.readFile("/proc/\(victimHostPid)/status") ?? "").lines.first { $0.hasPrefix("NSpid:") }
         let inside = try #require(nspid?.split(separator: "\t").last.map(String.init), "\(String(describing: nspid))")
@@ -262,11 +256,7 @@ struct EscapeTests {
     @Test("symlinks planted in the image never make the runtime mount, mask, chmod or write outside the rootfs")
     func imageSymlinks() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let sentinel = s.dir + "/host-sentinel"
-        try FileManager.default.createDirectory(atPath: sentinel, withIntermediateDirectories: true)
-        try Host.write(sentinel + "/file", "host data\n")
-        chmod(sentinel + "/file", 0o600)
-        let before = HostState.snapshot(sentinel)
+        let (sentinel, before) = try HostState.sentinel(in: s)
         for image in Self.images(sentinel: sentinel, out: s.out) {
             let rootfs = try s.copyRootfs("rootfs-\(s.ids.count)")
             for (path, target) in image.plant {
@@ -297,10 +287,7 @@ struct EscapeTests {
     @Test("a directory swapped for a symlink to the host while containers are created never redirects a mount")
     func swapRace() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let sentinel = s.dir + "/host-sentinel"
-        try FileManager.default.createDirectory(atPath: sentinel, withIntermediateDirectories: true)
-        try Host.write(sentinel + "/file", "host data\n")
-        let before = HostState.snapshot(sentinel)
+        let (sentinel, before) = try HostState.sentinel(in: s)
         let rootfs = try s.copyRootfs()
         let mnt = rootfs + "/mnt"
         try FileManager.default.createDirectory(atPath: mnt + "/race/t", withIntermediateDirectories: true)
