@@ -257,30 +257,41 @@ struct EscapeTests {
     func imageSymlinks() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let (sentinel, before) = try HostState.sentinel(in: s)
+        // Each image twice: with the link targets missing from the rootfs (dangling inside
+        // it: berth may refuse, as long as the host is untouched), and with them present
+        // in the rootfs, where the links resolve and the container must run.
         for image in Self.images(sentinel: sentinel, out: s.out) {
-            let rootfs = try s.copyRootfs("rootfs-\(s.ids.count)")
-            for (path, target) in image.plant {
-                let p = rootfs + "/" + path
-                try? FileManager.default.removeItem(atPath: p)
-                try FileManager.default.createSymbolicLink(atPath: p, withDestinationPath: String(target.dropFirst(2)))
+            for inRootfs in [false, true] {
+                let rootfs = try s.copyRootfs("rootfs-\(s.ids.count)")
+                if inRootfs {
+                    try FileManager.default.createDirectory(atPath: rootfs + sentinel, withIntermediateDirectories: true)
+                    try Host.write(rootfs + sentinel + "/file", "")
+                }
+                for (path, target) in image.plant {
+                    let p = rootfs + "/" + path
+                    try? FileManager.default.removeItem(atPath: p)
+                    try FileManager.default.createSymbolicLink(atPath: p, withDestinationPath: String(target.dropFirst(2)))
+                }
+                var config = Config.base(rootfs: rootfs)
+                config["root.readonly"] = false
+                image.configure(&config)
+                config.shell("echo x > /dev/null; echo x > /dev/zero; cat /proc/self/status >/dev/null; echo ran")
+                let b = try s.newBundle("b-\(s.ids.count)", config: config)
+                try b.write()
+                let id = s.newID("img")
+                let created = s.berth(["create", "--bundle", b.path, id], stdoutPath: s.io + "/\(id).out")
+                // While the container exists, the host's mount table has nothing on the sentinel.
+                #expect(Host.hostMounts(containing: sentinel).isEmpty, "\(image.name): \(Host.hostMounts(containing: sentinel))")
+                if inRootfs { #expect(created.status == 0, "\(image.name): \(created)") }
+                if created.status == 0 {
+                    #expect(s.berth(["start", id]).status == 0, "\(image.name)")
+                    Host.waitUntil(timeout: 10) { s.status(id) == "stopped" }
+                    #expect(Host.readFile(s.io + "/\(id).out") == "ran\n", "\(image.name): \(Host.readFile(s.io + "/\(id).out") ?? "")")
+                }
+                _ = s.berth(["delete", "--force", id])
+                #expect(Host.hostMounts(containing: sentinel).isEmpty, "\(image.name): \(Host.hostMounts(containing: sentinel))")
+                #expect(HostState.snapshot(sentinel) == before, "\(image.name): the host sentinel changed: \(HostState.snapshot(sentinel))")
             }
-            var config = Config.base(rootfs: rootfs)
-            config["root.readonly"] = false
-            image.configure(&config)
-            config.shell("echo x > /dev/null; echo x > /dev/zero; cat /proc/self/status >/dev/null; echo ran")
-            let b = try s.newBundle("b-\(s.ids.count)", config: config)
-            try b.write()
-            let id = s.newID("img")
-            let created = s.berth(["create", "--bundle", b.path, id], stdoutPath: s.io + "/\(id).out")
-            // While the container exists, the host's mount table has nothing on the sentinel.
-            #expect(Host.hostMounts(containing: sentinel).isEmpty, "\(image.name): \(Host.hostMounts(containing: sentinel))")
-            if created.status == 0 {
-                #expect(s.berth(["start", id]).status == 0, "\(image.name)")
-                Host.waitUntil(timeout: 10) { s.status(id) == "stopped" }
-            }
-            _ = s.berth(["delete", "--force", id])
-            #expect(Host.hostMounts(containing: sentinel).isEmpty, "\(image.name): \(Host.hostMounts(containing: sentinel))")
-            #expect(HostState.snapshot(sentinel) == before, "\(image.name): the host sentinel changed: \(HostState.snapshot(sentinel))")
         }
     }
 
