@@ -20,9 +20,9 @@ public struct SyncSocket: Sendable {
         case start = 5
         /// child → parent: the seccomp listener fd of a filter with SCMP_ACT_NOTIFY rules,
         /// attached as SCM_RIGHTS, for `linux.seccomp.listenerPath`.
-        case seccompListener = 6
+        case seccompListener = 7
         /// parent → child: the listener has the fd; go on.
-        case seccompListenerDone = 7
+        case seccompListenerDone = 8
     }
 
     public init(fd: Int32) { self.fd = fd }
