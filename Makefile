@@ -9,7 +9,7 @@ RELEASE    := $(BUILD_DIR)/release
 BERTH      := $(abspath $(RELEASE)/berth)
 ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
-APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap
+APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap golang-github-containers-common python3
 
 .PHONY: all deps build examples run test test-v2 unit-test integration-test bench clean
 

@@ -105,7 +105,8 @@ enum ContainerInit {
         if process.terminal == true {
             try console.attach(process: process)
         }
-        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs)
+        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
+                                       sync: ctx.sync)
         Trace.mark("init: process set")
         try ctx.sync.send(.ready)
 

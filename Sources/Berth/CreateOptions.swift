@@ -22,10 +22,15 @@ public struct CreateOptions: Sendable {
     /// Socket-activation descriptors (`LISTEN_FDS`): fds 3 ..< 3+N go to the container
     /// before the `preserveFDs` ones, with `LISTEN_FDS=N` and `LISTEN_PID=1` set.
     public var listenFDs: Int
+    /// Receives warnings about the config that do not stop `create` (capabilities the
+    /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
+    /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
+    public var warningHandler: (@Sendable (String) -> Void)?
 
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
-                helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0) {
+                helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
+                warningHandler: (@Sendable (String) -> Void)? = nil) {
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -35,5 +40,6 @@ public struct CreateOptions: Sendable {
         self.helperBinary = helperBinary
         self.notifySocket = notifySocket
         self.listenFDs = listenFDs
+        self.warningHandler = warningHandler
     }
 }

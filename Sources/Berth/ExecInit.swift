@@ -81,7 +81,7 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs)
+        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync)
             .exec(errorReport: ctx.sync)
     }
 }

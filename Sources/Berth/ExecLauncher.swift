@@ -30,6 +30,11 @@ struct ExecLauncher {
         guard Clone.isSingleThreaded else {
             throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
         }
+        var processSpec = record.config
+        processSpec.process = process
+        try SecurityPreflight.checkLabels(processSpec)
+        // Read with the host's /proc: the child checks its executable against it.
+        ExecGuard.prepare()
         guard let initPidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
             throw BerthError(.invalidState, "cannot exec in a stopped container")
         }
@@ -137,9 +142,23 @@ struct ExecLauncher {
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
             (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
         }
-        if reply == nil {
-            do throws(SyscallError) { reply = try pair.parent.receive() } catch {
+        // A seccomp filter with notify rules hands its listener fd over first.
+        while reply == nil || reply?.0 == .seccompListener {
+            let received: (SyncSocket.Tag, [UInt8], Int32)?
+            do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
                 throw fail(BerthError.system("read from exec process", error))
+            }
+            guard let (tag, payload, fd) = received else { reply = nil; break }
+            reply = (tag, payload)
+            if tag == .seccompListener {
+                do throws(BerthError) {
+                    try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
+                } catch { throw fail(error) }
+                do throws(SyscallError) { try pair.parent.send(.seccompListenerDone) } catch {
+                    throw fail(BerthError.system("exec", error))
+                }
+            } else if fd >= 0 {
+                close(fd)
             }
         }
         if let (tag, payload) = reply, tag == .error {

@@ -61,6 +61,7 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        try SecurityPreflight.check(spec, warn: options.warningHandler)
         Trace.mark("validated")
         let dir = try store.makeDirectory(id)
         // The lock is held until a failed create has removed everything it made.
@@ -138,8 +139,12 @@ struct Launcher {
             if mkfifo(fifo, 0o622) != 0 || chmod(fifo, 0o622) != 0 {
                 throw BerthError.system("create exec fifo", SyscallError("mkfifo", fifo, errno: currentErrno()))
             }
-            stateDirFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open", dir, errno: currentErrno())) }
+            // A detached clone of the directory, not the directory: `..` from the root of a
+            // detached mount stays there, so this descriptor, which the init holds until
+            // `start`, leads nowhere else on the host if a config names /proc/self/fd/N as
+            // process.cwd or in process.args (CVE-2024-21626 class).
+            stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
@@ -265,13 +270,13 @@ struct Launcher {
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
-            let message: (SyncSocket.Tag, [UInt8])?
+            let message: (SyncSocket.Tag, [UInt8], Int32)?
             do throws(SyscallError) {
-                if let p = pending { message = p; pending = nil } else { message = try sync.receive() }
+                if let p = pending { message = (p.0, p.1, -1); pending = nil } else { message = try sync.receiveWithFD() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let (tag, payload) = message else {
+            guard let (tag, payload, attached) = message else {
                 // The init died without reporting (killed, e.g. by the OOM killer under a
                 // too small memory limit): say how.
                 var status: Int32 = 0
@@ -283,7 +288,13 @@ struct Launcher {
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
             }
+            if attached >= 0 && tag != .seccompListener { close(attached) }
             switch tag {
+            case .seccompListener:
+                try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
+                do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
+                    throw BerthError.system("set up container init", error)
+                }
             case .needMaps:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
                 do throws(SyscallError) {

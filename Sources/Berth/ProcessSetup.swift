@@ -73,6 +73,7 @@ struct ProcessSetup {
             let e = currentErrno()
             throw InitError("chdir to cwd (\"\(cwd)\") set in config.json failed: \(errnoText(e))", errno: e.rawValue)
         }
+        try ExecGuard.checkWorkingDirectory(cwd)
     }
 
     /// Finds `args[0]` the way execvp would, in the container's PATH, with runc's wording

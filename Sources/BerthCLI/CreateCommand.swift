@@ -29,10 +29,11 @@ struct CreateFlags {
         guard preserveFDs >= 0 else { throw UsageError("--preserve-fds must not be negative") }
     }
 
-    func options(_ global: GlobalOptions) -> CreateOptions {
+    func options(_ global: GlobalOptions, _ log: Logger) -> CreateOptions {
         CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
                       noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
-                      notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs())
+                      notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
+                      warningHandler: { log.warning($0) })
     }
 
     static func environment(_ name: String) -> String? {
@@ -64,7 +65,7 @@ struct CreateCommand: BerthCommand {
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        _ = try global.runtime.create(id: id, bundle: create.bundle, options: create.options(global))
+        _ = try global.runtime.create(id: id, bundle: create.bundle, options: create.options(global, log))
         return 0
     }
 }

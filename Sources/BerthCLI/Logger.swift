@@ -5,7 +5,7 @@ import Glibc
 /// file, as `{"level":"error","msg":...,"time":...}` lines with `--log-format json` (what
 /// podman and containerd parse) or logfmt-like text lines. Warnings and, with `--debug`,
 /// debug lines go to the log file, or to stderr when there is none.
-struct Logger {
+struct Logger: Sendable {
     let fd: Int32
     let json: Bool
     let debugEnabled: Bool
@@ -27,7 +27,13 @@ struct Logger {
         log("error", message)
     }
 
-    func warning(_ message: String) { log("warning", message, orStderr: true) }
+    /// To the log file; without one, to stderr as `berth: warning: ...`.
+    func warning(_ message: String) {
+        if fd >= 0 { log("warning", message) } else {
+            let line = "berth: warning: " + message + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
+    }
 
     func debug(_ message: String) { if debugEnabled { log("debug", message, orStderr: true) } }
 
