@@ -26,20 +26,47 @@ enum ExecGuard {
 
     /// Refuses `path` when it, or a `#!` interpreter it names (nested as the kernel would
     /// follow them), is the runtime's binary. `display` is args[0] for the message.
-    static func checkExecutable(_ path: String, display: String) throws {
-        guard let own = runtimeBinary else { return }
-        var current = path
-        for _ in 0...maxInterpreterDepth {
+    ///
+    /// Returns a descriptor of the checked file to exec through (execveat), so that a
+    /// process of the container swapping the path afterwards (a symlink to
+    /// /proc/self/exe, under `exec` into a running container) changes nothing; -1 for a
+    /// script, which the kernel must reach by path for its interpreter, and where only
+    /// rewriting the script in place between check and execve remains possible.
+    static func checkExecutable(_ path: String, display: String) throws -> Int32 {
+        // Follows symlinks and magic links, as execve does. Readable if possible (for the
+        // #! header), else O_PATH (an execute-only binary).
+        var fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        if fd < 0 { fd = open(path, O_PATH | O_CLOEXEC) }
+        var st = stat()
+        guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            if fd >= 0 { close(fd) }
+            return -1  // execve reports what is wrong with it
+        }
+        if let own = runtimeBinary, UInt(st.st_dev) == own.dev && UInt(st.st_ino) == own.ino {
+            close(fd)
+            throw InitError("exec: \"\(display)\": \(path) is the container runtime's own binary; refusing to run it in the container",
+                            errno: EACCES)
+        }
+        var next: String?
+        do { next = try interpreter(of: path, display: display) } catch {
+            close(fd)
+            throw error
+        }
+        guard next != nil else { return fd }
+        close(fd)
+        guard let own = runtimeBinary else { return -1 }
+        var depth = 1
+        while let current = next, depth <= maxInterpreterDepth {
             var st = stat()
-            // stat follows symlinks and magic links, as execve does.
-            guard stat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }
+            guard stat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return -1 }
             if UInt(st.st_dev) == own.dev && UInt(st.st_ino) == own.ino {
                 throw InitError("exec: \"\(display)\": \(current) is the container runtime's own binary; refusing to run it in the container",
                                 errno: EACCES)
             }
-            guard let interpreter = try interpreter(of: current, display: display) else { return }
-            current = interpreter
+            next = try interpreter(of: current, display: display)
+            depth += 1
         }
+        return -1
     }
 
     /// The `#!` interpreter of a script, nil for anything else.

@@ -11,6 +11,8 @@ struct ProcessLaunch {
     let seccomp: SeccompProfile?
     let lateSeccomp: Bool
     let target: String
+    /// The checked executable, to exec through; -1 to exec by path (a script).
+    let targetFD: Int32
 
     /// Applies everything that may fail, so that after this only the execve can. A
     /// filter with notify rules hands its listener fd to the parent over `sync`.
@@ -25,7 +27,7 @@ struct ProcessLaunch {
         if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
         try setup.apply()
         target = try setup.resolveExecutable()
-        try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
+        targetFD = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
         // Every descriptor above stdio and the preserved ones is closed at exec.
         _ = berth_close_range(UInt32(3 + preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
         // Set-up is over: from here on the process outlives its parent.
@@ -43,6 +45,6 @@ struct ProcessLaunch {
     /// stderr) and exits 127/126.
     func exec(errorReport: SyncSocket?) throws -> Never {
         if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
-        setup.exec(target, errorReport: errorReport)
+        setup.exec(target, fd: targetFD, errorReport: errorReport)
     }
 }

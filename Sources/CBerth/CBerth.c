@@ -59,6 +59,10 @@ int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
+    return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+}
+
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
 }

@@ -55,14 +55,7 @@ struct ActivationTests {
                 return sendto(fd, argv[1], strlen(argv[1]), 0, (struct sockaddr *)&a, sizeof a) < 0 ? 1 : 0;
             }
             """)
-        let compiler = ["cc", "clang", "gcc"].first { name in
-            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
-                FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
-            }
-        }
-        let cc = try #require(compiler, "no C compiler (cc, clang or gcc) on PATH to build the notify client")
-        let r = Runner.run("/usr/bin/env", [cc, "-static", "-O2", "-o", s.out + "/sd-notify", source], ioDir: s.io)
-        try #require(r.status == 0, "building the notify client failed: \(r)")
+        try Host.compileStatic(source, to: s.out + "/sd-notify", ioDir: s.io)
         return Sandbox.outInside + "/sd-notify"
     }
 

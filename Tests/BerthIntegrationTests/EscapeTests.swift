@@ -137,6 +137,43 @@ struct EscapeTests {
         #expect(HostState.sha256(Host.binary, s) == before, "the runtime binary changed")
     }
 
+    @Test("exec while the container swaps the command between a real binary and /proc/self/exe never runs the runtime")
+    func execSwapRace() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let before = HostState.sha256(Host.binary, s)
+        let rootfs = try s.copyRootfs()
+        chmod(rootfs + "/tmp", 0o1777)
+        // The container's own process exchanges /tmp/cmd and /tmp/alt (symlinks to a real
+        // binary and to /proc/self/exe) atomically, as fast as it can.
+        try Host.write(s.dir + "/swap.c", """
+            #define _GNU_SOURCE
+            #include <stdio.h>
+            #include <fcntl.h>
+            #include <unistd.h>
+            int main(void) {
+                symlink("/bin/echo", "/tmp/cmd");
+                symlink("/proc/self/exe", "/tmp/alt");
+                for (;;) renameat2(AT_FDCWD, "/tmp/cmd", AT_FDCWD, "/tmp/alt", RENAME_EXCHANGE);
+            }
+            """)
+        try Host.compileStatic(s.dir + "/swap.c", to: rootfs + "/bin/swap", ioDir: s.io)
+        let b = try s.newBundle("racing", config: Config.base(rootfs: rootfs))
+        b.config["root.readonly"] = false
+        b.config.args = ["/bin/swap"]
+        try b.write()
+        let id = s.newID("race")
+        #expect(s.berth(["run", "-d", "--bundle", b.path, id]).status == 0)
+        var ran = 0, refused = 0
+        #expect(Host.waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: rootfs + "/tmp/alt") })
+        for _ in 0..<60 {
+            let r = s.berth(["exec", id, "/tmp/cmd", "--version"])
+            #expect(!r.stdout.contains("berth version") && !r.stdout.contains("spec:"), "the runtime ran in the container: \(r)")
+            if r.status == 0 { ran += 1 } else { refused += 1 }
+        }
+        #expect(ran + refused == 60)
+        #expect(HostState.sha256(Host.binary, s) == before, "the runtime binary changed")
+    }
+
     @Test("from a container sharing the pid namespace, no process's exe (a created init's included) opens for writing or reading")
     func neighbourExe() throws {
         let s = try Sandbox(); defer { s.cleanup() }

@@ -19,6 +19,8 @@ int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
 int berth_pidfd_open(pid_t pid, unsigned int flags);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/// execveat(2): with AT_EMPTY_PATH and path "", executes the file `dirfd` refers to.
+int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 
 /// New mount API (Linux 5.2+).
 int berth_fsopen(const char *fsname, unsigned int flags);
