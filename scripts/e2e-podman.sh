@@ -216,6 +216,12 @@ expect run-missing-in-path-127 127 $rc "$out" "no-such-command"
 out=$(P run --rm "${RUN_FLAGS[@]}" "$IMG" /etc/passwd 2>&1); rc=$?
 expect run-not-executable-126 126 $rc "$out" "/etc/passwd"
 
+# the runtime writes its error to conmon's log file as JSON (--log-format=json)
+out=$(P run --name badexec "${RUN_FLAGS[@]}" "$IMG" /nonexistent 2>&1); rc=$?
+log=$(cat "$T/runroot/vfs-containers/$(id_of badexec)/userdata/oci-log" 2>&1)
+expect runtime-json-log 127 $rc "$log" '"level":"error"' '"msg":' /nonexistent
+P rm -f badexec >/dev/null 2>&1
+
 # --- -t -------------------------------------------------------------------------------------
 out=$(P run --rm -t "${RUN_FLAGS[@]}" "$IMG" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo both-tty; exit 2' 2>&1 </dev/null); rc=$?
 expect run-tty 2 $rc "$out" "/dev/pts/" "both-tty"
@@ -322,18 +328,19 @@ hostns=$(readlink /proc/self/ns/net)
 out=$(P run --rm --network host "${RUN_FLAGS[@]}" "$IMG" sh -c 'readlink /proc/self/ns/net; ip -o link' 2>&1); rc=$?
 expect network-host 0 $rc "$out" "$hostns" "$(ip -o link | awk -F': ' 'NR==2{print $2}' | sed 's/@.*//')"
 
-out=$(P run -d --name bridged "${RUN_FLAGS[@]}" "$IMG" sleep 1000 2>&1); rc=$?
+# (no exec here: the container reports on itself in its log)
+out=$(P run -d --name bridged "${RUN_FLAGS[@]}" "$IMG" sh -c 'readlink /proc/self/ns/net; ip -4 -o addr show eth0; ip route; ping -c1 -W2 '$SUBNET_PREFIX.1' >/dev/null && echo gw-reachable; echo report-done; exec sleep 1000' 2>&1); rc=$?
 if [ $rc = 0 ] && wait_state bridged running 10; then
     B=$(id_of bridged)
     ip=$(P inspect -f '{{.NetworkSettings.IPAddress}}' bridged 2>&1)
-    out=$(P exec bridged sh -c 'readlink /proc/self/ns/net; ip -4 -o addr show eth0; ip route; ping -c1 -W2 '$SUBNET_PREFIX.1' >/dev/null && echo gw-reachable' 2>&1); rc=$?
     ns=$(readlink /proc/$(pid_of bridged)/ns/net)
     if [ "$ns" != "$hostns" ] && [ -n "$ip" ] && iptables-save | grep -qF "$ip"; then
         ok bridge-network-setup
     else
         bad bridge-network-setup "netns $ns (host $hostns), ip '$ip', nat rules: $(iptables-save -t nat | grep -c CNI)"
     fi
-    expect bridge-network-inside 0 $rc "$out" "inet $SUBNET_PREFIX." "default via $SUBNET_PREFIX.1" gw-reachable
+    i=0; while [ $i -lt 50 ]; do out=$(P logs bridged 2>&1); case "$out" in *report-done*) break ;; esac; sleep 0.1; i=$((i + 1)); done
+    expect bridge-network-inside 0 0 "$out" "inet $SUBNET_PREFIX." "default via $SUBNET_PREFIX.1" gw-reachable
     out=$(P rm -f -t 0 bridged 2>&1); rc=$?
     left=""
     [ -n "$ip" ] && iptables-save | grep -qF "$ip" && left="$left iptables rules for $ip:$(iptables-save | grep -F "$ip")"
