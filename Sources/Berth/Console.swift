@@ -9,13 +9,15 @@ struct Console {
     let socketFD: Int32
     let consoleSize: Box?
 
-    func attach(process: Process) throws {
+    /// Makes the pty; `ownsDevConsole` (the container's own process, not an exec) also
+    /// binds it over /dev/console.
+    func attach(process: Process, ownsDevConsole: Bool = true) throws {
         guard socketFD >= 0 else { throw InitError("process.terminal is set but there is no console socket") }
         let pty = try Terminal.openPTY()
         if let size = consoleSize {
             Terminal.setSize(pty.slave, rows: UInt16(truncatingIfNeeded: size.height), cols: UInt16(truncatingIfNeeded: size.width))
         }
-        if FileIO.exists("/dev/console") {
+        if ownsDevConsole && FileIO.exists("/dev/console") {
             try? Mount.mount(source: pty.name, target: "/dev/console", type: nil, flags: UInt(MS_BIND))
         }
         try Terminal.sendMaster(pty.master, name: pty.name, over: socketFD)

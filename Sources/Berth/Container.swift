@@ -73,6 +73,19 @@ public struct Container: Sendable {
         try runHooks(\.poststart, record: record, fatal: false)
     }
 
+    /// The container's config.json as it was at create.
+    public func configuration() throws(BerthError) -> Spec {
+        try store.load(id).config
+    }
+
+    /// Starts `process` inside the running container: in all its namespaces and its
+    /// cgroup, with the container's seccomp profile, as runc's `exec`. Returns once the
+    /// process has exec'd; it is this process's child (wait for it with `wait`).
+    /// Signals to forward should be blocked (`SignalForwarder`) beforehand.
+    public func exec(_ process: Process, options: ExecOptions = ExecOptions()) throws(BerthError) -> RunningContainer {
+        try ExecLauncher(container: self, process: process, options: options).launch()
+    }
+
     /// Sends `signal` to the container's init, or with `all` to every process in it.
     /// The init is signalled through a pidfd only after its start time is checked, so a
     /// recycled pid is never hit.

@@ -96,28 +96,15 @@ enum ContainerInit {
         if process.terminal == true {
             try console.attach(process: process)
         }
-        let exec = try ProcessSetup(process: process, preserveFDs: ctx.preserveFDs)
-        // The filter is built before any privilege is dropped. It is loaded as late as
-        // possible: just before execve with no_new_privs (which lets an unprivileged
-        // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.
-        let seccomp = try spec.linux?.seccomp.map(SeccompProfile.init)
-        let lateSeccomp = process.noNewPrivileges == true
-        if let seccomp, !lateSeccomp { try seccomp.load() }
-        try exec.apply()
-        let target = try exec.resolveExecutable()
-
+        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs)
         Trace.mark("init: process set")
-        // Every descriptor above stdio and the preserved ones is closed at exec.
-        _ = berth_close_range(UInt32(3 + ctx.preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
         // startContainer hooks: in the container, after start, before the user's process.
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
-        if let seccomp, lateSeccomp { try seccomp.load() }
         Trace.mark("init: exec")
-        exec.exec(target, errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
+        try launch.exec(errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
     }
 
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {

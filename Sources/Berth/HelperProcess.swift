@@ -36,7 +36,7 @@ struct HelperProcess {
         let logFD = mkstemp(&template)
         guard logFD >= 0 else { throw BerthError.system("create", SyscallError("mkstemp", "/tmp", errno: currentErrno())) }
         close(logFD)
-        let logPath = String(cString: template)
+        let logPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { unlink(logPath) }
         args.insert(contentsOf: ["--log", logPath, "--log-format", "json"], at: 1)
         var pid: pid_t = 0

@@ -15,11 +15,26 @@ struct ProcessSetup {
     init(process: Process, preserveFDs: Int) throws {
         self.process = process
         self.preserveFDs = preserveFDs
-        var env = process.env ?? []
+        var env = Self.deduplicated(process.env ?? [])
         if !env.contains(where: { $0.hasPrefix("HOME=") }) {
             env.append("HOME=" + Self.home(uid: process.user.uid))
         }
         self.environment = env
+    }
+
+    /// One entry per name, where the name first appears, with the last value given (an
+    /// `exec --env` overrides the container's value, as with runc).
+    static func deduplicated(_ env: [String]) -> [String] {
+        var result: [String] = []
+        var index: [Substring: Int] = [:]
+        for entry in env {
+            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if let i = index[name] { result[i] = entry } else {
+                index[name] = result.count
+                result.append(entry)
+            }
+        }
+        return result
     }
 
     /// Applies rlimits, no_new_privs, groups, gid, uid, umask and cwd, in that order:

@@ -2,10 +2,11 @@ import BerthSystem
 import CBerth
 import Glibc
 
-/// A container whose init is a child of this process (from `ContainerRuntime.run`).
+/// A process of a container that is a child of this process: the init from
+/// `ContainerRuntime.run`, or a process from `Container.exec`.
 public struct RunningContainer: Sendable {
     public let container: Container
-    /// The init's host pid.
+    /// The process's host pid.
     public let pid: Int32
     let pidfd: Int32
     /// The pty master when berth relays the container's terminal itself, else -1.

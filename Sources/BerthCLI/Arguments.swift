@@ -28,7 +28,9 @@ struct Arguments {
     private(set) var values: [String: [String]] = [:]
     private(set) var positionals: [String] = []
 
-    init(_ arguments: [String], flags: [Flag]) throws(UsageError) {
+    /// - Parameter flagsEndAtFirstPositional: everything from the first positional on is
+    ///   positional (`exec ID cmd -x`: the command's own flags stay its own).
+    init(_ arguments: [String], flags: [Flag], flagsEndAtFirstPositional: Bool = false) throws(UsageError) {
         var i = 0
         var onlyPositionals = false
         while i < arguments.count {
@@ -36,6 +38,7 @@ struct Arguments {
             i += 1
             if onlyPositionals || !arg.hasPrefix("-") || arg == "-" {
                 positionals.append(arg)
+                if flagsEndAtFirstPositional { onlyPositionals = true }
                 continue
             }
             if arg == "--" { onlyPositionals = true; continue }

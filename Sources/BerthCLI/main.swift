@@ -13,6 +13,12 @@ protocol BerthCommand {
     init(_ arguments: Arguments) throws(UsageError)
     /// Runs the command; returns the process exit status.
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32
+    /// True when the arguments after the first positional are not flags of berth's.
+    static var flagsEndAtFirstPositional: Bool { get }
+}
+
+extension BerthCommand {
+    static var flagsEndAtFirstPositional: Bool { false }
 }
 
 /// A command whose only argument is the container id.
@@ -34,7 +40,7 @@ enum Commands {
     nonisolated(unsafe) static let all: [any BerthCommand.Type] = [
         CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
         RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-        FeaturesCommand.self, UpdateCommand.self, EventsCommand.self,
+        FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, ExecCommand.self,
     ]
     static let version = "0.1.0"
 }
@@ -90,7 +96,7 @@ func main() -> Int32 {
     }
     let command: any BerthCommand
     do throws(UsageError) {
-        command = try type.init(try Arguments(rest, flags: type.flags))
+        command = try type.init(try Arguments(rest, flags: type.flags, flagsEndAtFirstPositional: type.flagsEndAtFirstPositional))
     } catch {
         if error.isHelp {
             print(help(for: type))

@@ -1,0 +1,83 @@
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// What the exec child needs, all of it prepared by the parent before the clone.
+struct ExecContext {
+    var id: String
+    var process: Process
+    /// The container's seccomp profile, applied to every process in it.
+    var seccomp: LinuxSeccomp?
+    var sync: SyncSocket
+    /// pidfd of the container's init, whose namespaces the child joins.
+    var initPidfd: Int32
+    /// CLONE_NEW* flags of the namespaces to join (those berth does not share).
+    var namespaceFlags: Int32
+    /// O_PATH descriptor of the init's root directory.
+    var rootFD: Int32
+    /// Connected console socket (or berth's relay socket), or -1.
+    var consoleSocketFD: Int32
+    var preserveFDs: Int
+    /// The parent's descriptors the child must close at once.
+    var parentFDs: [Int32]
+}
+
+/// The exec child: joins the container and becomes the requested process.
+///
+/// The parent has already placed it in the container's pid namespace (at clone) and
+/// cgroup (before answering). setns through the init's pidfd joins all other namespaces
+/// in one call, the user namespace first, so the child holds capabilities in it for the
+/// rest; then the process settings are applied exactly as for the container's own
+/// process.
+enum ExecInit {
+    static func run(_ ctx: ExecContext) -> Never {
+        do {
+            try setUp(ctx)
+        } catch let error as SyscallError {
+            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
+        } catch let error as InitError {
+            ctx.sync.sendError(errno: error.errno, error.description)
+        } catch {
+            ctx.sync.sendError(errno: 0, String(describing: error))
+        }
+        _exit(1)
+    }
+
+    private static func setUp(_ ctx: ExecContext) throws {
+        // A copy of berth until execve: not dumpable, so the container cannot reach the
+        // host binary or these descriptors through /proc/<pid>.
+        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
+        for fd in ctx.parentFDs { close(fd) }
+        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+        _ = berth_unblock_all_signals()
+        _ = berth_reset_signal_handlers()
+
+        // Wait until the parent has put us in the container's cgroup: the cgroup
+        // namespace joined below is rooted there.
+        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+            throw InitError("parent went away during exec set-up")
+        }
+        if ctx.namespaceFlags != 0 {
+            try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
+        }
+        close(ctx.initPidfd)
+        // setns(CLONE_NEWNS) leaves us at the namespace's root, which is the container's
+        // root only after pivot_root; the init's own root covers chroot too.
+        try sys("fchdir", "container root") { fchdir(ctx.rootFD) }
+        try sys("chroot", "container root") { chroot(".") }
+        close(ctx.rootFD)
+        try sys("setsid") { setsid() }
+        // The container's session keyring, as the init got one.
+        _ = berth_join_session_keyring(ctx.id)
+
+        let process = ctx.process
+        if process.terminal == true {
+            try Console(socketFD: ctx.consoleSocketFD, consoleSize: process.consoleSize).attach(process: process, ownsDevConsole: false)
+        } else if ctx.consoleSocketFD >= 0 {
+            close(ctx.consoleSocketFD)
+        }
+        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs)
+            .exec(errorReport: ctx.sync)
+    }
+}

@@ -1,0 +1,171 @@
+import BerthCgroups
+import BerthSpec
+import BerthSystem
+import CBerth
+import Glibc
+
+/// The parent side of `exec`: checks the container, clones a child into the container's
+/// pid namespace and cgroup, lets it join the other namespaces and exec, and reports
+/// the outcome of that execve.
+struct ExecLauncher {
+    let container: Container
+    let process: Process
+    let options: ExecOptions
+
+    func launch() throws(BerthError) -> RunningContainer {
+        let record = try container.store.load(container.id)
+        switch container.status(record) {
+        case .stopped, .creating: throw BerthError(.invalidState, "cannot exec in a stopped container")
+        case .paused where !options.ignorePaused:
+            throw BerthError(.invalidState, "cannot exec in a paused container (use --ignore-paused to override)")
+        default: break
+        }
+        guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
+        if process.terminal == true && options.consoleSocket == nil && options.detach {
+            throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
+        }
+        if process.terminal != true && options.consoleSocket != nil {
+            throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        guard Clone.isSingleThreaded else {
+            throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
+        }
+        guard let initPidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+            throw BerthError(.invalidState, "cannot exec in a stopped container")
+        }
+        let initPID = record.pid
+
+        // The namespaces the container does not share with berth. pid is joined here,
+        // since setns(CLONE_NEWPID) only applies to children; the rest by the child.
+        var childFlags: Int32 = 0
+        var joinPID = false
+        for ns in Namespace.allCases where !Self.sameNamespace(ns, pid: initPID) {
+            if ns == .pid { joinPID = true } else { childFlags |= ns.cloneFlag }
+        }
+        // The container's root as its init sees it (pivot_root or chroot alike), opened
+        // before the mount namespace is joined.
+        let rootFD = open("/proc/\(initPID)/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else {
+            throw BerthError.system("exec", SyscallError("open", "/proc/\(initPID)/root", errno: currentErrno()))
+        }
+        defer { close(rootFD) }
+
+        var consoleFD: Int32 = -1
+        var consoleReceiver: Int32 = -1
+        if let socketPath = options.consoleSocket {
+            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
+                throw BerthError.system("connect console socket", error)
+            }
+        } else if process.terminal == true {
+            var pair: [Int32] = [-1, -1]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
+            }
+            consoleFD = pair[1]
+            consoleReceiver = pair[0]
+        }
+        defer { if consoleFD >= 0 { close(consoleFD) } }
+        defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
+
+        // On a unified host the child is cloned straight into the container's cgroup; on
+        // v1 the parent writes its pid into each hierarchy before letting it go on.
+        let cgroups = record.cgroups
+        var cgroupFD: Int32 = -1
+        if cgroups.unified, let dir = cgroups.paths.first {
+            cgroupFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        }
+        defer { if cgroupFD >= 0 { close(cgroupFD) } }
+
+        let pair: (parent: SyncSocket, child: SyncSocket)
+        do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
+        defer { pair.parent.close() }
+
+        var restorePID: Int32 = -1
+        if joinPID {
+            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+            if berth_setns(initPidfd.fd, Namespace.pid.cloneFlag) != 0 {
+                let e = currentErrno()
+                close(restorePID)
+                pair.child.close()
+                throw BerthError.system("exec", SyscallError("setns", "pid namespace of \(initPID)", errno: e))
+            }
+        }
+        var cloned: (pid: Int32, pidfd: Int32)?
+        var placedByClone = cgroupFD >= 0
+        do throws(SyscallError) {
+            do throws(SyscallError) {
+                cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
+            } catch {
+                guard placedByClone else { throw error }
+                placedByClone = false
+                cloned = try Clone.clone(flags: 0, cgroupFD: -1)
+            }
+        } catch {
+            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
+            pair.child.close()
+            throw BerthError.system("clone exec process", error)
+        }
+        guard let (pid, pidfd) = cloned else {
+            pair.parent.close()
+            ExecInit.run(ExecContext(
+                id: container.id, process: process, seccomp: record.config.linux?.seccomp,
+                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, rootFD: rootFD,
+                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
+                parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
+        }
+        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
+        pair.child.close()
+
+        // Until the execve succeeds, a failure kills and reaps the child.
+        func fail(_ error: BerthError) -> BerthError {
+            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
+            close(pidfd)
+            return error
+        }
+        do throws(SyscallError) {
+            if !placedByClone { try cgroups.join(pid: pid) }
+            if let adj = process.oomScoreAdj {
+                try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
+            }
+            try pair.parent.send(.mapsDone)
+        } catch { throw fail(BerthError.system("set up exec process", error)) }
+
+        // The sync socket is close-on-exec in the child: end of stream means execve ran.
+        let reply: (SyncSocket.Tag, [UInt8])?
+        do throws(SyscallError) { reply = try pair.parent.receive() } catch {
+            throw fail(BerthError.system("read from exec process", error))
+        }
+        if let (tag, payload) = reply, tag == .error {
+            let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
+            let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
+            throw fail(BerthError(.system, "unable to start container process: " + text, errno: errno))
+        }
+
+        if let pidFile = options.pidFile {
+            do throws(SyscallError) {
+                try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
+            } catch { throw BerthError.system("write pid file", error) }
+        }
+        var master: Int32 = -1
+        if consoleReceiver >= 0 {
+            var name = [UInt8](repeating: 0, count: 256)
+            var length = 0
+            master = berth_recv_fd(consoleReceiver, &name, name.count, &length)
+        }
+        return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
+    }
+
+    /// True when berth and the container's init share the namespace.
+    static func sameNamespace(_ ns: Namespace, pid: Int32) -> Bool {
+        var mine = stat()
+        var theirs = stat()
+        guard stat("/proc/self/ns/" + ns.procName, &mine) == 0 else { return true }
+        guard stat("/proc/\(pid)/ns/" + ns.procName, &theirs) == 0 else {
+            // A kernel without this namespace kind (time before 5.6): nothing to join.
+            return true
+        }
+        return mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev
+    }
+}

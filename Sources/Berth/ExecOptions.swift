@@ -1,0 +1,22 @@
+/// Options for `Container.exec`, mirroring runc's exec flags.
+public struct ExecOptions: Sendable {
+    /// A unix stream socket that receives the pty master when the process has a terminal.
+    public var consoleSocket: String?
+    /// Where to write the new process's host pid.
+    public var pidFile: String?
+    /// The caller will not wait (runc's `--detach`): a terminal then needs a console socket.
+    public var detach: Bool
+    /// Pass descriptors 3 ..< 3+N to the process.
+    public var preserveFDs: Int
+    /// Exec even when the container is paused (the process starts frozen).
+    public var ignorePaused: Bool
+
+    public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
+                preserveFDs: Int = 0, ignorePaused: Bool = false) {
+        self.consoleSocket = consoleSocket
+        self.pidFile = pidFile
+        self.detach = detach
+        self.preserveFDs = preserveFDs
+        self.ignorePaused = ignorePaused
+    }
+}
