@@ -92,6 +92,7 @@ CD_PID=""
 cleaned=0
 cleanup() {
     [ $cleaned = 1 ] && return
+    trap "" INT TERM     # a clean-up once started runs to its end
     cleaned=1
     if [ "${E2E_KEEP:-}" = 1 ]; then echo "# E2E_KEEP=1: left $T, containerd $CD_PID"; return; fi
     local t c id p
@@ -190,12 +191,7 @@ bg_wait() { # name -> exit status of ctr run
     wait "${BG_PID[$1]}"; rc=$?
     return $rc
 }
-freezer_state() { # task
-    local pid path
-    pid=$(task_pid "$1")
-    path=$(awk -F: '$2=="freezer"{print $3}' /proc/$pid/cgroup 2>/dev/null)
-    cat "/sys/fs/cgroup/freezer$path/freezer.state" 2>&1
-}
+freezer_state() { cg_freezer "$(task_pid "$1")"; }
 
 # --- run: output and exit code ------------------------------------------------------------
 out=$(C run --rm "${RUNF[@]}" "$IMG" run1 sh -c 'echo hello from $(hostname); echo err >&2; exit 3' 2>&1); rc=$?
@@ -308,9 +304,7 @@ fi
 # (ctr's default spec mounts no cgroup filesystem: read the limit from the host)
 bg_run mem1 --memory-limit 33554432 "$IMG" mem1 sleep 1000
 if wait_status mem1 RUNNING 10; then
-    path=$(awk -F: '$2=="memory"{print $3}' "/proc/$(task_pid mem1)/cgroup" 2>/dev/null)
-    if [ -n "$path" ]; then lim=$(cat "/sys/fs/cgroup/memory$path/memory.limit_in_bytes" 2>&1)
-    else lim=$(cat "/sys/fs/cgroup$(awk -F: '$1=="0"{print $3}' "/proc/$(task_pid mem1)/cgroup")/memory.max" 2>&1); fi
+    lim=$(cg_read "$(task_pid mem1)" memory memory.limit_in_bytes memory.max)
     C task kill -s SIGKILL mem1 >/dev/null 2>&1
     bg_wait mem1
     expect memory-limit 0 0 "limit=$lim" "limit=33554432"

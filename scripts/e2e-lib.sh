@@ -161,3 +161,22 @@ pids_mentioning() { # string
     done
     return 0
 }
+
+# A cgroup file of a process, on a v1 (or hybrid) host from the controller's hierarchy,
+# on a v2 host from the unified one.
+cg_read() { # pid controller v1-file v2-file
+    local path
+    if [ -d "/sys/fs/cgroup/$2" ]; then
+        path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup" 2>/dev/null)
+        cat "/sys/fs/cgroup/$2$path/$3" 2>&1
+    else
+        path=$(awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup" 2>/dev/null)
+        cat "/sys/fs/cgroup$path/$4" 2>&1
+    fi
+}
+
+cg_freezer() { # pid -> FROZEN or THAWED
+    local v
+    v=$(cg_read "$1" freezer freezer.state cgroup.freeze)
+    case $v in 1) echo FROZEN ;; 0) echo THAWED ;; *) echo "$v" ;; esac
+}

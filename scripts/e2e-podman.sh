@@ -36,6 +36,8 @@ ROOTFS=$(readlink -f "$2")
 for c in podman conmon iptables-save ip tar; do
     command -v $c >/dev/null 2>&1 || e2e_cannot_run $SUITE "$c is not installed (make e2e-deps)"
 done
+iptables -V 2>/dev/null | grep -q nf_tables && ! command -v nft >/dev/null 2>&1 &&
+    e2e_cannot_run $SUITE "nft is not installed: needed to remove the nftables tables the CNI plugins create (make e2e-deps)"
 [ -d /usr/lib/cni ] || e2e_cannot_run $SUITE "CNI plugins missing (containernetworking-plugins)"
 RTNAME=$(basename "$RT")
 RTSTATE=/run/$RTNAME          # podman passes no --root: the runtime's default
@@ -147,6 +149,7 @@ RUN_FLAGS=(--cgroup-parent "$CGP")
 cleaned=0
 cleanup() {
     [ $cleaned = 1 ] && return
+    trap "" INT TERM     # a clean-up once started runs to its end
     if [ "${E2E_KEEP:-}" = 1 ]; then echo "# E2E_KEEP=1: left $T and everything in it"; cleaned=1; return; fi
     cleaned=1
     local ids id p
@@ -178,18 +181,6 @@ state_of() { P inspect -f '{{.State.Status}}' "$1" 2>&1; }
 exitcode_of() { P inspect -f '{{.State.ExitCode}}' "$1" 2>&1; }
 pid_of() { P inspect -f '{{.State.Pid}}' "$1" 2>&1; }
 id_of() { P inspect -f '{{.Id}}' "$1" 2>&1; }
-# the host directory of a container's cgroup in a v1 hierarchy (or v2 when unified)
-cgroup_dir() { # container controller
-    local pid path
-    pid=$(pid_of "$1")
-    if [ -d /sys/fs/cgroup/$2 ]; then
-        path=$(awk -F: -v c="$2" '{ n=split($2, a, ","); for (i=1;i<=n;i++) if (a[i]==c) print $3 }' /proc/$pid/cgroup)
-        echo "/sys/fs/cgroup/$2$path"
-    else
-        path=$(awk -F: '$1=="0"{print $3}' /proc/$pid/cgroup)
-        echo "/sys/fs/cgroup$path"
-    fi
-}
 wait_state() { # container state seconds
     local i=0
     while [ $i -lt $(($3 * 10)) ]; do
@@ -243,14 +234,14 @@ if expect run-detached 0 $rc "$out" && wait_state det running 10; then
     expect exec-missing-command-127 127 $rc "$out"
 
     out=$(P pause det 2>&1); rc=$?
-    fr=$(cat "$(cgroup_dir det freezer)/freezer.state" 2>&1)
+    fr=$(cg_freezer "$(pid_of det)")
     expect pause 0 $rc "$out state=$(state_of det) freezer=$fr" "state=paused" "freezer=FROZEN"
     out=$(P unpause det 2>&1); rc=$?
-    fr=$(cat "$(cgroup_dir det freezer)/freezer.state" 2>&1)
+    fr=$(cg_freezer "$(pid_of det)")
     expect unpause 0 $rc "$out state=$(state_of det) freezer=$fr" "state=running" "freezer=THAWED"
 
     out=$(P update --memory 48m det 2>&1); rc=$?
-    lim=$(cat "$(cgroup_dir det memory)/memory.limit_in_bytes" 2>&1)
+    lim=$(cg_read "$(pid_of det)" memory memory.limit_in_bytes memory.max)
     expect update-memory 0 $rc "$out limit=$lim" "limit=50331648"
 
     start=$(date +%s)
@@ -318,9 +309,9 @@ else
 fi
 
 # --- resources ------------------------------------------------------------------------------
-out=$(P run --rm --memory 32m "${RUN_FLAGS[@]}" "$IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1); rc=$?
+out=$(P run --rm --memory 32m "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>&1); rc=$?
 expect memory-limit 0 $rc "$out" 33554432
-out=$(P run --rm --pids-limit 10 "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/pids/pids.max; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done 2>&1 | head -1' 2>&1); rc=$?
+out=$(P run --rm --pids-limit 10 "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done 2>&1 | head -1' 2>&1); rc=$?
 expect pids-limit 0 $rc "$out" 10 "fork"
 
 # --- networks ---------------------------------------------------------------------------------
