@@ -82,14 +82,14 @@ EOF
     chmod +x "$T/bin/$RTNAME"
     RUNTIME_PATH=$T/bin/$RTNAME
 fi
-# Well below the hard limits the runtime sees (conmon runs it with RLIMIT_NPROC 32768).
+# Well below the hard limits the runtime sees (podman's own RLIMIT_NPROC is 32768 here).
 lower() { [ "$1" = unlimited ] && { echo "$2"; return; }; [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
 NOFILE=$(lower "$(ulimit -Hn)" 1024)
 NPROC=$(lower "$(ulimit -Hu)" 4096)
 cat > "$T/containers.conf" <<EOF
 [containers]
-# podman asks for RLIMIT_NOFILE/NPROC of 1048576; without CAP_SYS_RESOURCE the runtime
-# cannot raise them above the current hard limits.
+# podman asks for RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 32768; without CAP_SYS_RESOURCE
+# the runtime cannot raise them above the current hard limits.
 default_ulimits = ["nofile=$NOFILE:$NOFILE", "nproc=$NPROC:$NPROC"]
 log_driver = "k8s-file"
 
