@@ -80,11 +80,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   path = "$T/opt"
 EOF
 
-C() { timeout 60 ctr --address "$SOCK" --namespace "$NS" "$@"; }
+C_TIMEOUT=60
+C() { timeout -k 5 $C_TIMEOUT ctr --address "$SOCK" --namespace "$NS" "$@"; }
 RUNF=(--runc-binary "$RUNTIME_PATH" --runc-root "$RROOT" --fifo-dir "$T/fifo")
 # ctr with -t needs a terminal on its stdin: script(1) provides one
 CT() { # command line, as one string
-    timeout 60 script -qefc "$1" /dev/null < /dev/null
+    timeout -k 5 $C_TIMEOUT script -qefc "$1" /dev/null < /dev/null
 }
 CTR="ctr --address $SOCK --namespace $NS"
 
@@ -96,6 +97,7 @@ cleanup() {
     cleaned=1
     if [ "${E2E_KEEP:-}" = 1 ]; then echo "# E2E_KEEP=1: left $T, containerd $CD_PID"; return; fi
     local t c id p
+    C_TIMEOUT=15     # a broken runtime must not hold the clean-up for long
     if [ -n "$CD_PID" ]; then
         for t in $(C task ls -q 2>/dev/null); do
             C task resume "$t" >/dev/null 2>&1
@@ -253,6 +255,11 @@ if expect run-detached 0 $rc "$out" && wait_status det RUNNING 10; then
     else
         bad exec-error-message "exec of /nonexistent succeeded: $out"
     fi
+
+    out=$(C task exec --exec-id e4 --fifo-dir "$T/fifo" --user 65534 --cwd /tmp det sh -c 'echo uid=$(id -u) cwd=$(pwd)' 2>&1); rc=$?
+    expect exec-user-cwd 0 $rc "$out" uid=65534 cwd=/tmp
+    out=$(echo into-exec | C task exec --exec-id e5 --fifo-dir "$T/fifo" det cat 2>&1); rc=$?
+    expect exec-stdin 0 $rc "$out" into-exec
 
     out=$(C task pause det 2>&1); rc=$?
     expect pause 0 $rc "$out status=$(task_status det) freezer=$(freezer_state det)" status=PAUSED freezer=FROZEN

@@ -138,8 +138,9 @@ export CONTAINERS_CONF=$T/containers.conf
 export CONTAINERS_STORAGE_CONF=$T/storage.conf
 export CONTAINERS_REGISTRIES_CONF=$T/registries.conf
 
+P_TIMEOUT=120
 P() {
-    timeout 120 podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp" \
+    timeout -k 5 $P_TIMEOUT podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp" \
         --storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
         --network-config-dir "$T/net" --runtime "$RUNTIME_PATH" "$@"
 }
@@ -153,6 +154,7 @@ cleanup() {
     if [ "${E2E_KEEP:-}" = 1 ]; then echo "# E2E_KEEP=1: left $T and everything in it"; cleaned=1; return; fi
     cleaned=1
     local ids id p
+    P_TIMEOUT=20     # a broken runtime must not hold the clean-up for long
     ids=$(P ps -aq --no-trunc 2>/dev/null)
     P rm -af -t 0 >/dev/null 2>&1
     P rmi -af >/dev/null 2>&1
@@ -213,6 +215,9 @@ log=$(cat "$T/runroot/vfs-containers/$(id_of badexec)/userdata/oci-log" 2>&1)
 expect runtime-json-log 127 $rc "$log" '"level":"error"' '"msg":' /nonexistent
 P rm -f badexec >/dev/null 2>&1
 
+out=$(echo piped-in | P run --rm -i "${RUN_FLAGS[@]}" "$IMG" cat 2>&1); rc=$?
+expect run-stdin 0 $rc "$out" piped-in
+
 # --- -t -------------------------------------------------------------------------------------
 out=$(P run --rm -t "${RUN_FLAGS[@]}" "$IMG" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo both-tty; exit 2' 2>&1 </dev/null); rc=$?
 expect run-tty 2 $rc "$out" "/dev/pts/" "both-tty"
@@ -232,6 +237,10 @@ if expect run-detached 0 $rc "$out" && wait_state det running 10; then
     expect exec-tty 4 $rc "$out" "/dev/pts/" "is-tty"
     out=$(P exec det /nonexistent 2>&1); rc=$?
     expect exec-missing-command-127 127 $rc "$out"
+    out=$(P exec --user 65534 -w /tmp -e E2E=one det sh -c 'echo uid=$(id -u) cwd=$(pwd) env=$E2E' 2>&1); rc=$?
+    expect exec-user-workdir-env 0 $rc "$out" uid=65534 cwd=/tmp env=one
+    out=$(echo into-exec | P exec -i det cat 2>&1); rc=$?
+    expect exec-stdin 0 $rc "$out" into-exec
 
     out=$(P pause det 2>&1); rc=$?
     fr=$(cg_freezer "$(pid_of det)")
@@ -296,6 +305,21 @@ else
     bad kill-default-sigkill "could not start: $out"
 fi
 
+# a paused container can be killed, and started again
+out=$(P run -d --name frozen "${RUN_FLAGS[@]}" "$IMG" sleep 1000 2>&1); rc=$?
+if [ $rc = 0 ] && wait_state frozen running 10; then
+    P pause frozen >/dev/null 2>&1
+    out=$(P kill frozen 2>&1); rc=$?
+    wait_state frozen exited 10
+    expect kill-paused 0 $rc "$out state=$(state_of frozen) exit=$(exitcode_of frozen)" "state=exited" "exit=137"
+    out=$(P start frozen 2>&1); rc=$?
+    wait_state frozen running 10
+    expect start-again 0 $rc "$out state=$(state_of frozen)" "state=running"
+    P rm -f -t 0 frozen >/dev/null 2>&1
+else
+    bad kill-paused "could not start: $out"
+fi
+
 out=$(P run -d --name forced "${RUN_FLAGS[@]}" "$IMG" sleep 1000 2>&1); rc=$?
 if [ $rc = 0 ] && wait_state forced running 10; then
     F=$(id_of forced); FPID=$(pid_of forced)
@@ -324,6 +348,7 @@ out=$(P run -d --name bridged "${RUN_FLAGS[@]}" "$IMG" sh -c 'readlink /proc/sel
 if [ $rc = 0 ] && wait_state bridged running 10; then
     B=$(id_of bridged)
     ip=$(P inspect -f '{{.NetworkSettings.IPAddress}}' bridged 2>&1)
+    netns=$(P inspect -f '{{.NetworkSettings.SandboxKey}}' bridged 2>&1)
     ns=$(readlink /proc/$(pid_of bridged)/ns/net)
     if [ "$ns" != "$hostns" ] && [ -n "$ip" ] && iptables-save | grep -qF "$ip"; then
         ok bridge-network-setup
@@ -335,8 +360,9 @@ if [ $rc = 0 ] && wait_state bridged running 10; then
     out=$(P rm -f -t 0 bridged 2>&1); rc=$?
     left=""
     [ -n "$ip" ] && iptables-save | grep -qF "$ip" && left="$left iptables rules for $ip:$(iptables-save | grep -F "$ip")"
-    i=0; while [ $i -lt 50 ] && [ "$(ip netns list 2>/dev/null | sort)" != "$NETNS_BEFORE" ]; do sleep 0.1; i=$((i + 1)); done
-    [ "$(ip netns list 2>/dev/null | sort)" = "$NETNS_BEFORE" ] || left="$left netns: $(ip netns list | tr '\n' ' ')"
+    case "$netns" in /*) ;; *) left="$left (no netns path from inspect: $netns)"; netns=/nonexistent ;; esac
+    i=0; while [ $i -lt 50 ] && [ -e "$netns" ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e "$netns" ] && left="$left netns $netns"
     [ -e "$RTSTATE/$B" ] && left="$left runtime state"
     expect bridge-network-teardown 0 $rc "$out left=[$left]" "left=[]"
 else
