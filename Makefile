@@ -11,7 +11,7 @@ RELEASE    := $(BUILD_DIR)/release
 BERTH      := $(abspath $(RELEASE)/berth)
 ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
-APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config
+APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap golang-github-containers-common python3
 # for the end-to-end tests (scripts/e2e-*.sh); installed without recommends
 E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nftables iproute2
 E2E_RUNTIME ?= $(BERTH)
@@ -46,6 +46,9 @@ build: deps
 examples: deps
 	@sh scripts/mkrootfs.sh $(ROOTFS) >/dev/null
 	@for d in spec-examples/*/; do [ -f $$d/config.json ] && sh scripts/mkrootfs.sh $$d/rootfs >/dev/null; done; true
+	@# The userns example's rootfs belongs to its mapped root (host uid 100000).
+	@mkdir -p spec-examples/userns/rootfs/home/user && chown -R 100000:100000 spec-examples/userns/rootfs \
+	  && chown 101000:100000 spec-examples/userns/rootfs/home/user
 
 run: build examples
 	$(BERTH) --root $(STATE_ROOT) run --bundle spec-examples/hello hello-$$$$

@@ -8,7 +8,8 @@
 # measured interleaved (berth, runc, crun, berth, ...) after 3 warm-up rounds:
 #   - wall time of `run` (foreground, /bin/true),
 #   - wall time of `create` + `start` + `delete --force`,
-#   - peak RSS of the `run` process (GNU time %M, kB; includes waited-for children).
+#   - peak RSS of the `run` process (GNU time %M, kB; includes waited-for children),
+#   - wall time of `exec ID /bin/true` into a running container (one per runtime).
 # crun refuses this host's hybrid cgroup layout (cgroup2 at /sys/fs/cgroup/unified), so
 # its commands run in a helper inside a private mount namespace with that mount removed;
 # the host's own mounts are never touched. A runtime other than berth that cannot run the
@@ -105,6 +106,12 @@ spec["root"] = {"path": rootfs, "readonly": True}
 spec.get("linux", {}).pop("cgroupsPath", None)
 with open(path, "w") as f:
     json.dump(spec, f, indent=2)
+# The same bundle, running until deleted: the target of the exec measurement.
+import os
+os.makedirs(os.path.dirname(path) + "-sleep", exist_ok=True)
+spec["process"]["args"] = ["sleep", "1000000"]
+with open(os.path.dirname(path) + "-sleep/config.json", "w") as f:
+    json.dump(spec, f, indent=2)
 EOF
 
 # Host facts.
@@ -194,6 +201,16 @@ class Local:
         with open(out) as f:
             return None, int(f.read().split()[-1])
 
+    def exec(self, cid):
+        if not getattr(self, "target", None):
+            self.target = cid + "-target"
+            self.ids.append(self.target)
+            rc, out = captured(self.cmd("run", "-d", "--bundle", self.bundle + "-sleep", self.target))
+            if rc:
+                return f"`run -d {self.target}` exited {rc}: {out}", 0
+        rc, ns = spawn_wait(self.cmd("exec", self.target, "/bin/true"))
+        return (f"`exec {self.target} /bin/true` exited {rc}" if rc else None), ns
+
     def cleanup(self):
         # Every id this bench used, whatever `list` says.
         for cid in self.ids:
@@ -211,7 +228,7 @@ def serve(binary, root, bundle, tmp):
             if op == "check":
                 ok, msg = rt.check(cid)
                 reply = "ok 0" if ok else "err " + msg.replace("\n", " | ")
-            elif op in ("run", "csd", "rss"):
+            elif op in ("run", "csd", "rss", "exec"):
                 err, v = getattr(rt, op)(cid)
                 reply = "err " + err if err else f"ok {v}"
             elif op == "cleanup":
@@ -260,6 +277,7 @@ class Remote:
     def run(self, cid): return self._measure("run", cid)
     def csd(self, cid): return self._measure("csd", cid)
     def rss(self, cid): return self._measure("rss", cid)
+    def exec(self, cid): return self._measure("exec", cid)
 
     def cleanup(self):
         try:
@@ -286,7 +304,7 @@ def main():
         except Exception as e:
             why[name] = str(e)
 
-    results = {name: {"run": [], "csd": [], "rss": []} for name in names}
+    results = {name: {"run": [], "csd": [], "rss": [], "exec": []} for name in names}
     try:
         for name in names:
             if name not in rts:
@@ -306,7 +324,7 @@ def main():
                 if name not in rts or name in failed:
                     continue
                 rt = rts[name]
-                for kind in ("run", "csd", "rss"):
+                for kind in ("run", "csd", "rss", "exec"):
                     err, v = getattr(rt, kind)(f"{prefix}-{name}-{kind}-{tag}")
                     if err:
                         failed[name] = err
@@ -330,7 +348,8 @@ def main():
     print(f"{'':25}{'berth':>8}{'crun':>10}{'runc':>10}{'berth/crun':>13}{'berth/runc':>12}")
     for kind, label, fmt in (("run", "run (ms)", "{:.2f}"),
                              ("csd", "create+start+delete (ms)", "{:.2f}"),
-                             ("rss", "peak RSS (kB)", "{:.0f}")):
+                             ("rss", "peak RSS (kB)", "{:.0f}"),
+                             ("exec", "exec /bin/true (ms)", "{:.2f}")):
         b, c, r = med("berth", kind), med("crun", kind), med("runc", kind)
         cell = lambda v: fmt.format(v) if v is not None else "n/a"
         ratio = lambda x, y: f"{x / y:.2f}" if x is not None and y else "n/a"

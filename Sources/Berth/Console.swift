@@ -1,5 +1,6 @@
 import BerthSpec
 import BerthSystem
+import CBerth
 import Glibc
 
 /// The container's terminal: a pty made inside the container (on its own devpts), its
@@ -8,6 +9,31 @@ import Glibc
 struct Console {
     let socketFD: Int32
     let consoleSize: Box?
+
+    /// The parent's side, before the clone: the socket the child sends the pty master
+    /// on (the caller's console socket, connected), and with `relay` and no console
+    /// socket, a socket pair whose other end berth reads the master from to relay the
+    /// terminal itself. -1 where there is none.
+    static func endpoints(socketPath: String?, relay: Bool) throws(BerthError) -> (send: Int32, receive: Int32) {
+        if let socketPath {
+            do throws(SyscallError) { return (try Terminal.connectConsoleSocket(socketPath), -1) } catch {
+                throw BerthError.system("connect console socket", error)
+            }
+        }
+        guard relay else { return (-1, -1) }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
+        }
+        return (pair[1], pair[0])
+    }
+
+    /// The pty master the child sent on a relay socket, or -1.
+    static func receiveMaster(_ socket: Int32) -> Int32 {
+        var name = [UInt8](repeating: 0, count: 256)
+        var length = 0
+        return berth_recv_fd(socket, &name, name.count, &length)
+    }
 
     /// Makes the pty; `ownsDevConsole` (the container's own process, not an exec) also
     /// binds it over /dev/console.

@@ -49,6 +49,9 @@ public struct Container: Sendable {
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
             throw BerthError(.invalidState, "cannot start a container that has stopped")
         }
+        // Bound before the process starts, so no readiness message is lost.
+        let notifyFD = record.notifySocket == nil ? -1 : try NotifySocket.bind(stateDirectory: store.directory(id))
+        defer { if notifyFD >= 0 { close(notifyFD) } }
         let path = store.directory(id) + "/" + StateStore.fifoFile
         // Non-blocking open never hangs; the init, blocked in its open for writing, then
         // writes one byte. If the init dies first, its pidfd becomes readable instead.
@@ -71,6 +74,10 @@ public struct Container: Sendable {
         }
         unlink(path)
         try runHooks(\.poststart, record: record, fatal: false)
+        if notifyFD >= 0, let host = record.notifySocket {
+            // Like runc, start returns once the container is ready (or has exited).
+            _ = NotifySocket.forward(from: notifyFD, initPidfd: pidfd.fd, initPID: record.pid, to: host)
+        }
     }
 
     /// The container's config.json as it was at create.

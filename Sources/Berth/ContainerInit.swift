@@ -32,7 +32,12 @@ enum ContainerInit {
         // Until execve the init is a copy of berth: /proc/<pid>/exe is the host binary and
         // its descriptors reach host directories. Not dumpable, neither is reachable from
         // other processes through /proc (CVE-2019-5736 class); execve resets it.
-        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
+        // A non-root parent must still open /proc/<pid>/uid_map (and newuidmap checks who
+        // owns /proc/<pid>), which a non-dumpable process's /proc files deny it: then the
+        // init stays dumpable until its maps are written; nothing of the container runs
+        // before that.
+        let rootlessParent = geteuid() != 0
+        if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
         for fd in ctx.parentFDs { close(fd) }
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
@@ -50,13 +55,17 @@ enum ContainerInit {
         guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
             throw InitError("parent went away during set-up")
         }
-        if ctx.newNamespaces.contains(.user) {
-            // Become the namespace's root so the set-up below is privileged in it.
+        if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
+        // A joined user namespace was entered by the intermediate child that cloned us.
+        let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
+        if ctx.newNamespaces.contains(.user) || joinedUser {
+            // Become the namespace's root so the set-up below is privileged in it (and
+            // files it creates get an owner the namespace can represent).
             _ = berth_setresgid(0, 0, 0)
             _ = berth_setresuid(0, 0, 0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid {
+        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
             do throws(SyscallError) { try ns.join(path: path) } catch {
                 throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
@@ -96,7 +105,8 @@ enum ContainerInit {
         if process.terminal == true {
             try console.attach(process: process)
         }
-        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs)
+        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
+                                       sync: ctx.sync)
         Trace.mark("init: process set")
         try ctx.sync.send(.ready)
 

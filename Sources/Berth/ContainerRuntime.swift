@@ -41,29 +41,38 @@ public struct ContainerRuntime: Sendable {
         let container = Container(id: id, runtime: self)
         guard let sync = launched.sync else { return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd) }
         defer { sync.close() }
+        var notifyFD: Int32 = -1
+        if options.notifySocket != nil {
+            do throws(BerthError) { notifyFD = try NotifySocket.bind(stateDirectory: store.directory(id)) } catch {
+                _ = try? container.delete(force: true)
+                throw error
+            }
+        }
         let reply: (SyncSocket.Tag, [UInt8])?
         do throws(SyscallError) {
             try sync.send(.start)
             // The sync socket is close-on-exec: end of stream means execve succeeded.
             reply = try sync.receive()
         } catch {
+            if notifyFD >= 0 { close(notifyFD) }
             _ = try? container.delete(force: true)
             throw BerthError.system("start container", error)
         }
         if let (tag, payload) = reply, tag == .error {
+            if notifyFD >= 0 { close(notifyFD) }
             let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
             _ = try? container.delete(force: true)
             throw BerthError(.system, "unable to start container process: " + text)
         }
         var master: Int32 = -1
         if launched.consoleReceiver >= 0 {
-            var name = [UInt8](repeating: 0, count: 256)
-            var length = 0
-            master = berth_recv_fd(launched.consoleReceiver, &name, name.count, &length)
+            master = Console.receiveMaster(launched.consoleReceiver)
             close(launched.consoleReceiver)
         }
         try container.runHooks(\.poststart, record: launched.record, fatal: false)
-        return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd, master: master)
+        var running = RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd, master: master)
+        if notifyFD >= 0 { running.notify = (notifyFD, options.notifySocket ?? "") }
+        return running
     }
 
     /// The container with this id.

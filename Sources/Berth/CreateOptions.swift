@@ -16,10 +16,21 @@ public struct CreateOptions: Sendable {
     /// (cloning a multi-threaded process is unsafe). Defaults to `$BERTH_BINARY`, then
     /// `berth` on `$PATH`.
     public var helperBinary: String?
+    /// The caller's `NOTIFY_SOCKET`: the container gets a socket of its own, and its
+    /// `READY=1` is passed on to this one after start.
+    public var notifySocket: String?
+    /// Socket-activation descriptors (`LISTEN_FDS`): fds 3 ..< 3+N go to the container
+    /// before the `preserveFDs` ones, with `LISTEN_FDS=N` and `LISTEN_PID=1` set.
+    public var listenFDs: Int
+    /// Receives warnings about the config that do not stop `create` (capabilities the
+    /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
+    /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
+    public var warningHandler: (@Sendable (String) -> Void)?
 
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
-                helperBinary: String? = nil) {
+                helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
+                warningHandler: (@Sendable (String) -> Void)? = nil) {
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -27,5 +38,8 @@ public struct CreateOptions: Sendable {
         self.preserveFDs = preserveFDs
         self.systemdCgroup = systemdCgroup
         self.helperBinary = helperBinary
+        self.notifySocket = notifySocket
+        self.listenFDs = listenFDs
+        self.warningHandler = warningHandler
     }
 }

@@ -14,6 +14,9 @@ struct ExecContext {
     var initPidfd: Int32
     /// CLONE_NEW* flags of the namespaces to join (those berth does not share).
     var namespaceFlags: Int32
+    /// The pid namespace is among them: after joining, clone the real process with
+    /// CLONE_PARENT (pid_for_children only applies to new processes) and exit.
+    var hop: Bool
     /// O_PATH descriptor of the init's root directory.
     var rootFD: Int32
     /// Connected console socket (or berth's relay socket), or -1.
@@ -62,6 +65,7 @@ enum ExecInit {
             try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
         }
         close(ctx.initPidfd)
+        if ctx.hop { try SiblingClone.clone(flags: 0, sync: ctx.sync) }
         // setns(CLONE_NEWNS) leaves us at the namespace's root, which is the container's
         // root only after pivot_root; the init's own root covers chroot too.
         try sys("fchdir", "container root") { fchdir(ctx.rootFD) }
@@ -77,7 +81,7 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs)
+        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync)
             .exec(errorReport: ctx.sync)
     }
 }

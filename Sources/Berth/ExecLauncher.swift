@@ -30,6 +30,11 @@ struct ExecLauncher {
         guard Clone.isSingleThreaded else {
             throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
         }
+        var processSpec = record.config
+        processSpec.process = process
+        try SecurityPreflight.checkLabels(processSpec)
+        // Read with the host's /proc: the child checks its executable against it.
+        ExecGuard.prepare()
         guard let initPidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
             throw BerthError(.invalidState, "cannot exec in a stopped container")
         }
@@ -39,8 +44,18 @@ struct ExecLauncher {
         // since setns(CLONE_NEWPID) only applies to children; the rest by the child.
         var childFlags: Int32 = 0
         var joinPID = false
+        var otherUserNS = false
         for ns in Namespace.allCases where !Self.sameNamespace(ns, pid: initPID) {
             if ns == .pid { joinPID = true } else { childFlags |= ns.cloneFlag }
+            if ns == .user { otherUserNS = true }
+        }
+        // A non-root berth has no privilege over the container's pid namespace (its
+        // owner is the container's user namespace): the child joins everything, pid
+        // included, and clones the process for us (CLONE_PARENT) from in there.
+        let hop = joinPID && otherUserNS && geteuid() != 0
+        if hop {
+            joinPID = false
+            childFlags |= Namespace.pid.cloneFlag
         }
         // The container's root as its init sees it (pivot_root or chroot alike), opened
         // before the mount namespace is joined.
@@ -50,20 +65,8 @@ struct ExecLauncher {
         }
         defer { close(rootFD) }
 
-        var consoleFD: Int32 = -1
-        var consoleReceiver: Int32 = -1
-        if let socketPath = options.consoleSocket {
-            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
-                throw BerthError.system("connect console socket", error)
-            }
-        } else if process.terminal == true {
-            var pair: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
-            }
-            consoleFD = pair[1]
-            consoleReceiver = pair[0]
-        }
+        let (consoleFD, consoleReceiver) = try Console.endpoints(socketPath: options.consoleSocket,
+                                                                 relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
 
@@ -105,11 +108,11 @@ struct ExecLauncher {
             pair.child.close()
             throw BerthError.system("clone exec process", error)
         }
-        guard let (pid, pidfd) = cloned else {
+        guard var (pid, pidfd) = cloned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
-                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, rootFD: rootFD,
+                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
                 parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
         }
@@ -133,9 +136,30 @@ struct ExecLauncher {
         } catch { throw fail(BerthError.system("set up exec process", error)) }
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
-        let reply: (SyncSocket.Tag, [UInt8])?
-        do throws(SyscallError) { reply = try pair.parent.receive() } catch {
-            throw fail(BerthError.system("read from exec process", error))
+        var reply: (SyncSocket.Tag, [UInt8])?
+        if hop {
+            // The intermediate child exits at once; its clone is our child now.
+            let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
+            (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
+        }
+        // A seccomp filter with notify rules hands its listener fd over first.
+        while reply == nil || reply?.0 == .seccompListener {
+            let received: (SyncSocket.Tag, [UInt8], Int32)?
+            do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
+                throw fail(BerthError.system("read from exec process", error))
+            }
+            guard let (tag, payload, fd) = received else { reply = nil; break }
+            reply = (tag, payload)
+            if tag == .seccompListener {
+                do throws(BerthError) {
+                    try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
+                } catch { throw fail(error) }
+                do throws(SyscallError) { try pair.parent.send(.seccompListenerDone) } catch {
+                    throw fail(BerthError.system("exec", error))
+                }
+            } else if fd >= 0 {
+                close(fd)
+            }
         }
         if let (tag, payload) = reply, tag == .error {
             let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
@@ -148,12 +172,7 @@ struct ExecLauncher {
                 try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
         }
-        var master: Int32 = -1
-        if consoleReceiver >= 0 {
-            var name = [UInt8](repeating: 0, count: 256)
-            var length = 0
-            master = berth_recv_fd(consoleReceiver, &name, name.count, &length)
-        }
+        let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
     }
 

@@ -15,6 +15,9 @@ struct Launcher {
     let options: CreateOptions
     /// true for `run`: the init waits for a sync message instead of the exec fifo.
     let startImmediately: Bool
+    /// berth runs as a non-root user: the container needs a user namespace, cgroups are
+    /// used only where delegated, and bind sources are opened by the init.
+    var rootless: Bool { geteuid() != 0 }
 
     struct Launched {
         var record: StateRecord
@@ -31,7 +34,7 @@ struct Launcher {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
         let bundlePath = Self.absolute(bundle)
-        let spec: Spec
+        var spec: Spec
         do throws(SpecError) {
             spec = try SpecLoader.load(bundle: bundlePath)
             try spec.validate()
@@ -54,7 +57,11 @@ struct Launcher {
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
+        if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
+            throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
+        }
 
+        try SecurityPreflight.check(spec, warn: options.warningHandler)
         Trace.mark("validated")
         let dir = try store.makeDirectory(id)
         // The lock is held until a failed create has removed everything it made.
@@ -66,6 +73,11 @@ struct Launcher {
         defer { close(lockFD) }
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
+            if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
+            if options.listenFDs > 0 {
+                let env = spec.process?.env ?? []
+                spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
+            }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
                                       cleanup: &cleanup)
             cleanup.disarm()
@@ -91,11 +103,21 @@ struct Launcher {
 
         // Read once: the init gets the same layout for the container's cgroup mount.
         let cgroupLayout = CgroupLayout.detect()
-        let cgroup: CgroupSet
+        var cgroup: CgroupSet
         do throws(SyscallError) {
             cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
                                           layout: cgroupLayout)
-        } catch { throw BerthError.system("create cgroup", error) }
+        } catch {
+            // A non-root user has cgroups only where they were delegated to it. Without
+            // them the container runs in the caller's cgroup, unless it asks for limits.
+            guard rootless, error.errno == .permissionDenied || error.errno == .notPermitted || error.errno == .readOnlyFileSystem else {
+                throw BerthError.system("create cgroup", error)
+            }
+            if let field = Self.limitField(spec.linux?.resources) {
+                throw BerthError(.invalidSpec, "linux.resources.\(field): cannot be applied as a non-root user without a delegated cgroup (\(error))")
+            }
+            cgroup = CgroupSet(paths: [], created: [], unified: cgroupLayout.mode == .unified)
+        }
         Trace.mark("cgroup created")
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
@@ -103,7 +125,7 @@ struct Launcher {
                 try ResourceWriter(set: cgroup).apply(resources)
             } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
         }
-        if let rules = spec.linux?.resources?.devices {
+        if let rules = spec.linux?.resources?.devices, !cgroup.paths.isEmpty {
             do throws(SyscallError) {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
@@ -117,25 +139,17 @@ struct Launcher {
             if mkfifo(fifo, 0o622) != 0 || chmod(fifo, 0o622) != 0 {
                 throw BerthError.system("create exec fifo", SyscallError("mkfifo", fifo, errno: currentErrno()))
             }
-            stateDirFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open", dir, errno: currentErrno())) }
+            // A detached clone of the directory, not the directory: `..` from the root of a
+            // detached mount stays there, so this descriptor, which the init holds until
+            // `start`, leads nowhere else on the host if a config names /proc/self/fd/N as
+            // process.cwd or in process.args (CVE-2024-21626 class).
+            stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
-        var consoleFD: Int32 = -1
-        var consoleReceiver: Int32 = -1
-        if let socketPath = options.consoleSocket {
-            do throws(SyscallError) { consoleFD = try Terminal.connectConsoleSocket(socketPath) } catch {
-                throw BerthError.system("connect console socket", error)
-            }
-        } else if startImmediately && spec.process?.terminal == true {
-            var pair: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw BerthError.system("create console socket", SyscallError("socketpair", errno: currentErrno()))
-            }
-            consoleFD = pair[1]
-            consoleReceiver = pair[0]
-        }
+        let (consoleFD, consoleReceiver) = try Console.endpoints(
+            socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
@@ -143,20 +157,10 @@ struct Launcher {
 
         var mountSources: [Int: Int32] = [:]
         defer { for fd in mountSources.values { close(fd) } }
-        for (index, m) in (spec.mounts ?? []).enumerated()
-        where m.type == "bind" || (m.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" }) {
-            var source = m.source ?? ""
-            if !source.hasPrefix("/") { source = bundle + "/" + source }
-            // A detached copy of the source tree, made with the host's privileges; the init
-            // attaches it with move_mount, which works across mount and user namespaces
-            // where a classic bind mount from an inherited fd does not.
-            let recursive = (m.options ?? []).contains("rbind")
-            let fd = berth_open_tree(AT_FDCWD, source, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)
-                                     | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0))
-            guard fd >= 0 else {
-                throw BerthError.system("mounts[\(index)] (\(m.destination))", SyscallError("stat", source, errno: currentErrno()))
+        for (index, m) in (spec.mounts ?? []).enumerated() where !rootless && BindSource.isBind(m) {
+            do throws(SyscallError) { mountSources[index] = try BindSource.open(m, bundle: bundle) } catch {
+                throw BerthError.system("mounts[\(index)] (\(m.destination))", error)
             }
-            mountSources[index] = fd
         }
 
         var flags: UInt64 = 0
@@ -172,35 +176,46 @@ struct Launcher {
                 throw BerthError.system("join pid namespace", error)
             }
         }
+        // Joining an existing user namespace: the new namespaces must be owned by it, so
+        // they are made by a clone from inside it. An intermediate child joins it and
+        // clones the init for us (CLONE_PARENT), then exits.
+        let joinedUser = joined.first(where: { $0.0 == .user })?.1
+        let firstFlags = joinedUser == nil ? flags : 0
         Trace.mark("clone")
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
         do throws(SyscallError) {
             do throws(SyscallError) {
-                cloned = try Clone.clone(flags: flags, cgroupFD: cgroup.cloneIntoFD)
+                cloned = try Clone.clone(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD)
             } catch {
                 // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or
                 // otherwise unusable target): clone plainly and write cgroup.procs instead.
                 guard placedByClone else { throw error }
                 placedByClone = false
-                cloned = try Clone.clone(flags: flags, cgroupFD: -1)
+                cloned = try Clone.clone(flags: firstFlags, cgroupFD: -1)
             }
         } catch {
             if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.parent.close(); pair.child.close()
             throw BerthError.system("clone container init", error)
         }
-        guard let (pid, pidfd) = cloned else {
-            // The container init. It never returns.
+        guard var (pid, pidfd) = cloned else {
             pair.parent.close()
+            if let joinedUser { Self.cloneInitFromUserNamespace(joinedUser, flags: flags, sync: pair.child) }
+            // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces, joinedNamespaces: joined))
+                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var early: (SyncSocket.Tag, [UInt8])?
+        if joinedUser != nil {
+            (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
+        }
         cleanup.pidfd = pidfd
         cleanup.pid = pid
 
@@ -216,10 +231,10 @@ struct Launcher {
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec)
+            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
             () throws(BerthError) in
             try store.save(record)
         }
@@ -236,16 +251,32 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
+    /// The intermediate child: joins the user namespace at `path` and clones the init
+    /// into new namespaces owned by it; returns in the init.
+    private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
+        do throws(SyscallError) {
+            try Namespace.user.join(path: path)
+            try SiblingClone.clone(flags: flags, sync: sync)
+        } catch {
+            sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
+            _exit(1)
+        }
+    }
+
     /// Answers the init's requests until it reports ready or fails.
-    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket, cgroup: CgroupSet,
+    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
+                            first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
+        var pending = first
         while true {
-            let message: (SyncSocket.Tag, [UInt8])?
-            do throws(SyscallError) { message = try sync.receive() } catch {
+            let message: (SyncSocket.Tag, [UInt8], Int32)?
+            do throws(SyscallError) {
+                if let p = pending { message = (p.0, p.1, -1); pending = nil } else { message = try sync.receiveWithFD() }
+            } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let (tag, payload) = message else {
+            guard let (tag, payload, attached) = message else {
                 // The init died without reporting (killed, e.g. by the OOM killer under a
                 // too small memory limit): say how.
                 var status: Int32 = 0
@@ -257,11 +288,17 @@ struct Launcher {
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
             }
+            if attached >= 0 && tag != .seccompListener { close(attached) }
             switch tag {
+            case .seccompListener:
+                try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
+                do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
+                    throw BerthError.system("set up container init", error)
+                }
             case .needMaps:
+                if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
                 do throws(SyscallError) {
                     Trace.mark("maps")
-                    if userNS { try writeIDMaps(pid: pid, linux: spec.linux) }
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
                     if let adj = spec.process?.oomScoreAdj {
                         try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
@@ -293,21 +330,23 @@ struct Launcher {
         }
     }
 
-    private func writeIDMaps(pid: Int32, linux: Linux?) throws(SyscallError) {
-        func text(_ maps: [LinuxIDMapping]?) -> [UInt8] {
-            Array((maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
-        }
-        let uid = text(linux?.uidMappings)
-        let gid = text(linux?.gidMappings)
-        if !uid.isEmpty { try FileIO.write("/proc/\(pid)/uid_map", uid) }
-        if !gid.isEmpty { try FileIO.write("/proc/\(pid)/gid_map", gid) }
+    /// The first resource field that needs a cgroup, if any (device rules do not: a user
+    /// namespace cannot create device nodes anyway).
+    static func limitField(_ r: LinuxResources?) -> String? {
+        guard let r else { return nil }
+        let fields: [(String, Bool)] = [
+            ("memory", r.memory != nil), ("cpu", r.cpu != nil), ("pids", r.pids != nil), ("blockIO", r.blockIO != nil),
+            ("hugepageLimits", !(r.hugepageLimits ?? []).isEmpty), ("network", r.network != nil),
+            ("rdma", !(r.rdma ?? [:]).isEmpty), ("unified", !(r.unified ?? [:]).isEmpty),
+        ]
+        return fields.first { $0.1 }?.0
     }
 
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return canonical(path) }
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
         guard getcwd(&buf, buf.count) != nil else { return path }
-        return canonical(String(cString: buf) + "/" + path)
+        return canonical(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path)
     }
 
     /// `path` with `.` and empty components removed and `..` applied lexically.

@@ -4,35 +4,47 @@ import CBerth
 import Glibc
 
 /// The shared tail of the container's init and of `exec`: the process settings applied,
-/// the executable found, then (after whatever the caller still waits for) the seccomp
-/// filter loaded and the execve.
+/// the executable found and checked, then (after whatever the caller still waits for)
+/// the seccomp filter loaded and the execve.
 struct ProcessLaunch {
     let setup: ProcessSetup
     let seccomp: SeccompProfile?
     let lateSeccomp: Bool
     let target: String
+    /// The checked executable, to exec through; -1 to exec by path (a script).
+    let targetFD: Int32
 
-    /// Applies everything that may fail, so that after this only the execve can.
-    init(process: Process, seccomp config: LinuxSeccomp?, preserveFDs: Int) throws {
+    /// Applies everything that may fail, so that after this only the execve can. A
+    /// filter with notify rules hands its listener fd to the parent over `sync`.
+    init(process: Process, seccomp config: LinuxSeccomp?, preserveFDs: Int, sync: SyncSocket) throws {
         setup = try ProcessSetup(process: process, preserveFDs: preserveFDs)
+        try LSM.applyExecLabels(process)
         // The filter is built before any privilege is dropped. It is loaded as late as
         // possible: just before execve with no_new_privs (which lets an unprivileged
         // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.
         seccomp = try config.map(SeccompProfile.init)
         lateSeccomp = process.noNewPrivileges == true
-        if let seccomp, !lateSeccomp { try seccomp.load() }
+        if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
         try setup.apply()
         target = try setup.resolveExecutable()
+        targetFD = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
         // Every descriptor above stdio and the preserved ones is closed at exec.
         _ = berth_close_range(UInt32(3 + preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
         // Set-up is over: from here on the process outlives its parent.
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
+        // A filter with notify rules cannot wait until just before execve: its listener fd
+        // goes through the parent, and `create` exits once the init reports ready. It is
+        // loaded here, so the ready message, the wait for start (exec fifo open and write,
+        // or a sync receive), the startContainer hooks and execve run under it, as in
+        // runc 1.1, where the same steps follow the late load; the listener holds the fd by
+        // then and answers them.
+        if let seccomp, lateSeccomp, seccomp.notifies { try seccomp.load(handingListenerTo: sync) }
     }
 
     /// Loads a late seccomp filter and execs; on failure reports on `errorReport` (or
     /// stderr) and exits 127/126.
     func exec(errorReport: SyncSocket?) throws -> Never {
-        if let seccomp, lateSeccomp { try seccomp.load() }
-        setup.exec(target, errorReport: errorReport)
+        if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
+        setup.exec(target, fd: targetFD, errorReport: errorReport)
     }
 }

@@ -73,6 +73,7 @@ struct ProcessSetup {
             let e = currentErrno()
             throw InitError("chdir to cwd (\"\(cwd)\") set in config.json failed: \(errnoText(e))", errno: e.rawValue)
         }
+        try ExecGuard.checkWorkingDirectory(cwd)
     }
 
     /// Finds `args[0]` the way execvp would, in the container's PATH, with runc's wording
@@ -113,10 +114,18 @@ struct ProcessSetup {
 
     /// execve; on failure reports on `errorReport` (the run path, whose parent still
     /// listens) or stderr, and exits 127/126 like a shell.
-    func exec(_ path: String, errorReport: SyncSocket?) -> Never {
+    /// With `fd` (>= 0), the file it refers to is executed (execveat, AT_EMPTY_PATH).
+    func exec(_ path: String, fd: Int32 = -1, errorReport: SyncSocket?) -> Never {
         let args = process.args ?? [path]
         let e = withCStrings(args) { argv in
             withCStrings(environment) { envp in
+                if fd >= 0 {
+                    _ = berth_execveat(fd, "", UnsafePointer(argv), UnsafePointer(envp), 0x1000 /* AT_EMPTY_PATH */)
+                    // A seccomp profile that allows execve but not execveat (an allow list
+                    // written with runc in mind) answers ENOSYS or EPERM: exec by path.
+                    let e = currentErrno()
+                    guard e == .noFunction || e == .notPermitted else { return e }
+                }
                 execve(path, argv, envp)
                 return currentErrno()
             }

@@ -97,9 +97,9 @@ struct RootfsSetup {
         }
         let isBind = options.isBind || type == "bind"
         if isBind {
-            guard let sourceFD = ctx.mountSourceFDs[index] else {
-                throw InitError("bind source of \(destination) was not opened")
-            }
+            let opened = ctx.mountSourceFDs[index] == nil
+            let sourceFD = try ctx.mountSourceFDs[index] ?? BindSource.open(m, bundle: ctx.bundle)
+            defer { if opened { close(sourceFD) } }
             var st = stat()
             try sys("stat", m.source ?? "") { fstat(sourceFD, &st) }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
@@ -126,7 +126,8 @@ struct RootfsSetup {
         let target = try rooted.makeMountPoint(destination, directory: true)
         defer { close(target) }
         let source = m.source ?? type
-        let result = Glibc.mount(source, procFDPath(target), type, options.flags, options.dataString)
+        let data = LSM.mountData(options.dataString, type: type, label: spec.linux?.mountLabel)
+        let result = Glibc.mount(source, procFDPath(target), type, options.flags, data)
         if result != 0 {
             let e = currentErrno()
             guard type == "sysfs" && (e == .notPermitted || e == .permissionDenied) else {
@@ -186,7 +187,8 @@ struct RootfsSetup {
         guard fstat(fd, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             try Mount.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs",
-                            flags: UInt(MS_RDONLY), data: "size=0k", errorPath: path)
+                            flags: UInt(MS_RDONLY), data: LSM.mountData("size=0k", type: "tmpfs", label: spec.linux?.mountLabel),
+                            errorPath: path)
         } else {
             try Mount.mount(source: "/dev/null", target: procFDPath(fd), type: nil,
                             flags: UInt(MS_BIND), errorPath: path)

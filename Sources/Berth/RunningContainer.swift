@@ -11,6 +11,8 @@ public struct RunningContainer: Sendable {
     let pidfd: Int32
     /// The pty master when berth relays the container's terminal itself, else -1.
     let master: Int32
+    /// The container's NOTIFY_SOCKET proxy (`run`): its socket and the caller's path.
+    var notify: (fd: Int32, host: String)?
 
     init(container: Container, pid: Int32, pidfd: Int32, master: Int32 = -1) {
         self.container = container
@@ -32,11 +34,14 @@ public struct RunningContainer: Sendable {
             relay?.finish()
         }
         var stdinOpen = relay != nil
+        var notifyFD = notify?.fd ?? -1
+        defer { if notifyFD >= 0 { close(notifyFD) } }
         while true {
             var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: relay != nil ? master : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: notifyFD, events: Int16(POLLIN), revents: 0)]
             let r = poll(&fds, nfds_t(fds.count), -1)
             if r < 0 { if currentErrno() == .interrupted { continue } else { break } }
             if fds[2].revents != 0, let relay, !relay.pump(from: master, to: 1) {
@@ -48,6 +53,10 @@ public struct RunningContainer: Sendable {
                 stdinOpen = false
                 var eof: UInt8 = 4
                 _ = write(master, &eof, 1)
+            }
+            if fds[4].revents != 0, let notify, NotifySocket.handle(notifyFD, initPID: pid, host: notify.host) {
+                close(notifyFD)
+                notifyFD = -1
             }
             if fds[0].revents != 0 {
                 if let relay { while relay.pump(from: master, to: 1, nonBlocking: true) {} }

@@ -1,15 +1,20 @@
 import BerthSpec
 import BerthSystem
 import CSeccomp
+import Glibc
 
 /// `linux.seccomp` turned into a libseccomp filter, as runc builds it.
 struct SeccompProfile {
     let filter: SeccompFilter
+    /// A rule answers SCMP_ACT_NOTIFY: the listener fd must reach `linux.seccomp.listenerPath`
+    /// through the parent, so the filter is loaded while the parent still serves the init.
+    let notifies: Bool
 
     /// Builds the filter. Unknown syscall names are skipped (the profile may name
     /// syscalls of newer kernels or other architectures); unknown actions, operators and
     /// flags were already refused by validation.
     init(_ config: LinuxSeccomp) throws {
+        notifies = (config.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
         filter = try SeccompFilter(defaultAction: try Self.action(config.defaultAction, errnoRet: config.defaultErrnoRet))
         for arch in config.architectures ?? [] {
             try filter.addArchitecture(Self.archName(arch))
@@ -48,6 +53,25 @@ struct SeccompProfile {
 
     func load() throws { try filter.load() }
 
+    /// Loads the filter; with notify rules, hands the listener fd to the parent over `sync`
+    /// and waits until the parent has passed it on to the listener (as runc does).
+    ///
+    /// Between the load and the hand-off the init makes only the sendmsg that carries the
+    /// fd: a notification then would wait for a listener that does not have the fd yet.
+    /// Validation therefore refuses notify on `sendmsg` (and on `write`, as runc does, and
+    /// as the default action). Everything after the hand-off may notify: the listener
+    /// answers.
+    func load(handingListenerTo sync: SyncSocket) throws {
+        try filter.load()
+        guard notifies else { return }
+        let fd = try filter.notifyFD()
+        defer { close(fd) }
+        try sync.send(.seccompListener, fd: fd)
+        guard let (tag, _) = try sync.receive(), tag == .seccompListenerDone else {
+            throw InitError("linux.seccomp: the parent did not pass the listener fd on")
+        }
+    }
+
     static let operators: [String: UInt32] = [
         "SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
         "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7,
@@ -62,8 +86,7 @@ struct SeccompProfile {
         case "SCMP_ACT_TRACE": return SeccompFilter.Action.trace(errnoRet ?? 1)
         case "SCMP_ACT_ALLOW": return SeccompFilter.Action.allow
         case "SCMP_ACT_LOG": return SeccompFilter.Action.log
-        case "SCMP_ACT_NOTIFY":
-            throw InitError("linux.seccomp: SCMP_ACT_NOTIFY is not supported yet")
+        case "SCMP_ACT_NOTIFY": return SeccompFilter.Action.notify
         default:
             throw InitError("linux.seccomp: unknown action \"\(name)\"")
         }

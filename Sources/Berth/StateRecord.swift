@@ -23,6 +23,8 @@ struct StateRecord: Codable, Sendable {
     var cgroupUnified: Bool
     /// The config the container was created from (hooks, process for exec, annotations).
     var config: Spec
+    /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
+    var notifySocket: String?
 }
 
 extension StateRecord {

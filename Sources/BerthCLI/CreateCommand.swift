@@ -1,4 +1,5 @@
 import Berth
+import Glibc
 
 /// The flags `create` and `run` share.
 struct CreateFlags {
@@ -28,9 +29,23 @@ struct CreateFlags {
         guard preserveFDs >= 0 else { throw UsageError("--preserve-fds must not be negative") }
     }
 
-    func options(_ global: GlobalOptions) -> CreateOptions {
+    func options(_ global: GlobalOptions, _ log: Logger) -> CreateOptions {
         CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
-                      noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup)
+                      noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
+                      notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
+                      warningHandler: { log.warning($0) })
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name), value.pointee != 0 else { return nil }
+        return String(cString: value)
+    }
+
+    /// systemd socket activation: LISTEN_FDS counts only when LISTEN_PID names berth.
+    static func listenFDs() -> Int {
+        guard let pid = environment("LISTEN_PID").flatMap(Int32.init), pid == getpid(),
+              let count = environment("LISTEN_FDS").flatMap(Int.init), count > 0 else { return 0 }
+        return count
     }
 }
 
@@ -50,7 +65,7 @@ struct CreateCommand: BerthCommand {
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        _ = try global.runtime.create(id: id, bundle: create.bundle, options: create.options(global))
+        _ = try global.runtime.create(id: id, bundle: create.bundle, options: create.options(global, log))
         return 0
     }
 }

@@ -35,14 +35,16 @@ struct FeaturesCommand: BerthCommand {
                 seccomp: Features.Seccomp(
                     enabled: true,
                     actions: ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
+                              "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],
                     operators: ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
                                 "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"],
                     archs: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"],
                     knownFlags: ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
                     supportedFlags: ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"]),
-                apparmor: Features.Apparmor(enabled: false),
-                selinux: Features.Selinux(enabled: false),
+                // The spec's `enabled` is whether the runtime implements the LSM, regardless
+                // of the host; whether this host can apply labels is in the annotations.
+                apparmor: Features.Apparmor(enabled: true),
+                selinux: Features.Selinux(enabled: true),
                 intelRdt: Features.IntelRdt(enabled: false)),
             annotations: [
                 "org.berth.initlayer": "true|false: the generated /etc/hostname, /etc/hosts, /etc/resolv.conf",
@@ -50,6 +52,8 @@ struct FeaturesCommand: BerthCommand {
                 "org.berth.dns.nameservers": "nameservers, comma-separated",
                 "org.berth.dns.search": "search domains, comma-separated",
                 "org.berth.dns.options": "resolv.conf options, comma-separated",
+                "org.berth.host.apparmor": ContainerRuntime.hostHasAppArmor ? "enabled" : "not enabled on this host",
+                "org.berth.host.selinux": ContainerRuntime.hostHasSELinux ? "enabled" : "not enabled on this host",
             ])
         print(String(decoding: try SpecEncoding.encode(features, pretty: true), as: UTF8.self))
         return 0

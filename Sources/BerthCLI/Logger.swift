@@ -3,8 +3,9 @@ import Glibc
 
 /// runc-style logging: errors always to stderr as one line; with `--log`, also to the
 /// file, as `{"level":"error","msg":...,"time":...}` lines with `--log-format json` (what
-/// podman and containerd parse) or logfmt-like text lines.
-struct Logger {
+/// podman and containerd parse) or logfmt-like text lines. Warnings and, with `--debug`,
+/// debug lines go to the log file, or to stderr when there is none.
+struct Logger: Sendable {
     let fd: Int32
     let json: Bool
     let debugEnabled: Bool
@@ -26,11 +27,18 @@ struct Logger {
         log("error", message)
     }
 
-    func warning(_ message: String) { log("warning", message) }
+    /// To the log file; without one, to stderr as `berth: warning: ...`.
+    func warning(_ message: String) {
+        if fd >= 0 { log("warning", message) } else {
+            let line = "berth: warning: " + message + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
+    }
 
-    func debug(_ message: String) { if debugEnabled { log("debug", message) } }
+    func debug(_ message: String) { if debugEnabled { log("debug", message, orStderr: true) } }
 
-    private func log(_ level: String, _ message: String) {
+    private func log(_ level: String, _ message: String, orStderr: Bool = false) {
+        let fd = self.fd >= 0 ? self.fd : (orStderr ? 2 : -1)
         guard fd >= 0 else { return }
         let time = Clock.rfc3339()
         let line: String

@@ -22,7 +22,7 @@ struct RunCommand: BerthCommand {
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let runtime = global.runtime
         if detach {
-            let container = try runtime.create(id: id, bundle: flags.bundle, options: flags.options(global))
+            let container = try runtime.create(id: id, bundle: flags.bundle, options: flags.options(global, log))
             do { try container.start() } catch {
                 try? container.delete(force: true)
                 throw error
@@ -30,7 +30,7 @@ struct RunCommand: BerthCommand {
             return 0
         }
         SignalForwarder.block()
-        let running = try runtime.run(id: id, bundle: flags.bundle, options: flags.options(global))
+        let running = try runtime.run(id: id, bundle: flags.bundle, options: flags.options(global, log))
         let status = running.wait(forwardSignals: true)
         if !keep {
             do { try running.container.delete(force: true) } catch { log.warning("delete: \(error)") }

@@ -106,8 +106,11 @@ func main() -> Int32 {
         return 1
     }
     Trace.mark("parsed")
+    log.debug("berth \(Commands.version): \(name) \(rest.joined(separator: " ")) (root \(global.root))")
     do {
-        return try command.execute(global, log)
+        let status = try command.execute(global, log)
+        log.debug("\(name): exit status \(status)")
+        return status
     } catch let error as BerthError {
         log.error(error.message)
     } catch {

@@ -52,6 +52,12 @@ public struct LinuxSeccomp: Codable, Sendable, Equatable {
         "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
     ]
 
+    /// Syscalls that may not answer SCMP_ACT_NOTIFY: the runtime itself makes them after
+    /// loading the filter and before the listener has its fd, so a notification would
+    /// never be answered. `write` is runc's hand-off (refused there, and here for the same
+    /// configs to fail the same way); `sendmsg` is berth's.
+    public static let notifyRefused: Set<String> = ["write", "sendmsg"]
+
     /// The argument comparison operators the specification defines.
     public static let knownOperators: [String] = [
         "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",

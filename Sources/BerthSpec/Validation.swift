@@ -148,10 +148,21 @@ extension Spec {
         for (i, flag) in (seccomp.flags ?? []).enumerated() where !LinuxSeccomp.knownFlags.contains(flag) {
             throw SpecError("linux.seccomp.flags[\(i)]: unknown flag \"\(flag)\"")
         }
+        let notify = "SCMP_ACT_NOTIFY"
+        if seccomp.defaultAction == notify {
+            throw SpecError("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action")
+        }
+        var notifies = false
         for (i, rule) in (seccomp.syscalls ?? []).enumerated() {
             if rule.names.isEmpty { throw SpecError("linux.seccomp.syscalls[\(i)].names: must not be empty") }
             if !LinuxSeccomp.knownActions.contains(rule.action) {
                 throw SpecError("linux.seccomp.syscalls[\(i)].action: unknown action \"\(rule.action)\"")
+            }
+            if rule.action == notify {
+                notifies = true
+                if let name = rule.names.first(where: LinuxSeccomp.notifyRefused.contains) {
+                    throw SpecError("linux.seccomp.syscalls[\(i)]: SCMP_ACT_NOTIFY cannot be used for the \(name) syscall")
+                }
             }
             for (j, arg) in (rule.args ?? []).enumerated() {
                 if arg.index > 5 {
@@ -161,6 +172,9 @@ extension Spec {
                     throw SpecError("linux.seccomp.syscalls[\(i)].args[\(j)].op: unknown operator \"\(arg.op)\"")
                 }
             }
+        }
+        if notifies && (seccomp.listenerPath ?? "").isEmpty {
+            throw SpecError("linux.seccomp.listenerPath: must be set when an action is SCMP_ACT_NOTIFY")
         }
     }
 

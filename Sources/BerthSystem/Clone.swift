@@ -12,17 +12,23 @@ public enum Clone {
     /// True when this process has exactly one thread.
     public static var isSingleThreaded: Bool { threadCount() == 1 }
 
+    /// CLONE_PARENT: the new process becomes a sibling of the caller, a child of its
+    /// parent; clone3 then wants exit_signal 0 (the caller's own is used).
+    public static let parentFlag: UInt64 = 0x8000
+
     /// clone3 with `flags` (CLONE_NEW* etc.): returns nil in the child, and in the parent
     /// the child's pid and a pidfd for it.
-    public static func clone(flags: UInt64, cgroupFD: Int32 = -1) throws(SyscallError) -> (pid: Int32, pidfd: Int32)? {
-        let threads = threadCount()
+    /// `knownSingleThreaded`: the caller is itself a fresh clone (whose /proc may be
+    /// another pid namespace's), so the /proc/self/task check is skipped.
+    public static func clone(flags: UInt64, cgroupFD: Int32 = -1, knownSingleThreaded: Bool = false) throws(SyscallError) -> (pid: Int32, pidfd: Int32)? {
+        let threads = knownSingleThreaded ? 1 : threadCount()
         guard threads == 1 else {
             // Cloning a multi-threaded process would let the child inherit locks held by
             // threads that no longer exist.
             throw SyscallError("clone3: refusing to clone a process with \(threads) threads", errno: .notSupported)
         }
         var pidfd: Int32 = -1
-        let pid = try sys("clone3") { berth_clone3(flags, &pidfd, cgroupFD, SIGCHLD) }
+        let pid = try sys("clone3") { berth_clone3(flags, &pidfd, cgroupFD, flags & parentFlag != 0 ? 0 : SIGCHLD) }
         if pid == 0 { return nil }
         return (pid, pidfd)
     }

@@ -77,9 +77,18 @@ public final class SeccompFilter {
         if rc != 0 { throw SyscallError("seccomp_rule_add", "syscall \(syscall)", errno: Errno(rawValue: -rc)) }
     }
 
-    /// Loads the filter into the calling thread.
+    /// Loads the filter into the calling thread. A filter with notify rules is loaded with
+    /// SECCOMP_FILTER_FLAG_NEW_LISTENER (libseccomp adds it); see `notifyFD`.
     public func load() throws(SyscallError) {
         let rc = seccomp_load(ctx)
         if rc != 0 { throw SyscallError("seccomp_load", errno: Errno(rawValue: -rc)) }
+    }
+
+    /// The listener descriptor of a loaded filter with notify rules (close-on-exec; the
+    /// caller owns it).
+    public func notifyFD() throws(SyscallError) -> Int32 {
+        let fd = seccomp_notify_fd(ctx)
+        if fd < 0 { throw SyscallError("seccomp_notify_fd", errno: Errno(rawValue: -fd)) }
+        return fd
     }
 }

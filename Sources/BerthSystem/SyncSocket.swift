@@ -1,3 +1,4 @@
+import CBerth
 import Glibc
 
 /// The parent↔child channel across the clone: a SOCK_SEQPACKET pair, so each message
@@ -17,6 +18,14 @@ public struct SyncSocket: Sendable {
         case error = 4
         /// parent → child: start now (the `run` path, which needs no exec fifo).
         case start = 5
+        /// intermediate child → parent: the pid (4 bytes LE) of the process it cloned on
+        /// the parent's behalf (CLONE_PARENT) inside namespaces the parent cannot join.
+        case childPID = 6
+        /// child → parent: the seccomp listener fd of a filter with SCMP_ACT_NOTIFY rules,
+        /// attached as SCM_RIGHTS, for `linux.seccomp.listenerPath`.
+        case seccompListener = 7
+        /// parent → child: the listener has the fd; go on.
+        case seccompListenerDone = 8
     }
 
     public init(fd: Int32) { self.fd = fd }
@@ -34,6 +43,16 @@ public struct SyncSocket: Sendable {
         try sys("send", "sync socket") { msg.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
     }
 
+    /// Sends a message that is only a tag, with `fd` attached (SCM_RIGHTS). Nothing is
+    /// allocated on the way: it may run right after a seccomp filter is loaded, before
+    /// anyone can answer a notification.
+    public func send(_ tag: Tag, fd attached: Int32) throws(SyscallError) {
+        let byte = tag.rawValue
+        try sys("sendmsg", "sync socket") {
+            withUnsafeBytes(of: byte) { berth_send_fd(fd, attached, $0.baseAddress, 1) }
+        }
+    }
+
     /// Sends an error report: errno and text. When nobody listens any more (a failure
     /// after `create` has returned), the message goes to stderr instead.
     public func sendError(errno: Int32, _ message: String) {
@@ -45,17 +64,31 @@ public struct SyncSocket: Sendable {
         }
     }
 
-    /// Receives one message; nil at end of stream (the peer closed or exec'd).
+    /// Receives one message; nil at end of stream (the peer closed or exec'd). A
+    /// descriptor sent along is closed.
     public func receive() throws(SyscallError) -> (Tag, [UInt8])? {
+        guard let (tag, payload, attached) = try receiveWithFD() else { return nil }
+        if attached >= 0 { _ = Glibc.close(attached) }
+        return (tag, payload)
+    }
+
+    /// Receives one message and the descriptor attached to it (-1 when none, close-on-exec
+    /// otherwise); nil at end of stream.
+    public func receiveWithFD() throws(SyscallError) -> (Tag, [UInt8], Int32)? {
         var buf = [UInt8](repeating: 0, count: 65536)
-        let n = try sys("recv", "sync socket") {
-            buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var attached: Int32 = -1
+        let n = try sys("recvmsg", "sync socket") {
+            buf.withUnsafeMutableBytes { berth_recv_maybe_fd(fd, $0.baseAddress, $0.count, &attached) }
         }
-        if n == 0 { return nil }
+        if n == 0 {
+            if attached >= 0 { _ = Glibc.close(attached) }
+            return nil
+        }
         guard let tag = Tag(rawValue: buf[0]) else {
-            throw SyscallError("recv", "sync socket", errno: .badMessage)
+            if attached >= 0 { _ = Glibc.close(attached) }
+            throw SyscallError("recvmsg", "sync socket", errno: .badMessage)
         }
-        return (tag, Array(buf[1..<n]))
+        return (tag, Array(buf[1..<n]), attached)
     }
 
     public func close() { _ = Glibc.close(fd) }

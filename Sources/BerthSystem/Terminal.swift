@@ -41,35 +41,12 @@ public enum Terminal {
 
     /// Connects to the caller's console socket (a unix stream socket).
     public static func connectConsoleSocket(_ path: String) throws(SyscallError) -> Int32 {
-        let fd = try sys("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            Glibc.close(fd)
-            throw SyscallError("connect", path, errno: .fileNameTooLong)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) }
-        }
-        if r != 0 {
-            let e = currentErrno()
-            Glibc.close(fd)
-            throw SyscallError("connect", path, errno: e)
-        }
-        return fd
+        try UnixSocket.connect(path)
     }
 
     /// Sends the pty master over the console socket: one SCM_RIGHTS message, one fd,
     /// the pty name as payload.
     public static func sendMaster(_ master: Int32, name: String, over socket: Int32) throws(SyscallError) {
-        let payload = Array(name.utf8)
-        try sys("sendmsg", "console socket") {
-            payload.withUnsafeBytes { berth_send_fd(socket, master, $0.baseAddress, $0.count) }
-        }
+        try UnixSocket.send(Array(name.utf8), fd: master, over: socket, path: "console socket")
     }
 }

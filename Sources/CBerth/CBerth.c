@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <termios.h>
 #include <net/if.h>
 #include <sys/capability.h>
@@ -56,6 +57,10 @@ int berth_pidfd_open(pid_t pid, unsigned int flags) {
 
 int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
+    return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }
 
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags) {
@@ -118,7 +123,7 @@ int berth_send_fd(int sock, int fd, const void *payload, size_t len) {
     return n < 0 ? -1 : 0;
 }
 
-int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
+ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd) {
     char control[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {.iov_base = payload, .iov_len = cap};
     struct msghdr msg;
@@ -127,17 +132,25 @@ int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
+    *fd = -1;
     ssize_t n;
     do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
     if (n < 0) return -1;
-    if (len) *len = (size_t)n;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (!cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) {
+    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    return n;
+}
+
+int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len) {
+    int fd;
+    ssize_t n = berth_recv_maybe_fd(sock, payload, cap, &fd);
+    if (n < 0) return -1;
+    if (len) *len = (size_t)n;
+    if (fd < 0) {
         errno = EBADMSG;
         return -1;
     }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
     return fd;
 }
 
@@ -181,6 +194,12 @@ int berth_reset_signal_handlers(void) {
 
 int berth_join_session_keyring(const char *name) {
     return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+}
+
+long berth_fstatfs_type(int fd) {
+    struct statfs st;
+    if (fstatfs(fd, &st) != 0) return -1;
+    return (long)st.f_type;
 }
 
 int berth_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -268,4 +268,28 @@ struct CLIContractTests {
             .filter { $0["level"] as? String == "error" }
         #expect(errors2.count == before + 2)
     }
+
+    @Test("--debug adds debug lines (to --log, else stderr); without it only errors; --log-format text is logfmt")
+    func debugAndTextLogs() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let quiet = s.dir + "/quiet.json", loud = s.dir + "/loud.json", text = s.dir + "/log.txt"
+        #expect(s.berth(["--log", quiet, "--log-format", "json", "list"]).status == 0)
+        #expect((Host.readFile(quiet) ?? "") == "", "no lines without --debug or an error")
+        let r = s.berth(["--debug", "--log", loud, "--log-format", "json", "list", "-q"])
+        #expect(r.status == 0 && r.stderr.isEmpty, "\(r)")
+        let lines = (Host.readFile(loud) ?? "").lines
+        let parsed = lines.compactMap { Host.parseJSON($0) as? [String: Any] }
+        #expect(!lines.isEmpty && parsed.count == lines.count, "\(lines)")
+        #expect(parsed.allSatisfy { $0["level"] as? String == "debug" && $0["msg"] is String && $0["time"] is String }, "\(lines)")
+
+        let failing = s.berth(["--debug", "--log", text, "state", "nosuch"])
+        #expect(failing.status == 1 && failing.stderr.lines.count == 1, "\(failing)")
+        let textLines = (Host.readFile(text) ?? "").lines
+        #expect(textLines.contains { $0.hasPrefix("time=\"") && $0.contains(" level=debug msg=\"") }, "\(textLines)")
+        #expect(textLines.last?.contains("level=error msg=\"container does not exist\"") == true, "\(textLines)")
+
+        let toStderr = s.berth(["--debug", "list", "-q"])
+        #expect(toStderr.status == 0 && toStderr.stderr.contains("level=debug"), "\(toStderr)")
+        #expect(toStderr.stdout.isEmpty, "\(toStderr)")
+    }
 }

@@ -15,18 +15,7 @@ struct InitExposureTests {
             for p in /proc/[0-9]*; do echo "== $p"; readlink $p/exe 2>&1; ls -l $p/fd/ 2>&1; done > /srv/report
             touch /srv/done; sleep 100
             """)
-        try s.bundle.write()
-        let a = s.newID("a")
-        let pidFile = s.dir + "/pid-a"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, a]).status == 0)
-        let pidA = try #require(Int32(Host.readFile(pidFile) ?? ""))
-
-        let b = try s.newBundle("bundle-b")
-        b.config.setNamespace("pid", path: "/proc/\(pidA)/ns/pid")
-        b.config.shell("true")
-        try b.write()
-        let created = s.berth(["create", "--bundle", b.path, s.newID("b")])
-        #expect(created.status == 0, "\(created)")
+        _ = try s.createdInitBesideDetached()
 
         FileManager.default.createFile(atPath: s.out + "/go", contents: nil)
         #expect(s.waitForOutFile("done") != nil)

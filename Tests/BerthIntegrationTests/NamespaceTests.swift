@@ -149,3 +149,40 @@ struct NamespaceTests {
         #expect(inside >= before + 86400, "uptime inside \(inside), host \(before)")
     }
 }
+
+@Suite("joined user namespace")
+struct JoinedUserNamespaceTests {
+    @Test("a container joins another's user namespace by path; its new namespaces belong to it")
+    func joinUserNamespaceByPath() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.setNamespace("user")
+        s.bundle.config["linux.uidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+        s.bundle.config["linux.gidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+        s.bundle.config.shell("sleep 100")
+        try s.bundle.write()
+        let first = s.newID()
+        let pidFile = s.dir + "/pid"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, first]).status == 0)
+        let firstPID = try #require(Int32(Host.readFile(pidFile) ?? ""))
+
+        var c = Config.base()
+        c.setNamespace("user", path: "/proc/\(firstPID)/ns/user")
+        c.shell("cat /proc/self/uid_map; id -u; hostname; sleep 100")
+        c["hostname"] = "joiner"
+        let second = try s.newBundle("second", config: c)
+        let secondID = s.newID()
+        let pidFile2 = s.dir + "/pid2"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile2, "--bundle", second.path, secondID])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile2) ?? ""))
+        #expect(Host.nsLink(pid: pid, "user") == Host.nsLink(pid: firstPID, "user"))
+        #expect(Host.nsLink(pid: pid, "mnt") != Host.nsLink(pid: firstPID, "mnt"))
+        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 3 })
+        let out = r.stdoutNow.lines.map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(out == ["0 200000 65536", "0", "joiner"], "\(r.stdoutNow)")
+        // berth knows the init (not the intermediate child) and can exec into it.
+        #expect(s.state(secondID)?["pid"] as? Int == Int(pid))
+        let e = s.berth(["exec", secondID, "id", "-u"])
+        #expect(e.status == 0 && e.stdout == "0\n", "\(e)")
+    }
+}

@@ -174,6 +174,25 @@ import Testing
         #expect(message(s) == #"linux.seccomp.syscalls[0].args[0].op: unknown operator "SCMP_CMP_XX""#)
     }
 
+    @Test func seccompNotify() {
+        var s = base()
+        let notify = [LinuxSyscall(names: ["mkdir"], action: "SCMP_ACT_NOTIFY")]
+        s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: notify)
+        #expect(message(s) == "linux.seccomp.listenerPath: must be set when an action is SCMP_ACT_NOTIFY")
+        s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock", syscalls: notify)
+        #expect(message(s) == nil)
+        s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_NOTIFY", listenerPath: "/run/agent.sock")
+        #expect(message(s) == "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action")
+        for name in ["write", "sendmsg"] {
+            s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock",
+                                            syscalls: [LinuxSyscall(names: ["mkdir", name], action: "SCMP_ACT_NOTIFY")])
+            #expect(message(s) == "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the \(name) syscall")
+        }
+        // write may still be ruled by other actions.
+        s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [LinuxSyscall(names: ["write"], action: "SCMP_ACT_LOG")])
+        #expect(message(s) == nil)
+    }
+
     @Test func rlimitTable() {
         #expect(RlimitTable.rlimitNames.count == 16)
         #expect(RlimitTable.rlimitNames["RLIMIT_NOFILE"] == 7)

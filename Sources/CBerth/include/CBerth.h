@@ -19,6 +19,8 @@ int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
 int berth_pidfd_open(pid_t pid, unsigned int flags);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/// execveat(2): with AT_EMPTY_PATH and path "", executes the file `dirfd` refers to.
+int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 
 /// New mount API (Linux 5.2+).
 int berth_fsopen(const char *fsname, unsigned int flags);
@@ -38,6 +40,9 @@ int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
 int berth_send_fd(int sock, int fd, const void *payload, size_t len);
 /// Receives one fd sent by berth_send_fd; returns the fd, or -1 with errno.
 int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len);
+/// Receives one message that may carry one SCM_RIGHTS fd: returns the byte count (0 at end
+/// of stream) and stores the fd, or -1 when none came, in `fd`; -1 with errno on failure.
+ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd);
 
 /// Signal-mask helpers: sigset_t macros are not importable.
 int berth_block_signals(sigset_t *old);
@@ -55,6 +60,9 @@ extern const unsigned long berth_TIOCSWINSZ;
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring named `name`.
 int berth_join_session_keyring(const char *name);
+
+/// fstatfs(2)'s f_type (the filesystem magic) of `fd`, or -1 with errno.
+long berth_fstatfs_type(int fd);
 
 /// pipe2(O_CLOEXEC).
 int berth_pipe_cloexec(int fds[2]);
@@ -98,6 +106,7 @@ enum {
     BERTH_PR_CAP_AMBIENT = 47,
     BERTH_PR_CAP_AMBIENT_RAISE = 2,
     BERTH_PR_CAP_AMBIENT_CLEAR_ALL = 4,
+    BERTH_PROC_SUPER_MAGIC = 0x9fa0,
 };
 
 #endif

@@ -209,21 +209,21 @@ final class Sandbox: @unchecked Sendable {
     /// `BIN --root <root> args...`
     @discardableResult
     func berth(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
-               stdoutPath: String? = nil) -> ProcResult {
-        berthRaw(["--root", root] + args, stdin: stdin, extraFds: extraFds, timeout: timeout, stdoutPath: stdoutPath)
+               stdoutPath: String? = nil, env: [String: String] = [:]) -> ProcResult {
+        berthRaw(["--root", root] + args, stdin: stdin, extraFds: extraFds, timeout: timeout, stdoutPath: stdoutPath, env: env)
     }
 
     /// `BIN args...` (no --root added).
     @discardableResult
     func berthRaw(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
-                  stdoutPath: String? = nil) -> ProcResult {
-        Runner.run(Host.binary, args, ioDir: io, stdin: stdin, env: tokenEnv, extraFds: extraFds,
+                  stdoutPath: String? = nil, env: [String: String] = [:]) -> ProcResult {
+        Runner.run(Host.binary, args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 }, extraFds: extraFds,
                    timeout: timeout, stdoutPath: stdoutPath)
     }
 
     /// Starts `BIN --root <root> args...` without waiting.
-    func spawnBerth(_ args: [String], stdin: String? = nil, extraFds: [Int32] = []) throws -> Spawned {
-        try Runner.spawn(Host.binary, ["--root", root] + args, ioDir: io, stdin: stdin, env: tokenEnv,
+    func spawnBerth(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], env: [String: String] = [:]) throws -> Spawned {
+        try Runner.spawn(Host.binary, ["--root", root] + args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 },
                          extraFds: extraFds)
     }
 

@@ -97,6 +97,19 @@ enum Host {
 
     // MARK: - /proc helpers
 
+    /// Builds a static executable from C `source` (for helpers that run inside a busybox
+    /// container), with the first of cc, clang or gcc on PATH.
+    static func compileStatic(_ source: String, to output: String, ioDir: String) throws {
+        let compiler = ["cc", "clang", "gcc"].first { name in
+            (env["PATH"] ?? "").split(separator: ":").contains {
+                FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
+            }
+        }
+        guard let cc = compiler else { throw TestSetupError("no C compiler (cc, clang or gcc) on PATH to build \(output)") }
+        let r = Runner.run("/usr/bin/env", [cc, "-static", "-O2", "-o", output, source], ioDir: ioDir)
+        guard r.status == 0 else { throw TestSetupError("building \(output) failed: \(r)") }
+    }
+
     static func readFile(_ path: String) -> String? {
         guard let d = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: d, as: UTF8.self)

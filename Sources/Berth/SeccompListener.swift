@@ -1,0 +1,32 @@
+import BerthSpec
+import BerthSystem
+import FoundationEssentials
+import Glibc
+
+/// The parent's side of SCMP_ACT_NOTIFY: the init's listener fd goes to the unix socket at
+/// `linux.seccomp.listenerPath` in one message, with the container process state as JSON
+/// (runtime-spec "ContainerProcessState"), as runc sends it. berth keeps no copy.
+enum SeccompListener {
+    /// Sends `fd` to the listener, then closes it (also on failure).
+    static func forward(_ fd: Int32, spec: Spec, id: String, pid: Int32, bundle: String) throws(BerthError) {
+        defer { close(fd) }
+        guard let seccomp = spec.linux?.seccomp, let path = seccomp.listenerPath, !path.isEmpty else {
+            throw BerthError(.invalidSpec, "linux.seccomp.listenerPath: must be set when an action is SCMP_ACT_NOTIFY")
+        }
+        let document = ContainerProcessState(
+            fds: [ContainerProcessState.seccompFdName], pid: pid, metadata: seccomp.listenerMetadata,
+            state: State(id: id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        guard let json = try? encoder.encode(document) else {
+            throw BerthError(.system, "seccomp listener: cannot encode the container process state")
+        }
+        do throws(SyscallError) {
+            let socket = try UnixSocket.connect(path)
+            defer { close(socket) }
+            try UnixSocket.send(Array(json), fd: fd, over: socket, path: path)
+        } catch {
+            throw BerthError.system("send seccomp listener fd to linux.seccomp.listenerPath", error)
+        }
+    }
+}

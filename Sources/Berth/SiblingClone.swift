@@ -1,0 +1,63 @@
+import BerthSystem
+import CBerth
+import Glibc
+
+/// A process cloned on berth's behalf by an intermediate child, for namespaces berth
+/// itself may not enter: the intermediate joins them (a user namespace, or a pid
+/// namespace owned by one) and clones with CLONE_PARENT, so the new process is berth's
+/// child, then reports its pid and exits.
+enum SiblingClone {
+    /// In the intermediate child: clones the sibling. Returns in the sibling; the
+    /// intermediate itself reports the sibling's pid on `sync` and exits.
+    static func clone(flags: UInt64, sync: SyncSocket) throws(SyscallError) {
+        // The intermediate may already see another pid namespace's /proc: it is a fresh
+        // clone, single-threaded by construction.
+        guard let (child, childPidfd) = try Clone.clone(flags: flags | Clone.parentFlag, knownSingleThreaded: true) else {
+            // The parent-death signal is not inherited across clone.
+            _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+            return
+        }
+        close(childPidfd)
+        var pid = child.littleEndian
+        try sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
+        _exit(0)
+    }
+
+    /// In berth: reads the sibling's pid, reaps the intermediate, and returns the
+    /// sibling's pid and a pidfd for it. The sibling may speak before the intermediate
+    /// does (both write to `sync`): its first message is returned, to be served after.
+    static func adopt(intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
+        -> (pid: Int32, pidfd: Int32, early: (SyncSocket.Tag, [UInt8])?)
+    {
+        var early: (SyncSocket.Tag, [UInt8])?
+        var child: Int32 = 0
+        var failure: String?
+        while child == 0 && failure == nil {
+            let message: (SyncSocket.Tag, [UInt8])?
+            do throws(SyscallError) { message = try sync.receive() } catch {
+                failure = "read from intermediate process: \(error)"
+                break
+            }
+            switch message {
+            case let (.childPID, payload)? where payload.count >= 4:
+                child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            case let (.error, payload)?:
+                failure = String(decoding: payload.dropFirst(4), as: UTF8.self)
+            case let other? where early == nil:
+                early = other
+            default:
+                failure = "the intermediate process exited without starting the process"
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(intermediate, &status, 0) < 0 && currentErrno() == .interrupted {}
+        close(pidfd)
+        if let failure { throw BerthError(.system, "unable to start container process: " + failure) }
+        let fd = berth_pidfd_open(child, 0)
+        guard fd >= 0 else {
+            throw BerthError.system("open the container's process", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno()))
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return (child, fd, early)
+    }
+}

@@ -1,0 +1,37 @@
+import CBerth
+import Glibc
+
+/// Client ends of AF_UNIX stream sockets: the console socket and the seccomp listener.
+public enum UnixSocket {
+    /// Connects to the socket at `path`; the descriptor is close-on-exec.
+    public static func connect(_ path: String) throws(SyscallError) -> Int32 {
+        let fd = try sys("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(fd)
+            throw SyscallError("connect", path, errno: .fileNameTooLong)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, len) }
+        }
+        if r != 0 {
+            let e = currentErrno()
+            Glibc.close(fd)
+            throw SyscallError("connect", path, errno: e)
+        }
+        return fd
+    }
+
+    /// Sends `payload` and `attached` in one SCM_RIGHTS message.
+    public static func send(_ payload: [UInt8], fd attached: Int32, over socket: Int32, path: String) throws(SyscallError) {
+        try sys("sendmsg", path) {
+            payload.withUnsafeBytes { berth_send_fd(socket, attached, $0.baseAddress, $0.count) }
+        }
+    }
+}
