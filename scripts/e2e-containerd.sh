@@ -28,6 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/e2e-lib.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 RUNTIME ROOTFS" >&2; exit 2; }
+e2e_lock $SUITE "$0" "$@"
 [ "$(id -u)" = 0 ] || e2e_cannot_run $SUITE "must run as root"
 RT=$(readlink -f "$1") || e2e_cannot_run $SUITE "runtime $1 not found"
 ROOTFS=$(readlink -f "$2")

@@ -180,3 +180,22 @@ cg_freezer() { # pid -> FROZEN or THAWED
     v=$(cg_read "$1" freezer freezer.state cgroup.freeze)
     case $v in 1) echo FROZEN ;; 0) echo THAWED ;; *) echo "$v" ;; esac
 }
+
+# One e2e suite at a time on a machine (two `make test` runs, main and a worktree, would
+# share the bridge subnet, iptables and /run/containerd, and each would undo the other's
+# changes): the suite re-runs itself under flock(1) on the root directory, so no lock
+# file is left behind; -o keeps the lock out of the processes the suite starts.
+e2e_lock() { # suite script args...
+    [ -n "${E2E_LOCKED:-}" ] && return 0
+    local suite=$1 rc
+    shift
+    E2E_LOCKED=1 flock -o -n -E 75 / bash "$@"
+    rc=$?
+    if [ $rc = 75 ]; then
+        echo "# $suite: waiting for another e2e suite on this machine"
+        E2E_LOCKED=1 flock -o -w 900 -E 75 / bash "$@"
+        rc=$?
+    fi
+    [ $rc = 75 ] && e2e_cannot_run "$suite" "another e2e suite held the machine's e2e lock (flock on /) for 15 minutes"
+    exit $rc
+}

@@ -28,6 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/e2e-lib.sh"
 
 [ $# -eq 2 ] || { echo "usage: $0 RUNTIME ROOTFS" >&2; exit 2; }
+e2e_lock $SUITE "$0" "$@"
 [ "$(id -u)" = 0 ] || e2e_cannot_run $SUITE "must run as root"
 RT=$(readlink -f "$1") || e2e_cannot_run $SUITE "runtime $1 not found"
 ROOTFS=$(readlink -f "$2")
@@ -171,6 +172,8 @@ cleanup() {
     echo "$FORWARD_BEFORE" > /proc/sys/net/ipv4/ip_forward
     for d in $created_dirs; do
         if [ "$d" = /run/netns ] && [ -z "$RUN_NETNS_MOUNTED" ]; then umount /run/netns 2>/dev/null; fi
+        # the runtime's state root may be in use by others meanwhile: only if empty
+        if [ "$d" = "$RTSTATE" ]; then rmdir "$d" 2>/dev/null; continue; fi
         [ -d "$d" ] && rm -rf --one-file-system "$d"
     done
     rm -rf --one-file-system "$T"
