@@ -29,6 +29,7 @@ enum ContainerInit {
     }
 
     private static func setUp(_ ctx: InitContext) throws {
+        var ctx = ctx
         // Until execve the init is a copy of berth: /proc/<pid>/exe is the host binary and
         // its descriptors reach host directories. Not dumpable, neither is reachable from
         // other processes through /proc (CVE-2019-5736 class); execve resets it.
@@ -70,6 +71,12 @@ enum ContainerInit {
                 throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
         }
+        if ctx.waitsOnFifo && ctx.stateDirFD < 0 {
+            // The parent could not clone the state directory (it is not root): the init
+            // can, in the mount namespace its user namespace owns.
+            let dir = ctx.stateDirectory
+            ctx.stateDirFD = try sys("open_tree", dir) { berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)) }
+        }
         if ctx.newNamespaces.contains(.network) {
             try sys("bring up lo") { berth_loopback_up() }
         }
@@ -106,7 +113,7 @@ enum ContainerInit {
             try console.attach(process: process)
         }
         let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
-                                       sync: ctx.sync)
+                                       sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
         try ctx.sync.send(.ready)
 
@@ -114,7 +121,7 @@ enum ContainerInit {
         // startContainer hooks: in the container, after start, before the user's process.
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
         Trace.mark("init: exec")
-        try launch.exec(errorReport: ctx.stateDirFD < 0 ? ctx.sync : nil)
+        try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
     }
 
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
@@ -126,7 +133,7 @@ enum ContainerInit {
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
     private static func waitForStart(_ ctx: InitContext) throws {
-        if ctx.stateDirFD >= 0 {
+        if ctx.waitsOnFifo {
             // Opening a FIFO for writing blocks until `start` opens it for reading.
             let fd = try sys("open", "exec.fifo") {
                 openat(ctx.stateDirFD, StateStore.fifoFile, O_WRONLY | O_CLOEXEC)

@@ -81,7 +81,8 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync)
+        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync,
+                          throughDescriptor: true)
             .exec(errorReport: ctx.sync)
     }
 }

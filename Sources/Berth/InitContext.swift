@@ -15,6 +15,8 @@ struct InitContext {
     /// O_PATH descriptor of the state directory, through which the init opens exec.fifo
     /// after pivot_root; -1 on the `run` path, where a sync message replaces the fifo.
     var stateDirFD: Int32
+    /// `create`: the init waits on the exec fifo (in the state directory) for `start`.
+    var waitsOnFifo: Bool
     /// Connected console socket, or -1.
     var consoleSocketFD: Int32
     var noPivot: Bool

@@ -143,8 +143,12 @@ struct Launcher {
             // detached mount stays there, so this descriptor, which the init holds until
             // `start`, leads nowhere else on the host if a config names /proc/self/fd/N as
             // process.cwd or in process.args (CVE-2024-21626 class).
-            stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
-            if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
+            // A non-root parent may not clone mounts of the host's mount namespace: its init
+            // makes the clone itself, in its own mount namespace.
+            if !rootless {
+                stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
+                if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
+            }
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
@@ -205,7 +209,7 @@ struct Launcher {
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
-                stateDirFD: stateDirFD, consoleSocketFD: consoleFD, noPivot: options.noPivot,
+                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
                 joinedNamespaces: joined))

@@ -13,10 +13,18 @@ struct ProcessLaunch {
     let target: String
     /// The checked executable, to exec through; -1 to exec by path (a script).
     let targetFD: Int32
+    /// Exec through `targetFD` (execveat) rather than by path. The kernel names the
+    /// process after the file's own name then (`busybox`, not the `sh` link to it), so the
+    /// container's own process keeps execve by path, as runc does, with the check
+    /// repeated just before; `exec`, which runs while the container's processes could
+    /// swap the path, goes through the descriptor.
+    let throughDescriptor: Bool
 
     /// Applies everything that may fail, so that after this only the execve can. A
     /// filter with notify rules hands its listener fd to the parent over `sync`.
-    init(process: Process, seccomp config: LinuxSeccomp?, preserveFDs: Int, sync: SyncSocket) throws {
+    init(process: Process, seccomp config: LinuxSeccomp?, preserveFDs: Int, sync: SyncSocket,
+         throughDescriptor: Bool) throws {
+        self.throughDescriptor = throughDescriptor
         setup = try ProcessSetup(process: process, preserveFDs: preserveFDs)
         try LSM.applyExecLabels(process)
         // The filter is built before any privilege is dropped. It is loaded as late as
@@ -44,7 +52,15 @@ struct ProcessLaunch {
     /// Loads a late seccomp filter and execs; on failure reports on `errorReport` (or
     /// stderr) and exits 127/126.
     func exec(errorReport: SyncSocket?) throws -> Never {
+        var fd = targetFD
+        if !throughDescriptor {
+            if fd >= 0 { close(fd) }
+            // Between create and start the path may have changed: check it again.
+            let recheck = try ExecGuard.checkExecutable(target, display: setup.process.args?.first ?? target)
+            if recheck >= 0 { close(recheck) }
+            fd = -1
+        }
         if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
-        setup.exec(target, fd: targetFD, errorReport: errorReport)
+        setup.exec(target, fd: fd, errorReport: errorReport)
     }
 }

@@ -9,6 +9,10 @@ struct SeccompProfile {
     /// A rule answers SCMP_ACT_NOTIFY: the listener fd must reach `linux.seccomp.listenerPath`
     /// through the parent, so the filter is loaded while the parent still serves the init.
     let notifies: Bool
+    /// SECCOMP_FILTER_FLAG_* to load with through seccomp(2), when the config asks for a
+    /// flag libseccomp 2.5 cannot set (WAIT_KILLABLE_RECV, which only means something with
+    /// a listener); nil loads through libseccomp.
+    let kernelFlags: UInt32?
 
     /// Builds the filter. Unknown syscall names are skipped (the profile may name
     /// syscalls of newer kernels or other architectures); unknown actions, operators and
@@ -22,14 +26,26 @@ struct SeccompProfile {
         // Runs as late as the process's privileges allow; no_new_privs is the caller's
         // choice (process.noNewPrivileges), not libseccomp's.
         try filter.set(attribute: SCMP_FLTATR_CTL_NNP, 0)
+        var flags: UInt32 = notifies ? SeccompFilter.KernelFlag.newListener : 0
+        var waitKillable = false
         for flag in config.flags ?? [] {
             switch flag {
-            case "SECCOMP_FILTER_FLAG_LOG": try filter.set(attribute: SCMP_FLTATR_CTL_LOG, 1)
-            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": try filter.set(attribute: SCMP_FLTATR_CTL_SSB, 1)
-            case "SECCOMP_FILTER_FLAG_TSYNC": try filter.set(attribute: SCMP_FLTATR_CTL_TSYNC, 1)
+            case "SECCOMP_FILTER_FLAG_LOG":
+                try filter.set(attribute: SCMP_FLTATR_CTL_LOG, 1)
+                flags |= SeccompFilter.KernelFlag.log
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW":
+                try filter.set(attribute: SCMP_FLTATR_CTL_SSB, 1)
+                flags |= SeccompFilter.KernelFlag.specAllow
+            case "SECCOMP_FILTER_FLAG_TSYNC":
+                try filter.set(attribute: SCMP_FLTATR_CTL_TSYNC, 1)
+                flags |= SeccompFilter.KernelFlag.tsync
+            case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
+                waitKillable = true
+                flags |= SeccompFilter.KernelFlag.waitKillableRecv
             default: break
             }
         }
+        kernelFlags = waitKillable && notifies ? flags : nil
         for (index, rule) in (config.syscalls ?? []).enumerated() {
             let action = try Self.action(rule.action, errnoRet: rule.errnoRet)
             let comparisons = try (rule.args ?? []).map { arg -> SeccompFilter.Comparison in
@@ -51,7 +67,9 @@ struct SeccompProfile {
         }
     }
 
-    func load() throws { try filter.load() }
+    func load() throws {
+        if let kernelFlags { try filter.load(kernelFlags: kernelFlags) } else { try filter.load() }
+    }
 
     /// Loads the filter; with notify rules, hands the listener fd to the parent over `sync`
     /// and waits until the parent has passed it on to the listener (as runc does).
@@ -62,7 +80,7 @@ struct SeccompProfile {
     /// as the default action). Everything after the hand-off may notify: the listener
     /// answers.
     func load(handingListenerTo sync: SyncSocket) throws {
-        try filter.load()
+        try load()
         guard notifies else { return }
         let fd = try filter.notifyFD()
         defer { close(fd) }

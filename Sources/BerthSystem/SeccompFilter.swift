@@ -1,3 +1,4 @@
+import CBerth
 import CSeccomp
 import Glibc
 import SystemPackage
@@ -6,6 +7,8 @@ import SystemPackage
 /// loaded into the calling thread.
 public final class SeccompFilter {
     let ctx: scmp_filter_ctx
+    /// The listener of a filter loaded with `load(kernelFlags:)`.
+    private var listener: Int32 = -1
 
     /// libseccomp action values (the function-like macros are not importable).
     public enum Action {
@@ -84,9 +87,47 @@ public final class SeccompFilter {
         if rc != 0 { throw SyscallError("seccomp_load", errno: Errno(rawValue: -rc)) }
     }
 
+    /// SECCOMP_FILTER_FLAG_* values for `load(kernelFlags:)`.
+    public enum KernelFlag {
+        public static let tsync: UInt32 = 1
+        public static let log: UInt32 = 2
+        public static let specAllow: UInt32 = 4
+        public static let newListener: UInt32 = 8
+        public static let waitKillableRecv: UInt32 = 32
+    }
+
+    /// Loads the filter with seccomp(2) itself, for flags this libseccomp cannot set
+    /// (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6; Debian 12 has
+    /// 2.5.4): the program libseccomp generated is exported and loaded with `flags`.
+    public func load(kernelFlags flags: UInt32) throws(SyscallError) {
+        let memfd = berth_memfd("berth-seccomp")
+        guard memfd >= 0 else { throw SyscallError("memfd_create", errno: currentErrno()) }
+        defer { close(memfd) }
+        let rc = seccomp_export_bpf(ctx, memfd)
+        if rc != 0 { throw SyscallError("seccomp_export_bpf", errno: Errno(rawValue: -rc)) }
+        let size = lseek(memfd, 0, SEEK_END)
+        guard size > 0, size % 8 == 0, size / 8 <= 4096 else {
+            throw SyscallError("seccomp_export_bpf", "program of \(size) bytes", errno: .invalidArgument)
+        }
+        var program = [UInt8](repeating: 0, count: Int(size))
+        guard pread(memfd, &program, program.count, 0) == size else {
+            throw SyscallError("pread", "exported seccomp program", errno: currentErrno())
+        }
+        let fd = program.withUnsafeBytes { berth_seccomp_set_filter(flags, $0.baseAddress, UInt16(size / 8)) }
+        if fd < 0 { throw SyscallError("seccomp(SECCOMP_SET_MODE_FILTER)", "flags \(flags)", errno: currentErrno()) }
+        if flags & KernelFlag.newListener != 0 {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            listener = fd
+        }
+    }
+
     /// The listener descriptor of a loaded filter with notify rules (close-on-exec; the
     /// caller owns it).
     public func notifyFD() throws(SyscallError) -> Int32 {
+        if listener >= 0 {
+            defer { listener = -1 }
+            return listener
+        }
         let fd = seccomp_notify_fd(ctx)
         if fd < 0 { throw SyscallError("seccomp_notify_fd", errno: Errno(rawValue: -fd)) }
         return fd

@@ -59,6 +59,15 @@ int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count) {
+    struct { unsigned short len; const void *filter; } prog = { count, instructions };
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, &prog);
+}
+
+int berth_memfd(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
+}
+
 int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags) {
     return (int)syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 }

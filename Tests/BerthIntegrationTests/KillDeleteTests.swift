@@ -31,7 +31,7 @@ struct KillDeleteTests {
     func killDefault() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()
-        _ = try s.startDetached("trap 'echo TERM > /srv/sig; exit 0' TERM; touch /srv/ready; sleep 100 & wait", id: id)
+        _ = try s.startDetached("trap 'echo TERM > /srv/sig.tmp; mv /srv/sig.tmp /srv/sig; exit 0' TERM; touch /srv/ready; sleep 100 & wait", id: id)
         #expect(s.waitForOutFile("ready") != nil)
         let k = s.berth(["kill", id])
         #expect(k.status == 0 && k.stderr.isEmpty, "\(k)")
@@ -44,7 +44,7 @@ struct KillDeleteTests {
     func killNamed(_ signal: String, _ trapped: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()
-        _ = try s.startDetached("trap 'echo \(trapped) > /srv/sig; exit 0' \(trapped); touch /srv/ready; sleep 100 & wait", id: id)
+        _ = try s.startDetached("trap 'echo \(trapped) > /srv/sig.tmp; mv /srv/sig.tmp /srv/sig; exit 0' \(trapped); touch /srv/ready; sleep 100 & wait", id: id)
         #expect(s.waitForOutFile("ready") != nil)
         let k = s.berth(["kill", id, signal])
         #expect(k.status == 0, "\(k)")

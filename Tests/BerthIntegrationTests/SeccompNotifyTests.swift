@@ -89,6 +89,22 @@ struct SeccompNotifyTests {
         #expect(!done.timedOut, "the listener fd stayed open somewhere after the container exited: \(done)")
     }
 
+    @Test("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (and LOG): the filter is loaded with the flags through seccomp(2); the agent still answers")
+    func waitKillableRecv() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let agent = try SeccompAgent(dir: s.dir, answers: Self.answers); defer { agent.stop() }
+        configure(s, agent: agent, noNewPrivileges: true)
+        var p = profile(listener: agent.socketPath)
+        p["flags"] = ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", "SECCOMP_FILTER_FLAG_LOG"]
+        s.bundle.config["linux.seccomp"] = p
+        try s.bundle.write()
+        let id = s.newID("notify")
+        let r = s.berth(["run", "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        expectAnswered(r.stdout, agent)
+        #expect(!agent.finish().timedOut)
+    }
+
     @Test("create then start without no_new_privileges: the fd is handed over before create returns, answers come after start")
     func createStartEarlyLoad() throws {
         let s = try Sandbox(); defer { s.cleanup() }

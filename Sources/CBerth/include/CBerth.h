@@ -19,6 +19,11 @@ int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
 int berth_pidfd_open(pid_t pid, unsigned int flags);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for a classic BPF program of `count`
+/// 8-byte instructions; returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER.
+int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count);
+/// memfd_create(2) with MFD_CLOEXEC.
+int berth_memfd(const char *name);
 /// execveat(2): with AT_EMPTY_PATH and path "", executes the file `dirfd` refers to.
 int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
 
