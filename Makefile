@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, and run spec-examples/hello
 #   make test   the same set-up, then every test (unit, integration, CLI contract)
 #   make bench  berth against runc and crun on the same bundle
+#   make e2e    podman and containerd driving berth end to end (E2E_RUNTIME=/usr/sbin/runc
+#               runs the same checks against runc)
 
 SWIFT      ?= swift
 BUILD_DIR  := .build
@@ -10,8 +12,11 @@ BERTH      := $(abspath $(RELEASE)/berth)
 ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
 APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap golang-github-containers-common python3
+# for the end-to-end tests (scripts/e2e-*.sh); installed without recommends
+E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nftables iproute2
+E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps build examples run test test-v2 unit-test integration-test bench clean
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean
 
 all: build
 
@@ -21,6 +26,14 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+e2e-deps:
+	@missing=""; for p in $(E2E_APT_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 # One fully static executable: the Swift runtime, Foundation Essentials, libseccomp and
@@ -46,9 +59,18 @@ unit-test: deps
 integration-test: build examples
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test --filter BerthIntegrationTests
 
-test: build examples
+test: build examples e2e-deps
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
 	sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
+	@$(call e2e_run,$(BERTH))
+
+# podman (conmon, CNI bridge) and containerd (ctr, runc v2 shim) driving berth; both
+# suites run, and the target fails if either does. Part of `make test`.
+e2e: build examples e2e-deps
+	@$(call e2e_run,$(E2E_RUNTIME))
+
+e2e_run = rc=0; bash scripts/e2e-podman.sh $(1) $(ROOTFS) || rc=1; \
+	bash scripts/e2e-containerd.sh $(1) $(ROOTFS) || rc=1; exit $$rc
 
 # cgroup v2 on a real v2 kernel in QEMU (../shared/tools/cg2vm); part of `make test`.
 test-v2: build examples
