@@ -28,8 +28,11 @@ struct Devices {
         guard defaults else { return }
         let dev = try rooted.open("/dev", flags: O_PATH | O_DIRECTORY)
         defer { close(dev) }
-        let links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                     ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")]
+        var links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                     ("stderr", "/proc/self/fd/2")]
+        // As runc: /dev/core only where the kernel has /proc/kcore (this runs before the
+        // root switch, with the host's /proc), never a dangling link.
+        if access("/proc/kcore", F_OK) == 0 { links.append(("core", "/proc/kcore")) }
         for (name, target) in links {
             if symlinkat(target, dev, name) != 0 && currentErrno() != .fileExists {
                 throw SyscallError("symlink", "/dev/" + name, errno: currentErrno())

@@ -70,4 +70,14 @@ struct DeviceTests {
         #expect(r.stdout.contains("Operation not permitted"), "\(r)")
         #expect(r.stdout.contains("rc=1"), "\(r)")
     }
+
+    @Test("the /dev links are runc's: fd, stdin, stdout, stderr, and core only where the host has /proc/kcore")
+    func devLinks() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let r = try s.sh("for l in fd stdin stdout stderr core; do [ -L /dev/$l ] && echo $l=$(readlink /dev/$l); done; true")
+        #expect(r.status == 0, "\(r)")
+        var expected = ["fd=/proc/self/fd", "stdin=/proc/self/fd/0", "stdout=/proc/self/fd/1", "stderr=/proc/self/fd/2"]
+        if FileManager.default.fileExists(atPath: "/proc/kcore") { expected.append("core=/proc/kcore") }
+        #expect(r.stdout.lines == expected, "\(r)")
+    }
 }
