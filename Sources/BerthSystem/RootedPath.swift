@@ -27,9 +27,17 @@ public final class RootedPath {
     /// Opens `path` (interpreted inside the root) with `flags`; O_CLOEXEC is added.
     public func open(_ path: String, flags: Int32 = O_PATH, mode: mode_t = 0) throws(SyscallError) -> Int32 {
         let rel = Self.relative(path)
+        // With RESOLVE_IN_ROOT the kernel answers EAGAIN when a rename or mount anywhere
+        // on the system raced with a `..` in the lookup (it cannot then prove the walk
+        // stayed inside): look up again, a bounded number of times.
+        var attempts = 0
         return try sys("openat2", rootPath + "/" + rel) {
-            berth_openat2(rootFD, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
-                          UInt64(mode), Self.resolveInRoot | Self.resolveNoMagiclinks)
+            while true {
+                let fd = berth_openat2(rootFD, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                                       UInt64(mode), Self.resolveInRoot | Self.resolveNoMagiclinks)
+                attempts += 1
+                if fd >= 0 || currentErrno() != .resourceTemporarilyUnavailable || attempts >= 1000 { return fd }
+            }
         }
     }
 
