@@ -84,13 +84,19 @@ check "denied config device" "$out" "/dev/blk: Operation not permitted"
 check "denied mknod'ed host disk" "$out" "/tmp/sda: Operation not permitted"
 
 $B run -d --bundle sleeper s1 >/dev/null 2>&1
+out=$($B exec s1 sh -c 'cat /proc/self/cgroup; exit 4' 2>&1); rc=$?
+[ $rc -eq 4 ] && ok "exec exit status" || notok "exec exit status" "got $rc: $out"
+check "exec in the container's cgroup namespace" "$out" "0::/"
+$B exec -d --pid-file exec.pid s1 sleep 50 >/dev/null 2>&1
+check "exec'd process cloned into the container's cgroup" "$(cat /sys/fs/cgroup/s1/cgroup.procs)" "$(cat exec.pid 2>/dev/null || echo none)"
 $B pause s1 && check "pause" "$($B state s1)" '"paused"'
 check "cgroup.freeze" "$(cat /sys/fs/cgroup/s1/cgroup.freeze)" "1"
+check "exec into a paused container is refused" "$($B exec s1 true 2>&1)" "cannot exec in a paused container"
 $B resume s1 && check "resume" "$($B state s1)" '"running"'
 check "ps" "$($B ps --format json s1)" "["
 $B update --pids-limit 42 --memory 96m s1 && check "update pids.max" "$(cat /sys/fs/cgroup/s1/pids.max)" "42"
 check "update memory.max" "$(cat /sys/fs/cgroup/s1/memory.max)" "100663296"
-check "events --stats" "$($B events --stats s1)" '"pids":{"current":1,"limit":42}'
+check "events --stats" "$($B events --stats s1)" '"pids":{"current":2,"limit":42}'
 $B pause s1; $B delete --force s1 && ok "delete a paused container" || notok "delete a paused container" "exit $?"
 [ -d /sys/fs/cgroup/s1 ] && notok "no cgroup left after delete" "exists" || ok "no cgroup left after delete"
 
