@@ -29,14 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -eq 2 ] || { echo "usage: $0 RUNTIME ROOTFS" >&2; exit 2; }
 e2e_lock $SUITE "$0" "$@"
-[ "$(id -u)" = 0 ] || e2e_cannot_run $SUITE "must run as root"
-RT=$(readlink -f "$1") || e2e_cannot_run $SUITE "runtime $1 not found"
-ROOTFS=$(readlink -f "$2")
-[ -x "$RT" ] || e2e_cannot_run $SUITE "runtime $RT is not an executable"
-[ -x "$ROOTFS/bin/busybox" ] || e2e_cannot_run $SUITE "rootfs $ROOTFS has no bin/busybox (scripts/mkrootfs.sh)"
-for c in containerd ctr containerd-shim-runc-v2 script sha256sum tar; do
-    command -v $c >/dev/null 2>&1 || e2e_cannot_run $SUITE "$c is not installed (make e2e-deps)"
-done
+e2e_preconditions $SUITE "$1" "$2" containerd ctr containerd-shim-runc-v2 script sha256sum tar
 
 T=$(mktemp -d /tmp/berth-e2e-containerd.XXXXXX)
 NS=berth-e2e-$$

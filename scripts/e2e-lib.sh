@@ -66,6 +66,21 @@ e2e_cannot_run() { # suite, reason
     exit 1
 }
 
+# What both suites need before anything: root, the runtime and rootfs arguments (sets RT
+# and ROOTFS to their absolute paths), and the named tools.
+e2e_preconditions() { # suite runtime rootfs tools...
+    local suite=$1 c
+    [ "$(id -u)" = 0 ] || e2e_cannot_run "$suite" "must run as root"
+    RT=$(readlink -f "$2") || e2e_cannot_run "$suite" "runtime $2 not found"
+    ROOTFS=$(readlink -f "$3")
+    [ -x "$RT" ] || e2e_cannot_run "$suite" "runtime $RT is not an executable"
+    [ -x "$ROOTFS/bin/busybox" ] || e2e_cannot_run "$suite" "rootfs $ROOTFS has no bin/busybox (scripts/mkrootfs.sh)"
+    shift 3
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || e2e_cannot_run "$suite" "$c is not installed (make e2e-deps)"
+    done
+}
+
 # --- host state --------------------------------------------------------------------
 
 # iptables rules and chains (counters stripped), per family.
