@@ -88,16 +88,17 @@ struct RootlessTests {
     func rootlessLifecycle() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let u = try setUp(s)
-        try rootlessBundle(u, "id -u; cat /proc/self/uid_map; sleep 100")
+        try rootlessBundle(u, "id -u; cat /proc/self/uid_map; cat /proc/self/setgroups; sleep 100")
         let id = s.newID("rl")
         let pidFile = u.runtimeDir + "/pid"
         let r = u.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
         #expect(r.status == 0, "\(r)")
         #expect(FileManager.default.fileExists(atPath: u.runtimeDir + "/berth/\(id)/state.json"))
         let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
-        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 2 })
+        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 3 })
         let out = r.stdoutNow.lines.map { $0.split(separator: " ").joined(separator: " ") }
-        #expect(out == ["0", "0 \(u.uid) 1"], "\(r.stdoutNow)")
+        // A non-root writer of gid_map must deny setgroups first (user_namespaces(7)).
+        #expect(out == ["0", "0 \(u.uid) 1", "deny"], "\(r.stdoutNow)")
         let status = Host.readFile("/proc/\(pid)/status") ?? ""
         #expect(status.lines.contains { $0.hasPrefix("Uid:") && $0.split(separator: "\t").dropFirst().allSatisfy { $0 == "\(u.uid)" } }, "\(status)")
         // No cgroup of its own: the init stays in the caller's cgroups.
@@ -120,7 +121,7 @@ struct RootlessTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let u = try setUp(s)
         let sub = try #require(RootlessUser.subuidStart)
-        try rootlessBundle(u, "cat /proc/self/uid_map /proc/self/gid_map") { json in
+        try rootlessBundle(u, "cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups") { json in
             var linux = json["linux"] as? [String: Any] ?? [:]
             linux["uidMappings"] = [["containerID": 0, "hostID": u.uid, "size": 1], ["containerID": 1, "hostID": sub, "size": 1000]]
             linux["gidMappings"] = [["containerID": 0, "hostID": u.gid, "size": 1], ["containerID": 1, "hostID": sub, "size": 1000]]
@@ -129,7 +130,8 @@ struct RootlessTests {
         let r = u.berth(["run", "--bundle", s.bundle.path, s.newID("rl")])
         #expect(r.status == 0, "\(r)")
         let lines = r.stdout.lines.map { $0.split(separator: " ").joined(separator: " ") }
-        #expect(lines == ["0 \(u.uid) 1", "1 \(sub) 1000", "0 \(u.gid) 1", "1 \(sub) 1000"], "\(r)")
+        // newgidmap writes the map with setgroups still allowed (its ranges are vetted).
+        #expect(lines == ["0 \(u.uid) 1", "1 \(sub) 1000", "0 \(u.gid) 1", "1 \(sub) 1000", "allow"], "\(r)")
     }
 
     @Test("rootless refusals: no user namespace, limits without a delegated cgroup; nothing left behind")
