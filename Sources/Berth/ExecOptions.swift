@@ -8,7 +8,9 @@ public struct ExecOptions: Sendable {
     public var detach: Bool
     /// Pass descriptors 3 ..< 3+N to the process.
     public var preserveFDs: Int
-    /// Exec even when the container is paused (the process starts frozen).
+    /// Exec even when the container is paused: the new process joins the frozen cgroup,
+    /// so it (and this call, which waits for its execve) goes on only once the container
+    /// is resumed, as with runc.
     public var ignorePaused: Bool
 
     public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,

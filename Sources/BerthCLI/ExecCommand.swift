@@ -24,7 +24,7 @@ struct ExecCommand: BerthCommand {
         .option("apparmor", nil, "PROFILE", "AppArmor profile for the process"),
         .option("process-label", nil, "LABEL", "SELinux label for the process"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the process"),
-        .bool("ignore-paused", nil, "exec even if the container is paused"),
+        .bool("ignore-paused", nil, "exec even if the container is paused (waits until it is resumed)"),
     ]
 
     let arguments: Arguments
