@@ -142,15 +142,18 @@ struct ExecLauncher {
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
             (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
         }
-        // A seccomp filter with notify rules hands its listener fd over first.
-        while reply == nil || reply?.0 == .seccompListener {
+        // Warnings, and a seccomp filter with notify rules handing its listener fd over,
+        // come before the outcome.
+        while reply == nil || reply?.0 == .seccompListener || reply?.0 == .warning {
             let received: (SyncSocket.Tag, [UInt8], Int32)?
             do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
                 throw fail(BerthError.system("read from exec process", error))
             }
             guard let (tag, payload, fd) = received else { reply = nil; break }
             reply = (tag, payload)
-            if tag == .seccompListener {
+            if tag == .warning {
+                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
+            } else if tag == .seccompListener {
                 do throws(BerthError) {
                     try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }

@@ -12,13 +12,18 @@ public struct ExecOptions: Sendable {
     /// so it (and this call, which waits for its execve) goes on only once the container
     /// is resumed, as with runc.
     public var ignorePaused: Bool
+    /// Receives warnings about the process that do not stop it (syscall names libseccomp
+    /// does not know); nil writes them to stderr as `berth: warning: ...`.
+    public var warningHandler: (@Sendable (String) -> Void)?
 
     public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
-                preserveFDs: Int = 0, ignorePaused: Bool = false) {
+                preserveFDs: Int = 0, ignorePaused: Bool = false,
+                warningHandler: (@Sendable (String) -> Void)? = nil) {
         self.consoleSocket = consoleSocket
         self.pidFile = pidFile
         self.detach = detach
         self.preserveFDs = preserveFDs
         self.ignorePaused = ignorePaused
+        self.warningHandler = warningHandler
     }
 }

@@ -294,6 +294,8 @@ struct Launcher {
             }
             if attached >= 0 && tag != .seccompListener { close(attached) }
             switch tag {
+            case .warning:
+                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
             case .seccompListener:
                 try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
                 do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {

@@ -31,11 +31,16 @@ struct ProcessLaunch {
         // possible: just before execve with no_new_privs (which lets an unprivileged
         // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.
         seccomp = try config.map(SeccompProfile.init)
+        // The names are resolved only here, while building the filter: the parent logs
+        // what was skipped.
+        if let warning = seccomp?.warning { try sync.send(.warning, Array(warning.utf8)) }
         lateSeccomp = process.noNewPrivileges == true
         if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
         try setup.apply()
         target = try setup.resolveExecutable()
-        targetFD = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
+        let checked = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
+        if !throughDescriptor && checked >= 0 { close(checked) }
+        targetFD = throughDescriptor ? checked : -1
         // Every descriptor above stdio and the preserved ones is closed at exec.
         _ = berth_close_range(UInt32(3 + preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
         // Set-up is over: from here on the process outlives its parent.
@@ -52,15 +57,12 @@ struct ProcessLaunch {
     /// Loads a late seccomp filter and execs; on failure reports on `errorReport` (or
     /// stderr) and exits 127/126.
     func exec(errorReport: SyncSocket?) throws -> Never {
-        var fd = targetFD
         if !throughDescriptor {
-            if fd >= 0 { close(fd) }
             // Between create and start the path may have changed: check it again.
             let recheck = try ExecGuard.checkExecutable(target, display: setup.process.args?.first ?? target)
             if recheck >= 0 { close(recheck) }
-            fd = -1
         }
         if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
-        setup.exec(target, fd: fd, errorReport: errorReport)
+        setup.exec(target, fd: targetFD, errorReport: errorReport)
     }
 }

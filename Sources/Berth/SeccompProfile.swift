@@ -13,6 +13,9 @@ struct SeccompProfile {
     /// flag libseccomp 2.5 cannot set (WAIT_KILLABLE_RECV, which only means something with
     /// a listener); nil loads through libseccomp.
     let kernelFlags: UInt32?
+    /// Syscall names libseccomp does not know, skipped (the profile may name syscalls of
+    /// newer kernels or other architectures), once each in profile order.
+    private(set) var skippedNames: [String] = []
 
     /// Builds the filter. Unknown syscall names are skipped (the profile may name
     /// syscalls of newer kernels or other architectures); unknown actions, operators and
@@ -59,12 +62,20 @@ struct SeccompProfile {
             let indexes = comparisons.map(\.index)
             let groups = Set(indexes).count == indexes.count ? [comparisons] : comparisons.map { [$0] }
             for name in rule.names {
-                guard let nr = SeccompFilter.syscallNumber(name) else { continue }
+                guard let nr = SeccompFilter.syscallNumber(name) else {
+                    if !skippedNames.contains(name) { skippedNames.append(name) }
+                    continue
+                }
                 for group in groups {
                     try filter.add(action: action, syscall: nr, comparisons: group)
                 }
             }
         }
+    }
+
+    /// The warning for the skipped names, if any.
+    var warning: String? {
+        skippedNames.isEmpty ? nil : "linux.seccomp: ignoring syscalls unknown to libseccomp: " + skippedNames.joined(separator: ", ")
     }
 
     func load() throws {

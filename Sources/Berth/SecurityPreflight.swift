@@ -4,20 +4,25 @@ import CBerth
 import Glibc
 
 /// Security checks the parent makes before it creates anything: LSM labels the host cannot
-/// apply are refused with one clear line; names the running kernel or libseccomp do not
-/// know are reported as warnings and skipped by the init, as runc skips them.
+/// apply are refused with one clear line; capability names the running kernel does not
+/// know are reported as warnings and skipped by the init, as runc skips them. (Syscall
+/// names libseccomp does not know are found by the init, which resolves them once while
+/// building the filter, and reported back as a `warning` message.)
 enum SecurityPreflight {
     static func check(_ spec: Spec, warn: (@Sendable (String) -> Void)?) throws(BerthError) {
         try checkLabels(spec)
-        for warning in warnings(spec) {
-            if let warn { warn(warning) } else {
-                let line = "berth: warning: " + warning + "\n"
-                _ = line.withCString { write(2, $0, strlen($0)) }
-            }
-        }
+        for warning in warnings(spec) { emit(warning, to: warn) }
         // Read now, with the host's /proc: the init checks its executable against it after
         // pivot_root, where the container may have no /proc.
         ExecGuard.prepare()
+    }
+
+    /// Hands a warning to `warn`, or writes it to stderr as `berth: warning: ...`.
+    static func emit(_ warning: String, to warn: (@Sendable (String) -> Void)?) {
+        if let warn { warn(warning) } else {
+            let line = "berth: warning: " + warning + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
     }
 
     static func checkLabels(_ spec: Spec) throws(BerthError) {
@@ -32,7 +37,7 @@ enum SecurityPreflight {
         }
     }
 
-    /// One line per kind of skipped name.
+    /// The warning for skipped capability names, if any.
     static func warnings(_ spec: Spec) -> [String] {
         var lines: [String] = []
         if let caps = spec.process?.capabilities {
@@ -45,15 +50,6 @@ enum SecurityPreflight {
             if !newer.isEmpty {
                 lines.append("process.capabilities: ignoring capabilities unknown to the running kernel: "
                              + newer.joined(separator: ", "))
-            }
-        }
-        if let rules = spec.linux?.seccomp?.syscalls {
-            var seen = Set<String>()
-            let unknown = rules.flatMap(\.names).filter {
-                SeccompFilter.syscallNumber($0) == nil && seen.insert($0).inserted
-            }
-            if !unknown.isEmpty {
-                lines.append("linux.seccomp: ignoring syscalls unknown to libseccomp: " + unknown.joined(separator: ", "))
             }
         }
         return lines

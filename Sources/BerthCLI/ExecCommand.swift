@@ -44,14 +44,16 @@ struct ExecCommand: BerthCommand {
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         // runc words every exec failure this way, and callers match on it.
-        do { return try run(global) } catch let error as BerthError {
+        do { return try run(global, log) } catch let error as BerthError {
             throw BerthError(error.code, "exec failed: " + error.message, errno: error.errno)
         }
     }
 
-    private func run(_ global: GlobalOptions) throws -> Int32 {
+    private func run(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let container = try global.runtime.container(id: id)
         let process = try makeProcess(container)
+        var options = self.options
+        options.warningHandler = { log.warning($0) }
         if !options.detach { SignalForwarder.block() }
         let running = try container.exec(process, options: options)
         if options.detach { return 0 }

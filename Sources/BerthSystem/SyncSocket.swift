@@ -26,6 +26,8 @@ public struct SyncSocket: Sendable {
         case seccompListener = 7
         /// parent → child: the listener has the fd; go on.
         case seccompListenerDone = 8
+        /// child → parent: a warning about the config (text), for the caller's log.
+        case warning = 9
     }
 
     public init(fd: Int32) { self.fd = fd }
