@@ -39,14 +39,3 @@ struct InitContext {
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
 }
-
-/// A failure inside the container init, reported to the parent as one line.
-struct InitError: Error, CustomStringConvertible {
-    var description: String
-    var errno: Int32 = 0
-
-    init(_ message: String, errno: Int32 = 0) {
-        self.description = message
-        self.errno = errno
-    }
-}
