@@ -33,7 +33,12 @@ enum ContainerInit {
         // before that.
         let rootlessParent = geteuid() != 0
         if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
-        for fd in ctx.parentFDs { close(fd) }
+        // The clone holds every descriptor berth had: the caller's too (a log file, the
+        // write end of a pipe the caller reads to end of file), and berth's own (the
+        // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
+        // --preserve-fds, from 3 on) and what the set-up below uses may stay, from now
+        // until `start`, not only until execve.
+        Descriptors.closeAll(except: ctx.keptDescriptors)
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
             _ = berth_join_session_keyring(ctx.id)
@@ -112,7 +117,10 @@ enum ContainerInit {
         try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
-        // startContainer hooks: in the container, after start, before the user's process.
+        // startContainer hooks: in the container, after start, before the user's process,
+        // and under its seccomp filter (a hook making a refused call fails as the
+        // process would).
+        try launch.loadLateFilter()
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
         Trace.mark("init: exec")
         try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)

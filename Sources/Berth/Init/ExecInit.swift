@@ -22,8 +22,6 @@ struct ExecContext {
     /// Connected console socket (or berth's relay socket), or -1.
     var consoleSocketFD: Int32
     var preserveFDs: Int
-    /// The parent's descriptors the child must close at once.
-    var parentFDs: [Int32]
 }
 
 /// The exec child: joins the container and becomes the requested process.
@@ -47,7 +45,10 @@ enum ExecInit {
         // A copy of berth until execve: not dumpable, so the container cannot reach the
         // host binary or these descriptors through /proc/<pid>.
         _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
-        for fd in ctx.parentFDs { close(fd) }
+        // Everything of the caller's and of berth's that the exec set-up does not use
+        // goes at once (see ContainerInit).
+        Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
+                                + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
         _ = berth_unblock_all_signals()
         _ = berth_reset_signal_handlers()
@@ -77,8 +78,9 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync,
-                          throughDescriptor: true)
-            .exec(errorReport: ctx.sync)
+        let launch = try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs,
+                                       sync: ctx.sync, throughDescriptor: true)
+        try launch.loadLateFilter()
+        try launch.exec(errorReport: ctx.sync)
     }
 }

@@ -113,8 +113,7 @@ struct ExecLauncher {
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
-                parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
+                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()

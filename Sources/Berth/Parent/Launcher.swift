@@ -211,7 +211,7 @@ struct Launcher {
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                preserveFDs: options.listenFDs + options.preserveFDs, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
                 joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
