@@ -37,6 +37,39 @@ public struct SyncSocket: Sendable {
         }
     }
 
+    /// Sends one packet with several descriptors attached (SCM_RIGHTS, 1 to 253).
+    public func send(packet: [UInt8], attaching fds: [Int32]) throws(SyscallError) {
+        try sys("sendmsg", "sync socket") {
+            fds.withUnsafeBufferPointer { f in
+                packet.withUnsafeBytes { berth_send_fds(fd, f.baseAddress, Int32(f.count), $0.baseAddress, $0.count) }
+            }
+        }
+    }
+
+    /// The most descriptors one packet carries.
+    public static let maxDescriptors = 253
+
+    /// Receives one packet and every descriptor attached to it (close-on-exec); nil at end
+    /// of stream.
+    public func receivePacketWithDescriptors() throws(SyscallError) -> (bytes: [UInt8], fds: [Int32])? {
+        var buf = [UInt8](repeating: 0, count: Self.maxPacket)
+        var fds = [Int32](repeating: -1, count: Self.maxDescriptors)
+        var count: Int32 = 0
+        let n = try sys("recvmsg", "sync socket") {
+            buf.withUnsafeMutableBytes { b in
+                fds.withUnsafeMutableBufferPointer {
+                    berth_recv_fds(fd, b.baseAddress, b.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
+                }
+            }
+        }
+        let received = Array(fds.prefix(Int(count)))
+        if n == 0 {
+            for f in received { _ = Glibc.close(f) }
+            return nil
+        }
+        return (Array(buf[0..<n]), received)
+    }
+
     /// Receives one packet and the descriptor attached to it (-1 when none, close-on-exec
     /// otherwise); nil at end of stream (the peer closed or exec'd).
     public func receivePacket() throws(SyscallError) -> (bytes: [UInt8], fd: Int32)? {
