@@ -51,7 +51,11 @@ enum ContainerInit {
         _ = berth_reset_signal_handlers()
         umask(0)
 
-        // The parent writes uid/gid maps and joins the cgroup, then answers.
+        if ctx.newNamespaces.contains(.time) {
+            // Before the request below: the parent writes the offsets while serving it.
+            try TimeNamespace.unshareForChildren()
+        }
+        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
         try ctx.sync.send(.needMaps)
         guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
             throw InitError("parent went away during set-up")
@@ -86,7 +90,7 @@ enum ContainerInit {
             try unshareNamespaces(Namespace.cgroup.cloneFlag)
         }
         if ctx.newNamespaces.contains(.time) {
-            try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
+            try TimeNamespace.enter()
         }
 
         Trace.mark("init: namespaces")

@@ -238,7 +238,9 @@ struct Launcher {
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
+                       cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+                       timeNS: newNamespaces.contains(.time)) {
             () throws(BerthError) in
             try store.save(record)
         }
@@ -270,7 +272,7 @@ struct Launcher {
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
                             first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
-                            cgroupPlaced: Bool, userNS: Bool,
+                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
@@ -303,6 +305,8 @@ struct Launcher {
                 }
             case .needMaps:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                // The init has unshared its time namespace and not entered it yet.
+                if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
                 do throws(SyscallError) {
                     Trace.mark("maps")
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
