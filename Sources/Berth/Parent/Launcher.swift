@@ -62,6 +62,12 @@ struct Launcher {
         }
 
         try SecurityPreflight.check(spec, warn: options.warningHandler)
+        var netDevices: [NetDeviceRecord] = []
+        if let devices = spec.linux?.netDevices, !devices.isEmpty {
+            // Moving a device out of the host's network namespace needs CAP_NET_ADMIN there.
+            if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
+            netDevices = try NetDevices.inspect(devices)
+        }
         Trace.mark("validated")
         let dir = try store.makeDirectory(id)
         // The lock is held until a failed create has removed everything it made.
@@ -79,7 +85,7 @@ struct Launcher {
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      cleanup: &cleanup)
+                                      netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -89,7 +95,7 @@ struct Launcher {
     }
 
     private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
-                        cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -231,17 +237,32 @@ struct Launcher {
             if let j = joined.first(where: { $0.0 == ns }) { nsPaths[ns.rawValue] = j.1 }
             else if newNamespaces.contains(ns) { nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)" }
         }
-        let record = StateRecord(
+        var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+        var moveDevices: (() throws(BerthError) -> Void)?
+        if !netDevices.isEmpty {
+            // A joined network namespace lives on with its owner; a new one is pinned in the
+            // state directory, so the devices outlive the container's processes until delete.
+            let joinedNetwork = joined.first(where: { $0.0 == .network })?.1
+            let namespacePath = joinedNetwork ?? dir + "/" + StateStore.networkPin
+            record.netDevices = netDevices
+            record.netDeviceNamespace = namespacePath
+            cleanup.netDevices = netDevices
+            cleanup.netDeviceNamespace = namespacePath
+            moveDevices = { [pid] () throws(BerthError) in
+                if joinedNetwork == nil { _ = try NetDevices.pin(pid: pid, directory: dir) }
+                try NetDevices.moveIn(netDevices, namespacePath: namespacePath)
+            }
+        }
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
                        cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
-                       timeNS: newNamespaces.contains(.time)) {
-            () throws(BerthError) in
+                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices) {
+            [record] () throws(BerthError) in
             try store.save(record)
         }
         Trace.mark("init ready")
@@ -272,7 +293,7 @@ struct Launcher {
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
                             first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
-                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool,
+                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
@@ -315,6 +336,16 @@ struct Launcher {
                     }
                     Trace.mark("cgroup joined")
                 } catch { throw BerthError.system("set up container init", error) }
+                // Network devices move in once the namespaces exist and before any hook
+                // runs. The state file goes first: it is what `delete` needs to bring them
+                // back if berth dies half-way.
+                var saved = false
+                if let moveDevices {
+                    try whileInitWorks()
+                    saved = true
+                    try moveDevices()
+                    Trace.mark("network devices")
+                }
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
                 // namespaces, once the container's namespaces and cgroup exist. The init
                 // gets the state document for the hooks it runs itself.
@@ -327,7 +358,7 @@ struct Launcher {
                 do throws(SyscallError) { try sync.send(.mapsDone, hookState) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-                try whileInitWorks()
+                if !saved { try whileInitWorks() }
             case .ready:
                 return
             case .error:
@@ -378,6 +409,8 @@ struct Cleanup {
     var pid: Int32 = 0
     var pidfd: Int32 = -1
     var cgroup: CgroupSet?
+    var netDevices: [NetDeviceRecord] = []
+    var netDeviceNamespace: String?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -394,6 +427,9 @@ struct Cleanup {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
             close(pidfd)
+        }
+        if let path = netDeviceNamespace {
+            NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         cgroup?.destroy()
         try? store.remove(id)
