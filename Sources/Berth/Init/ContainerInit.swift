@@ -70,10 +70,8 @@ enum ContainerInit {
             _ = berth_setresuid(0, 0, 0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
-            do throws(SyscallError) { try ns.join(path: path) } catch {
-                throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
-            }
+        if !ctx.joinedBeforeClone {
+            try NamespaceJoin.join(ctx.joinedNamespaces)
         }
         if ctx.waitsOnFifo && ctx.stateDirFD < 0 {
             // The parent could not clone the state directory (it is not root): the init

@@ -187,10 +187,13 @@ struct Launcher {
             }
         }
         // Joining an existing user namespace: the new namespaces must be owned by it, so
-        // they are made by a clone from inside it. An intermediate child joins it and
-        // clones the init for us (CLONE_PARENT), then exits.
-        let joinedUser = joined.first(where: { $0.0 == .user })?.1
-        let firstFlags = joinedUser == nil ? flags : 0
+        // they are made by a clone from inside it. And with any user namespace, the other
+        // namespaces to join must be joined before the init is in it (see NamespaceJoin).
+        // In both cases an intermediate child joins them and clones the init for us
+        // (CLONE_PARENT), then exits.
+        let joinedUser = joined.contains { $0.0 == .user }
+        let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
+        let firstFlags = joinsEarly ? 0 : flags
         Trace.mark("clone")
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
@@ -211,19 +214,19 @@ struct Launcher {
         }
         guard var (pid, pidfd) = cloned else {
             pair.parent.close()
-            if let joinedUser { Self.cloneInitFromUserNamespace(joinedUser, flags: flags, sync: pair.child) }
+            if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
-                joinedNamespaces: joined))
+                joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
         var early: (SyncSocket.Tag, [UInt8])?
-        if joinedUser != nil {
+        if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
@@ -278,14 +281,16 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
-    /// The intermediate child: joins the user namespace at `path` and clones the init
-    /// into new namespaces owned by it; returns in the init.
-    private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
-        do throws(SyscallError) {
-            try Namespace.user.join(path: path)
-            try SiblingClone.clone(flags: flags, sync: sync)
-        } catch {
-            sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
+    /// The intermediate child: joins the namespaces to join (a user namespace among
+    /// them, or before the init makes a new one) and clones the init into new namespaces,
+    /// owned by the joined user namespace if there is one; returns in the init.
+    private static func cloneInitFromJoinedNamespaces(_ joined: [(Namespace, String)], flags: UInt64, sync: SyncSocket) {
+        do throws(InitError) { try NamespaceJoin.join(joined) } catch {
+            sync.sendError(errno: error.errno, error.description)
+            _exit(1)
+        }
+        do throws(SyscallError) { try SiblingClone.clone(flags: flags, sync: sync) } catch {
+            sync.sendError(errno: error.errno.rawValue, "clone container init: \(error)")
             _exit(1)
         }
     }
