@@ -14,14 +14,8 @@ enum ContainerInit {
     static func run(_ ctx: InitContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-            _exit(1)
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
-            _exit(1)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
             _exit(1)
         }
         // setUp only returns by exec'ing; reaching here means exec failed and was reported.
@@ -39,7 +33,12 @@ enum ContainerInit {
         // before that.
         let rootlessParent = geteuid() != 0
         if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
-        for fd in ctx.parentFDs { close(fd) }
+        // The clone holds every descriptor berth had: the caller's too (a log file, the
+        // write end of a pipe the caller reads to end of file), and berth's own (the
+        // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
+        // --preserve-fds, from 3 on) and what the set-up below uses may stay, from now
+        // until `start`, not only until execve.
+        Descriptors.closeAll(except: ctx.keptDescriptors)
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
             _ = berth_join_session_keyring(ctx.id)
@@ -56,8 +55,8 @@ enum ContainerInit {
             try TimeNamespace.unshareForChildren()
         }
         // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
-        try ctx.sync.send(.needMaps)
-        guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
+        try ctx.sync.send(.requestHostSetUp)
+        guard case .hostSetUpDone(let hookState) = try ctx.sync.receive() else {
             throw InitError("parent went away during set-up")
         }
         if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
@@ -117,10 +116,13 @@ enum ContainerInit {
         let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
-        try ctx.sync.send(.ready)
+        try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
-        // startContainer hooks: in the container, after start, before the user's process.
+        // startContainer hooks: in the container, after start, before the user's process,
+        // and under its seccomp filter (a hook making a refused call fails as the
+        // process would).
+        try launch.loadLateFilter()
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
         Trace.mark("init: exec")
         try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
@@ -128,9 +130,7 @@ enum ContainerInit {
 
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
         guard let hooks, !hooks.isEmpty else { return }
-        do throws(BerthError) { try HookRunner.run(hooks, stateJSON: state, fatal: true) } catch {
-            throw InitError(error.message)
-        }
+        try HookRunner.run(hooks, stateJSON: state, fatal: true)
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
@@ -145,7 +145,7 @@ enum ContainerInit {
             close(fd)
             close(ctx.stateDirFD)
         } else {
-            guard let (tag, _) = try ctx.sync.receive(), tag == .start else {
+            guard case .startProcess = try ctx.sync.receive() else {
                 _exit(1)
             }
         }

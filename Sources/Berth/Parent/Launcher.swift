@@ -220,12 +220,12 @@ struct Launcher {
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                preserveFDs: options.listenFDs + options.preserveFDs, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
                 joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
-        var early: (SyncSocket.Tag, [UInt8])?
+        var early: SyncMessage?
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
@@ -286,29 +286,29 @@ struct Launcher {
     /// owned by the joined user namespace if there is one; returns in the init.
     private static func cloneInitFromJoinedNamespaces(_ joined: [(Namespace, String)], flags: UInt64, sync: SyncSocket) {
         do throws(InitError) { try NamespaceJoin.join(joined) } catch {
-            sync.sendError(errno: error.errno, error.description)
+            sync.report(BerthError(childFailure: error))
             _exit(1)
         }
         do throws(SyscallError) { try SiblingClone.clone(flags: flags, sync: sync) } catch {
-            sync.sendError(errno: error.errno.rawValue, "clone container init: \(error)")
+            sync.report(BerthError(.system, "clone container init: \(error)", errno: error.errno.rawValue))
             _exit(1)
         }
     }
 
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
+                            first: SyncMessage?, cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
-            let message: (SyncSocket.Tag, [UInt8], Int32)?
+            let received: SyncMessage?
             do throws(SyscallError) {
-                if let p = pending { message = (p.0, p.1, -1); pending = nil } else { message = try sync.receiveWithFD() }
+                if let p = pending { received = p; pending = nil } else { received = try sync.receive() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let (tag, payload, attached) = message else {
+            guard let message = received else {
                 // The init died without reporting (killed, e.g. by the OOM killer under a
                 // too small memory limit): say how.
                 var status: Int32 = 0
@@ -320,16 +320,15 @@ struct Launcher {
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
             }
-            if attached >= 0 && tag != .seccompListener { close(attached) }
-            switch tag {
-            case .warning:
-                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
-            case .seccompListener:
-                try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
-                do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
+            switch message {
+            case .warning(let text):
+                SecurityPreflight.emit(text, to: options.warningHandler)
+            case .seccompListener(let fd):
+                try SeccompListener.forward(fd, spec: spec, id: id, pid: pid, bundle: stateBundle)
+                do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-            case .needMaps:
+            case .requestHostSetUp:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
@@ -360,18 +359,16 @@ struct Launcher {
                 if let hooks = spec.hooks {
                     try HookRunner.run((hooks.prestart ?? []) + (hooks.createRuntime ?? []), stateJSON: hookState, fatal: true)
                 }
-                do throws(SyscallError) { try sync.send(.mapsDone, hookState) } catch {
+                do throws(SyscallError) { try sync.send(.hostSetUpDone(hookState: hookState)) } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 if !saved { try whileInitWorks() }
-            case .ready:
+            case .awaitingStart:
                 return
-            case .error:
-                let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
-                let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
-                throw BerthError(.system, "unable to start container process: " + text, errno: errno)
+            case .failed(let error):
+                throw BerthError.containerProcess(error)
             default:
-                throw BerthError(.system, "unexpected message \(tag) from container init")
+                throw BerthError(.system, "unexpected message \(message) from container init")
             }
         }
     }
