@@ -46,7 +46,8 @@ struct FeaturesCommand: BerthCommand {
                 apparmor: Features.Apparmor(enabled: true),
                 selinux: Features.Selinux(enabled: true),
                 intelRdt: Features.IntelRdt(enabled: false),
-                mountExtensions: Features.MountExtensions(idmap: Features.IDMap(enabled: true))),
+                mountExtensions: Features.MountExtensions(idmap: Features.IDMap(enabled: true)),
+                netDevices: Features.NetDevices(enabled: true)),
             annotations: [
                 "org.berth.initlayer": "true|false: the generated /etc/hostname, /etc/hosts, /etc/resolv.conf",
                 "org.berth.hosts.extra": "extra /etc/hosts lines, comma-separated",
