@@ -38,7 +38,7 @@ struct Console {
     /// Makes the pty; `ownsDevConsole` (the container's own process, not an exec) also
     /// binds it over /dev/console.
     func attach(process: Process, ownsDevConsole: Bool = true) throws {
-        guard socketFD >= 0 else { throw InitError("process.terminal is set but there is no console socket") }
+        guard socketFD >= 0 else { throw InitError.spec("process.terminal is set but there is no console socket") }
         let pty = try Terminal.openPTY()
         if let size = consoleSize {
             Terminal.setSize(pty.slave, rows: UInt16(truncatingIfNeeded: size.height), cols: UInt16(truncatingIfNeeded: size.width))

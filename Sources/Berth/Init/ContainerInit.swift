@@ -14,14 +14,8 @@ enum ContainerInit {
     static func run(_ ctx: InitContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-            _exit(1)
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
-            _exit(1)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
             _exit(1)
         }
         // setUp only returns by exec'ing; reaching here means exec failed and was reported.
@@ -56,9 +50,13 @@ enum ContainerInit {
         _ = berth_reset_signal_handlers()
         umask(0)
 
-        // The parent writes uid/gid maps and joins the cgroup, then answers.
-        try ctx.sync.send(.needMaps)
-        guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
+        if ctx.newNamespaces.contains(.time) {
+            // Before the request below: the parent writes the offsets while serving it.
+            try TimeNamespace.unshareForChildren()
+        }
+        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
+        try ctx.sync.send(.requestHostSetUp)
+        guard case .hostSetUpDone(let hookState) = try ctx.sync.receive() else {
             throw InitError("parent went away during set-up")
         }
         if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
@@ -75,10 +73,8 @@ enum ContainerInit {
             _ = berth_setresuid(0, 0, 0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
-            do throws(SyscallError) { try ns.join(path: path) } catch {
-                throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
-            }
+        if !ctx.joinedBeforeClone {
+            try NamespaceJoin.join(ctx.joinedNamespaces)
         }
         if ctx.waitsOnFifo && ctx.stateDirFD < 0 {
             // The parent could not clone the state directory (it is not root): the init
@@ -95,7 +91,7 @@ enum ContainerInit {
             try unshareNamespaces(Namespace.cgroup.cloneFlag)
         }
         if ctx.newNamespaces.contains(.time) {
-            try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
+            try TimeNamespace.enter()
         }
 
         Trace.mark("init: namespaces")
@@ -125,7 +121,7 @@ enum ContainerInit {
                                        seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
-        try ctx.sync.send(.ready)
+        try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
         // startContainer hooks: in the container, after start, before the user's process,
@@ -139,9 +135,7 @@ enum ContainerInit {
 
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
         guard let hooks, !hooks.isEmpty else { return }
-        do throws(BerthError) { try HookRunner.run(hooks, stateJSON: state, fatal: true) } catch {
-            throw InitError(error.message)
-        }
+        try HookRunner.run(hooks, stateJSON: state, fatal: true)
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
@@ -156,7 +150,7 @@ enum ContainerInit {
             close(fd)
             close(ctx.stateDirFD)
         } else {
-            guard let (tag, _) = try ctx.sync.receive(), tag == .start else {
+            guard case .startProcess = try ctx.sync.receive() else {
                 _exit(1)
             }
         }

@@ -40,12 +40,8 @@ enum ExecInit {
     static func run(_ ctx: ExecContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
         }
         _exit(1)
     }
@@ -64,7 +60,7 @@ enum ExecInit {
 
         // Wait until the parent has put us in the container's cgroup: the cgroup
         // namespace joined below is rooted there.
-        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+        guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during exec set-up")
         }
         // In the cgroup now: the final CPU affinity, or all the cgroup allows (not the

@@ -36,7 +36,7 @@ struct ProcessLaunch {
         seccomp = try config.map(SeccompProfile.init)
         // The names are resolved only here, while building the filter: the parent logs
         // what was skipped.
-        if let warning = seccomp?.warning { try sync.send(.warning, Array(warning.utf8)) }
+        if let warning = seccomp?.warning { try sync.send(.warning(warning)) }
         lateSeccomp = process.noNewPrivileges == true
         if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
         try setup.apply()
