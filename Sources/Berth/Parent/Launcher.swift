@@ -274,7 +274,8 @@ struct Launcher {
         // failure later removes it with the rest of the directory.
         let sendMountSources = { () throws(BerthError) in
             guard sourcesFromParent else { return }
-            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd, idmap: idmap, to: pair.parent)
+            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd,
+                                        mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
         }
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
                        cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
