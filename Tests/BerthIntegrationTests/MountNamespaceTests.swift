@@ -122,6 +122,25 @@ struct MountNamespaceTests {
         #expect((Host.readFile(rootfs + "/hooks.log") ?? "").lines == ["startContainer"])
     }
 
+    @Test("while a container without a mount namespace runs, its cgroup mounts on the host do not mislead other containers")
+    func othersStillFindHostCgroups() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try hostMountNamespaceBundle(s)
+        s.bundle.config.args = ["sleep", "100"]
+        try s.bundle.write()
+        let first = s.newID()
+        #expect(s.berth(["run", "-d", "--bundle", s.bundle.path, first]).status == 0)
+        // Its /sys/fs/cgroup mounts are in the host's mountinfo, after the host's own.
+        let cgroupMounts = mountsBelow(rootfs + "/sys/fs/cgroup").filter { $0.contains(" - cgroup") }
+        #expect(!cgroupMounts.isEmpty, "\(mountsBelow(rootfs))")
+
+        let other = try s.newBundle("other")
+        other.config.shell("cat /proc/self/cgroup")
+        let r = try s.runContainer(other)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.isEmpty, "\(r)")
+    }
+
     @Test("without a mount namespace, masked and read-only paths are refused with runc's reason")
     func maskedPathsRefused() throws {
         let s = try Sandbox(); defer { s.cleanup() }
