@@ -158,6 +158,9 @@ public struct Container: Sendable {
         // whatever the cgroup still holds before removing it.
         cgroups.thaw()
         for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
+        if let devices = record.netDevices, let path = record.netDeviceNamespace {
+            NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
+        }
         cgroups.destroy()
         try? runHooks(\.poststop, record: record, fatal: false)
         try store.remove(id)
