@@ -1,7 +1,6 @@
 import Berth
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 struct UpdateCommand: BerthCommand {
@@ -51,7 +50,7 @@ struct UpdateCommand: BerthCommand {
         if let source = arguments.string("resources") {
             let bytes: [UInt8] = source == "-" ? try FileIO.readAll(0, path: "stdin") : try FileIO.read(source)
             do throws(SpecError) {
-                r = try SpecLoader.decode(LinuxResources.self, from: Data(bytes), fileName: "resources")
+                r = try SpecLoader.decode(LinuxResources.self, from: bytes, fileName: "resources")
             } catch { throw BerthError(.invalidSpec, error.message) }
         }
         func int(_ name: String) throws(UsageError) -> Int64? {

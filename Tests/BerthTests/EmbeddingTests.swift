@@ -26,7 +26,7 @@ import Testing
         spec.process?.terminal = false
         spec.process?.args = ["sh", "-c", "echo embedded > /dev/null; sleep 0.2"]
         spec.root = Root(path: rootfs, readonly: true)
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let container = try runtime.create(id: "embedded", bundle: dir.path, options: CreateOptions(helperBinary: binary))
@@ -67,7 +67,7 @@ import Testing
         // refuses it as a spec error.
         let defaultCapabilities = spec.process?.capabilities
         spec.process?.capabilities?.bounding = ["CAP_NOT_A_CAPABILITY"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let options = CreateOptions(helperBinary: binary)
@@ -83,7 +83,7 @@ import Testing
 
         spec.process?.capabilities = defaultCapabilities
         spec.process?.args = ["sleep", "10"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
         let container = try runtime.create(id: "twice", bundle: dir.path, options: options)
         defer { try? container.delete(force: true) }
         do {

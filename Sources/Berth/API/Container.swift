@@ -23,7 +23,7 @@ public struct Container: Sendable {
         ContainerState(ociVersion: record.ociVersion, id: record.id,
                        pid: status == .stopped ? 0 : record.pid, status: status,
                        bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                       annotations: record.config.annotations, owner: record.owner)
+                       annotations: record.annotations, owner: record.owner)
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {
@@ -82,7 +82,7 @@ public struct Container: Sendable {
 
     /// The container's config.json as it was at create.
     public func configuration() throws(BerthError) -> Spec {
-        try store.load(id).config
+        try store.load(id).spec()
     }
 
     /// Starts `process` inside the running container: in all its namespaces and its
@@ -182,7 +182,7 @@ public struct Container: Sendable {
     }
 
     func runHooks(_ which: KeyPath<Hooks, [Hook]?>, record: StateRecord, fatal: Bool) throws(BerthError) {
-        guard let hooks = record.config.hooks?[keyPath: which], !hooks.isEmpty else { return }
+        guard let hooks = try record.hooks()?[keyPath: which], !hooks.isEmpty else { return }
         let state = makeState(record, status: status(record))
         try HookRunner.run(hooks, state: state, fatal: fatal)
     }

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import CBerth
 import Glibc
 import SystemPackage
@@ -16,9 +15,7 @@ enum HookRunner {
     static func stateJSON(_ state: ContainerState) -> [UInt8] {
         let oci = State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
                         pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(oci)).map { Array($0) } ?? []
+        return oci.jsonBytes
     }
 
     static func run(_ hooks: [Hook], stateJSON json: [UInt8], fatal: Bool) throws(BerthError) {

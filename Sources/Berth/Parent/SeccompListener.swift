@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// The parent's side of SCMP_ACT_NOTIFY: the init's listener fd goes to the unix socket at
@@ -16,15 +15,11 @@ enum SeccompListener {
         let document = ContainerProcessState(
             fds: [ContainerProcessState.seccompFdName], pid: pid, metadata: seccomp.listenerMetadata,
             state: State(id: id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let json = try? encoder.encode(document) else {
-            throw BerthError(.system, "seccomp listener: cannot encode the container process state")
-        }
+        let json = document.jsonBytes
         do throws(SyscallError) {
             let socket = try UnixSocket.connect(path)
             defer { close(socket) }
-            try UnixSocket.send(Array(json), fd: fd, over: socket, path: path)
+            try UnixSocket.send(json, fd: fd, over: socket, path: path)
         } catch {
             throw BerthError.system("send seccomp listener fd to linux.seccomp.listenerPath", error)
         }
