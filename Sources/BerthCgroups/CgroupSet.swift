@@ -48,6 +48,8 @@ public struct CgroupSet: Sendable {
                     }
                 }
                 if layout.mode == .unified {
+                    // runc's delegation: every controller the root offers, at every level.
+                    enableControllers(nil, above: dir)
                     cloneFD = try sys("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
                 }
             }
@@ -85,36 +87,34 @@ public struct CgroupSet: Sendable {
         }
     }
 
-    /// Moves `pid` into every directory.
-    public func join(pid: Int32) throws(SyscallError) {
+    /// Moves `pid` into every directory (or into `directories`, sub-cgroups of them).
+    public func join(pid: Int32, directories: [String]? = nil) throws(SyscallError) {
         let text = Array(String(pid).utf8)
-        for dir in paths {
+        for dir in directories ?? paths {
             try FileIO.write(dir + "/cgroup.procs", text)
         }
     }
 
-    /// Pids in the container's cgroup (the first hierarchy that lists any).
-    public func pids() -> [Int32] {
-        for dir in paths {
-            if let text = try? FileIO.readString(dir + "/cgroup.procs") {
-                let pids = text.split(separator: "\n").compactMap { Int32($0) }
-                if !pids.isEmpty { return pids }
-            }
-        }
-        return []
-    }
-
-    /// Removes the directories, retrying briefly while the kernel still reports them busy.
+    /// Removes the directories this set made, and every sub-cgroup the container's
+    /// processes made below them (deepest first: a cgroup with children cannot be
+    /// removed), retrying while the kernel still counts exiting tasks in them. A
+    /// directory that existed before `create` is left alone.
     public func destroy() {
         if cloneIntoFD >= 0 { close(cloneIntoFD) }
         for dir in created.reversed() {
-            var tries = 0
-            while rmdir(dir) != 0 {
-                let e = currentErrno()
-                if e == .noSuchFileOrDirectory || tries >= 50 { break }
-                tries += 1
-                usleep(2000)
-            }
+            for sub in Self.descendants(of: dir) { Self.removeDirectory(sub) }
+            Self.removeDirectory(dir)
+        }
+    }
+
+    /// rmdir with retries: a cgroup stays busy until its last task has been reaped.
+    static func removeDirectory(_ dir: String) {
+        var tries = 0
+        while rmdir(dir) != 0 {
+            let e = currentErrno()
+            if e == .noSuchFileOrDirectory || tries >= 200 { break }
+            tries += 1
+            usleep(tries < 50 ? 2000 : 10_000)
         }
     }
 }
