@@ -41,12 +41,9 @@ public struct CgroupSet: Sendable {
                 let dir = h.mountPoint + rel
                 all.append(dir)
                 if !FileIO.exists(dir) {
-                    let created = try makeDirectories(dir, under: h.mountPoint)
-                    made += created
-                    if h.controllers.contains("cpuset") {
-                        for d in created { try inheritCpuset(d) }
-                    }
+                    made += try makeDirectories(dir, under: h.mountPoint)
                 }
+                if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
                 if layout.mode == .unified {
                     // runc's delegation: every controller the root offers, at every level.
                     enableControllers(nil, above: dir)
@@ -74,16 +71,20 @@ public struct CgroupSet: Sendable {
         return missing
     }
 
-    /// A new v1 cpuset cgroup starts with empty cpus and mems, which refuses every task;
-    /// it takes its parent's, as runc does.
-    static func inheritCpuset(_ dir: String) throws(SyscallError) {
+    /// A v1 cpuset cgroup with empty cpus or mems refuses every task (ENOSPC on the
+    /// join): a new one starts that way, and so may one made by hand. Such a cgroup takes
+    /// its parent's values, after the parent got its own the same way, as runc does, so
+    /// both are set before the init is placed.
+    static func ensureCpuset(_ dir: String, mountPoint: String) throws(SyscallError) {
+        func empty(_ file: String) -> Bool {
+            ((try? FileIO.readString(dir + "/" + file)) ?? "").allSatisfy { $0 == "\n" || $0 == " " }
+        }
+        guard dir.count > mountPoint.count, empty("cpuset.cpus") || empty("cpuset.mems") else { return }
         let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
-        for file in ["cpuset.cpus", "cpuset.mems"] {
-            let current = (try? FileIO.readString(dir + "/" + file)) ?? ""
-            if current.allSatisfy({ $0 == "\n" || $0 == " " }) {
-                let value = try FileIO.read(parent + "/" + file)
-                try FileIO.write(dir + "/" + file, value)
-            }
+        try ensureCpuset(parent, mountPoint: mountPoint)
+        for file in ["cpuset.cpus", "cpuset.mems"] where empty(file) {
+            let value = try FileIO.read(parent + "/" + file)
+            try FileIO.write(dir + "/" + file, value)
         }
     }
 

@@ -51,3 +51,14 @@ extension CgroupSet {
         return "/" + parts.joined(separator: "/")
     }
 }
+
+extension CgroupSet {
+    /// A v1 cpuset sub-cgroup made without `cgroup.clone_children` has empty cpus and
+    /// mems and refuses every task (ENOSPC); it takes the values above it, as the
+    /// container's own cgroup did at create.
+    public func prepareSubCgroups(_ directories: [String]) throws(SyscallError) {
+        for (dir, top) in zip(directories, paths) where dir != top && FileIO.exists(dir + "/cpuset.cpus") {
+            try Self.ensureCpuset(dir, mountPoint: top)
+        }
+    }
+}

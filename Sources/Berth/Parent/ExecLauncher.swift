@@ -138,7 +138,10 @@ struct ExecLauncher {
             return error
         }
         if !placedByClone {
-            do throws(SyscallError) { try cgroups.join(pid: pid, directories: targets) } catch {
+            do throws(SyscallError) {
+                try cgroups.prepareSubCgroups(targets)
+                try cgroups.join(pid: pid, directories: targets)
+            } catch {
                 throw fail(BerthError.system("unable to start container process: error adding pid \(pid) to cgroups", error))
             }
         }
