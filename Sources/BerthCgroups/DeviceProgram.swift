@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// `linux.resources.devices` on cgroup v2: an eBPF program of type
@@ -92,17 +91,7 @@ public enum DeviceProgram {
 
     /// Loads the program for `rules`; returns its descriptor.
     public static func load(_ rules: [LinuxDeviceCgroup]) throws(SyscallError) -> Int32 {
-        let code = assemble(always + rules.reversed().map(rule))
-        var log = [CChar](repeating: 0, count: 65536)
-        let prog = code.withUnsafeBytes { insns in
-            berth_bpf_load_device_program(insns.baseAddress, UInt32(code.count), &log, UInt32(log.count))
-        }
-        guard prog >= 0 else {
-            let e = currentErrno()
-            let verifier = String(cString: log).split(separator: "\n").prefix(3).joined(separator: "; ")
-            throw SyscallError("bpf(BPF_PROG_LOAD) device program" + (verifier.isEmpty ? "" : " (\(verifier))"), errno: e)
-        }
-        return prog
+        try BPF.loadDeviceProgram(assemble(always + rules.reversed().map(rule)))
     }
 
     /// Loads the program for `rules` and attaches it to the cgroup at `directory`, in
@@ -115,19 +104,19 @@ public enum DeviceProgram {
         defer { close(prog) }
         let dir = try sys("open", directory) { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dir) }
-        let old = try CgroupDeviceBPF.attachedPrograms(cgroupFD: dir, path: directory)
+        let old = try BPF.attachedDevicePrograms(cgroupFD: dir, path: directory)
         var oldFDs: [Int32] = []
         defer { for fd in oldFDs { close(fd) } }
-        for id in old { oldFDs.append(try CgroupDeviceBPF.programFD(id: id)) }
+        for id in old { oldFDs.append(try BPF.programFD(id: id)) }
         if oldFDs.count == 1 {
             do throws(SyscallError) {
-                try CgroupDeviceBPF.replace(cgroupFD: dir, path: directory, program: prog, old: oldFDs[0])
+                try BPF.replaceDeviceProgram(oldFDs[0], with: prog, on: dir, path: directory)
                 return
             } catch where error.errno == .invalidArgument {
                 // A kernel before 5.6 has no BPF_F_REPLACE: attach, then detach below.
             }
         }
-        try sys("bpf(BPF_PROG_ATTACH)", directory) { berth_bpf_attach_device_program(dir, prog) }
-        for fd in oldFDs { try CgroupDeviceBPF.detach(cgroupFD: dir, path: directory, program: fd) }
+        try BPF.attachDeviceProgram(prog, to: dir, path: directory)
+        for fd in oldFDs { try BPF.detachDeviceProgram(fd, from: dir, path: directory) }
     }
 }

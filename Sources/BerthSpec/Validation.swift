@@ -56,6 +56,30 @@ extension Spec {
         }
     }
 
+    /// An id-mapped mount (`idmap`, `ridmap`, or mappings given), as runc accepts it: a
+    /// bind mount with both uid and gid mappings, or none when the container's own user
+    /// namespace supplies them.
+    private static func validateIDMapping(_ mount: Mount, at i: Int, userNamespace: LinuxNamespace?) throws(SpecError) {
+        let options = mount.options ?? []
+        guard mount.uidMappings != nil || mount.gidMappings != nil
+                || options.contains("idmap") || options.contains("ridmap") else { return }
+        if mount.type != "bind" && !options.contains("bind") && !options.contains("rbind") {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts are only supported for bind-mounts")
+        }
+        let given = mount.uidMappings != nil || mount.gidMappings != nil
+        if given && ((mount.uidMappings ?? []).isEmpty || (mount.gidMappings ?? []).isEmpty) {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified")
+        }
+        if !given && userNamespace == nil {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified (or a user namespace in the container to take them from)")
+        }
+        for (field, maps) in [("uidMappings", mount.uidMappings), ("gidMappings", mount.gidMappings)] {
+            for (j, map) in (maps ?? []).enumerated() where map.size == 0 {
+                throw SpecError("mounts[\(i)].\(field)[\(j)].size: must not be zero")
+            }
+        }
+    }
+
     private static func validate(hooks: Hooks) throws(SpecError) {
         let phases: [(String, [Hook]?)] = [
             ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
@@ -125,6 +149,10 @@ extension Spec {
             }
         }
 
+        for (i, mount) in (mounts ?? []).enumerated() {
+            try Self.validateIDMapping(mount, at: i, userNamespace: configured[.user])
+        }
+
         if let propagation = linux.rootfsPropagation, !Self.rootfsPropagationModes.contains(propagation) {
             throw SpecError("linux.rootfsPropagation: unknown propagation \"\(propagation)\"")
         }
@@ -138,7 +166,37 @@ extension Spec {
             }
         }
 
+        if let devices = linux.netDevices, !devices.isEmpty {
+            if configured[.network] == nil {
+                throw SpecError("linux.netDevices: unable to move network devices without a NET namespace")
+            }
+            var inContainer: [String: String] = [:]
+            for hostName in devices.keys.sorted() {
+                if !Self.isValidNetworkDeviceName(hostName) {
+                    throw SpecError("linux.netDevices[\"\(hostName)\"]: invalid network device name \"\(hostName)\"")
+                }
+                var name = hostName
+                if let given = devices[hostName]?.name, !given.isEmpty {
+                    if !Self.isValidNetworkDeviceName(given) {
+                        throw SpecError("linux.netDevices[\"\(hostName)\"].name: invalid network device name \"\(given)\"")
+                    }
+                    name = given
+                }
+                if !name.contains("%"), let other = inContainer.updateValue(hostName, forKey: name) {
+                    throw SpecError("linux.netDevices[\"\(hostName)\"]: \"\(other)\" is also to be named \(name) in the container")
+                }
+            }
+        }
+
         if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
+    }
+
+    /// The kernel's rule for interface names (dev_valid_name): 1 to 15 bytes (IFNAMSIZ
+    /// less the terminator), not `.` or `..`, no `/`, `:` or whitespace.
+    public static func isValidNetworkDeviceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count < 16, name != ".", name != ".." else { return false }
+        return !bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 == 0x20 || (0x09...0x0d).contains($0) }
     }
 
     private static func validate(seccomp: LinuxSeccomp) throws(SpecError) {

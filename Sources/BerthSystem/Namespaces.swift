@@ -38,11 +38,30 @@ public enum Namespace: String, CaseIterable, Sendable {
     public func join(path: String) throws(SyscallError) {
         let fd = try sys("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
+        try join(fd: fd, path: path)
+    }
+
+    /// Joins the namespace the open namespace file `fd` (from `path`) refers to.
+    public func join(fd: Int32, path: String) throws(SyscallError) {
         try sys("setns", path) { berth_setns(fd, cloneFlag) }
+    }
+
+    /// Joins this namespace of the process `pidfd` names (setns(2) on a pidfd).
+    public func join(pidfd: Int32) throws(SyscallError) {
+        try sys("setns", procName) { berth_setns(pidfd, cloneFlag) }
     }
 }
 
 /// unshare(2).
 public func unshareNamespaces(_ flags: Int32) throws(SyscallError) {
     try sys("unshare") { berth_unshare(flags) }
+}
+
+extension Namespace {
+    /// Joins, in one setns(2) on `pidfd`, every namespace of that process named in
+    /// `flags` (CLONE_NEW* bits); with the user namespace among them, the kernel joins it
+    /// first, so the rest are joined with the capabilities held in it.
+    public static func joinAll(flags: Int32, of pidfd: Int32) throws(SyscallError) {
+        try sys("setns", "namespaces of the container's init") { berth_setns(pidfd, flags) }
+    }
 }

@@ -177,6 +177,9 @@ public struct Container: Sendable {
         // remove them, sub-cgroups first.
         cgroups.signalAll(SIGKILL)
         _ = cgroups.waitEmpty(timeoutMs: 2000)
+        if let devices = record.netDevices, let path = record.netDeviceNamespace {
+            NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
+        }
         cgroups.destroy()
         try? runHooks(\.poststop, record: record, fatal: false)
         try store.remove(id)

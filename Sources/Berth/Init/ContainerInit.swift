@@ -14,14 +14,8 @@ enum ContainerInit {
     static func run(_ ctx: InitContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-            _exit(1)
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
-            _exit(1)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
             _exit(1)
         }
         // setUp only returns by exec'ing; reaching here means exec failed and was reported.
@@ -38,38 +32,43 @@ enum ContainerInit {
         // init stays dumpable until its maps are written; nothing of the container runs
         // before that.
         let rootlessParent = geteuid() != 0
-        if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
-        for fd in ctx.parentFDs { close(fd) }
+        if !rootlessParent { ProcessControl.setDumpable(false) }
+        // The clone holds every descriptor berth had: the caller's too (a log file, the
+        // write end of a pipe the caller reads to end of file), and berth's own (the
+        // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
+        // --preserve-fds, from 3 on) and what the set-up below uses may stay, from now
+        // until `start`, not only until execve.
+        Descriptors.closeAll(except: ctx.keptDescriptors)
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
-            _ = berth_join_session_keyring(ctx.id)
+            Keyring.joinNewSession(named: ctx.id)
         }
         // Die with the parent until set-up is done: a create that fails must leave no
         // process behind.
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
-        _ = berth_unblock_all_signals()
-        _ = berth_reset_signal_handlers()
+        ProcessControl.setParentDeathSignal(SIGKILL)
+        Signals.unblockAll()
+        Signals.resetHandlers()
         umask(0)
 
-        // The parent writes uid/gid maps and joins the cgroup, then answers.
-        try ctx.sync.send(.needMaps)
-        guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
-            throw InitError("parent went away during set-up")
+        if ctx.newNamespaces.contains(.time) {
+            // Before the request below: the parent writes the offsets while serving it.
+            try TimeNamespace.unshareForChildren()
         }
-        if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
+        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
+        try ctx.sync.send(.requestHostSetUp)
+        let hookState = try receiveHostSetUp(&ctx)
+        if rootlessParent { ProcessControl.setDumpable(false) }
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
         if ctx.newNamespaces.contains(.user) || joinedUser {
             // Become the namespace's root so the set-up below is privileged in it (and
             // files it creates get an owner the namespace can represent).
-            _ = berth_setresgid(0, 0, 0)
-            _ = berth_setresuid(0, 0, 0)
+            try? Credentials.setGroup(0)
+            try? Credentials.setUser(0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
-            do throws(SyscallError) { try ns.join(path: path) } catch {
-                throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
-            }
+        if !ctx.joinedBeforeClone {
+            try NamespaceJoin.join(ctx.joinedNamespaces)
         }
         if ctx.waitsOnFifo && ctx.stateDirFD < 0 {
             // The parent could not clone the state directory (it is not root): the init
@@ -78,7 +77,7 @@ enum ContainerInit {
             ctx.stateDirFD = try sys("open_tree", dir) { berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)) }
         }
         if ctx.newNamespaces.contains(.network) {
-            try sys("bring up lo") { berth_loopback_up() }
+            try Loopback.bringUp()
         }
         // The cgroup namespace is made only now, so its root is the container's cgroup
         // that the parent just placed us in.
@@ -86,7 +85,7 @@ enum ContainerInit {
             try unshareNamespaces(Namespace.cgroup.cloneFlag)
         }
         if ctx.newNamespaces.contains(.time) {
-            try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
+            try TimeNamespace.enter()
         }
 
         Trace.mark("init: namespaces")
@@ -115,20 +114,38 @@ enum ContainerInit {
         let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
-        try ctx.sync.send(.ready)
+        try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
-        // startContainer hooks: in the container, after start, before the user's process.
+        // startContainer hooks: in the container, after start, before the user's process,
+        // and under its seccomp filter (a hook making a refused call fails as the
+        // process would).
+        try launch.loadLateFilter()
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
         Trace.mark("init: exec")
         try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
     }
 
+    /// Waits for `hostSetUpDone` (whose payload is the hooks' state document), collecting
+    /// the bind-mount sources the parent sends before it.
+    private static func receiveHostSetUp(_ ctx: inout InitContext) throws -> [UInt8] {
+        while true {
+            switch try ctx.sync.receive() {
+            case .hostSetUpDone(let hookState)?:
+                return hookState
+            case .mountSources(let indexes, let fds)?:
+                for (index, fd) in zip(indexes, fds) { ctx.mountSources[index] = fd }
+            case nil:
+                throw InitError("parent went away during set-up")
+            case let other?:
+                throw InitError("unexpected message \(other) from the parent during set-up")
+            }
+        }
+    }
+
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
         guard let hooks, !hooks.isEmpty else { return }
-        do throws(BerthError) { try HookRunner.run(hooks, stateJSON: state, fatal: true) } catch {
-            throw InitError(error.message)
-        }
+        try HookRunner.run(hooks, stateJSON: state, fatal: true)
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
@@ -143,7 +160,7 @@ enum ContainerInit {
             close(fd)
             close(ctx.stateDirFD)
         } else {
-            guard let (tag, _) = try ctx.sync.receive(), tag == .start else {
+            guard case .startProcess = try ctx.sync.receive() else {
                 _exit(1)
             }
         }

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// What the exec child needs, all of it prepared by the parent before the clone.
@@ -22,8 +21,6 @@ struct ExecContext {
     /// Connected console socket (or berth's relay socket), or -1.
     var consoleSocketFD: Int32
     var preserveFDs: Int
-    /// The parent's descriptors the child must close at once.
-    var parentFDs: [Int32]
 }
 
 /// The exec child: joins the container and becomes the requested process.
@@ -37,12 +34,8 @@ enum ExecInit {
     static func run(_ ctx: ExecContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
         }
         _exit(1)
     }
@@ -50,19 +43,22 @@ enum ExecInit {
     private static func setUp(_ ctx: ExecContext) throws {
         // A copy of berth until execve: not dumpable, so the container cannot reach the
         // host binary or these descriptors through /proc/<pid>.
-        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
-        for fd in ctx.parentFDs { close(fd) }
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
-        _ = berth_unblock_all_signals()
-        _ = berth_reset_signal_handlers()
+        ProcessControl.setDumpable(false)
+        // Everything of the caller's and of berth's that the exec set-up does not use
+        // goes at once (see ContainerInit).
+        Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
+                                + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
+        ProcessControl.setParentDeathSignal(SIGKILL)
+        Signals.unblockAll()
+        Signals.resetHandlers()
 
         // Wait until the parent has put us in the container's cgroup: the cgroup
         // namespace joined below is rooted there.
-        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+        guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during exec set-up")
         }
         if ctx.namespaceFlags != 0 {
-            try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
+            try Namespace.joinAll(flags: ctx.namespaceFlags, of: ctx.initPidfd)
         }
         close(ctx.initPidfd)
         if ctx.hop { try SiblingClone.clone(flags: 0, sync: ctx.sync) }
@@ -73,7 +69,7 @@ enum ExecInit {
         close(ctx.rootFD)
         try sys("setsid") { setsid() }
         // The container's session keyring, as the init got one.
-        _ = berth_join_session_keyring(ctx.id)
+        Keyring.joinNewSession(named: ctx.id)
 
         let process = ctx.process
         if process.terminal == true {
@@ -81,8 +77,9 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync,
-                          throughDescriptor: true)
-            .exec(errorReport: ctx.sync)
+        let launch = try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs,
+                                       sync: ctx.sync, throughDescriptor: true)
+        try launch.loadLateFilter()
+        try launch.exec(errorReport: ctx.sync)
     }
 }

@@ -27,26 +27,31 @@ struct InitContext {
     /// The host's cgroup layout, as the parent read it (not read again in the init).
     var cgroupLayout: CgroupLayout
     var preserveFDs: Int
-    /// Descriptors of the parent's that the init must close at once (the container lock:
-    /// flock belongs to the open file, so an inherited copy would hold it).
-    var parentFDs: [Int32]
-    /// O_PATH descriptors of bind-mount sources, by mount index, opened by the parent in
-    /// the host's context (the init may run as an unprivileged host uid in a user
-    /// namespace and not be able to reach them itself).
-    var mountSourceFDs: [Int: Int32]
+    /// The init is in a user namespace and berth (root) opens its bind-mount sources in
+    /// its mount namespace: they arrive as `mountSources` messages before `hostSetUpDone`.
+    /// Otherwise the init opens them itself, each at its mount's turn.
+    var mountSourcesFromParent: Bool
+    /// Bind-mount source descriptors by mount index (from the parent, see above): O_PATH
+    /// descriptors, or detached id-mapped copies for id-mapped mounts.
+    var mountSources: [Int: Int32] = [:]
+    /// For id-mapped mounts the init makes itself (no user namespace in the container):
+    /// the user namespace whose mapping each applies, by mount index.
+    var idmapNamespaces: [Int: Int32]
     /// Namespaces created new by the clone.
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
-}
+    /// They were joined before the clone, by the intermediate child that cloned the init
+    /// (with a user namespace); else the init joins them itself (the pid namespace is
+    /// always the parent's to join).
+    var joinedBeforeClone: Bool
 
-/// A failure inside the container init, reported to the parent as one line.
-struct InitError: Error, CustomStringConvertible {
-    var description: String
-    var errno: Int32 = 0
-
-    init(_ message: String, errno: Int32 = 0) {
-        self.description = message
-        self.errno = errno
+    /// The descriptors the init keeps when it closes the rest: stdio, the ones passed
+    /// to the container, and those of its own set-up. Not the parent's others: the
+    /// container lock among them (flock belongs to the open file, so an inherited copy
+    /// would hold it).
+    var keptDescriptors: [Int32] {
+        [0, 1, 2] + (0..<Int32(preserveFDs)).map { 3 + $0 }
+            + [sync.fd, stateDirFD, consoleSocketFD] + Array(idmapNamespaces.values)
     }
 }

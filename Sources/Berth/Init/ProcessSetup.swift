@@ -42,7 +42,7 @@ struct ProcessSetup {
     func apply() throws {
         for limit in process.rlimits ?? [] {
             guard let resource = RlimitTable.resource(named: limit.type) else {
-                throw InitError("process.rlimits: unknown rlimit \"\(limit.type)\"")
+                throw InitError.spec("process.rlimits: unknown rlimit \"\(limit.type)\"")
             }
             var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
             if setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &value) != 0 {
@@ -51,7 +51,7 @@ struct ProcessSetup {
             }
         }
         if process.noNewPrivileges == true {
-            try sys("prctl(PR_SET_NO_NEW_PRIVS)") { berth_prctl(Int32(BERTH_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0) }
+            try ProcessControl.setNoNewPrivileges()
         }
         let capabilities = try process.capabilities.map(Capabilities.init)
         try capabilities?.dropBounding()
@@ -80,7 +80,7 @@ struct ProcessSetup {
     /// on failure (callers map these to exit codes 127 and 126).
     func resolveExecutable() throws -> String {
         guard let name = process.args?.first, !name.isEmpty else {
-            throw InitError("process.args: must not be empty")
+            throw InitError.spec("process.args: must not be empty")
         }
         if name.contains("/") {
             try Self.checkExecutable(name, display: name)
@@ -120,19 +120,17 @@ struct ProcessSetup {
         let e = withCStrings(args) { argv in
             withCStrings(environment) { envp in
                 if fd >= 0 {
-                    _ = berth_execveat(fd, "", UnsafePointer(argv), UnsafePointer(envp), 0x1000 /* AT_EMPTY_PATH */)
+                    let e = Exec.execute(fd: fd, argv: argv, envp: envp)
                     // A seccomp profile that allows execve but not execveat (an allow list
                     // written with runc in mind) answers ENOSYS or EPERM: exec by path.
-                    let e = currentErrno()
                     guard e == .noFunction || e == .notPermitted else { return e }
                 }
-                execve(path, argv, envp)
-                return currentErrno()
+                return Exec.execute(path, argv: argv, envp: envp)
             }
         }
         let message = "exec \(path): \(errnoText(e))"
         if let report = errorReport {
-            report.sendError(errno: e.rawValue, message)
+            report.report(BerthError(.system, message, errno: e.rawValue))
         } else {
             let line = "berth: " + message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }

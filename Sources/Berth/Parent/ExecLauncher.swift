@@ -123,8 +123,7 @@ struct ExecLauncher {
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
-                parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
+                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -149,42 +148,44 @@ struct ExecLauncher {
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.mapsDone)
+            try pair.parent.send(.hostSetUpDone(hookState: []))
         } catch { throw fail(BerthError.system("set up exec process", error)) }
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
-        var reply: (SyncSocket.Tag, [UInt8])?
+        var pending: SyncMessage?
         if hop {
             // The intermediate child exits at once; its clone is our child now.
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
-            (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
+            (pid, pidfd, pending) = (adopted.pid, adopted.pidfd, adopted.early)
         }
         // Warnings, and a seccomp filter with notify rules handing its listener fd over,
-        // come before the outcome.
-        while reply == nil || reply?.0 == .seccompListener || reply?.0 == .warning {
-            let received: (SyncSocket.Tag, [UInt8], Int32)?
-            do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
+        // come before the outcome: a failure, or end of stream once execve ran.
+        while true {
+            let received: SyncMessage?
+            do throws(SyscallError) {
+                if let p = pending { received = p; pending = nil } else { received = try pair.parent.receive() }
+            } catch {
                 throw fail(BerthError.system("read from exec process", error))
             }
-            guard let (tag, payload, fd) = received else { reply = nil; break }
-            reply = (tag, payload)
-            if tag == .warning {
-                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
-            } else if tag == .seccompListener {
+            guard let message = received else { break }
+            switch message {
+            case .warning(let text):
+                SecurityPreflight.emit(text, to: options.warningHandler)
+                continue
+            case .seccompListener(let fd):
                 do throws(BerthError) {
                     try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }
-                do throws(SyscallError) { try pair.parent.send(.seccompListenerDone) } catch {
+                do throws(SyscallError) { try pair.parent.send(.seccompListenerForwarded) } catch {
                     throw fail(BerthError.system("exec", error))
                 }
-            } else if fd >= 0 {
-                close(fd)
+                continue
+            case .failed(let error):
+                throw fail(BerthError.containerProcess(error))
+            default:
+                break
             }
-        }
-        if let (tag, payload) = reply, tag == .error {
-            let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
-            let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
-            throw fail(BerthError(.system, "unable to start container process: " + text, errno: errno))
+            break
         }
 
         if let pidFile = options.pidFile {

@@ -57,11 +57,23 @@ struct Launcher {
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
+        if rootless, let i = (spec.mounts ?? []).firstIndex(where: BindSource.isIDMapped) {
+            throw BerthError(.invalidSpec, "mounts[\(i)]: invalid mount: id-mapped mounts are not supported for rootless containers")
+        }
+        if options.noPivot, let p = spec.linux?.rootfsPropagation, p == "private" || p == "rprivate" {
+            throw BerthError(.invalidSpec, "linux.rootfsPropagation: rootfsPropagation of [r]private is not safe without pivot_root")
+        }
         if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
         try SecurityPreflight.check(spec, warn: options.warningHandler)
+        var netDevices: [NetDeviceRecord] = []
+        if let devices = spec.linux?.netDevices, !devices.isEmpty {
+            // Moving a device out of the host's network namespace needs CAP_NET_ADMIN there.
+            if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
+            netDevices = try NetDevices.inspect(devices)
+        }
         Trace.mark("validated")
         let dir = try store.makeDirectory(id)
         // The lock is held until a failed create has removed everything it made.
@@ -79,7 +91,7 @@ struct Launcher {
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      cleanup: &cleanup)
+                                      netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -89,7 +101,7 @@ struct Launcher {
     }
 
     private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
-                        cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -173,13 +185,16 @@ struct Launcher {
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
 
-        var mountSources: [Int: Int32] = [:]
-        defer { for fd in mountSources.values { close(fd) } }
-        for (index, m) in (spec.mounts ?? []).enumerated() where !rootless && BindSource.isBind(m) {
-            do throws(SyscallError) { mountSources[index] = try BindSource.open(m, bundle: bundle) } catch {
-                throw BerthError.system("mounts[\(index)] (\(m.destination))", error)
-            }
-        }
+        // Bind sources: a container with a user namespace (and a root berth) gets them
+        // from berth, opened in its mount namespace once it exists (MountSourceHelper);
+        // otherwise the init opens each at its turn. Id-mapped mounts need their user
+        // namespaces first, made here, before the clone.
+        let joinedUserPath = joined.first(where: { $0.0 == .user })?.1
+        let initInUserNS = newNamespaces.contains(.user) || joinedUserPath != nil
+        let sourcesFromParent = !rootless && initInUserNS && (spec.mounts ?? []).contains(where: BindSource.isBind)
+        let idmap = (spec.mounts ?? []).contains(where: BindSource.isIDMapped)
+            ? try IDMapNamespaces(spec: spec, joinedUserNamespace: joinedUserPath) : IDMapNamespaces()
+        defer { idmap.close() }
 
         var flags: UInt64 = 0
         for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
@@ -195,10 +210,13 @@ struct Launcher {
             }
         }
         // Joining an existing user namespace: the new namespaces must be owned by it, so
-        // they are made by a clone from inside it. An intermediate child joins it and
-        // clones the init for us (CLONE_PARENT), then exits.
-        let joinedUser = joined.first(where: { $0.0 == .user })?.1
-        let firstFlags = joinedUser == nil ? flags : 0
+        // they are made by a clone from inside it. And with any user namespace, the other
+        // namespaces to join must be joined before the init is in it (see NamespaceJoin).
+        // In both cases an intermediate child joins them and clones the init for us
+        // (CLONE_PARENT), then exits.
+        let joinedUser = joined.contains { $0.0 == .user }
+        let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
+        let firstFlags = joinsEarly ? 0 : flags
         Trace.mark("clone")
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
@@ -219,19 +237,20 @@ struct Launcher {
         }
         guard var (pid, pidfd) = cloned else {
             pair.parent.close()
-            if let joinedUser { Self.cloneInitFromUserNamespace(joinedUser, flags: flags, sync: pair.child) }
+            if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
-                joinedNamespaces: joined))
+                preserveFDs: options.listenFDs + options.preserveFDs,
+                mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
+                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
-        var early: (SyncSocket.Tag, [UInt8])?
-        if joinedUser != nil {
+        var early: SyncMessage?
+        if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
@@ -245,15 +264,37 @@ struct Launcher {
             if let j = joined.first(where: { $0.0 == ns }) { nsPaths[ns.rawValue] = j.1 }
             else if newNamespaces.contains(ns) { nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)" }
         }
-        let record = StateRecord(
+        var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+        var moveDevices: (() throws(BerthError) -> Void)?
+        if !netDevices.isEmpty {
+            // A joined network namespace lives on with its owner; a new one is pinned in the
+            // state directory, so the devices outlive the container's processes until delete.
+            let joinedNetwork = joined.first(where: { $0.0 == .network })?.1
+            let namespacePath = joinedNetwork ?? dir + "/" + StateStore.networkPin
+            record.netDevices = netDevices
+            record.netDeviceNamespace = namespacePath
+            cleanup.netDevices = netDevices
+            cleanup.netDeviceNamespace = namespacePath
+            moveDevices = { [pid] () throws(BerthError) in
+                if joinedNetwork == nil { _ = try NetDevices.pin(pid: pid, directory: dir) }
+                try NetDevices.moveIn(netDevices, namespacePath: namespacePath)
+            }
+        }
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
-            () throws(BerthError) in
+        let sendMountSources = { () throws(BerthError) in
+            guard sourcesFromParent else { return }
+            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd, idmap: idmap, to: pair.parent)
+        }
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
+                       cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
+                       beforeHostSetUpDone: sendMountSources) {
+            [record] () throws(BerthError) in
             try store.save(record)
         }
         Trace.mark("init ready")
@@ -269,32 +310,35 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
-    /// The intermediate child: joins the user namespace at `path` and clones the init
-    /// into new namespaces owned by it; returns in the init.
-    private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
-        do throws(SyscallError) {
-            try Namespace.user.join(path: path)
-            try SiblingClone.clone(flags: flags, sync: sync)
-        } catch {
-            sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
+    /// The intermediate child: joins the namespaces to join (a user namespace among
+    /// them, or before the init makes a new one) and clones the init into new namespaces,
+    /// owned by the joined user namespace if there is one; returns in the init.
+    private static func cloneInitFromJoinedNamespaces(_ joined: [(Namespace, String)], flags: UInt64, sync: SyncSocket) {
+        do throws(InitError) { try NamespaceJoin.join(joined) } catch {
+            sync.report(BerthError(childFailure: error))
+            _exit(1)
+        }
+        do throws(SyscallError) { try SiblingClone.clone(flags: flags, sync: sync) } catch {
+            sync.report(BerthError(.system, "clone container init: \(error)", errno: error.errno.rawValue))
             _exit(1)
         }
     }
 
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
-                            cgroupPlaced: Bool, userNS: Bool,
+                            first: SyncMessage?, cgroup: CgroupSet,
+                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
+                            beforeHostSetUpDone: () throws(BerthError) -> Void,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
-            let message: (SyncSocket.Tag, [UInt8], Int32)?
+            let received: SyncMessage?
             do throws(SyscallError) {
-                if let p = pending { message = (p.0, p.1, -1); pending = nil } else { message = try sync.receiveWithFD() }
+                if let p = pending { received = p; pending = nil } else { received = try sync.receive() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let (tag, payload, attached) = message else {
+            guard let message = received else {
                 // The init died without reporting (killed, e.g. by the OOM killer under a
                 // too small memory limit): say how.
                 var status: Int32 = 0
@@ -306,17 +350,19 @@ struct Launcher {
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
             }
-            if attached >= 0 && tag != .seccompListener { close(attached) }
-            switch tag {
-            case .warning:
-                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
-            case .seccompListener:
-                try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
-                do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
+            switch message {
+            case .warning(let text):
+                SecurityPreflight.emit(text, to: options.warningHandler)
+            case .seccompListener(let fd):
+                try SeccompListener.forward(fd, spec: spec, id: id, pid: pid, bundle: stateBundle)
+                do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-            case .needMaps:
+            case .requestHostSetUp:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                try beforeHostSetUpDone()
+                // The init has unshared its time namespace and not entered it yet.
+                if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
                 do throws(SyscallError) {
                     Trace.mark("maps")
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
@@ -325,6 +371,16 @@ struct Launcher {
                     }
                     Trace.mark("cgroup joined")
                 } catch { throw BerthError.system("set up container init", error) }
+                // Network devices move in once the namespaces exist and before any hook
+                // runs. The state file goes first: it is what `delete` needs to bring them
+                // back if berth dies half-way.
+                var saved = false
+                if let moveDevices {
+                    try whileInitWorks()
+                    saved = true
+                    try moveDevices()
+                    Trace.mark("network devices")
+                }
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
                 // namespaces, once the container's namespaces and cgroup exist. The init
                 // gets the state document for the hooks it runs itself.
@@ -334,18 +390,16 @@ struct Launcher {
                 if let hooks = spec.hooks {
                     try HookRunner.run((hooks.prestart ?? []) + (hooks.createRuntime ?? []), stateJSON: hookState, fatal: true)
                 }
-                do throws(SyscallError) { try sync.send(.mapsDone, hookState) } catch {
+                do throws(SyscallError) { try sync.send(.hostSetUpDone(hookState: hookState)) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-                try whileInitWorks()
-            case .ready:
+                if !saved { try whileInitWorks() }
+            case .awaitingStart:
                 return
-            case .error:
-                let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
-                let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
-                throw BerthError(.system, "unable to start container process: " + text, errno: errno)
+            case .failed(let error):
+                throw BerthError.containerProcess(error)
             default:
-                throw BerthError(.system, "unexpected message \(tag) from container init")
+                throw BerthError(.system, "unexpected message \(message) from container init")
             }
         }
     }
@@ -388,6 +442,8 @@ struct Cleanup {
     var pid: Int32 = 0
     var pidfd: Int32 = -1
     var cgroup: CgroupSet?
+    var netDevices: [NetDeviceRecord] = []
+    var netDeviceNamespace: String?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -404,6 +460,9 @@ struct Cleanup {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
             close(pidfd)
+        }
+        if let path = netDeviceNamespace {
+            NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         cgroup?.destroy()
         try? store.remove(id)
