@@ -28,6 +28,9 @@ public struct SyncSocket: Sendable {
         case seccompListenerDone = 8
         /// child → parent: a warning about the config (text), for the caller's log.
         case warning = 9
+        /// child → parent: a set-up phase is done (text), for the caller's debug log; sent
+        /// only when the caller asked for debug output.
+        case debug = 10
     }
 
     public init(fd: Int32) { self.fd = fd }

@@ -53,7 +53,7 @@ enum ContainerInit {
 
         // The parent writes uid/gid maps and joins the cgroup, then answers.
         try ctx.sync.send(.needMaps)
-        guard let (tag, hookState) = try ctx.sync.receive(), tag == .mapsDone else {
+        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
             throw InitError("parent went away during set-up")
         }
         if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
@@ -90,15 +90,24 @@ enum ContainerInit {
         }
 
         Trace.mark("init: namespaces")
+        ctx.sync.debug(ctx.debug, "namespaces: the init is in its namespaces"
+                       + (ctx.newNamespaces.contains(.cgroup) ? " (cgroup namespace made after the cgroup join)" : ""))
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
-        // createContainer hooks: in the container's namespaces, before the root switch.
-        try runHooks(ctx.spec.hooks?.createContainer, hookState)
+        // createContainer hooks: in the container's namespaces, before the root switch,
+        // in the rootfs directory (as runc runs them), with the process's environment.
+        if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
+            try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
+            try runHooks(.createContainer, hooks, ctx, status: .creating,
+                         environment: ProcessSetup.deduplicated(spec.process?.env ?? []))
+        }
         Trace.mark("init: mounts")
+        ctx.sync.debug(ctx.debug, "mounts: \(spec.mounts?.count ?? 0) mounts, devices and the init layer set up under \(ctx.rootfs)")
         let console = try rootfs.finish()
 
         Trace.mark("init: pivoted")
+        ctx.sync.debug(ctx.debug, "mounts: root switched (\(ctx.noPivot ? "MS_MOVE and chroot" : "pivot_root")), masked and read-only paths applied")
         if ctx.newNamespaces.contains(.uts) {
             if let hostname = spec.hostname, !hostname.isEmpty {
                 try sys("sethostname", hostname) { sethostname(hostname, hostname.utf8.count) }
@@ -115,20 +124,31 @@ enum ContainerInit {
         let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
+        ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
+                       + (spec.linux?.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try ctx.sync.send(.ready)
 
         try waitForStart(ctx)
-        // startContainer hooks: in the container, after start, before the user's process.
-        try runHooks(ctx.spec.hooks?.startContainer, hookState)
+        // startContainer hooks: in the container, after start, before the user's process,
+        // with its environment.
+        if let hooks = spec.hooks?.startContainer, !hooks.isEmpty {
+            try runHooks(.startContainer, hooks, ctx, status: .created, environment: launch.setup.environment)
+        }
         Trace.mark("init: exec")
-        try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
+        // An execve that fails now (a script whose interpreter is missing) is the
+        // container's own failure, as in runc 1.2: its one line on stderr and exit status
+        // 255, which `run` passes on. Everything before was reported to the parent.
+        try launch.exec(errorReport: nil)
     }
 
-    private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
-        guard let hooks, !hooks.isEmpty else { return }
-        do throws(BerthError) { try HookRunner.run(hooks, stateJSON: state, fatal: true) } catch {
-            throw InitError(error.message)
-        }
+    /// Runs hooks inside the container. Their state's pid is the init's in its own pid
+    /// namespace, as runc reports it there.
+    private static func runHooks(_ kind: HookKind, _ hooks: [Hook], _ ctx: InitContext, status: ContainerStatus,
+                                 environment: [String]) throws {
+        let state = State(id: ctx.id, status: status, pid: getpid(), bundle: ctx.bundle, annotations: ctx.spec.annotations)
+        do throws(BerthError) {
+            try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state), environment: environment)
+        } catch { throw InitError(error.message) }
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).

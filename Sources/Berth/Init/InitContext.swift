@@ -19,6 +19,8 @@ struct InitContext {
     var waitsOnFifo: Bool
     /// Connected console socket, or -1.
     var consoleSocketFD: Int32
+    /// The console socket is berth's own: it relays the terminal (a foreground `run`).
+    var relaysTerminal: Bool
     var noPivot: Bool
     var noNewKeyring: Bool
     /// The container's cgroup directories on the host, one per hierarchy in
@@ -27,6 +29,8 @@ struct InitContext {
     /// The host's cgroup layout, as the parent read it (not read again in the init).
     var cgroupLayout: CgroupLayout
     var preserveFDs: Int
+    /// The caller wants a debug line per phase (sent as `debug` messages).
+    var debug: Bool
     /// Descriptors of the parent's that the init must close at once (the container lock:
     /// flock belongs to the open file, so an inherited copy would hold it).
     var parentFDs: [Int32]
@@ -38,6 +42,14 @@ struct InitContext {
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
+}
+
+extension SyncSocket {
+    /// Reports a finished set-up phase to the parent when the caller asked for debug
+    /// lines; `text` is not even built otherwise.
+    func debug(_ enabled: Bool, _ text: @autoclosure () -> String) {
+        if enabled { try? send(.debug, Array(text().utf8)) }
+    }
 }
 
 /// A failure inside the container init, reported to the parent as one line.

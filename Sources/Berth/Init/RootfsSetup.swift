@@ -79,7 +79,7 @@ struct RootfsSetup {
            flag & UInt(MS_SHARED) != 0 {
             try Mount.mount(source: nil, target: "/", type: nil, flags: flag)
         }
-        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
+        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize, relayed: ctx.relaysTerminal)
     }
 
     private func normalize(_ path: String) -> String {

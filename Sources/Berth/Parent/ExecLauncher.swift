@@ -12,6 +12,11 @@ struct ExecLauncher {
     let process: Process
     let options: ExecOptions
 
+    /// One `--debug` line, built only when the caller wants it.
+    func debug(_ text: @autoclosure () -> String) {
+        if let handler = options.debugHandler { handler(text()) }
+    }
+
     func launch() throws(BerthError) -> RunningContainer {
         let record = try container.store.load(container.id)
         switch container.status(record) {
@@ -69,6 +74,8 @@ struct ExecLauncher {
                                                                  relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
+        var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
+        defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
         // On a unified host the child is cloned straight into the container's cgroup; on
         // v1 the parent writes its pid into each hierarchy before letting it go on.
@@ -83,6 +90,8 @@ struct ExecLauncher {
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
         defer { pair.parent.close() }
 
+        debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
+              + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
         var restorePID: Int32 = -1
         if joinPID {
             restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
@@ -113,8 +122,9 @@ struct ExecLauncher {
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs,
-                parentFDs: [restorePID, consoleReceiver, cgroupFD].filter { $0 >= 0 }))
+                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
+                debug: options.debugHandler != nil,
+                parentFDs: [restorePID, consoleReceiver, cgroupFD, pidfdSocket].filter { $0 >= 0 }))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -134,25 +144,34 @@ struct ExecLauncher {
             }
             try pair.parent.send(.mapsDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
+        debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var reply: (SyncSocket.Tag, [UInt8])?
+        var early: [(SyncSocket.Tag, [UInt8])] = []
         if hop {
             // The intermediate child exits at once; its clone is our child now.
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
-            (pid, pidfd, reply) = (adopted.pid, adopted.pidfd, adopted.early)
+            (pid, pidfd, early) = (adopted.pid, adopted.pidfd, adopted.early)
         }
         // Warnings, and a seccomp filter with notify rules handing its listener fd over,
         // come before the outcome.
-        while reply == nil || reply?.0 == .seccompListener || reply?.0 == .warning {
+        while reply == nil || reply?.0 == .seccompListener || reply?.0 == .warning || reply?.0 == .debug {
             let received: (SyncSocket.Tag, [UInt8], Int32)?
-            do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
-                throw fail(BerthError.system("read from exec process", error))
+            if !early.isEmpty {
+                let message = early.removeFirst()
+                received = (message.0, message.1, -1)
+            } else {
+                do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
+                    throw fail(BerthError.system("read from exec process", error))
+                }
             }
             guard let (tag, payload, fd) = received else { reply = nil; break }
             reply = (tag, payload)
             if tag == .warning {
                 SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
+            } else if tag == .debug {
+                debug(String(decoding: payload, as: UTF8.self))
             } else if tag == .seccompListener {
                 do throws(BerthError) {
                     try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
@@ -170,11 +189,19 @@ struct ExecLauncher {
             throw fail(BerthError(.system, "unable to start container process: " + text, errno: errno))
         }
 
+        // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
-            } catch { throw BerthError.system("write pid file", error) }
+            } catch { throw fail(BerthError.system("write pid file", error)) }
         }
+        if pidfdSocket >= 0 {
+            defer { pidfdSocket = -1 }
+            do throws(BerthError) { try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.execKind) } catch {
+                throw fail(error)
+            }
+        }
+        debug("exec \(container.id): process \(pid) started")
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
     }

@@ -30,6 +30,11 @@ struct Launcher {
         var consoleReceiver: Int32 = -1
     }
 
+    /// One `--debug` line, built only when the caller wants it.
+    func debug(_ text: @autoclosure () -> String) {
+        if let handler = options.debugHandler { handler(text()) }
+    }
+
     func launch() throws(BerthError) -> Launched {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
@@ -63,6 +68,7 @@ struct Launcher {
 
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         Trace.mark("validated")
+        debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
         let dir = try store.makeDirectory(id)
         // The lock is held until a failed create has removed everything it made.
         let lockFD: Int32
@@ -119,6 +125,8 @@ struct Launcher {
             cgroup = CgroupSet(paths: [], created: [], unified: cgroupLayout.mode == .unified)
         }
         Trace.mark("cgroup created")
+        debug(cgroup.paths.isEmpty ? "cgroup: none (no delegated cgroup for a non-root user)"
+              : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
             do throws(SyscallError) {
@@ -130,6 +138,7 @@ struct Launcher {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
         }
+        if spec.linux?.resources != nil { debug("cgroup: linux.resources applied") }
 
         var stateDirFD: Int32 = -1
         if !startImmediately {
@@ -155,6 +164,8 @@ struct Launcher {
         let (consoleFD, consoleReceiver) = try Console.endpoints(
             socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
+        var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
+        defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
@@ -186,6 +197,8 @@ struct Launcher {
         let joinedUser = joined.first(where: { $0.0 == .user })?.1
         let firstFlags = joinedUser == nil ? flags : 0
         Trace.mark("clone")
+        debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
+              + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
         do throws(SyscallError) {
@@ -209,19 +222,21 @@ struct Launcher {
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
-                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
+                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
+                relaysTerminal: consoleReceiver >= 0, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD, pidfdSocket].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
                 joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
-        var early: (SyncSocket.Tag, [UInt8])?
+        var early: [(SyncSocket.Tag, [UInt8])] = []
         if joinedUser != nil {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
         cleanup.pid = pid
+        debug("namespaces: init cloned, host pid \(pid)")
 
         guard let stat = ProcStat.read(pid: pid) else {
             throw BerthError(.system, "container init exited during set-up")
@@ -243,10 +258,15 @@ struct Launcher {
             try store.save(record)
         }
         Trace.mark("init ready")
+        debug("create \(id): state saved, init \(pid) set up" + (startImmediately ? "" : " and waiting for start"))
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
+        }
+        if pidfdSocket >= 0 {
+            defer { pidfdSocket = -1 }
+            try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.initKind)
         }
         if startImmediately {
             return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
@@ -269,14 +289,14 @@ struct Launcher {
 
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: (SyncSocket.Tag, [UInt8])?, cgroup: CgroupSet,
+                            first: [(SyncSocket.Tag, [UInt8])], cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
             let message: (SyncSocket.Tag, [UInt8], Int32)?
             do throws(SyscallError) {
-                if let p = pending { message = (p.0, p.1, -1); pending = nil } else { message = try sync.receiveWithFD() }
+                if !pending.isEmpty { let p = pending.removeFirst(); message = (p.0, p.1, -1) } else { message = try sync.receiveWithFD() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
@@ -296,13 +316,18 @@ struct Launcher {
             switch tag {
             case .warning:
                 SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
+            case .debug:
+                debug(String(decoding: payload, as: UTF8.self))
             case .seccompListener:
                 try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
                 do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
                     throw BerthError.system("set up container init", error)
                 }
             case .needMaps:
-                if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                if userNS {
+                    try IDMaps.write(pid: pid, linux: spec.linux)
+                    debug("namespaces: uid and gid maps of the user namespace written")
+                }
                 do throws(SyscallError) {
                     Trace.mark("maps")
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
@@ -311,16 +336,23 @@ struct Launcher {
                     }
                     Trace.mark("cgroup joined")
                 } catch { throw BerthError.system("set up container init", error) }
+                debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
-                // namespaces, once the container's namespaces and cgroup exist. The init
-                // gets the state document for the hooks it runs itself.
-                let hookState = HookRunner.stateJSON(ContainerState(
-                    ociVersion: ociSpecVersion, id: id, pid: pid, status: .creating, bundle: stateBundle,
-                    rootfs: "", created: "", annotations: spec.annotations, owner: ""))
-                if let hooks = spec.hooks {
-                    try HookRunner.run((hooks.prestart ?? []) + (hooks.createRuntime ?? []), stateJSON: hookState, fatal: true)
+                // namespaces, once the container's namespaces and cgroup exist. prestart
+                // reads status `created`, as crun sends it and the runtime-spec validation
+                // expects; createRuntime `creating`.
+                if let hooks = spec.hooks?.prestart, !hooks.isEmpty {
+                    let state = State(id: id, status: .created, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                    try HookRunner.run(.prestart, hooks, stateJSON: HookRunner.stateJSON(state))
                 }
-                do throws(SyscallError) { try sync.send(.mapsDone, hookState) } catch {
+                if let hooks = spec.hooks?.createRuntime, !hooks.isEmpty {
+                    let state = State(id: id, status: .creating, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                    try HookRunner.run(.createRuntime, hooks, stateJSON: HookRunner.stateJSON(state))
+                }
+                if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
+                    debug("hooks: prestart and createRuntime hooks ran")
+                }
+                do throws(SyscallError) { try sync.send(.mapsDone) } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 try whileInitWorks()

@@ -25,11 +25,12 @@ enum SiblingClone {
 
     /// In berth: reads the sibling's pid, reaps the intermediate, and returns the
     /// sibling's pid and a pidfd for it. The sibling may speak before the intermediate
-    /// does (both write to `sync`): its first message is returned, to be served after.
+    /// does (both write to `sync`): its messages until then are returned, in order, to be
+    /// served after.
     static func adopt(intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
-        -> (pid: Int32, pidfd: Int32, early: (SyncSocket.Tag, [UInt8])?)
+        -> (pid: Int32, pidfd: Int32, early: [(SyncSocket.Tag, [UInt8])])
     {
-        var early: (SyncSocket.Tag, [UInt8])?
+        var early: [(SyncSocket.Tag, [UInt8])] = []
         var child: Int32 = 0
         var failure: String?
         while child == 0 && failure == nil {
@@ -43,8 +44,8 @@ enum SiblingClone {
                 child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
             case let (.error, payload)?:
                 failure = String(decoding: payload.dropFirst(4), as: UTF8.self)
-            case let other? where early == nil:
-                early = other
+            case let other?:
+                early.append(other)
             default:
                 failure = "the intermediate process exited without starting the process"
             }
