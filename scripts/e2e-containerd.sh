@@ -92,7 +92,8 @@ cleanup() {
     if [ "${E2E_KEEP:-}" = 1 ]; then echo "# E2E_KEEP=1: left $T, containerd $CD_PID"; return; fi
     local t c id p
     C_TIMEOUT=15     # a broken runtime must not hold the clean-up for long
-    if [ -n "$CD_PID" ]; then
+    # (an interrupt that reached the whole process group has stopped the daemon too)
+    if [ -n "$CD_PID" ] && kill -0 "$CD_PID" 2>/dev/null; then
         for t in $(C task ls -q 2>/dev/null); do
             C task resume "$t" >/dev/null 2>&1
             C task kill -a -s SIGKILL "$t" >/dev/null 2>&1
@@ -118,7 +119,7 @@ cleanup() {
     rm -rf --one-file-system "$T"
 }
 trap 'cleanup' EXIT
-trap 'exit 130' INT TERM
+trap 'trap "" INT TERM; exit 130' INT TERM     # one clean-up, however many signals
 
 # --- start containerd ---------------------------------------------------------------
 containerd --config "$T/config.toml" > "$T/containerd.log" 2>&1 &
@@ -134,32 +135,7 @@ if ! ctr --address "$SOCK" version >/dev/null 2>&1; then
 fi
 
 # --- the image: an OCI archive of ROOTFS, made here --------------------------------------
-case $(uname -m) in
-    x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; armv7l) arch=arm ;; i?86) arch=386 ;; *) arch=$(uname -m) ;;
-esac
-oci=$T/oci
-mkdir -p "$oci/blobs/sha256"
-blob() { # file -> prints sha256 hex and moves the file into blobs/
-    local h
-    h=$(sha256sum "$1" | cut -d' ' -f1)
-    mv "$1" "$oci/blobs/sha256/$h"
-    echo "$h"
-}
-tar -C "$ROOTFS" --numeric-owner -cf "$oci/layer" .
-layer_size=$(stat -c %s "$oci/layer")
-layer=$(blob "$oci/layer")
-printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$arch" "$layer" > "$oci/config"
-config_size=$(stat -c %s "$oci/config")
-config=$(blob "$oci/config")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
-    "$config" "$config_size" "$layer" "$layer_size" > "$oci/manifest"
-manifest_size=$(stat -c %s "$oci/manifest")
-manifest=$(blob "$oci/manifest")
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"latest"}}]}' \
-    "$manifest" "$manifest_size" "$IMG" > "$oci/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' > "$oci/oci-layout"
-tar -C "$oci" -cf "$T/image.tar" oci-layout index.json blobs
+oci_archive "$ROOTFS" "$T/image.tar" "$IMG" '{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]}'
 out=$(C image import "$T/image.tar" 2>&1); rc=$?
 expect image-import 0 $rc "$out$(C image ls -q 2>&1)" "$IMG" || { e2e_finish $SUITE; exit 1; }
 

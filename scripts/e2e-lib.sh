@@ -81,6 +81,47 @@ e2e_preconditions() { # suite runtime rootfs tools...
     done
 }
 
+# --- images ---------------------------------------------------------------------------
+
+# An OCI image archive (for `ctr image import`) with ROOTFS as its one layer and one image
+# per NAME, each with its own image config ("config" object, such as {"Cmd":["sh"]}):
+#   oci_archive ROOTFS OUT NAME CONFIG [NAME CONFIG...]
+oci_archive() {
+    local rootfs=$1 out=$2 dir arch layer layer_size config config_size manifest manifest_size entries=""
+    shift 2
+    dir=$(mktemp -d "$out.XXXXXX")
+    mkdir -p "$dir/blobs/sha256"
+    case $(uname -m) in
+        x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; armv7l) arch=arm ;; i?86) arch=386 ;; *) arch=$(uname -m) ;;
+    esac
+    blob() { # file -> prints its sha256 and moves it into blobs/
+        local h
+        h=$(sha256sum "$1" | cut -d' ' -f1)
+        mv "$1" "$dir/blobs/sha256/$h"
+        echo "$h"
+    }
+    tar -C "$rootfs" --numeric-owner -cf "$dir/layer" .
+    layer_size=$(stat -c %s "$dir/layer")
+    layer=$(blob "$dir/layer")
+    while [ $# -ge 2 ]; do
+        printf '{"architecture":"%s","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+            "$arch" "$2" "$layer" > "$dir/config"
+        config_size=$(stat -c %s "$dir/config")
+        config=$(blob "$dir/config")
+        printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
+            "$config" "$config_size" "$layer" "$layer_size" > "$dir/manifest"
+        manifest_size=$(stat -c %s "$dir/manifest")
+        manifest=$(blob "$dir/manifest")
+        entries="$entries${entries:+,}$(printf '{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}' \
+            "$manifest" "$manifest_size" "$1" "${1##*:}")"
+        shift 2
+    done
+    printf '{"schemaVersion":2,"manifests":[%s]}' "$entries" > "$dir/index.json"
+    echo '{"imageLayoutVersion":"1.0.0"}' > "$dir/oci-layout"
+    tar -C "$dir" -cf "$out" oci-layout index.json blobs
+    rm -rf "$dir"
+}
+
 # --- host state --------------------------------------------------------------------
 
 # iptables rules and chains (counters stripped), per family.
@@ -197,20 +238,28 @@ cg_freezer() { # pid -> FROZEN or THAWED
 }
 
 # One e2e suite at a time on a machine (two `make test` runs, main and a worktree, would
-# share the bridge subnet, iptables and /run/containerd, and each would undo the other's
-# changes): the suite re-runs itself under flock(1) on the root directory, so no lock
-# file is left behind; -o keeps the lock out of the processes the suite starts.
+# share /run/containerd, the runtimes' state roots and the host's network settings, and
+# each would undo the other's changes): flock(2) on the root directory, so no lock file is
+# left behind. This shell holds the lock and runs the suite as its child without the
+# lock's descriptor (the daemons and containers the suite starts must not hold it), and
+# waits for it: an INT or TERM is passed on to the suite, whose clean-up runs to its end
+# before the lock is released.
 e2e_lock() { # suite script args...
     [ -n "${E2E_LOCKED:-}" ] && return 0
-    local suite=$1 rc
+    local suite=$1 child rc
     shift
-    E2E_LOCKED=1 flock -o -n -E 75 / bash "$@"
-    rc=$?
-    if [ $rc = 75 ]; then
+    exec 9</
+    if ! flock -n 9; then
         echo "# $suite: waiting for another e2e suite on this machine"
-        E2E_LOCKED=1 flock -o -w 900 -E 75 / bash "$@"
-        rc=$?
+        flock -w 900 9 || e2e_cannot_run "$suite" "another e2e suite held the machine's e2e lock (flock on /) for 15 minutes"
     fi
-    [ $rc = 75 ] && e2e_cannot_run "$suite" "another e2e suite held the machine's e2e lock (flock on /) for 15 minutes"
+    E2E_LOCKED=1 bash "$@" 9<&- &
+    child=$!
+    trap 'kill -TERM $child 2>/dev/null' INT TERM
+    while :; do
+        wait $child
+        rc=$?
+        kill -0 $child 2>/dev/null || break
+    done
     exit $rc
 }

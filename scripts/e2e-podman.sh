@@ -172,7 +172,7 @@ cleanup() {
     rm -rf --one-file-system "$T"
 }
 trap 'cleanup' EXIT
-trap 'exit 130' INT TERM
+trap 'trap "" INT TERM; exit 130' INT TERM     # one clean-up, however many signals
 
 # --- helpers ---------------------------------------------------------------------------
 state_of() { P inspect -f '{{.State.Status}}' "$1" 2>&1; }

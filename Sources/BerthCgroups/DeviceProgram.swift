@@ -99,7 +99,7 @@ public enum DeviceProgram {
         }
         guard prog >= 0 else {
             let e = currentErrno()
-            let verifier = String(cString: log).split(separator: "\n").prefix(3).joined(separator: "; ")
+            let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: "\n").prefix(3).joined(separator: "; ")
             throw SyscallError("bpf(BPF_PROG_LOAD) device program" + (verifier.isEmpty ? "" : " (\(verifier))"), errno: e)
         }
         return prog

@@ -3,7 +3,7 @@ import Glibc
 /// Phase timing for performance work: with `BERTH_TRACE=1` in the environment, each mark
 /// prints the microseconds since process start (monotonic) and the phase to stderr.
 public enum Trace {
-    nonisolated(unsafe) static let enabled = getenv("BERTH_TRACE") != nil
+    static let enabled = getenv("BERTH_TRACE") != nil
     nonisolated(unsafe) static var start: timespec = {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

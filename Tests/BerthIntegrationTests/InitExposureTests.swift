@@ -17,7 +17,7 @@ struct InitExposureTests {
             """)
         _ = try s.createdInitBesideDetached()
 
-        FileManager.default.createFile(atPath: s.out + "/go", contents: nil)
+        _ = FileManager.default.createFile(atPath: s.out + "/go", contents: nil)
         #expect(s.waitForOutFile("done") != nil)
         let report = Host.readFile(s.out + "/report") ?? ""
         #expect(report.contains("== /proc/"), "\(report)")

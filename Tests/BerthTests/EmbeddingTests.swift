@@ -46,6 +46,60 @@ import Testing
         #expect(throws: BerthError.self) { try runtime.container(id: "embedded") }
     }
 
+    /// From a threaded process the set-up runs in a helper `berth create`: its errors
+    /// come back with their codes, also a spec error only the container init finds.
+    @Test func helperProcessErrorsKeepTheirCodes() throws {
+        let env = ProcessInfo.processInfo.environment
+        try #require(getuid() == 0, "embedding test needs root to run a container")
+        let binary = try #require(env["BERTH_BINARY"], "set BERTH_BINARY to the built berth (make test does)")
+        let rootfs = try #require(env["BERTH_ROOTFS"], "set BERTH_ROOTFS to a busybox rootfs (make test does)")
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        try #require(tasks.count > 1, "the test process should run threads")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("berth-embed-err-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var spec = Spec.defaultSpec()
+        spec.process?.terminal = false
+        spec.process?.args = ["true"]
+        spec.root = Root(path: rootfs, readonly: true)
+        // No mount namespace: validation lets it through, the init refuses it.
+        let withoutMount = spec.linux?.namespaces?.filter { $0.type != "mount" }
+        spec.linux?.namespaces = withoutMount
+        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+
+        let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
+        let options = CreateOptions(helperBinary: binary)
+        do {
+            let c = try runtime.create(id: "nomountns", bundle: dir.path, options: options)
+            try? c.delete(force: true)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidSpec)
+            #expect(error.message == "unable to start container process: linux.namespaces: a new mount namespace is required to set up the rootfs")
+        }
+        #expect(try runtime.list().isEmpty)
+
+        spec.linux?.namespaces = Spec.defaultSpec().linux?.namespaces
+        spec.process?.args = ["sleep", "10"]
+        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        let container = try runtime.create(id: "twice", bundle: dir.path, options: options)
+        defer { try? container.delete(force: true) }
+        do {
+            _ = try runtime.create(id: "twice", bundle: dir.path, options: options)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .alreadyExists)
+            #expect(error.message == "container with given ID already exists")
+        }
+        do {
+            _ = try runtime.create(id: "bad/id", bundle: dir.path, options: options)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.code == .invalidSpec)
+        }
+    }
+
     @Test func typedErrorsCarryCodes() throws {
         let runtime = ContainerRuntime(root: "/nonexistent/berth-root")
         do {

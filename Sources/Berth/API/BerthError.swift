@@ -3,7 +3,7 @@ import BerthSystem
 
 /// The errors the Berth library throws: a code callers can switch on, and a message
 /// whose wording follows runc where callers match on it.
-public struct BerthError: Error, CustomStringConvertible, Sendable {
+public struct BerthError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of failure this is.
     public enum Code: Sendable, Equatable {
         /// The container (or another named object) does not exist.

@@ -25,7 +25,14 @@ public struct ContainerRuntime: Sendable {
         if !Clone.isSingleThreaded {
             return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle)
         }
-        let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: false).launch()
+        let launched: Launcher.Launched
+        do throws(BerthError) {
+            launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: false).launch()
+        } catch {
+            // In a helper `berth create`: the embedding library gets the error with its code.
+            HelperProcess.report(error)
+            throw error
+        }
         close(launched.pidfd)
         return Container(id: id, runtime: self)
     }
@@ -48,9 +55,9 @@ public struct ContainerRuntime: Sendable {
                 throw error
             }
         }
-        let reply: (SyncSocket.Tag, [UInt8])?
+        let reply: SyncMessage?
         do throws(SyscallError) {
-            try sync.send(.start)
+            try sync.send(.startProcess)
             // The sync socket is close-on-exec: end of stream means execve succeeded.
             reply = try sync.receive()
         } catch {
@@ -58,11 +65,10 @@ public struct ContainerRuntime: Sendable {
             _ = try? container.delete(force: true)
             throw BerthError.system("start container", error)
         }
-        if let (tag, payload) = reply, tag == .error {
+        if case .failed(let error) = reply {
             if notifyFD >= 0 { close(notifyFD) }
-            let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
             _ = try? container.delete(force: true)
-            throw BerthError(.system, "unable to start container process: " + text)
+            throw BerthError.containerProcess(error)
         }
         var master: Int32 = -1
         if launched.consoleReceiver >= 0 {

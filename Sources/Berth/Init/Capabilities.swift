@@ -20,7 +20,7 @@ struct Capabilities {
         func resolve(_ names: [String]?, _ set: String) throws -> [Int32] {
             try (names ?? []).compactMap { name -> Int32? in
                 let value = berth_cap_from_name(name)
-                guard value >= 0 else { throw InitError("process.capabilities.\(set): unknown capability \"\(name)\"") }
+                guard value >= 0 else { throw InitError.spec("process.capabilities.\(set): unknown capability \"\(name)\"") }
                 // A capability newer than the running kernel is skipped, as runc does.
                 return value <= Self.lastCap ? Int32(value) : nil
             }

@@ -41,7 +41,7 @@ struct Console {
     /// Makes the pty; `ownsDevConsole` (the container's own process, not an exec) also
     /// binds it over /dev/console.
     func attach(process: Process, ownsDevConsole: Bool = true) throws {
-        guard socketFD >= 0 else { throw InitError("process.terminal is set but there is no console socket") }
+        guard socketFD >= 0 else { throw InitError.spec("process.terminal is set but there is no console socket") }
         let pty = try Terminal.openPTY()
         // Before the master leaves: nothing is written through it yet.
         if relayed { try Terminal.clearONLCR(pty.slave) }

@@ -14,14 +14,8 @@ enum ContainerInit {
     static func run(_ ctx: InitContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-            _exit(1)
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
-            _exit(1)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
             _exit(1)
         }
         // setUp only returns by exec'ing; reaching here means exec failed and was reported.
@@ -39,7 +33,12 @@ enum ContainerInit {
         // before that.
         let rootlessParent = geteuid() != 0
         if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
-        for fd in ctx.parentFDs { close(fd) }
+        // The clone holds every descriptor berth had: the caller's too (a log file, the
+        // write end of a pipe the caller reads to end of file), and berth's own (the
+        // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
+        // --preserve-fds, from 3 on) and what the set-up below uses may stay, from now
+        // until `start`, not only until execve.
+        Descriptors.closeAll(except: ctx.keptDescriptors)
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
             _ = berth_join_session_keyring(ctx.id)
@@ -52,8 +51,8 @@ enum ContainerInit {
         umask(0)
 
         // The parent writes uid/gid maps and joins the cgroup, then answers.
-        try ctx.sync.send(.needMaps)
-        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+        try ctx.sync.send(.requestHostSetUp)
+        guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during set-up")
         }
         if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
@@ -126,11 +125,13 @@ enum ContainerInit {
         Trace.mark("init: process set")
         ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
                        + (spec.linux?.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
-        try ctx.sync.send(.ready)
+        try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
         // startContainer hooks: in the container, after start, before the user's process,
-        // with its environment.
+        // with its environment and under its seccomp filter (a hook making a refused call
+        // fails as the process would).
+        try launch.loadLateFilter()
         if let hooks = spec.hooks?.startContainer, !hooks.isEmpty {
             try runHooks(.startContainer, hooks, ctx, status: .created, environment: launch.setup.environment)
         }
@@ -144,11 +145,9 @@ enum ContainerInit {
     /// Runs hooks inside the container. Their state's pid is the init's in its own pid
     /// namespace, as runc reports it there.
     private static func runHooks(_ kind: HookKind, _ hooks: [Hook], _ ctx: InitContext, status: ContainerStatus,
-                                 environment: [String]) throws {
+                                 environment: [String]) throws(BerthError) {
         let state = State(id: ctx.id, status: status, pid: getpid(), bundle: ctx.bundle, annotations: ctx.spec.annotations)
-        do throws(BerthError) {
-            try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state), environment: environment)
-        } catch { throw InitError(error.message) }
+        try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state), environment: environment)
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
@@ -163,7 +162,7 @@ enum ContainerInit {
             close(fd)
             close(ctx.stateDirFD)
         } else {
-            guard let (tag, _) = try ctx.sync.receive(), tag == .start else {
+            guard case .startProcess = try ctx.sync.receive() else {
                 _exit(1)
             }
         }

@@ -72,7 +72,7 @@ struct Devices {
         case "c", "u": kind = S_IFCHR
         case "b": kind = S_IFBLK
         case "p": kind = S_IFIFO
-        default: throw InitError("linux.devices: unknown device type \"\(d.type)\" for \(d.path)")
+        default: throw InitError.spec("linux.devices: unknown device type \"\(d.type)\" for \(d.path)")
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
         let dev = berth_makedev(UInt32(truncatingIfNeeded: d.major), UInt32(truncatingIfNeeded: d.minor))

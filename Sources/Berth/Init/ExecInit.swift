@@ -26,8 +26,6 @@ struct ExecContext {
     var preserveFDs: Int
     /// The caller wants a debug line per phase.
     var debug: Bool
-    /// The parent's descriptors the child must close at once.
-    var parentFDs: [Int32]
 }
 
 /// The exec child: joins the container and becomes the requested process.
@@ -41,12 +39,8 @@ enum ExecInit {
     static func run(_ ctx: ExecContext) -> Never {
         do {
             try setUp(ctx)
-        } catch let error as SyscallError {
-            ctx.sync.sendError(errno: error.errno.rawValue, String(describing: error))
-        } catch let error as InitError {
-            ctx.sync.sendError(errno: error.errno, error.description)
         } catch {
-            ctx.sync.sendError(errno: 0, String(describing: error))
+            ctx.sync.report(BerthError(childFailure: error))
         }
         _exit(1)
     }
@@ -55,14 +49,17 @@ enum ExecInit {
         // A copy of berth until execve: not dumpable, so the container cannot reach the
         // host binary or these descriptors through /proc/<pid>.
         _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
-        for fd in ctx.parentFDs { close(fd) }
+        // Everything of the caller's and of berth's that the exec set-up does not use
+        // goes at once (see ContainerInit).
+        Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
+                                + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
         _ = berth_unblock_all_signals()
         _ = berth_reset_signal_handlers()
 
         // Wait until the parent has put us in the container's cgroup: the cgroup
         // namespace joined below is rooted there.
-        guard let (tag, _) = try ctx.sync.receive(), tag == .mapsDone else {
+        guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during exec set-up")
         }
         if ctx.namespaceFlags != 0 {
@@ -87,10 +84,11 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        let launch = try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs, sync: ctx.sync,
-                                       throughDescriptor: true)
+        let launch = try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs,
+                                       sync: ctx.sync, throughDescriptor: true)
         ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
                        + (ctx.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
+        try launch.loadLateFilter()
         try launch.exec(errorReport: ctx.sync)
     }
 }

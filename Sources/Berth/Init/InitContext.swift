@@ -31,9 +31,6 @@ struct InitContext {
     var preserveFDs: Int
     /// The caller wants a debug line per phase (sent as `debug` messages).
     var debug: Bool
-    /// Descriptors of the parent's that the init must close at once (the container lock:
-    /// flock belongs to the open file, so an inherited copy would hold it).
-    var parentFDs: [Int32]
     /// O_PATH descriptors of bind-mount sources, by mount index, opened by the parent in
     /// the host's context (the init may run as an unprivileged host uid in a user
     /// namespace and not be able to reach them itself).
@@ -42,23 +39,13 @@ struct InitContext {
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
-}
 
-extension SyncSocket {
-    /// Reports a finished set-up phase to the parent when the caller asked for debug
-    /// lines; `text` is not even built otherwise.
-    func debug(_ enabled: Bool, _ text: @autoclosure () -> String) {
-        if enabled { try? send(.debug, Array(text().utf8)) }
-    }
-}
-
-/// A failure inside the container init, reported to the parent as one line.
-struct InitError: Error, CustomStringConvertible {
-    var description: String
-    var errno: Int32 = 0
-
-    init(_ message: String, errno: Int32 = 0) {
-        self.description = message
-        self.errno = errno
+    /// The descriptors the init keeps when it closes the rest: stdio, the ones passed
+    /// to the container, and those of its own set-up. Not the parent's others: the
+    /// container lock among them (flock belongs to the open file, so an inherited copy
+    /// would hold it).
+    var keptDescriptors: [Int32] {
+        [0, 1, 2] + (0..<Int32(preserveFDs)).map { 3 + $0 }
+            + [sync.fd, stateDirFD, consoleSocketFD] + Array(mountSourceFDs.values)
     }
 }

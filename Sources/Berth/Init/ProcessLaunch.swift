@@ -33,7 +33,7 @@ struct ProcessLaunch {
         seccomp = try config.map(SeccompProfile.init)
         // The names are resolved only here, while building the filter: the parent logs
         // what was skipped.
-        if let warning = seccomp?.warning { try sync.send(.warning, Array(warning.utf8)) }
+        if let warning = seccomp?.warning { try sync.send(.warning(warning)) }
         lateSeccomp = process.noNewPrivileges == true
         if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
         try setup.apply()
@@ -41,8 +41,9 @@ struct ProcessLaunch {
         let checked = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
         if !throughDescriptor && checked >= 0 { close(checked) }
         targetFD = throughDescriptor ? checked : -1
-        // Every descriptor above stdio and the preserved ones is closed at exec.
-        _ = berth_close_range(UInt32(3 + preserveFDs), UInt32.max, UInt32(BERTH_CLOSE_RANGE_CLOEXEC))
+        // The caller's descriptors were closed when the process was cloned; berth's own
+        // (the sync socket, the checked executable) close at exec.
+        Descriptors.markCloseOnExec(from: Int32(3 + preserveFDs))
         // Set-up is over: from here on the process outlives its parent.
         _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
         // A filter with notify rules cannot wait until just before execve: its listener fd
@@ -54,15 +55,22 @@ struct ProcessLaunch {
         if let seccomp, lateSeccomp, seccomp.notifies { try seccomp.load(handingListenerTo: sync) }
     }
 
-    /// Loads a late seccomp filter and execs; on failure reports on `errorReport` (or
-    /// stderr) and exits 127/126.
+    /// Loads a filter that waited for no_new_privs (and has no notify rules, which load
+    /// earlier): after the wait for `start` and before startContainer hooks, which run
+    /// under it as they do with runc.
+    func loadLateFilter() throws {
+        if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
+    }
+
+    /// Execs (after `loadLateFilter`); on failure reports on `errorReport` (or stderr)
+    /// and exits 127/126.
     func exec(errorReport: SyncSocket?) throws -> Never {
         if !throughDescriptor {
-            // Between create and start the path may have changed: check it again.
+            // Between create and start (and during startContainer hooks) the path may have
+            // changed: check it again.
             let recheck = try ExecGuard.checkExecutable(target, display: setup.process.args?.first ?? target)
             if recheck >= 0 { close(recheck) }
         }
-        if let seccomp, lateSeccomp, !seccomp.notifies { try seccomp.load() }
         setup.exec(target, fd: targetFD, errorReport: errorReport)
     }
 }

@@ -42,7 +42,7 @@ struct ProcessSetup {
     func apply() throws {
         for limit in process.rlimits ?? [] {
             guard let resource = RlimitTable.resource(named: limit.type) else {
-                throw InitError("process.rlimits: unknown rlimit \"\(limit.type)\"")
+                throw InitError.spec("process.rlimits: unknown rlimit \"\(limit.type)\"")
             }
             var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
             if setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &value) != 0 {
@@ -83,7 +83,7 @@ struct ProcessSetup {
     /// on failure (callers map these to exit codes 127 and 126).
     func resolveExecutable() throws -> String {
         guard let name = process.args?.first, !name.isEmpty else {
-            throw InitError("process.args: must not be empty")
+            throw InitError.spec("process.args: must not be empty")
         }
         if name.contains("/") {
             try Self.checkExecutable(name, display: name)
@@ -136,7 +136,7 @@ struct ProcessSetup {
         }
         let message = "exec \(path): \(errnoText(e))"
         if let report = errorReport {
-            report.sendError(errno: e.rawValue, message)
+            report.report(BerthError(.system, message, errno: e.rawValue))
         } else {
             let line = message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }

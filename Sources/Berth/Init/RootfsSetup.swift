@@ -19,7 +19,7 @@ struct RootfsSetup {
     /// devices and the init layer.
     func prepare() throws {
         guard ctx.newNamespaces.contains(.mount) else {
-            throw InitError("linux.namespaces: a new mount namespace is required to set up the rootfs")
+            throw InitError.spec("linux.namespaces: a new mount namespace is required to set up the rootfs")
         }
         // Changes below must not propagate back to the host: make the whole tree a slave
         // (or what rootfsPropagation asks for) before mounting anything.

@@ -65,7 +65,7 @@ struct SeccompProfile {
             if action == defaultAction { continue }
             let comparisons = try (rule.args ?? []).map { arg -> SeccompFilter.Comparison in
                 guard let op = Self.operators[arg.op] else {
-                    throw InitError("linux.seccomp.syscalls[\(index)]: unknown operator \"\(arg.op)\"")
+                    throw InitError.spec("linux.seccomp.syscalls[\(index)]: unknown operator \"\(arg.op)\"")
                 }
                 return SeccompFilter.Comparison(index: UInt32(arg.index), op: op, value: arg.value, valueTwo: arg.valueTwo ?? 0)
             }
@@ -124,8 +124,8 @@ struct SeccompProfile {
         guard notifies else { return }
         let fd = try filter.notifyFD()
         defer { close(fd) }
-        try sync.send(.seccompListener, fd: fd)
-        guard let (tag, _) = try sync.receive(), tag == .seccompListenerDone else {
+        try sync.send(.seccompListener(fd: fd))
+        guard case .seccompListenerForwarded = try sync.receive() else {
             throw InitError("linux.seccomp: the parent did not pass the listener fd on")
         }
     }
@@ -146,7 +146,7 @@ struct SeccompProfile {
         case "SCMP_ACT_LOG": return SeccompFilter.Action.log
         case "SCMP_ACT_NOTIFY": return SeccompFilter.Action.notify
         default:
-            throw InitError("linux.seccomp: unknown action \"\(name)\"")
+            throw InitError.spec("linux.seccomp: unknown action \"\(name)\"")
         }
     }
 

@@ -11,7 +11,7 @@ enum TimeNamespace {
         var lines = ""
         for (clock, offset) in offsets.sorted(by: { $0.key < $1.key }) {
             guard clock == "monotonic" || clock == "boottime" else {
-                throw InitError("linux.timeOffsets: unknown clock \"\(clock)\"")
+                throw InitError.spec("linux.timeOffsets: unknown clock \"\(clock)\"")
             }
             lines += "\(clock) \(offset.secs ?? 0) \(offset.nanosecs ?? 0)\n"
         }

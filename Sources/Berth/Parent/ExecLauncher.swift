@@ -123,8 +123,7 @@ struct ExecLauncher {
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
-                debug: options.debugHandler != nil,
-                parentFDs: [restorePID, consoleReceiver, cgroupFD, pidfdSocket].filter { $0 >= 0 }))
+                debug: options.debugHandler != nil))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -142,51 +141,49 @@ struct ExecLauncher {
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.mapsDone)
+            try pair.parent.send(.hostSetUpDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
         debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
-        var reply: (SyncSocket.Tag, [UInt8])?
-        var early: [(SyncSocket.Tag, [UInt8])] = []
+        var pending: [SyncMessage] = []
         if hop {
             // The intermediate child exits at once; its clone is our child now.
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
-            (pid, pidfd, early) = (adopted.pid, adopted.pidfd, adopted.early)
+            (pid, pidfd, pending) = (adopted.pid, adopted.pidfd, adopted.early)
         }
-        // Warnings, and a seccomp filter with notify rules handing its listener fd over,
-        // come before the outcome.
-        while reply == nil || reply?.0 == .seccompListener || reply?.0 == .warning || reply?.0 == .debug {
-            let received: (SyncSocket.Tag, [UInt8], Int32)?
-            if !early.isEmpty {
-                let message = early.removeFirst()
-                received = (message.0, message.1, -1)
-            } else {
-                do throws(SyscallError) { received = try pair.parent.receiveWithFD() } catch {
-                    throw fail(BerthError.system("read from exec process", error))
-                }
+        // Warnings, debug lines, and a seccomp filter with notify rules handing its
+        // listener fd over, come before the outcome: a failure, or end of stream once
+        // execve ran.
+        while true {
+            let received: SyncMessage?
+            do throws(SyscallError) {
+                if !pending.isEmpty { received = pending.removeFirst() } else { received = try pair.parent.receive() }
+            } catch {
+                throw fail(BerthError.system("read from exec process", error))
             }
-            guard let (tag, payload, fd) = received else { reply = nil; break }
-            reply = (tag, payload)
-            if tag == .warning {
-                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
-            } else if tag == .debug {
-                debug(String(decoding: payload, as: UTF8.self))
-            } else if tag == .seccompListener {
+            guard let message = received else { break }
+            switch message {
+            case .warning(let text):
+                SecurityPreflight.emit(text, to: options.warningHandler)
+                continue
+            case .debug(let text):
+                debug(text)
+                continue
+            case .seccompListener(let fd):
                 do throws(BerthError) {
                     try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }
-                do throws(SyscallError) { try pair.parent.send(.seccompListenerDone) } catch {
+                do throws(SyscallError) { try pair.parent.send(.seccompListenerForwarded) } catch {
                     throw fail(BerthError.system("exec", error))
                 }
-            } else if fd >= 0 {
-                close(fd)
+                continue
+            case .failed(let error):
+                throw fail(BerthError.containerProcess(error))
+            default:
+                break
             }
-        }
-        if let (tag, payload) = reply, tag == .error {
-            let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
-            let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
-            throw fail(BerthError(.system, "unable to start container process: " + text, errno: errno))
+            break
         }
 
         // As runc, a process berth cannot account for (no pid file) does not outlive exec.

@@ -32,54 +32,51 @@ struct HelperProcess {
         args.append(id)
 
         // The container init inherits the helper's stdio, which must stay the embedding
-        // program's; errors come back through a JSON log file instead.
+        // program's; warnings go to no log (as without a warning handler), and a failure
+        // comes back typed, as the sync protocol's `failed` message, in a report file.
         var template = Array("/tmp/berth-create-XXXXXX".utf8CString)
-        let logFD = mkstemp(&template)
-        guard logFD >= 0 else { throw BerthError.system("create", SyscallError("mkstemp", "/tmp", errno: currentErrno())) }
-        close(logFD)
-        let logPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { unlink(logPath) }
-        args.insert(contentsOf: ["--log", logPath, "--log-format", "json"], at: 1)
+        let reportFD = mkstemp(&template)
+        guard reportFD >= 0 else {
+            throw BerthError.system("create", SyscallError("mkstemp", "/tmp", errno: currentErrno()))
+        }
+        close(reportFD)
+        let reportPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        defer { unlink(reportPath) }
+        args.insert(contentsOf: ["--log", "/dev/null", "--log-format", "json"], at: 1)
+        var environment: [String] = []
+        var entry = environ
+        while let p = entry.pointee {
+            let variable = String(cString: p)
+            if !variable.hasPrefix(Self.reportVariable + "=") { environment.append(variable) }
+            entry += 1
+        }
+        environment.append(Self.reportVariable + "=" + reportPath)
         var pid: pid_t = 0
         let rc = withCStrings(args) { argv in
-            posix_spawn(&pid, args[0], nil, nil, UnsafeMutablePointer(mutating: argv), environ)
+            withCStrings(environment) { envp in
+                posix_spawn(&pid, args[0], nil, nil, UnsafeMutablePointer(mutating: argv),
+                            UnsafeMutablePointer(mutating: envp))
+            }
         }
         guard rc == 0 else {
             throw BerthError.system("create", SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-        if ExitStatus(rawWaitStatus: status).code == 0 { return Container(id: id, runtime: runtime) }
-        let log = (try? FileIO.readString(logPath)) ?? ""
-        var message = "create failed"
-        if let line = log.split(separator: "\n").last, let start = line.firstRange(of: "\"msg\":\""),
-           let end = line.firstRange(of: "\",\"time\"") {
-            message = String(line[start.upperBound..<end.lowerBound]).replacingEscapes()
+        let exit = ExitStatus(rawWaitStatus: status)
+        if exit.code == 0 { return Container(id: id, runtime: runtime) }
+        if let bytes = try? FileIO.read(reportPath), case .failed(let error)? = SyncMessage(packet: bytes) {
+            throw error
         }
-        let code: BerthError.Code = message.contains("already exists") ? .alreadyExists
-            : message.contains("does not exist") ? .notFound : .system
-        throw BerthError(code, message)
+        throw BerthError(.system, "create failed: \(args[0]) exited with status \(exit.code)")
     }
-}
 
-extension String {
-    /// Undoes the JSON string escapes berth's log writer produces.
-    func replacingEscapes() -> String {
-        var out = ""
-        var it = makeIterator()
-        while let c = it.next() {
-            guard c == "\\", let n = it.next() else { out.append(c); continue }
-            switch n {
-            case "n": out.append("\n")
-            case "t": out.append("\t")
-            case "r": out.append("\r")
-            case "u":
-                var hex = ""
-                for _ in 0..<4 { if let h = it.next() { hex.append(h) } }
-                if let v = UInt32(hex, radix: 16), let u = Unicode.Scalar(v) { out.unicodeScalars.append(u) }
-            default: out.append(n)
-            }
-        }
-        return out
+    /// The environment variable naming the report file of a helper `berth create`.
+    static let reportVariable = "BERTH_HELPER_REPORT"
+
+    /// In the helper `berth create`: writes `error` where the embedding library reads it.
+    static func report(_ error: BerthError) {
+        guard let path = getenv(reportVariable) else { return }
+        try? FileIO.write(String(cString: path), SyncMessage.failed(error).encoded)
     }
 }

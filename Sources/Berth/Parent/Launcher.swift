@@ -225,12 +225,13 @@ struct Launcher {
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
                 relaysTerminal: consoleReceiver >= 0, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil, parentFDs: [lockFD, restorePID, consoleReceiver, cgroup.cloneIntoFD, pidfdSocket].filter { $0 >= 0 }, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
+                preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
+                mountSourceFDs: mountSources, newNamespaces: newNamespaces,
                 joinedNamespaces: joined))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
-        var early: [(SyncSocket.Tag, [UInt8])] = []
+        var early: [SyncMessage] = []
         if joinedUser != nil {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
@@ -282,25 +283,25 @@ struct Launcher {
             try Namespace.user.join(path: path)
             try SiblingClone.clone(flags: flags, sync: sync)
         } catch {
-            sync.sendError(errno: error.errno.rawValue, "join user namespace \(path): \(error)")
+            sync.report(BerthError(.system, "join user namespace \(path): \(error)", errno: error.errno.rawValue))
             _exit(1)
         }
     }
 
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: [(SyncSocket.Tag, [UInt8])], cgroup: CgroupSet,
+                            first: [SyncMessage], cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
-            let message: (SyncSocket.Tag, [UInt8], Int32)?
+            let received: SyncMessage?
             do throws(SyscallError) {
-                if !pending.isEmpty { let p = pending.removeFirst(); message = (p.0, p.1, -1) } else { message = try sync.receiveWithFD() }
+                if !pending.isEmpty { received = pending.removeFirst() } else { received = try sync.receive() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let (tag, payload, attached) = message else {
+            guard let message = received else {
                 // The init died without reporting (killed, e.g. by the OOM killer under a
                 // too small memory limit): say how.
                 var status: Int32 = 0
@@ -312,18 +313,17 @@ struct Launcher {
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
             }
-            if attached >= 0 && tag != .seccompListener { close(attached) }
-            switch tag {
-            case .warning:
-                SecurityPreflight.emit(String(decoding: payload, as: UTF8.self), to: options.warningHandler)
-            case .debug:
-                debug(String(decoding: payload, as: UTF8.self))
-            case .seccompListener:
-                try SeccompListener.forward(attached, spec: spec, id: id, pid: pid, bundle: stateBundle)
-                do throws(SyscallError) { try sync.send(.seccompListenerDone) } catch {
+            switch message {
+            case .warning(let text):
+                SecurityPreflight.emit(text, to: options.warningHandler)
+            case .debug(let text):
+                debug(text)
+            case .seccompListener(let fd):
+                try SeccompListener.forward(fd, spec: spec, id: id, pid: pid, bundle: stateBundle)
+                do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-            case .needMaps:
+            case .requestHostSetUp:
                 if userNS {
                     try IDMaps.write(pid: pid, linux: spec.linux)
                     debug("namespaces: uid and gid maps of the user namespace written")
@@ -336,7 +336,9 @@ struct Launcher {
                     }
                     Trace.mark("cgroup joined")
                 } catch { throw BerthError.system("set up container init", error) }
-                debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
+                if !cgroup.paths.isEmpty {
+                    debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
+                }
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
                 // namespaces, once the container's namespaces and cgroup exist. prestart
                 // reads status `created`, as crun sends it and the runtime-spec validation
@@ -352,18 +354,16 @@ struct Launcher {
                 if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
                     debug("hooks: prestart and createRuntime hooks ran")
                 }
-                do throws(SyscallError) { try sync.send(.mapsDone) } catch {
+                do throws(SyscallError) { try sync.send(.hostSetUpDone) } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 try whileInitWorks()
-            case .ready:
+            case .awaitingStart:
                 return
-            case .error:
-                let errno = payload.count >= 4 ? payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } : 0
-                let text = String(decoding: payload.dropFirst(4), as: UTF8.self)
-                throw BerthError(.system, "unable to start container process: " + text, errno: errno)
+            case .failed(let error):
+                throw BerthError.containerProcess(error)
             default:
-                throw BerthError(.system, "unexpected message \(tag) from container init")
+                throw BerthError(.system, "unexpected message \(message) from container init")
             }
         }
     }

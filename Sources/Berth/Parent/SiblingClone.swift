@@ -18,8 +18,7 @@ enum SiblingClone {
             return
         }
         close(childPidfd)
-        var pid = child.littleEndian
-        try sync.send(.childPID, withUnsafeBytes(of: &pid) { Array($0) })
+        try sync.send(.siblingCloned(pid: child))
         _exit(0)
     }
 
@@ -28,32 +27,32 @@ enum SiblingClone {
     /// does (both write to `sync`): its messages until then are returned, in order, to be
     /// served after.
     static func adopt(intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
-        -> (pid: Int32, pidfd: Int32, early: [(SyncSocket.Tag, [UInt8])])
+        -> (pid: Int32, pidfd: Int32, early: [SyncMessage])
     {
-        var early: [(SyncSocket.Tag, [UInt8])] = []
+        var early: [SyncMessage] = []
         var child: Int32 = 0
-        var failure: String?
+        var failure: BerthError?
         while child == 0 && failure == nil {
-            let message: (SyncSocket.Tag, [UInt8])?
+            let message: SyncMessage?
             do throws(SyscallError) { message = try sync.receive() } catch {
-                failure = "read from intermediate process: \(error)"
+                failure = BerthError(.system, "read from intermediate process: \(error)", errno: error.errno.rawValue)
                 break
             }
             switch message {
-            case let (.childPID, payload)? where payload.count >= 4:
-                child = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
-            case let (.error, payload)?:
-                failure = String(decoding: payload.dropFirst(4), as: UTF8.self)
+            case .siblingCloned(let pid)?:
+                child = pid
+            case .failed(let error)?:
+                failure = error
             case let other?:
                 early.append(other)
             default:
-                failure = "the intermediate process exited without starting the process"
+                failure = BerthError(.system, "the intermediate process exited without starting the process")
             }
         }
         var status: Int32 = 0
         while waitpid(intermediate, &status, 0) < 0 && currentErrno() == .interrupted {}
         close(pidfd)
-        if let failure { throw BerthError(.system, "unable to start container process: " + failure) }
+        if let failure { throw BerthError.containerProcess(failure) }
         let fd = berth_pidfd_open(child, 0)
         guard fd >= 0 else {
             throw BerthError.system("open the container's process", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno()))

@@ -1,0 +1,217 @@
+import BerthSystem
+import Glibc
+
+// The parent↔child sync protocol: every message that crosses the fork boundary, and the
+// one place they are encoded and decoded. The transport is `SyncSocket` (SOCK_SEQPACKET,
+// close-on-exec: end of stream means the child exec'd).
+//
+// create / run:
+//
+//   berth (parent)                                     container init (child)
+//   clone3 ─────────────────────────────────────────►  closes berth's fds, keyring, signals
+//                        ◄────────── requestHostSetUp
+//   writes the uid/gid maps (user namespace), places
+//   the init in its cgroup (unless CLONE_INTO_CGROUP
+//   did), writes oom_score_adj, runs the prestart and
+//   createRuntime hooks
+//   hostSetUpDone ──────────────────────────────────►  joins namespaces by path, unshares
+//   writes state.json meanwhile                        cgroupns, mounts, createContainer
+//                                                      hooks, pivot_root, process settings
+//                        ◄───────────── warning(text)  (any number; berth logs them)
+//                        ◄─────────────── debug(text)  (one per phase, with --debug only)
+//                        ◄────── seccompListener(fd)   a filter with notify rules is loaded
+//   sends the fd to linux.seccomp.listenerPath
+//   seccompListenerForwarded ───────────────────────►
+//                        ◄──────────── awaitingStart   then blocks: on exec.fifo (create), or
+//   create: writes --pid-file, exits                   on this socket (run)
+//   run: startProcess ──────────────────────────────►  startContainer hooks, execve
+//                        ◄──────────── end of stream   execve succeeded
+//
+//   At any point before execve:  ◄── failed(error)    then the child exits
+//
+// exec:
+//
+//   berth (parent)                                     exec child
+//   clone into the container's pid namespace (and
+//   cgroup on v2); on v1 places the child in each
+//   hierarchy; writes oom_score_adj
+//   hostSetUpDone ──────────────────────────────────►  setns into the other namespaces,
+//                                                      chroot, process settings
+//                        ◄── warning / debug / seccompListener(fd) (answered as above)
+//                        ◄── failed(error) | end of stream (execve succeeded)
+//
+// An intermediate child (joining a user namespace by path; exec from a non-root berth)
+// clones the real child with CLONE_PARENT from inside the namespaces, sends
+//                        ◄────────── siblingCloned(pid)
+// and exits; the real child then speaks on the same socket as above.
+
+/// One message of the parent↔child sync protocol (drawn above).
+enum SyncMessage: Equatable, Sendable {
+    /// child → parent: my namespaces exist; write my id maps, place me in the cgroup, set
+    /// my oom_score_adj and run the prestart and createRuntime hooks, then answer
+    /// `hostSetUpDone`.
+    case requestHostSetUp
+    /// parent → child: the host-side set-up is done (for exec: the child is in the
+    /// container's cgroup); go on.
+    case hostSetUpDone
+    /// child → parent: a warning about the config, for the caller's log.
+    case warning(String)
+    /// child → parent: a set-up phase is done, for the caller's `--debug` log; sent only
+    /// when the caller asked for debug lines.
+    case debug(String)
+    /// child → parent: the listener fd of a seccomp filter with SCMP_ACT_NOTIFY rules
+    /// (sent as SCM_RIGHTS), for `linux.seccomp.listenerPath`; answered by
+    /// `seccompListenerForwarded`.
+    case seccompListener(fd: Int32)
+    /// parent → child: the listener has the fd; go on.
+    case seccompListenerForwarded
+    /// child → parent: set-up is finished; the init now waits for `start` (create returns).
+    case awaitingStart
+    /// parent → child: exec the process now (the `run` path, which has no exec fifo).
+    case startProcess
+    /// intermediate child → parent: the pid of the process it cloned with CLONE_PARENT
+    /// on berth's behalf; the intermediate exits next.
+    case siblingCloned(pid: Int32)
+    /// child → parent: set-up failed; the child exits next. The error keeps its code, so
+    /// a spec error found after the clone is still a spec error.
+    case failed(BerthError)
+
+    /// Wire tags: one byte before the payload.
+    fileprivate enum Tag: UInt8 {
+        case requestHostSetUp = 1
+        case hostSetUpDone = 2
+        case awaitingStart = 3
+        case failed = 4
+        case startProcess = 5
+        case siblingCloned = 6
+        case seccompListener = 7
+        case seccompListenerForwarded = 8
+        case warning = 9
+        case debug = 10
+    }
+
+    /// Error codes on the wire.
+    private static let codes: [BerthError.Code] = [.system, .notFound, .alreadyExists, .invalidState, .invalidSpec]
+
+    /// Longest error or warning text sent, in bytes (a packet is at most 64 KiB).
+    private static let maxText = 60000
+
+    /// The packet: the tag, then the payload. `seccompListener`'s fd travels beside it
+    /// (see `SyncSocket.send(_:)`), not in the bytes.
+    var encoded: [UInt8] {
+        switch self {
+        case .requestHostSetUp: return [Tag.requestHostSetUp.rawValue]
+        case .hostSetUpDone: return [Tag.hostSetUpDone.rawValue]
+        case .warning(let text): return [Tag.warning.rawValue] + Array(text.utf8.prefix(Self.maxText))
+        case .debug(let text): return [Tag.debug.rawValue] + Array(text.utf8.prefix(Self.maxText))
+        case .seccompListener: return [Tag.seccompListener.rawValue]
+        case .seccompListenerForwarded: return [Tag.seccompListenerForwarded.rawValue]
+        case .awaitingStart: return [Tag.awaitingStart.rawValue]
+        case .startProcess: return [Tag.startProcess.rawValue]
+        case .siblingCloned(let pid): return [Tag.siblingCloned.rawValue] + Self.bytes(pid)
+        case .failed(let error):
+            // code (1 byte), errno present (1 byte), errno (4 bytes LE), message
+            let code = UInt8(Self.codes.firstIndex(of: error.code) ?? 0)
+            return [Tag.failed.rawValue, code, error.errno == nil ? 0 : 1] + Self.bytes(error.errno ?? 0)
+                + Array(error.message.utf8.prefix(Self.maxText))
+        }
+    }
+
+    /// The message in `packet`, with `fd` the descriptor that came with it (-1: none); nil
+    /// when the packet is malformed. A descriptor the message does not carry is not
+    /// closed here: the caller does that.
+    init?(packet: [UInt8], fd: Int32 = -1) {
+        guard let first = packet.first, let tag = Tag(rawValue: first) else { return nil }
+        let payload = packet.dropFirst()
+        switch tag {
+        case .requestHostSetUp: self = .requestHostSetUp
+        case .hostSetUpDone: self = .hostSetUpDone
+        case .warning: self = .warning(String(decoding: payload, as: UTF8.self))
+        case .debug: self = .debug(String(decoding: payload, as: UTF8.self))
+        case .seccompListener:
+            guard fd >= 0 else { return nil }
+            self = .seccompListener(fd: fd)
+        case .seccompListenerForwarded: self = .seccompListenerForwarded
+        case .awaitingStart: self = .awaitingStart
+        case .startProcess: self = .startProcess
+        case .siblingCloned:
+            guard let pid = Self.int32(payload) else { return nil }
+            self = .siblingCloned(pid: pid)
+        case .failed:
+            guard payload.count >= 6, Int(payload[payload.startIndex]) < Self.codes.count,
+                  let errno = Self.int32(payload.dropFirst(2))
+            else { return nil }
+            let code = Self.codes[Int(payload[payload.startIndex])]
+            let hasErrno = payload[payload.startIndex + 1] != 0
+            let message = String(decoding: payload.dropFirst(6), as: UTF8.self)
+            self = .failed(BerthError(code, message, errno: hasErrno ? errno : nil))
+        }
+    }
+
+    private static func bytes(_ value: Int32) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+
+    private static func int32(_ bytes: ArraySlice<UInt8>) -> Int32? {
+        guard bytes.count >= 4 else { return nil }
+        let b = Array(bytes.prefix(4))
+        return Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+    }
+}
+
+extension SyncSocket {
+    /// Sends one message. `seccompListener` goes out without allocating (it follows the
+    /// load of a filter whose notifications nobody answers yet).
+    func send(_ message: SyncMessage) throws(SyscallError) {
+        if case .seccompListener(let fd) = message {
+            try send(byte: SyncMessage.Tag.seccompListener.rawValue, attaching: fd)
+            return
+        }
+        try send(packet: message.encoded)
+    }
+
+    /// Receives one message; nil at end of stream (the peer closed or exec'd). A
+    /// descriptor that came with a message other than `seccompListener` is closed.
+    func receive() throws(SyscallError) -> SyncMessage? {
+        guard let (bytes, fd) = try receivePacket() else { return nil }
+        guard let message = SyncMessage(packet: bytes, fd: fd) else {
+            if fd >= 0 { Glibc.close(fd) }
+            throw SyscallError("recvmsg", "sync socket", errno: .badMessage)
+        }
+        if case .seccompListener = message { return message }
+        if fd >= 0 { Glibc.close(fd) }
+        return message
+    }
+
+    /// Reports a finished set-up phase to the parent when the caller asked for debug
+    /// lines; `text` is not even built otherwise.
+    func debug(_ enabled: Bool, _ text: @autoclosure () -> String) {
+        if enabled { try? send(.debug(text())) }
+    }
+
+    /// Reports a failure from the child. When nobody listens any more (a failure after
+    /// `create` has returned), it goes to stderr instead.
+    func report(_ error: BerthError) {
+        if (try? send(.failed(error))) == nil {
+            let line = "berth: " + error.message + "\n"
+            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        }
+    }
+}
+
+extension BerthError {
+    /// A child's reported failure as the parent throws it, in runc's wording.
+    static func containerProcess(_ error: BerthError) -> BerthError {
+        BerthError(error.code, "unable to start container process: " + error.message, errno: error.errno)
+    }
+
+    /// What a child reports for a failure of its set-up: its code and errno kept.
+    init(childFailure error: any Error) {
+        switch error {
+        case let e as BerthError: self = e
+        case let e as InitError: self.init(e.code, e.description, errno: e.errno == 0 ? nil : e.errno)
+        case let e as SyscallError: self.init(.system, String(describing: e), errno: e.errno.rawValue)
+        default: self.init(.system, String(describing: error))
+        }
+    }
+}
