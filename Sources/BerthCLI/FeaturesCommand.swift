@@ -45,7 +45,8 @@ struct FeaturesCommand: BerthCommand {
                 // of the host; whether this host can apply labels is in the annotations.
                 apparmor: Features.Apparmor(enabled: true),
                 selinux: Features.Selinux(enabled: true),
-                intelRdt: Features.IntelRdt(enabled: false)),
+                intelRdt: Features.IntelRdt(enabled: false),
+                netDevices: Features.NetDevices(enabled: true)),
             annotations: [
                 "org.berth.initlayer": "true|false: the generated /etc/hostname, /etc/hosts, /etc/resolv.conf",
                 "org.berth.hosts.extra": "extra /etc/hosts lines, comma-separated",

@@ -138,7 +138,37 @@ extension Spec {
             }
         }
 
+        if let devices = linux.netDevices, !devices.isEmpty {
+            if configured[.network] == nil {
+                throw SpecError("linux.netDevices: unable to move network devices without a NET namespace")
+            }
+            var inContainer: [String: String] = [:]
+            for hostName in devices.keys.sorted() {
+                if !Self.isValidNetworkDeviceName(hostName) {
+                    throw SpecError("linux.netDevices[\"\(hostName)\"]: invalid network device name \"\(hostName)\"")
+                }
+                var name = hostName
+                if let given = devices[hostName]?.name, !given.isEmpty {
+                    if !Self.isValidNetworkDeviceName(given) {
+                        throw SpecError("linux.netDevices[\"\(hostName)\"].name: invalid network device name \"\(given)\"")
+                    }
+                    name = given
+                }
+                if !name.contains("%"), let other = inContainer.updateValue(hostName, forKey: name) {
+                    throw SpecError("linux.netDevices[\"\(hostName)\"]: \"\(other)\" is also to be named \(name) in the container")
+                }
+            }
+        }
+
         if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
+    }
+
+    /// The kernel's rule for interface names (dev_valid_name): 1 to 15 bytes (IFNAMSIZ
+    /// less the terminator), not `.` or `..`, no `/`, `:` or whitespace.
+    public static func isValidNetworkDeviceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count < 16, name != ".", name != ".." else { return false }
+        return !bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 == 0x20 || (0x09...0x0d).contains($0) }
     }
 
     private static func validate(seccomp: LinuxSeccomp) throws(SpecError) {

@@ -38,6 +38,11 @@ public enum Namespace: String, CaseIterable, Sendable {
     public func join(path: String) throws(SyscallError) {
         let fd = try sys("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
+        try join(fd: fd, path: path)
+    }
+
+    /// Joins the namespace the open namespace file `fd` (from `path`) refers to.
+    public func join(fd: Int32, path: String) throws(SyscallError) {
         try sys("setns", path) { berth_setns(fd, cloneFlag) }
     }
 }

@@ -148,6 +148,62 @@ struct NamespaceTests {
         let inside = Double(lines.last?.split(separator: " ").first ?? "") ?? 0
         #expect(inside >= before + 86400, "uptime inside \(inside), host \(before)")
     }
+
+    /// A bundle with new user and time namespaces (root maps to 100000), running `script`
+    /// detached; returns the init's pid and its stdout once `lines` lines are there.
+    private func timeAndUserNamespace(_ s: Sandbox, offsets: [String: Any]?, script: String, lines: Int) throws -> (Int32, [String]) {
+        s.bundle.config.setNamespace("time")
+        s.bundle.config.setNamespace("user")
+        s.bundle.config["linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.bundle.config["linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.bundle.config["linux.timeOffsets"] = offsets
+        s.bundle.config.shell(script + "; sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= lines }, "\(r.stdoutNow)")
+        let out = r.stdoutNow.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        // From the host: the init is in a time namespace of its own, owned by its own user
+        // namespace, and runs as the mapped uid.
+        #expect(Host.nsLink(pid: pid, "time") != nil && Host.nsLink(pid: pid, "time") != Host.selfNS("time"))
+        #expect(Host.nsLink(pid: pid, "user") != Host.selfNS("user"))
+        let status = Host.readFile("/proc/\(pid)/status") ?? ""
+        #expect(status.lines.contains { $0.hasPrefix("Uid:") && $0.contains("100000") }, "\(status)")
+        return (pid, out)
+    }
+
+    @Test("time namespace with timeOffsets and a user namespace: the parent writes the offsets before the init enters it")
+    func timeNamespaceWithUserNamespace() throws {
+        guard Host.isBerth else { return }  // runc 1.1.5 has no time namespace
+        let s = try Sandbox(); defer { s.cleanup() }
+        let before = try #require(Host.uptime())
+        let (pid, out) = try timeAndUserNamespace(
+            s, offsets: ["monotonic": ["secs": 86400], "boottime": ["secs": 172800, "nanosecs": 7]],
+            script: "cat /proc/self/timens_offsets; cat /proc/uptime; id -u", lines: 4)
+        #expect(Array(out.prefix(2)) == ["monotonic 86400 0", "boottime 172800 7"], "\(out)")
+        #expect(out.last == "0", "\(out)")
+        let inside = Double(out.dropFirst(2).first?.split(separator: " ").first ?? "") ?? 0
+        #expect(inside >= before + 172800, "uptime inside \(inside), host \(before)")
+        // The host's clocks are untouched, and the init's children see the same offsets.
+        #expect((Host.uptime() ?? .infinity) < before + 86400)
+        let offsets = (Host.readFile("/proc/\(pid)/timens_offsets") ?? "").lines
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(offsets == ["monotonic 86400 0", "boottime 172800 7"], "\(offsets)")
+    }
+
+    @Test("time namespace with a user namespace and no offsets")
+    func timeNamespaceWithUserNamespaceNoOffsets() throws {
+        guard Host.isBerth else { return }
+        let s = try Sandbox(); defer { s.cleanup() }
+        let before = try #require(Host.uptime())
+        let (_, out) = try timeAndUserNamespace(s, offsets: nil, script: "cat /proc/self/timens_offsets; cat /proc/uptime", lines: 3)
+        #expect(Array(out.prefix(2)) == ["monotonic 0 0", "boottime 0 0"], "\(out)")
+        let inside = Double(out.dropFirst(2).first?.split(separator: " ").first ?? "") ?? 0
+        #expect(inside >= before && inside < before + 3600, "uptime inside \(inside), host \(before)")
+    }
 }
 
 @Suite("joined user namespace")
@@ -184,5 +240,72 @@ struct JoinedUserNamespaceTests {
         #expect(s.state(secondID)?["pid"] as? Int == Int(pid))
         let e = s.berth(["exec", secondID, "id", "-u"])
         #expect(e.status == 0 && e.stdout == "0\n", "\(e)")
+    }
+
+    /// A network namespace made by the host's root (so owned by the host's user
+    /// namespace, not by any container's), pinned under /run/netns; removed at cleanup.
+    static func hostOwnedNetworkNamespace(_ s: Sandbox) throws -> (path: String, link: String) {
+        let name = "bvjn" + String(UUID().uuidString.filter(\.isHexDigit).prefix(8)).lowercased()
+        let r = Runner.run("/usr/sbin/ip", ["netns", "add", name], ioDir: s.io)
+        try #require(r.status == 0, "\(r)")
+        s.onCleanup { _ = Runner.run("/usr/sbin/ip", ["netns", "del", name], ioDir: s.io) }
+        var st = stat()
+        try #require(stat("/run/netns/" + name, &st) == 0)
+        return ("/run/netns/" + name, "net:[\(st.st_ino)]")
+    }
+
+    @Test("joining another container's user namespace and a network namespace that user namespace does not own (runc 1.2+: joined with the host's privileges first)")
+    func joinUserAndForeignNetwork() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.setNamespace("user")
+        s.bundle.config["linux.uidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+        s.bundle.config["linux.gidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+        s.bundle.config.args = ["sleep", "100"]
+        try s.bundle.write()
+        let first = s.newID()
+        let pidFile = s.dir + "/pid"
+        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, first]).status == 0)
+        let firstPID = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let netns = try Self.hostOwnedNetworkNamespace(s)
+
+        var c = Config.base()
+        c.setNamespace("user", path: "/proc/\(firstPID)/ns/user")
+        c.setNamespace("network", path: netns.path)
+        c.shell("readlink /proc/self/ns/user; readlink /proc/self/ns/net; cat /proc/self/uid_map; id -u; sleep 100")
+        let second = try s.newBundle("second", config: c)
+        let secondID = s.newID()
+        let pidFile2 = s.dir + "/pid2"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile2, "--bundle", second.path, secondID])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile2) ?? ""), "\(r)")
+        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 4 }, "\(r.stdoutNow)")
+        let out = r.stdoutNow.lines.map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(out == [Host.nsLink(pid: firstPID, "user") ?? "?", netns.link, "0 200000 65536", "0"], "\(out)")
+        // From the host.
+        #expect(Host.nsLink(pid: pid, "user") == Host.nsLink(pid: firstPID, "user"))
+        #expect(Host.nsLink(pid: pid, "net") == netns.link)
+        #expect(Host.nsLink(pid: pid, "mnt") != Host.nsLink(pid: firstPID, "mnt"))
+    }
+
+    @Test("a new user namespace together with a network namespace joined by path")
+    func newUserJoinedNetwork() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let netns = try Self.hostOwnedNetworkNamespace(s)
+        s.bundle.config.setNamespace("user")
+        s.bundle.config["linux.uidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.bundle.config["linux.gidMappings"] = [["containerID": 0, "hostID": 100000, "size": 65536]]
+        s.bundle.config.setNamespace("network", path: netns.path)
+        s.bundle.config.shell("readlink /proc/self/ns/net; cat /proc/self/uid_map; sleep 100")
+        try s.bundle.write()
+        let id = s.newID()
+        let pidFile = s.dir + "/pid"
+        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
+        #expect(r.status == 0, "\(r)")
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 2 }, "\(r.stdoutNow)")
+        let out = r.stdoutNow.lines.map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(out == [netns.link, "0 100000 65536"], "\(out)")
+        #expect(Host.nsLink(pid: pid, "net") == netns.link)
+        #expect(Host.nsLink(pid: pid, "user") != Host.selfNS("user"))
     }
 }

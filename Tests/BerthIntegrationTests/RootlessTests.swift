@@ -134,6 +134,36 @@ struct RootlessTests {
         #expect(lines == ["0 \(u.uid) 1", "1 \(sub) 1000", "0 \(u.gid) 1", "1 \(sub) 1000", "allow"], "\(r)")
     }
 
+    @Test("joining a user namespace and a network namespace it does not own, as a non-root user: runc's error, nothing left behind")
+    func joinForeignNetworkRefused() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let u = try setUp(s)
+        try rootlessBundle(u, "sleep 100")
+        let first = s.newID("rl")
+        let pidFile = u.runtimeDir + "/pid"
+        #expect(u.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, first]).status == 0)
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let netns = try JoinedUserNamespaceTests.hostOwnedNetworkNamespace(s)
+        try rootlessBundle(u, "true") { json in
+            var linux = json["linux"] as? [String: Any] ?? [:]
+            var namespaces = (linux["namespaces"] as? [[String: Any]] ?? []).filter {
+                !["user", "network"].contains($0["type"] as? String ?? "")
+            }
+            namespaces += [["type": "user", "path": "/proc/\(pid)/ns/user"], ["type": "network", "path": netns.path]]
+            linux["namespaces"] = namespaces
+            linux.removeValue(forKey: "uidMappings")
+            linux.removeValue(forKey: "gidMappings")
+            json["linux"] = linux
+        }
+        // Refused with the host's (no) privileges, and again from inside the user
+        // namespace, which does not own it.
+        let second = s.newID("rl")
+        let r = u.berth(["run", "--bundle", s.bundle.path, second])
+        expectError(r, contains: ["failed to join {net} namespaces: operation not permitted"])
+        #expect(!FileManager.default.fileExists(atPath: u.runtimeDir + "/berth/" + second))
+        #expect(Host.isAlive(pid))
+    }
+
     @Test("rootless refusals: no user namespace, limits without a delegated cgroup; nothing left behind")
     func refusals() throws {
         let s = try Sandbox(); defer { s.cleanup() }

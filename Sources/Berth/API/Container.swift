@@ -162,6 +162,9 @@ public struct Container: Sendable {
         // whatever the cgroup still holds before removing it.
         cgroups.thaw()
         for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
+        if let devices = record.netDevices, let path = record.netDeviceNamespace {
+            NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
+        }
         cgroups.destroy()
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
             // The container is gone by now: a failing poststop hook is only reported.

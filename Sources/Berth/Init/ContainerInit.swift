@@ -50,7 +50,11 @@ enum ContainerInit {
         _ = berth_reset_signal_handlers()
         umask(0)
 
-        // The parent writes uid/gid maps and joins the cgroup, then answers.
+        if ctx.newNamespaces.contains(.time) {
+            // Before the request below: the parent writes the offsets while serving it.
+            try TimeNamespace.unshareForChildren()
+        }
+        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
         try ctx.sync.send(.requestHostSetUp)
         guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during set-up")
@@ -65,10 +69,8 @@ enum ContainerInit {
             _ = berth_setresuid(0, 0, 0)
         }
 
-        for (ns, path) in ctx.joinedNamespaces where ns != .pid && ns != .user {
-            do throws(SyscallError) { try ns.join(path: path) } catch {
-                throw InitError("join \(ns.rawValue) namespace \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
-            }
+        if !ctx.joinedBeforeClone {
+            try NamespaceJoin.join(ctx.joinedNamespaces)
         }
         if ctx.waitsOnFifo && ctx.stateDirFD < 0 {
             // The parent could not clone the state directory (it is not root): the init
@@ -85,7 +87,7 @@ enum ContainerInit {
             try unshareNamespaces(Namespace.cgroup.cloneFlag)
         }
         if ctx.newNamespaces.contains(.time) {
-            try TimeNamespace.enter(offsets: ctx.spec.linux?.timeOffsets ?? [:])
+            try TimeNamespace.enter()
         }
 
         Trace.mark("init: namespaces")

@@ -39,6 +39,10 @@ struct InitContext {
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
+    /// They were joined before the clone, by the intermediate child that cloned the init
+    /// (with a user namespace); else the init joins them itself (the pid namespace is
+    /// always the parent's to join).
+    var joinedBeforeClone: Bool
 
     /// The descriptors the init keeps when it closes the rest: stdio, the ones passed
     /// to the container, and those of its own set-up. Not the parent's others: the

@@ -1,23 +1,16 @@
-import BerthSpec
 import BerthSystem
-import Glibc
 
-/// Time namespaces take their offsets before any process enters them, so the init
-/// unshares one (which applies to children), writes the offsets, then enters it itself
-/// through `/proc/self/ns/time_for_children`.
+/// A new time namespace takes its offsets before any process enters it. So the init
+/// unshares one first (which applies to its children only), before it asks the parent
+/// for its maps; the parent writes the offsets while serving that request
+/// (`TimeOffsets`), and the init enters the namespace afterwards through
+/// `/proc/self/ns/time_for_children` (which freezes the offsets).
 enum TimeNamespace {
-    static func enter(offsets: [String: LinuxTimeOffset]) throws {
+    static func unshareForChildren() throws {
         try unshareNamespaces(Namespace.time.cloneFlag)
-        var lines = ""
-        for (clock, offset) in offsets.sorted(by: { $0.key < $1.key }) {
-            guard clock == "monotonic" || clock == "boottime" else {
-                throw InitError.spec("linux.timeOffsets: unknown clock \"\(clock)\"")
-            }
-            lines += "\(clock) \(offset.secs ?? 0) \(offset.nanosecs ?? 0)\n"
-        }
-        if !lines.isEmpty {
-            try FileIO.write("/proc/self/timens_offsets", Array(lines.utf8))
-        }
+    }
+
+    static func enter() throws {
         try Namespace.time.join(path: "/proc/self/ns/time_for_children")
     }
 }

@@ -67,6 +67,12 @@ struct Launcher {
         }
 
         try SecurityPreflight.check(spec, warn: options.warningHandler)
+        var netDevices: [NetDeviceRecord] = []
+        if let devices = spec.linux?.netDevices, !devices.isEmpty {
+            // Moving a device out of the host's network namespace needs CAP_NET_ADMIN there.
+            if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
+            netDevices = try NetDevices.inspect(devices)
+        }
         Trace.mark("validated")
         debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
         let dir = try store.makeDirectory(id)
@@ -85,7 +91,7 @@ struct Launcher {
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      cleanup: &cleanup)
+                                      netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -95,7 +101,7 @@ struct Launcher {
     }
 
     private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
-                        cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -192,10 +198,13 @@ struct Launcher {
             }
         }
         // Joining an existing user namespace: the new namespaces must be owned by it, so
-        // they are made by a clone from inside it. An intermediate child joins it and
-        // clones the init for us (CLONE_PARENT), then exits.
-        let joinedUser = joined.first(where: { $0.0 == .user })?.1
-        let firstFlags = joinedUser == nil ? flags : 0
+        // they are made by a clone from inside it. And with any user namespace, the other
+        // namespaces to join must be joined before the init is in it (see NamespaceJoin).
+        // In both cases an intermediate child joins them and clones the init for us
+        // (CLONE_PARENT), then exits.
+        let joinedUser = joined.contains { $0.0 == .user }
+        let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
+        let firstFlags = joinsEarly ? 0 : flags
         Trace.mark("clone")
         debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
               + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
@@ -218,7 +227,7 @@ struct Launcher {
         }
         guard var (pid, pidfd) = cloned else {
             pair.parent.close()
-            if let joinedUser { Self.cloneInitFromUserNamespace(joinedUser, flags: flags, sync: pair.child) }
+            if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
@@ -227,12 +236,12 @@ struct Launcher {
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourceFDs: mountSources, newNamespaces: newNamespaces,
-                joinedNamespaces: joined))
+                joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
         var early: [SyncMessage] = []
-        if joinedUser != nil {
+        if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
@@ -247,15 +256,32 @@ struct Launcher {
             if let j = joined.first(where: { $0.0 == ns }) { nsPaths[ns.rawValue] = j.1 }
             else if newNamespaces.contains(ns) { nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)" }
         }
-        let record = StateRecord(
+        var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+        var moveDevices: (() throws(BerthError) -> Void)?
+        if !netDevices.isEmpty {
+            // A joined network namespace lives on with its owner; a new one is pinned in the
+            // state directory, so the devices outlive the container's processes until delete.
+            let joinedNetwork = joined.first(where: { $0.0 == .network })?.1
+            let namespacePath = joinedNetwork ?? dir + "/" + StateStore.networkPin
+            record.netDevices = netDevices
+            record.netDeviceNamespace = namespacePath
+            cleanup.netDevices = netDevices
+            cleanup.netDeviceNamespace = namespacePath
+            moveDevices = { [pid] () throws(BerthError) in
+                if joinedNetwork == nil { _ = try NetDevices.pin(pid: pid, directory: dir) }
+                try NetDevices.moveIn(netDevices, namespacePath: namespacePath)
+            }
+        }
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user)) {
-            () throws(BerthError) in
+        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
+                       cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices) {
+            [record] () throws(BerthError) in
             try store.save(record)
         }
         Trace.mark("init ready")
@@ -276,14 +302,16 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil)
     }
 
-    /// The intermediate child: joins the user namespace at `path` and clones the init
-    /// into new namespaces owned by it; returns in the init.
-    private static func cloneInitFromUserNamespace(_ path: String, flags: UInt64, sync: SyncSocket) {
-        do throws(SyscallError) {
-            try Namespace.user.join(path: path)
-            try SiblingClone.clone(flags: flags, sync: sync)
-        } catch {
-            sync.report(BerthError(.system, "join user namespace \(path): \(error)", errno: error.errno.rawValue))
+    /// The intermediate child: joins the namespaces to join (a user namespace among
+    /// them, or before the init makes a new one) and clones the init into new namespaces,
+    /// owned by the joined user namespace if there is one; returns in the init.
+    private static func cloneInitFromJoinedNamespaces(_ joined: [(Namespace, String)], flags: UInt64, sync: SyncSocket) {
+        do throws(InitError) { try NamespaceJoin.join(joined) } catch {
+            sync.report(BerthError(childFailure: error))
+            _exit(1)
+        }
+        do throws(SyscallError) { try SiblingClone.clone(flags: flags, sync: sync) } catch {
+            sync.report(BerthError(.system, "clone container init: \(error)", errno: error.errno.rawValue))
             _exit(1)
         }
     }
@@ -291,7 +319,7 @@ struct Launcher {
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
                             first: [SyncMessage], cgroup: CgroupSet,
-                            cgroupPlaced: Bool, userNS: Bool,
+                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
@@ -328,6 +356,8 @@ struct Launcher {
                     try IDMaps.write(pid: pid, linux: spec.linux)
                     debug("namespaces: uid and gid maps of the user namespace written")
                 }
+                // The init has unshared its time namespace and not entered it yet.
+                if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
                 do throws(SyscallError) {
                     Trace.mark("maps")
                     if !cgroupPlaced { try cgroup.join(pid: pid) }
@@ -338,6 +368,16 @@ struct Launcher {
                 } catch { throw BerthError.system("set up container init", error) }
                 if !cgroup.paths.isEmpty {
                     debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
+                }
+                // Network devices move in once the namespaces exist and before any hook
+                // runs. The state file goes first: it is what `delete` needs to bring them
+                // back if berth dies half-way.
+                var saved = false
+                if let moveDevices {
+                    try whileInitWorks()
+                    saved = true
+                    try moveDevices()
+                    Trace.mark("network devices")
                 }
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
                 // namespaces, once the container's namespaces and cgroup exist. prestart
@@ -357,7 +397,7 @@ struct Launcher {
                 do throws(SyscallError) { try sync.send(.hostSetUpDone) } catch {
                     throw BerthError.system("set up container init", error)
                 }
-                try whileInitWorks()
+                if !saved { try whileInitWorks() }
             case .awaitingStart:
                 return
             case .failed(let error):
@@ -406,6 +446,8 @@ struct Cleanup {
     var pid: Int32 = 0
     var pidfd: Int32 = -1
     var cgroup: CgroupSet?
+    var netDevices: [NetDeviceRecord] = []
+    var netDeviceNamespace: String?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -422,6 +464,9 @@ struct Cleanup {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
             close(pidfd)
+        }
+        if let path = netDeviceNamespace {
+            NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         cgroup?.destroy()
         try? store.remove(id)

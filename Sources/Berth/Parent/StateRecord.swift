@@ -25,6 +25,10 @@ struct StateRecord: Codable, Sendable {
     var config: Spec
     /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
     var notifySocket: String?
+    /// `linux.netDevices` as moved in, and the network namespace they live in (the
+    /// state directory's pin, or the joined path): `delete` moves them back from there.
+    var netDevices: [NetDeviceRecord]? = nil
+    var netDeviceNamespace: String? = nil
 }
 
 extension StateRecord {

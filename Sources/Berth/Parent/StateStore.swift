@@ -13,6 +13,9 @@ struct StateStore: Sendable {
 
     static let stateFile = "state.json"
     static let fifoFile = "exec.fifo"
+    /// With `linux.netDevices` in a network namespace of its own: the bind mount that
+    /// keeps that namespace (and the devices in it) alive until `delete` moves them back.
+    static let networkPin = "netns"
 
     func directory(_ id: String) -> String { root + "/" + id }
 
@@ -75,6 +78,9 @@ struct StateStore: Sendable {
     }
 
     func remove(_ id: String) throws(BerthError) {
+        // A mount point cannot be unlinked: release the network namespace pin, if any
+        // (also after a create that died before recording it).
+        try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
             throw BerthError.system("remove state directory", error)
         }

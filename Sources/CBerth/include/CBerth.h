@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <signal.h>
 
+#include "CBerthNetlink.h"
+
 /// clone3 with fork semantics: returns 0 in the child, the child's pid in the parent,
 /// -1 with errno set on failure. `pidfd` receives a pidfd for the child (CLONE_PIDFD).
 /// `cgroup_fd` >= 0 adds CLONE_INTO_CGROUP.
