@@ -8,13 +8,16 @@ import Glibc
 // create / run:
 //
 //   berth (parent)                                     container init (child)
-//   clone3 ─────────────────────────────────────────►  closes berth's fds, keyring, signals
+//   clone3 ─────────────────────────────────────────►  closes berth's fds, keyring, signals,
+//                                                      unshares a new time namespace
 //                        ◄────────── requestHostSetUp
-//   writes the uid/gid maps (user namespace), places
-//   the init in its cgroup (unless CLONE_INTO_CGROUP
-//   did), writes oom_score_adj, runs the prestart and
-//   createRuntime hooks
-//   hostSetUpDone ──────────────────────────────────►  joins namespaces by path, unshares
+//   writes the uid/gid maps (user namespace) and the
+//   time offsets, places the init in its cgroup
+//   (unless CLONE_INTO_CGROUP did), writes
+//   oom_score_adj, moves linux.netDevices in (state.json
+//   first), runs the prestart and createRuntime hooks
+//   hostSetUpDone ──────────────────────────────────►  joins namespaces by path (unless the
+//                                                      intermediate did), unshares
 //   writes state.json meanwhile                        cgroupns, mounts, createContainer
 //                                                      hooks, pivot_root, process settings
 //                        ◄───────────── warning(text)  (any number; berth logs them)
@@ -40,16 +43,17 @@ import Glibc
 //                        ◄── warning / debug / seccompListener(fd) (answered as above)
 //                        ◄── failed(error) | end of stream (execve succeeded)
 //
-// An intermediate child (joining a user namespace by path; exec from a non-root berth)
-// clones the real child with CLONE_PARENT from inside the namespaces, sends
+// An intermediate child (namespaces joined by path together with a user namespace; exec
+// from a non-root berth) clones the real child with CLONE_PARENT from inside the
+// namespaces, sends
 //                        ◄────────── siblingCloned(pid)
 // and exits; the real child then speaks on the same socket as above.
 
 /// One message of the parent↔child sync protocol (drawn above).
 enum SyncMessage: Equatable, Sendable {
-    /// child → parent: my namespaces exist; write my id maps, place me in the cgroup, set
-    /// my oom_score_adj and run the prestart and createRuntime hooks, then answer
-    /// `hostSetUpDone`.
+    /// child → parent: my namespaces exist; write my id maps and time offsets, place me in
+    /// the cgroup, set my oom_score_adj, move the network devices in and run the prestart
+    /// and createRuntime hooks, then answer `hostSetUpDone`.
     case requestHostSetUp
     /// parent → child: the host-side set-up is done (for exec: the child is in the
     /// container's cgroup); go on.
