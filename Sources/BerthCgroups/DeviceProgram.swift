@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// `linux.resources.devices` on cgroup v2: an eBPF program of type
@@ -92,17 +91,7 @@ public enum DeviceProgram {
 
     /// Loads the program for `rules`; returns its descriptor.
     public static func load(_ rules: [LinuxDeviceCgroup]) throws(SyscallError) -> Int32 {
-        let code = assemble(always + rules.reversed().map(rule))
-        var log = [CChar](repeating: 0, count: 65536)
-        let prog = code.withUnsafeBytes { insns in
-            berth_bpf_load_device_program(insns.baseAddress, UInt32(code.count), &log, UInt32(log.count))
-        }
-        guard prog >= 0 else {
-            let e = currentErrno()
-            let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: "\n").prefix(3).joined(separator: "; ")
-            throw SyscallError("bpf(BPF_PROG_LOAD) device program" + (verifier.isEmpty ? "" : " (\(verifier))"), errno: e)
-        }
-        return prog
+        try BPF.loadDeviceProgram(assemble(always + rules.reversed().map(rule)))
     }
 
     /// Loads the program for `rules` and attaches it to the cgroup at `directory`.
@@ -111,6 +100,6 @@ public enum DeviceProgram {
         defer { close(prog) }
         let dir = try sys("open", directory) { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dir) }
-        try sys("bpf(BPF_PROG_ATTACH)", directory) { berth_bpf_attach_device_program(dir, prog) }
+        try BPF.attachDeviceProgram(prog, to: dir, path: directory)
     }
 }

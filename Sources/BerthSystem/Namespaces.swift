@@ -51,3 +51,12 @@ public enum Namespace: String, CaseIterable, Sendable {
 public func unshareNamespaces(_ flags: Int32) throws(SyscallError) {
     try sys("unshare") { berth_unshare(flags) }
 }
+
+extension Namespace {
+    /// Joins, in one setns(2) on `pidfd`, every namespace of that process named in
+    /// `flags` (CLONE_NEW* bits); with the user namespace among them, the kernel joins it
+    /// first, so the rest are joined with the capabilities held in it.
+    public static func joinAll(flags: Int32, of pidfd: Int32) throws(SyscallError) {
+        try sys("setns", "namespaces of the container's init") { berth_setns(pidfd, flags) }
+    }
+}

@@ -45,3 +45,19 @@ public struct Pidfd: ~Copyable {
         }
     }
 }
+
+extension Pidfd {
+    /// pidfd_open(2) of the caller's own child (no start-time check needed: an unreaped
+    /// child's pid cannot be reused); close-on-exec.
+    public static func openChild(_ pid: Int32) throws(SyscallError) -> Int32 {
+        let fd = try sys("pidfd_open", "pid \(pid)") { berth_pidfd_open(pid, 0) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
+
+    /// pidfd_send_signal(2) through a pidfd the caller holds as a plain descriptor.
+    @discardableResult
+    public static func send(_ signal: Int32, to pidfd: Int32) -> Bool {
+        berth_pidfd_send_signal(pidfd, signal) == 0
+    }
+}

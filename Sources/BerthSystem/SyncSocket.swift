@@ -38,12 +38,20 @@ public struct SyncSocket: Sendable {
     }
 
     /// Receives one packet and the descriptor attached to it (-1 when none, close-on-exec
-    /// otherwise); nil at end of stream (the peer closed or exec'd).
+    /// otherwise); nil at end of stream (the peer closed, exec'd or died).
     public func receivePacket() throws(SyscallError) -> (bytes: [UInt8], fd: Int32)? {
         var buf = [UInt8](repeating: 0, count: Self.maxPacket)
         var attached: Int32 = -1
-        let n = try sys("recvmsg", "sync socket") {
-            buf.withUnsafeMutableBytes { berth_recv_maybe_fd(fd, $0.baseAddress, $0.count, &attached) }
+        let n: Int
+        do throws(SyscallError) {
+            n = try sys("recvmsg", "sync socket") {
+                buf.withUnsafeMutableBytes { berth_recv_maybe_fd(fd, $0.baseAddress, $0.count, &attached) }
+            }
+        } catch {
+            // A peer that dies with a packet of ours unread (a child OOM-killed before it
+            // read its answer) resets the connection instead of closing it: the end too.
+            if error.errno == .connectionReset { return nil }
+            throw error
         }
         if n == 0 {
             if attached >= 0 { _ = Glibc.close(attached) }

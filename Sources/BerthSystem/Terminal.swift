@@ -82,3 +82,14 @@ public enum Terminal {
         try UnixSocket.send(Array(name.utf8), fd: master, over: socket, path: "console socket")
     }
 }
+
+extension Terminal {
+    /// Copies the window size of terminal `source` to `target` (TIOCGWINSZ, TIOCSWINSZ);
+    /// nothing when `source` is not a terminal.
+    public static func copyWindowSize(from source: Int32, to target: Int32) {
+        var size = [UInt16](repeating: 0, count: 4)
+        if berth_ioctl_ptr(source, berth_TIOCGWINSZ, &size) == 0 {
+            _ = berth_ioctl_ptr(target, berth_TIOCSWINSZ, &size)
+        }
+    }
+}

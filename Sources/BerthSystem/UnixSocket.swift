@@ -35,3 +35,13 @@ public enum UnixSocket {
         }
     }
 }
+
+extension UnixSocket {
+    /// Receives one message carrying one descriptor (SCM_RIGHTS); the payload is
+    /// discarded. Returns the descriptor, or -1.
+    public static func receiveFD(over socket: Int32) -> Int32 {
+        var payload = [UInt8](repeating: 0, count: 256)
+        var length = 0
+        return berth_recv_fd(socket, &payload, payload.count, &length)
+    }
+}

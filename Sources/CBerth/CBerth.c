@@ -179,8 +179,6 @@ int berth_block_signals(sigset_t *old) {
     return sigprocmask(SIG_BLOCK, &set, old);
 }
 
-int berth_restore_signals(const sigset_t *old) { return sigprocmask(SIG_SETMASK, old, NULL); }
-
 int berth_signalfd_all(void) {
     sigset_t set;
     berth_forwardable(&set);

@@ -85,6 +85,17 @@ import Testing
         #expect(try parent.receive() == nil)
     }
 
+    /// A child that dies with a message of the parent's unread (OOM-killed before it read
+    /// its answer) resets the connection: the parent sees the end of stream, as for any
+    /// other death, and can say how the child died.
+    @Test func aPeerGoneWithUnreadDataIsTheEnd() throws {
+        let (parent, child) = try SyncSocket.pair()
+        defer { parent.close() }
+        try parent.send(.hostSetUpDone(hookState: Array("{}".utf8)))
+        child.close()
+        #expect(try parent.receive() == nil)
+    }
+
     @Test func childFailuresKeepTheirCode() {
         let spec = BerthError(childFailure: InitError.spec("linux.devices: unknown device type \"q\" for /dev/x"))
         #expect(spec.code == .invalidSpec)

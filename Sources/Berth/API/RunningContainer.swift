@@ -1,5 +1,4 @@
 import BerthSystem
-import CBerth
 import Glibc
 
 /// A process of a container that is a child of this process: the init from
@@ -26,7 +25,7 @@ public struct RunningContainer: Sendable {
     /// relayed terminal, stdin goes to the container's pty and its output to stdout, and
     /// window-size changes follow.
     public func wait(forwardSignals: Bool = true) -> ExitStatus {
-        let sigfd = forwardSignals ? berth_signalfd_all() : -1
+        let sigfd = forwardSignals ? Signals.forwardedSignalFD() : -1
         let relay = master >= 0 ? TerminalRelay(master: master) : nil
         defer {
             if sigfd >= 0 { close(sigfd) }
@@ -69,7 +68,7 @@ public struct RunningContainer: Sendable {
                     let sig = Int32(bitPattern: info[0])
                     if sig == SIGWINCH { relay?.copyWindowSize(); continue }
                     if sig == SIGCHLD || sig == SIGURG { continue }
-                    _ = berth_pidfd_send_signal(pidfd, sig)
+                    Pidfd.send(sig, to: pidfd)
                 }
             }
         }
@@ -100,10 +99,7 @@ final class TerminalRelay: @unchecked Sendable {
     }
 
     func copyWindowSize() {
-        var size = [UInt16](repeating: 0, count: 4)
-        if berth_ioctl_ptr(0, berth_TIOCGWINSZ, &size) == 0 {
-            _ = berth_ioctl_ptr(master, berth_TIOCSWINSZ, &size)
-        }
+        Terminal.copyWindowSize(from: 0, to: master)
     }
 
     /// Moves one chunk; false at end of input or on error.
@@ -129,7 +125,6 @@ final class TerminalRelay: @unchecked Sendable {
 /// kills berth and orphans the container. The container init unblocks them for itself.
 public enum SignalForwarder {
     public static func block() {
-        var old = sigset_t()
-        _ = berth_block_signals(&old)
+        Signals.blockForwarded()
     }
 }

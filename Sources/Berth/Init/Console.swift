@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The container's terminal: a pty made inside the container (on its own devpts), its
@@ -33,9 +32,7 @@ struct Console {
 
     /// The pty master the child sent on a relay socket, or -1.
     static func receiveMaster(_ socket: Int32) -> Int32 {
-        var name = [UInt8](repeating: 0, count: 256)
-        var length = 0
-        return berth_recv_fd(socket, &name, name.count, &length)
+        UnixSocket.receiveFD(over: socket)
     }
 
     /// Makes the pty; `ownsDevConsole` (the container's own process, not an exec) also

@@ -32,7 +32,7 @@ enum ContainerInit {
         // init stays dumpable until its maps are written; nothing of the container runs
         // before that.
         let rootlessParent = geteuid() != 0
-        if !rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
+        if !rootlessParent { ProcessControl.setDumpable(false) }
         // The clone holds every descriptor berth had: the caller's too (a log file, the
         // write end of a pipe the caller reads to end of file), and berth's own (the
         // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
@@ -41,13 +41,13 @@ enum ContainerInit {
         Descriptors.closeAll(except: ctx.keptDescriptors)
         if !ctx.noNewKeyring {
             // A fresh session keyring keeps the container's keys apart from the caller's.
-            _ = berth_join_session_keyring(ctx.id)
+            Keyring.joinNewSession(named: ctx.id)
         }
         // Die with the parent until set-up is done: a create that fails must leave no
         // process behind.
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
-        _ = berth_unblock_all_signals()
-        _ = berth_reset_signal_handlers()
+        ProcessControl.setParentDeathSignal(SIGKILL)
+        Signals.unblockAll()
+        Signals.resetHandlers()
         umask(0)
 
         if ctx.newNamespaces.contains(.time) {
@@ -59,14 +59,14 @@ enum ContainerInit {
         guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during set-up")
         }
-        if rootlessParent { _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0) }
+        if rootlessParent { ProcessControl.setDumpable(false) }
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
         if ctx.newNamespaces.contains(.user) || joinedUser {
             // Become the namespace's root so the set-up below is privileged in it (and
             // files it creates get an owner the namespace can represent).
-            _ = berth_setresgid(0, 0, 0)
-            _ = berth_setresuid(0, 0, 0)
+            try? Credentials.setGroup(0)
+            try? Credentials.setUser(0)
         }
 
         if !ctx.joinedBeforeClone {
@@ -79,7 +79,7 @@ enum ContainerInit {
             ctx.stateDirFD = try sys("open_tree", dir) { berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)) }
         }
         if ctx.newNamespaces.contains(.network) {
-            try sys("bring up lo") { berth_loopback_up() }
+            try Loopback.bringUp()
         }
         // The cgroup namespace is made only now, so its root is the container's cgroup
         // that the parent just placed us in.

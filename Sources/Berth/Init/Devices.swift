@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// Device nodes and the standard /dev links inside the container's /dev.
@@ -75,7 +74,7 @@ struct Devices {
         default: throw InitError.spec("linux.devices: unknown device type \"\(d.type)\" for \(d.path)")
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
-        let dev = berth_makedev(UInt32(truncatingIfNeeded: d.major), UInt32(truncatingIfNeeded: d.minor))
+        let dev = DeviceNumber.make(major: d.major, minor: d.minor)
         if mknodat(parent, name, mode, dev) != 0 {
             let e = currentErrno()
             if e == .fileExists {

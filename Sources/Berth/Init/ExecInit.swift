@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// What the exec child needs, all of it prepared by the parent before the clone.
@@ -48,14 +47,14 @@ enum ExecInit {
     private static func setUp(_ ctx: ExecContext) throws {
         // A copy of berth until execve: not dumpable, so the container cannot reach the
         // host binary or these descriptors through /proc/<pid>.
-        _ = berth_prctl(Int32(BERTH_PR_SET_DUMPABLE), 0, 0, 0, 0)
+        ProcessControl.setDumpable(false)
         // Everything of the caller's and of berth's that the exec set-up does not use
         // goes at once (see ContainerInit).
         Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
                                 + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
-        _ = berth_unblock_all_signals()
-        _ = berth_reset_signal_handlers()
+        ProcessControl.setParentDeathSignal(SIGKILL)
+        Signals.unblockAll()
+        Signals.resetHandlers()
 
         // Wait until the parent has put us in the container's cgroup: the cgroup
         // namespace joined below is rooted there.
@@ -63,7 +62,7 @@ enum ExecInit {
             throw InitError("parent went away during exec set-up")
         }
         if ctx.namespaceFlags != 0 {
-            try sys("setns", "namespaces of the container's init") { berth_setns(ctx.initPidfd, ctx.namespaceFlags) }
+            try Namespace.joinAll(flags: ctx.namespaceFlags, of: ctx.initPidfd)
         }
         close(ctx.initPidfd)
         if ctx.hop { try SiblingClone.clone(flags: 0, sync: ctx.sync) }
@@ -75,7 +74,7 @@ enum ExecInit {
         ctx.sync.debug(ctx.debug, "namespaces: exec process joined the container's namespaces and root")
         try sys("setsid") { setsid() }
         // The container's session keyring, as the init got one.
-        _ = berth_join_session_keyring(ctx.id)
+        Keyring.joinNewSession(named: ctx.id)
 
         let process = ctx.process
         if process.terminal == true {

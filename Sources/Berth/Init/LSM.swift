@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// AppArmor and SELinux labels: `process.apparmorProfile`, `process.selinuxLabel` and
@@ -53,7 +52,7 @@ enum LSM {
                 throw InitError("\(field): open \(path): \(errnoText(e))", errno: e.rawValue)
             }
             defer { close(fd) }
-            guard berth_fstatfs_type(fd) == Int(BERTH_PROC_SUPER_MAGIC) else {
+            guard FileSystemType.isProc(fd) else {
                 throw InitError("\(field): \(path) is not on procfs", errno: EINVAL)
             }
             do throws(SyscallError) { try FileIO.writeAll(fd, Array(value.utf8), path: path) } catch {

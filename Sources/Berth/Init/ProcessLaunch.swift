@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The shared tail of the container's init and of `exec`: the process settings applied,
@@ -45,7 +44,7 @@ struct ProcessLaunch {
         // (the sync socket, the checked executable) close at exec.
         Descriptors.markCloseOnExec(from: Int32(3 + preserveFDs))
         // Set-up is over: from here on the process outlives its parent.
-        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), 0, 0, 0, 0)
+        ProcessControl.setParentDeathSignal(0)
         // A filter with notify rules cannot wait until just before execve: its listener fd
         // goes through the parent, and `create` exits once the init reports ready. It is
         // loaded here, so the ready message, the wait for start (exec fifo open and write,

@@ -51,7 +51,7 @@ struct ProcessSetup {
             }
         }
         if process.noNewPrivileges == true {
-            try sys("prctl(PR_SET_NO_NEW_PRIVS)") { berth_prctl(Int32(BERTH_PR_SET_NO_NEW_PRIVS), 1, 0, 0, 0) }
+            try ProcessControl.setNoNewPrivileges()
         }
         let capabilities = try process.capabilities.map(Capabilities.init)
         try capabilities?.dropBounding()
@@ -124,14 +124,12 @@ struct ProcessSetup {
         let e = withCStrings(args) { argv in
             withCStrings(environment) { envp in
                 if fd >= 0 {
-                    _ = berth_execveat(fd, "", UnsafePointer(argv), UnsafePointer(envp), 0x1000 /* AT_EMPTY_PATH */)
+                    let e = Exec.execute(fd: fd, argv: argv, envp: envp)
                     // A seccomp profile that allows execve but not execveat (an allow list
                     // written with runc in mind) answers ENOSYS or EPERM: exec by path.
-                    let e = currentErrno()
                     guard e == .noFunction || e == .notPermitted else { return e }
                 }
-                execve(path, argv, envp)
-                return currentErrno()
+                return Exec.execute(path, argv: argv, envp: envp)
             }
         }
         let message = "exec \(path): \(errnoText(e))"

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// Security checks the parent makes before it creates anything: LSM labels the host cannot
@@ -44,7 +43,7 @@ enum SecurityPreflight {
             var seen = Set<String>()
             let newer = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient]
                 .compactMap { $0 }.joined().filter { name in
-                    let value = berth_cap_from_name(name)
+                    guard let value = Capabilities.number(named: name) else { return false }
                     return value > Capabilities.lastCap && seen.insert(name).inserted
                 }
             if !newer.isEmpty {

@@ -53,7 +53,6 @@ ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd);
 
 /// Signal-mask helpers: sigset_t macros are not importable.
 int berth_block_signals(sigset_t *old);
-int berth_restore_signals(const sigset_t *old);
 int berth_signalfd_all(void);
 int berth_unblock_all_signals(void);
 int berth_reset_signal_handlers(void);
