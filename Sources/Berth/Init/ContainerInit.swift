@@ -56,9 +56,7 @@ enum ContainerInit {
         }
         // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
         try ctx.sync.send(.requestHostSetUp)
-        guard case .hostSetUpDone = try ctx.sync.receive() else {
-            throw InitError("parent went away during set-up")
-        }
+        try receiveHostSetUp(&ctx)
         if rootlessParent { ProcessControl.setDumpable(false) }
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
@@ -142,6 +140,23 @@ enum ContainerInit {
         // container's own failure, as in runc 1.2: its one line on stderr and exit status
         // 255, which `run` passes on. Everything before was reported to the parent.
         try launch.exec(errorReport: nil)
+    }
+
+    /// Waits for `hostSetUpDone`, collecting the bind-mount sources the parent sends
+    /// before it.
+    private static func receiveHostSetUp(_ ctx: inout InitContext) throws {
+        while true {
+            switch try ctx.sync.receive() {
+            case .hostSetUpDone?:
+                return
+            case .mountSources(let indexes, let fds)?:
+                for (index, fd) in zip(indexes, fds) { ctx.mountSources[index] = fd }
+            case nil:
+                throw InitError("parent went away during set-up")
+            case let other?:
+                throw InitError("unexpected message \(other) from the parent during set-up")
+            }
+        }
     }
 
     /// Runs hooks inside the container. Their state's pid is the init's in its own pid
