@@ -72,6 +72,7 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        if let policy = spec.linux?.memoryPolicy { try Self.checkHostNodes(policy) }
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         var netDevices: [NetDeviceRecord] = []
         if let devices = spec.linux?.netDevices, !devices.isEmpty {
@@ -422,6 +423,18 @@ struct Launcher {
             default:
                 throw BerthError(.system, "unexpected message \(message) from container init")
             }
+        }
+    }
+
+    /// The nodes of `linux.memoryPolicy` must be NUMA nodes this host can have
+    /// (/sys/devices/system/node/possible); a kernel without NUMA has no such file, and
+    /// set_mempolicy(2) then says what is wrong.
+    static func checkHostNodes(_ policy: LinuxMemoryPolicy) throws(BerthError) {
+        guard !policy.isEmpty, case .success(let nodes) = CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode),
+              let text = (try? FileIO.readString("/sys/devices/system/node/possible"))?.split(separator: "\n").first,
+              case .success(let possible) = CPUList.parse(String(text), limit: MemoryPolicyTable.maxNode) else { return }
+        if let node = nodes.first(where: { !possible.contains($0) }) {
+            throw BerthError(.invalidSpec, "linux.memoryPolicy.nodes: invalid memory policy node \(node): not a NUMA node of this host (nodes \(text))")
         }
     }
 
