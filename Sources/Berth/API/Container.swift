@@ -165,6 +165,8 @@ public struct Container: Sendable {
         if let devices = record.netDevices, let path = record.netDeviceNamespace {
             NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        // Mounts a container without a mount namespace made in the host's.
+        record.hostRootfsMount?.detach()
         cgroups.destroy()
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
             // The container is gone by now: a failing poststop hook is only reported.

@@ -180,6 +180,14 @@ struct Launcher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
+        // No mount namespace of its own (runc allows it): the container's mounts are made
+        // in the host's, below a bind of the rootfs that berth makes and removes.
+        var hostRootfs: HostRootfsMount?
+        if spec.linux?.namespace(.mount) == nil {
+            hostRootfs = try HostRootfsMount.bind(rootfs)
+            cleanup.hostRootfs = hostRootfs
+        }
+
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
 
@@ -271,6 +279,7 @@ struct Launcher {
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+        record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
@@ -478,6 +487,7 @@ struct Cleanup {
     var cgroup: CgroupSet?
     var netDevices: [NetDeviceRecord] = []
     var netDeviceNamespace: String?
+    var hostRootfs: HostRootfsMount?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -498,6 +508,7 @@ struct Cleanup {
         if let path = netDeviceNamespace {
             NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        hostRootfs?.detach()
         cgroup?.destroy()
         try? store.remove(id)
     }
