@@ -85,6 +85,9 @@ enum ExecInit {
         try sys("setsid") { setsid() }
         // The container's session keyring, as the init got one.
         Keyring.joinNewSession(named: ctx.id)
+        // Where the name the process is executed under will be linked (see ExecName):
+        // made now, in the container's mount namespace, while the child may still mount.
+        let nameDirectory = ExecName.makeDirectory()
 
         let process = ctx.process
         if process.terminal == true {
@@ -93,7 +96,8 @@ enum ExecInit {
             close(ctx.consoleSocketFD)
         }
         let launch = try ProcessLaunch(process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
-                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true)
+                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true,
+                                       nameDirectory: nameDirectory)
         try launch.loadLateFilter()
         try launch.exec(errorReport: ctx.sync)
     }

@@ -348,6 +348,7 @@ struct Launcher {
                 }
             case .requestHostSetUp:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
                 try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
