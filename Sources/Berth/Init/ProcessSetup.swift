@@ -49,6 +49,18 @@ struct ProcessSetup {
         return kept
     }
 
+    /// `env` without duplicates as runc removes them: the last value of a name, where the
+    /// last one stands (for hooks, which get the process's environment as it is given).
+    static func deduplicated(_ env: [String]) -> [String] {
+        var seen = Set<Substring>()
+        var kept: [String] = []
+        for entry in env.reversed() {
+            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if seen.insert(name).inserted { kept.append(entry) }
+        }
+        return kept.reversed()
+    }
+
     /// Applies rlimits, no_new_privs, groups, gid, uid, umask and cwd: limits and groups
     /// need the privileges the uid switch drops, and the working directory is entered
     /// first while they are still held (as runc 1.2 does: a directory the user cannot
@@ -88,6 +100,9 @@ struct ProcessSetup {
                 throw InitError("setgroups \(groups): \(errnoText(e))", errno: e.rawValue)
             }
         }
+        // The process's terminal and stdio pipes become its user's while berth may still
+        // chown (root needs nothing: it keeps what it has).
+        if user.uid != 0 { try Terminal.giveStdio(to: user.uid, terminal: process.terminal == true) }
         try Credentials.setGroup(user.gid)
         try Credentials.setUser(user.uid)
         if let refused = try capabilities?.apply() {
@@ -143,8 +158,9 @@ struct ProcessSetup {
         }
     }
 
-    /// execve; on failure reports on `errorReport` (the run path, whose parent still
-    /// listens) or stderr, and exits 127/126 like a shell.
+    /// execve; on failure reports on `errorReport` (exec, whose parent still listens) or
+    /// else, as runc 1.2's init does once its parent has stopped listening, prints
+    /// `exec PATH: ERROR` as the one line on stderr and exits 255.
     /// With `fd` (>= 0), the file it refers to is executed: through `link` (a name in a
     /// private directory that leads to `fd`, so the process is named as the path's last
     /// component, as with runc), else with execveat(AT_EMPTY_PATH), which names it after
@@ -167,10 +183,10 @@ struct ProcessSetup {
         if let report = errorReport {
             report.report(BerthError(.system, message, errno: e.rawValue))
         } else {
-            let line = "berth: " + message + "\n"
+            let line = message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
-        _exit(e == .permissionDenied ? 126 : 127)
+        _exit(255)
     }
 
     /// The user's home directory from the container's /etc/passwd, "/" when unknown.
