@@ -12,6 +12,7 @@ struct ExecCommand: BerthCommand {
         .option("process", "p", "FILE", "the process, as a runtime-spec Process JSON (other process flags are ignored)"),
         .bool("tty", "t", "allocate a pseudo-TTY"),
         .option("console-socket", nil, "PATH", "unix socket that receives the pty master"),
+        .option("pidfd-socket", nil, "PATH", "unix socket that receives a pidfd of the new process"),
         .bool("detach", "d", "return once the process has started"),
         .option("pid-file", nil, "FILE", "write the process's pid to FILE"),
         .option("cwd", nil, "DIR", "working directory in the container"),
@@ -24,6 +25,7 @@ struct ExecCommand: BerthCommand {
         .option("process-label", nil, "LABEL", "SELinux label for the process"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the process"),
         .bool("ignore-paused", nil, "exec even if the container is paused (waits until it is resumed)"),
+        .option("cgroup", nil, "[CONTROLLER[,CONTROLLER]:]PATH", "run the process in an existing sub-cgroup of the container's (repeatable per controller)"),
     ]
 
     let arguments: Arguments
@@ -38,13 +40,43 @@ struct ExecCommand: BerthCommand {
         let preserve = try a.int("preserve-fds") ?? 0
         guard preserve >= 0 else { throw UsageError("--preserve-fds must not be negative") }
         options = ExecOptions(consoleSocket: a.string("console-socket"), pidFile: a.string("pid-file"),
-                              detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"))
+                              detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"),
+                              pidfdSocket: a.string("pidfd-socket"),
+                              subCgroups: try Self.subCgroups(a.strings("cgroup")))
+    }
+
+    /// runc's `--cgroup` forms: `PATH` alone (every hierarchy, given once), or
+    /// `CONTROLLER[,CONTROLLER...]:PATH`, each controller at most once. runc's wording.
+    static func subCgroups(_ args: [String]) throws(UsageError) -> [String: String] {
+        var paths: [String: String] = [:]
+        for arg in args {
+            if let colon = arg.firstIndex(of: ":") {
+                let path = String(arg[arg.index(after: colon)...])
+                for controller in arg[..<colon].split(separator: ",", omittingEmptySubsequences: false) {
+                    guard !controller.isEmpty else {
+                        throw UsageError("invalid --cgroup argument: \(arg) (empty <controller> prefix)")
+                    }
+                    guard paths[String(controller)] == nil else {
+                        throw UsageError("invalid --cgroup argument(s): controller \(controller) specified multiple times")
+                    }
+                    paths[String(controller)] = path
+                }
+            } else {
+                guard args.count == 1 else {
+                    throw UsageError("invalid --cgroup argument: \(arg) (missing <controller>: prefix)")
+                }
+                paths[""] = arg
+            }
+        }
+        return paths
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        // runc words every exec failure this way, and callers match on it.
+        // runc words every exec failure this way and exits 255, which callers tell apart
+        // from the process's own exit status.
         do { return try run(global, log) } catch let error as BerthError {
-            throw BerthError(error.code, "exec failed: " + error.message, errno: error.errno)
+            log.error("exec failed: " + error.message)
+            return 255
         }
     }
 
@@ -53,6 +85,7 @@ struct ExecCommand: BerthCommand {
         let process = try makeProcess(container)
         var options = self.options
         options.warningHandler = { log.warning($0) }
+        if log.debugEnabled { options.debugHandler = { log.debug($0) } }
         if !options.detach { SignalForwarder.block() }
         let running = try container.exec(process, options: options)
         if options.detach { return 0 }

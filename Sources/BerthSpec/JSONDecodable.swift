@@ -73,22 +73,49 @@ package struct JSONDecodingError: Error, Equatable {
 /// The members of a JSON object seen as the fields of a spec type.
 package struct JSONFields {
     let object: JSONObject
+    let foldingCase: Bool
 
     /// Fails with `expected object` unless `value` is an object.
-    package init(_ value: JSONValue) throws(JSONDecodingError) {
+    /// - Parameter foldingCase: find a field as Go's encoding/json (and so runc) does:
+    ///   the exact key, else the last key that differs only in ASCII case (`pagesize`
+    ///   for `pageSize`, `CPU` for `cpu`). `linux.resources` is read this way.
+    package init(_ value: JSONValue, foldingCase: Bool = false) throws(JSONDecodingError) {
         guard case .object(let o) = value else { throw JSONDecodingError.mismatch("object", value) }
         object = o
+        self.foldingCase = foldingCase
     }
 
     /// The member's value as parsed, if present.
     package func value(_ key: String) -> JSONValue? { object[key] }
 
+    /// The key as the document writes it, and its value.
+    private func member(_ key: String) -> (String, JSONValue)? {
+        if let value = object[key] { return (key, value) }
+        guard foldingCase else { return nil }
+        var i = object.keys.count - 1
+        while i >= 0 {
+            if Self.equalFoldingASCIICase(object.keys[i], key) { return (object.keys[i], object.values[i]) }
+            i -= 1
+        }
+        return nil
+    }
+
+    private static func equalFoldingASCIICase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        for (x, y) in zip(a.utf8, b.utf8) where x != y {
+            let lx = x >= 0x41 && x <= 0x5A ? x + 0x20 : x
+            let ly = y >= 0x41 && y <= 0x5A ? y + 0x20 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+
     /// An OPTIONAL field: `nil` when missing or `null`.
     @inline(__always)
     package func optional<T: JSONDecodable>(_ key: String) throws(JSONDecodingError) -> T? {
-        guard let value = object[key] else { return nil }
+        guard let (written, value) = member(key) else { return nil }
         if case .null = value { return nil }
-        do throws(JSONDecodingError) { return try T(json: value) } catch { throw error.under(.member(key)) }
+        do throws(JSONDecodingError) { return try T(json: value) } catch { throw error.under(.member(written)) }
     }
 
     /// A REQUIRED field decoded as Go does: missing or `null` is `fallback` (the zero

@@ -1,5 +1,6 @@
 // The spec types built from parsed JSON (see `JSONDecodable`): one line per field, with
-// the same optional/lenient split and fallbacks as each type's `init(from:)`. A field
+// the same optional/lenient split and fallbacks as each type's `init(from:)`, and
+// `linux.resources` matched case-insensitively as its `FoldedContainer` does. A field
 // added to a type is added here too; `SpecJSONDecodingTests` compares both decoders on a
 // config that sets every field.
 
@@ -191,7 +192,7 @@ extension LinuxMemoryPolicy: JSONDecodable {
 
 extension LinuxResources: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(devices: try o.optional("devices"), memory: try o.optional("memory"), cpu: try o.optional("cpu"),
                   pids: try o.optional("pids"), blockIO: try o.optional("blockIO"),
                   hugepageLimits: try o.optional("hugepageLimits"), network: try o.optional("network"),
@@ -201,7 +202,7 @@ extension LinuxResources: JSONDecodable {
 
 extension LinuxDeviceCgroup: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(allow: try o.lenient("allow", false), type: try o.optional("type"), major: try o.optional("major"),
                   minor: try o.optional("minor"), access: try o.optional("access"))
     }
@@ -209,7 +210,7 @@ extension LinuxDeviceCgroup: JSONDecodable {
 
 extension LinuxMemory: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(limit: try o.optional("limit"), reservation: try o.optional("reservation"), swap: try o.optional("swap"),
                   kernel: try o.optional("kernel"), kernelTCP: try o.optional("kernelTCP"),
                   swappiness: try o.optional("swappiness"), disableOOMKiller: try o.optional("disableOOMKiller"),
@@ -219,7 +220,7 @@ extension LinuxMemory: JSONDecodable {
 
 extension LinuxCPU: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(shares: try o.optional("shares"), quota: try o.optional("quota"), burst: try o.optional("burst"),
                   period: try o.optional("period"), realtimeRuntime: try o.optional("realtimeRuntime"),
                   realtimePeriod: try o.optional("realtimePeriod"), cpus: try o.optional("cpus"), mems: try o.optional("mems"),
@@ -229,14 +230,14 @@ extension LinuxCPU: JSONDecodable {
 
 extension LinuxPids: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
-        self.init(limit: try o.lenient("limit", 0))
+        let o = try JSONFields(json, foldingCase: true)
+        self.init(limit: try o.optional("limit"))
     }
 }
 
 extension LinuxBlockIO: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(weight: try o.optional("weight"), leafWeight: try o.optional("leafWeight"),
                   weightDevice: try o.optional("weightDevice"), throttleReadBpsDevice: try o.optional("throttleReadBpsDevice"),
                   throttleWriteBpsDevice: try o.optional("throttleWriteBpsDevice"),
@@ -247,7 +248,7 @@ extension LinuxBlockIO: JSONDecodable {
 
 extension LinuxWeightDevice: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(major: try o.lenient("major", 0), minor: try o.lenient("minor", 0), weight: try o.optional("weight"),
                   leafWeight: try o.optional("leafWeight"))
     }
@@ -255,35 +256,35 @@ extension LinuxWeightDevice: JSONDecodable {
 
 extension LinuxThrottleDevice: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(major: try o.lenient("major", 0), minor: try o.lenient("minor", 0), rate: try o.lenient("rate", 0))
     }
 }
 
 extension LinuxHugepageLimit: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(pageSize: try o.lenient("pageSize", ""), limit: try o.lenient("limit", 0))
     }
 }
 
 extension LinuxNetwork: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(classID: try o.optional("classID"), priorities: try o.optional("priorities"))
     }
 }
 
 extension LinuxInterfacePriority: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(name: try o.lenient("name", ""), priority: try o.lenient("priority", 0))
     }
 }
 
 extension LinuxRdma: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
-        let o = try JSONFields(json)
+        let o = try JSONFields(json, foldingCase: true)
         self.init(hcaHandles: try o.optional("hcaHandles"), hcaObjects: try o.optional("hcaObjects"))
     }
 }

@@ -149,7 +149,7 @@ struct RootfsSetup {
         if let p = requestedPropagation, p != baselinePropagation {
             try Mount.mount(source: nil, target: "/", type: nil, flags: p)
         }
-        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
+        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize, relayed: ctx.relaysTerminal)
     }
 
     private func normalize(_ path: String) -> String {
