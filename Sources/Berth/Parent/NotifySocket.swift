@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The `NOTIFY_SOCKET` proxy (systemd's readiness protocol), as runc does it: the
