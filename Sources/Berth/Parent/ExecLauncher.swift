@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The parent side of `exec`: checks the container, clones a child into the container's
@@ -83,51 +82,32 @@ struct ExecLauncher {
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
         defer { pair.parent.close() }
 
-        var restorePID: Int32 = -1
-        if joinPID {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if berth_setns(initPidfd.fd, Namespace.pid.cloneFlag) != 0 {
-                let e = currentErrno()
-                close(restorePID)
-                pair.child.close()
-                throw BerthError.system("exec", SyscallError("setns", "pid namespace of \(initPID)", errno: e))
-            }
-        }
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroupFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
-            } catch {
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: 0, cgroupFD: -1)
-            }
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(cgroupFD: cgroupFD,
+                                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
+                                child: "exec process").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.child.close()
-            throw BerthError.system("clone exec process", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
         func fail(_ error: BerthError) -> BerthError {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
+            Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: false).killAndReap()
             return error
         }
         do throws(SyscallError) {
-            if !placedByClone { try cgroups.join(pid: pid) }
+            if !spawned.placedInCgroup { try cgroups.join(pid: pid) }
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
@@ -173,7 +153,7 @@ struct ExecLauncher {
 
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
         }
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
