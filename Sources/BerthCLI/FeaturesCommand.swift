@@ -46,6 +46,7 @@ struct FeaturesCommand: BerthCommand {
                 apparmor: Features.Apparmor(enabled: true),
                 selinux: Features.Selinux(enabled: true),
                 intelRdt: Features.IntelRdt(enabled: false),
+                mountExtensions: Features.MountExtensions(idmap: Features.IDMap(enabled: true)),
                 netDevices: Features.NetDevices(enabled: true)),
             annotations: [
                 "org.berth.initlayer": "true|false: the generated /etc/hostname, /etc/hosts, /etc/resolv.conf",

@@ -56,6 +56,30 @@ extension Spec {
         }
     }
 
+    /// An id-mapped mount (`idmap`, `ridmap`, or mappings given), as runc accepts it: a
+    /// bind mount with both uid and gid mappings, or none when the container's own user
+    /// namespace supplies them.
+    private static func validateIDMapping(_ mount: Mount, at i: Int, userNamespace: LinuxNamespace?) throws(SpecError) {
+        let options = mount.options ?? []
+        guard mount.uidMappings != nil || mount.gidMappings != nil
+                || options.contains("idmap") || options.contains("ridmap") else { return }
+        if mount.type != "bind" && !options.contains("bind") && !options.contains("rbind") {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts are only supported for bind-mounts")
+        }
+        let given = mount.uidMappings != nil || mount.gidMappings != nil
+        if given && ((mount.uidMappings ?? []).isEmpty || (mount.gidMappings ?? []).isEmpty) {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified")
+        }
+        if !given && userNamespace == nil {
+            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified (or a user namespace in the container to take them from)")
+        }
+        for (field, maps) in [("uidMappings", mount.uidMappings), ("gidMappings", mount.gidMappings)] {
+            for (j, map) in (maps ?? []).enumerated() where map.size == 0 {
+                throw SpecError("mounts[\(i)].\(field)[\(j)].size: must not be zero")
+            }
+        }
+    }
+
     private static func validate(hooks: Hooks) throws(SpecError) {
         let phases: [(String, [Hook]?)] = [
             ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
@@ -123,6 +147,10 @@ extension Spec {
             if configured[needed] == nil {
                 throw SpecError("linux.sysctl[\"\(key)\"]: requires a new \(Self.displayName(needed)) namespace")
             }
+        }
+
+        for (i, mount) in (mounts ?? []).enumerated() {
+            try Self.validateIDMapping(mount, at: i, userNamespace: configured[.user])
         }
 
         if let propagation = linux.rootfsPropagation, !Self.rootfsPropagationModes.contains(propagation) {

@@ -32,4 +32,12 @@ public enum Clone {
         if pid == 0 { return nil }
         return (pid, pidfd)
     }
+
+    /// In a freshly cloned child: be killed with SIGKILL when the parent that cloned it
+    /// dies (PR_SET_PDEATHSIG), and exit at once if it already has (`parent` is the
+    /// parent's pid, read before the clone).
+    public static func dieWithParent(_ parent: Int32) {
+        _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+        if getppid() != parent { _exit(1) }
+    }
 }

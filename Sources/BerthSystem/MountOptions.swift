@@ -11,12 +11,27 @@ public struct MountOptions: Sendable, Equatable {
     public var propagation: [UInt] = []
     /// Filesystem-specific options, joined with commas.
     public var data: [String] = []
+    /// Attributes applied to the mount and every mount below it after it is made
+    /// (`rro`, `rnosuid`, `rnoatime`...), with mount_setattr(AT_RECURSIVE).
+    public var recursive = MountAttributes()
+    /// `tmpcopyup`: a tmpfs starts with a copy of what the directory it covers holds.
+    public var copyUp = false
+    /// `idmap` or `ridmap` was given: the mount is id-mapped.
+    public var idmap: IDMapOption?
     /// `bind` or `rbind` was given.
     public var isBind: Bool { flags & UInt(MS_BIND) != 0 }
     /// `rbind`: recursive bind.
     public var isRecursive: Bool { flags & UInt(MS_REC) != 0 }
-    /// Options accepted but not applied (`tmpcopyup`, `idmap`...), for a debug note.
+    /// Options accepted but not applied (`x-` options for other tools), for a debug note.
     public var ignored: [String] = []
+
+    /// How an id-mapped mount applies its mapping.
+    public enum IDMapOption: Sendable, Equatable {
+        /// `idmap`: the top mount only.
+        case top
+        /// `ridmap`: the mount and every mount below it.
+        case recursive
+    }
 
     public init() {}
 
@@ -27,12 +42,30 @@ public struct MountOptions: Sendable, Equatable {
                 if set { flags |= flag; clearedFlags &= ~flag } else { flags &= ~flag; clearedFlags |= flag }
             } else if let p = Self.propagationTable[option] {
                 propagation.append(p)
+            } else if let (set, attr) = Self.recursiveTable[option] {
+                if set {
+                    recursive.attrSet |= attr
+                    recursive.attrClear &= ~attr
+                    // mount_setattr takes an access-time setting only with the whole
+                    // access-time field cleared.
+                    if attr & MountAttributes.atimeMask == attr { recursive.attrClear |= MountAttributes.atimeMask }
+                } else {
+                    recursive.attrClear |= attr
+                    recursive.attrSet &= ~attr
+                }
             } else if option == "bind" {
                 flags |= UInt(MS_BIND)
             } else if option == "rbind" {
                 flags |= UInt(MS_BIND) | UInt(MS_REC)
-            } else if option == "tmpcopyup" || option == "idmap" || option == "ridmap"
-                        || option.hasPrefix("x-") {
+            } else if option == "defaults" {
+                continue
+            } else if option == "tmpcopyup" {
+                copyUp = true
+            } else if option == "idmap" {
+                idmap = .top
+            } else if option == "ridmap" {
+                idmap = .recursive
+            } else if option.hasPrefix("x-") {
                 ignored.append(option)
             } else {
                 data.append(option)
@@ -42,7 +75,8 @@ public struct MountOptions: Sendable, Equatable {
 
     /// Every option name berth interprets itself (the rest are passed to the filesystem).
     public static var knownOptions: [String] {
-        (Array(flagTable.keys) + Array(propagationTable.keys) + ["bind", "rbind"]).sorted()
+        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys)
+            + ["bind", "rbind", "defaults", "tmpcopyup", "idmap", "ridmap"]).sorted()
     }
 
     /// The data string for mount(2), or nil when there is none.
@@ -63,6 +97,8 @@ public struct MountOptions: Sendable, Equatable {
         "strictatime": (true, UInt(MS_STRICTATIME)), "nostrictatime": (false, UInt(MS_STRICTATIME)),
         "lazytime": (true, UInt(MS_LAZYTIME)), "nolazytime": (false, UInt(MS_LAZYTIME)),
         "silent": (true, UInt(MS_SILENT)), "loud": (false, UInt(MS_SILENT)),
+        "iversion": (true, UInt(MS_I_VERSION)), "noiversion": (false, UInt(MS_I_VERSION)),
+        "nosymfollow": (true, Mount.noSymfollow), "symfollow": (false, Mount.noSymfollow),
     ]
 
     /// Propagation option names to mount(2) flags; also used for `linux.rootfsPropagation`.
@@ -71,6 +107,19 @@ public struct MountOptions: Sendable, Equatable {
         "shared": UInt(MS_SHARED), "rshared": UInt(MS_SHARED) | UInt(MS_REC),
         "slave": UInt(MS_SLAVE), "rslave": UInt(MS_SLAVE) | UInt(MS_REC),
         "unbindable": UInt(MS_UNBINDABLE), "runbindable": UInt(MS_UNBINDABLE) | UInt(MS_REC),
+    ]
+
+    /// Recursive attribute options (set or clear, MOUNT_ATTR_*), as runc names them.
+    static let recursiveTable: [String: (Bool, UInt64)] = [
+        "rro": (true, MountAttributes.readOnly), "rrw": (false, MountAttributes.readOnly),
+        "rnosuid": (true, MountAttributes.noSUID), "rsuid": (false, MountAttributes.noSUID),
+        "rnodev": (true, MountAttributes.noDev), "rdev": (false, MountAttributes.noDev),
+        "rnoexec": (true, MountAttributes.noExec), "rexec": (false, MountAttributes.noExec),
+        "rnodiratime": (true, MountAttributes.noDiratime), "rdiratime": (false, MountAttributes.noDiratime),
+        "rrelatime": (true, MountAttributes.relatime), "rnorelatime": (false, MountAttributes.relatime),
+        "rnoatime": (true, MountAttributes.noAtime), "ratime": (false, MountAttributes.noAtime),
+        "rstrictatime": (true, MountAttributes.strictAtime), "rnostrictatime": (false, MountAttributes.strictAtime),
+        "rnosymfollow": (true, MountAttributes.noSymfollow), "rsymfollow": (false, MountAttributes.noSymfollow),
     ]
 }
 
@@ -87,6 +136,35 @@ public enum Mount {
     /// umount2(2).
     public static func unmount(_ target: String, flags: Int32 = 0) throws(SyscallError) {
         try sys("umount", target) { Glibc.umount2(target, flags) }
+    }
+
+    /// MS_NOSYMFOLLOW (Linux 5.10+).
+    public static let noSymfollow = UInt(BERTH_MS_NOSYMFOLLOW)
+    /// The access-time flags that form one setting (the "atime enum").
+    public static let atimeEnumFlags = UInt(MS_NOATIME) | UInt(MS_RELATIME) | UInt(MS_STRICTATIME)
+    /// Every access-time flag.
+    public static let atimeFlags = atimeEnumFlags | UInt(MS_NODIRATIME)
+    /// The flags the kernel locks on mounts a less privileged user namespace inherits
+    /// (MNT_LOCK_*): such a mount's copies cannot clear them.
+    public static let lockableFlags = UInt(MS_RDONLY) | UInt(MS_NODEV) | UInt(MS_NOEXEC) | UInt(MS_NOSUID) | atimeFlags
+
+    /// The MS_* flags of the mount `fd` names, from fstatvfs(2). MS_STRICTATIME is not
+    /// stored by the kernel: a mount with none of the other access-time settings is
+    /// reported as strictatime.
+    public static func flags(ofMount fd: Int32) throws(SyscallError) -> UInt {
+        var st = statvfs()
+        try sys("statfs", procFDPath(fd)) { fstatvfs(fd, &st) }
+        let f = UInt(st.f_flag)
+        let table: [(UInt, UInt)] = [
+            (UInt(ST_RDONLY), UInt(MS_RDONLY)), (UInt(ST_NOSUID), UInt(MS_NOSUID)),
+            (UInt(BERTH_ST_NODEV), UInt(MS_NODEV)), (UInt(BERTH_ST_NOEXEC), UInt(MS_NOEXEC)),
+            (UInt(BERTH_ST_NOATIME), UInt(MS_NOATIME)), (UInt(BERTH_ST_NODIRATIME), UInt(MS_NODIRATIME)),
+            (UInt(BERTH_ST_RELATIME), UInt(MS_RELATIME)), (UInt(BERTH_ST_NOSYMFOLLOW), noSymfollow),
+        ]
+        var flags: UInt = 0
+        for (st, ms) in table where f & st != 0 { flags |= ms }
+        if flags & atimeEnumFlags == 0 { flags |= UInt(MS_STRICTATIME) }
+        return flags
     }
 
     /// The MS_* flags a mounted filesystem already carries that a bind remount must keep

@@ -45,6 +45,11 @@ public enum Namespace: String, CaseIterable, Sendable {
     public func join(fd: Int32, path: String) throws(SyscallError) {
         try sys("setns", path) { berth_setns(fd, cloneFlag) }
     }
+
+    /// Joins this namespace of the process `pidfd` names (setns(2) on a pidfd).
+    public func join(pidfd: Int32) throws(SyscallError) {
+        try sys("setns", procName) { berth_setns(pidfd, cloneFlag) }
+    }
 }
 
 /// unshare(2).

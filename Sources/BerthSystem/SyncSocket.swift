@@ -37,15 +37,32 @@ public struct SyncSocket: Sendable {
         }
     }
 
-    /// Receives one packet and the descriptor attached to it (-1 when none, close-on-exec
-    /// otherwise); nil at end of stream (the peer closed, exec'd or died).
-    public func receivePacket() throws(SyscallError) -> (bytes: [UInt8], fd: Int32)? {
+    /// Sends one packet with several descriptors attached (SCM_RIGHTS, 1 to 253).
+    public func send(packet: [UInt8], attaching fds: [Int32]) throws(SyscallError) {
+        try sys("sendmsg", "sync socket") {
+            fds.withUnsafeBufferPointer { f in
+                packet.withUnsafeBytes { berth_send_fds(fd, f.baseAddress, Int32(f.count), $0.baseAddress, $0.count) }
+            }
+        }
+    }
+
+    /// The most descriptors one packet carries.
+    public static let maxDescriptors = 253
+
+    /// Receives one packet and every descriptor attached to it (close-on-exec); nil at end
+    /// of stream (the peer closed, exec'd or died).
+    public func receivePacketWithDescriptors() throws(SyscallError) -> (bytes: [UInt8], fds: [Int32])? {
         var buf = [UInt8](repeating: 0, count: Self.maxPacket)
-        var attached: Int32 = -1
+        var fds = [Int32](repeating: -1, count: Self.maxDescriptors)
+        var count: Int32 = 0
         let n: Int
         do throws(SyscallError) {
             n = try sys("recvmsg", "sync socket") {
-                buf.withUnsafeMutableBytes { berth_recv_maybe_fd(fd, $0.baseAddress, $0.count, &attached) }
+                buf.withUnsafeMutableBytes { b in
+                    fds.withUnsafeMutableBufferPointer {
+                        berth_recv_fds(fd, b.baseAddress, b.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
+                    }
+                }
             }
         } catch {
             // A peer that dies with a packet of ours unread (a child OOM-killed before it
@@ -53,11 +70,20 @@ public struct SyncSocket: Sendable {
             if error.errno == .connectionReset { return nil }
             throw error
         }
+        let received = Array(fds.prefix(Int(count)))
         if n == 0 {
-            if attached >= 0 { _ = Glibc.close(attached) }
+            for f in received { _ = Glibc.close(f) }
             return nil
         }
-        return (Array(buf[0..<n]), attached)
+        return (Array(buf[0..<n]), received)
+    }
+
+    /// Receives one packet and the descriptor attached to it (-1 when none, close-on-exec
+    /// otherwise; any further ones are closed); nil at end of stream.
+    public func receivePacket() throws(SyscallError) -> (bytes: [UInt8], fd: Int32)? {
+        guard let (bytes, fds) = try receivePacketWithDescriptors() else { return nil }
+        for f in fds.dropFirst() { _ = Glibc.close(f) }
+        return (bytes, fds.first ?? -1)
     }
 
     public func close() { _ = Glibc.close(fd) }

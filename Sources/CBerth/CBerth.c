@@ -97,6 +97,14 @@ int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const 
     return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
 }
 
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set,
+                        uint64_t attr_clr, uint64_t propagation, uint64_t userns_fd) {
+    struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr = {attr_set, attr_clr, propagation, userns_fd};
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr));
+}
+
 int berth_ioctl_int(int fd, unsigned long request, int arg) { return ioctl(fd, request, arg); }
 int berth_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
 
@@ -130,6 +138,56 @@ int berth_send_fd(int sock, int fd, const void *payload, size_t len) {
     ssize_t n;
     do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
     return n < 0 ? -1 : 0;
+}
+
+int berth_send_fds(int sock, const int *fds, int count, const void *payload, size_t len) {
+    if (count < 1 || count > 253) {
+        errno = EINVAL;
+        return -1;
+    }
+    char control[CMSG_SPACE(sizeof(int) * 253)];
+    memset(control, 0, sizeof(control));
+    struct iovec iov = {.iov_base = (void *)payload, .iov_len = len};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+    memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)count);
+    ssize_t n;
+    do { n = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+ssize_t berth_recv_fds(int sock, void *payload, size_t cap, int *fds, int cap_fds, int *count) {
+    char control[CMSG_SPACE(sizeof(int) * 253)];
+    struct iovec iov = {.iov_base = payload, .iov_len = cap};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    *count = 0;
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+        int got = (int)((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < got; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cmsg) + sizeof(int) * (size_t)i, sizeof(int));
+            if (*count < cap_fds) fds[(*count)++] = fd;
+            else close(fd);
+        }
+    }
+    return n;
 }
 
 ssize_t berth_recv_maybe_fd(int sock, void *payload, size_t cap, int *fd) {

@@ -191,4 +191,47 @@ struct InitLayerTests {
         let left = Host.readFile(rootfs + "/etc/hosts")
         #expect(left == nil || left == "", "generated content leaked into the rootfs: \(left ?? "")")
     }
+
+    @Test("symlinked /etc/hosts, resolv.conf and hostname: followed inside the rootfs, never out; a link to nothing is skipped with a warning",
+          arguments: [true, false])
+    func symlinkedFiles(readOnlyRoot: Bool) throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try s.copyRootfs()
+        // A host file at the very path the escaping link names.
+        let decoy = s.dir + "/decoy"
+        try Host.write(decoy, "host decoy\n")
+        let etc = rootfs + "/etc"
+        try Host.write(etc + "/hosts.real", "rootfs hosts\n")
+        for f in ["hosts", "resolv.conf", "hostname"] { try? FileManager.default.removeItem(atPath: etc + "/" + f) }
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: etc + "/hosts", withDestinationPath: "/etc/hosts.real")
+        try fm.createSymbolicLink(atPath: etc + "/resolv.conf", withDestinationPath: String(repeating: "../", count: 8) + decoy.dropFirst())
+        try fm.createSymbolicLink(atPath: etc + "/hostname", withDestinationPath: "/etc/hostname")
+        // With a writable rootfs, the link's target directory exists inside it.
+        if !readOnlyRoot { try fm.createDirectory(atPath: rootfs + s.dir, withIntermediateDirectories: true) }
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config["root.readonly"] = readOnlyRoot
+        s.bundle.config["hostname"] = "linked"
+        s.bundle.config.setAnnotation("org.berth.dns.nameservers", "192.0.2.53")
+        let r = try s.sh(dumpScript)
+        let files = sections(r.stdout)
+        // An existing target in the rootfs gets the generated file.
+        #expect(files["hosts"]?.contains("127.0.1.1\tlinked") == true, "\(r)")
+        #expect(Host.readFile(etc + "/hosts.real") == "rootfs hosts\n", "the rootfs's file changed")
+        // A link out of the rootfs resolves inside it: never to the host's file.
+        #expect(files["resolv"]?.contains("host decoy") != true, "\(r)")
+        #expect(Host.readFile(decoy) == "host decoy\n")
+        #expect(Host.hostMounts(containing: decoy).isEmpty)
+        if readOnlyRoot {
+            // Nothing to mount over, nothing may be created: skipped, with a warning.
+            #expect(r.stderr.contains("warning: init layer: /etc/resolv.conf is a symlink to "), "\(r)")
+            #expect(!fm.fileExists(atPath: rootfs + decoy))
+        } else {
+            // The missing target is made inside the rootfs, and mounted over.
+            #expect(fm.fileExists(atPath: rootfs + decoy), "\(r)")
+            #expect(files["resolv"]?.contains("nameserver 192.0.2.53") == true, "\(r)")
+        }
+        // A link to itself cannot be followed: skipped with a warning either way.
+        #expect(r.stderr.contains("warning: init layer: /etc/hostname is a symlink to /etc/hostname"), "\(r)")
+    }
 }

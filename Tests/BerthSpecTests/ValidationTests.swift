@@ -87,6 +87,24 @@ import Testing
         #expect(message(s) == nil)
     }
 
+    @Test func idMappedMounts() {
+        let map = [LinuxIDMapping(containerID: 0, hostID: 100000, size: 65536)]
+        var s = base()
+        s.mounts = [Mount(destination: "/mnt", source: "src", options: ["bind"], uidMappings: map, gidMappings: map)]
+        #expect(message(s) == nil)
+        s.mounts = [Mount(destination: "/mnt", type: "tmpfs", source: "tmpfs", options: ["idmap"], uidMappings: map, gidMappings: map)]
+        #expect(message(s) == "mounts[0]: invalid mount: id-mapped mounts are only supported for bind-mounts")
+        s.mounts = [Mount(destination: "/mnt", source: "src", options: ["bind"], uidMappings: map)]
+        #expect(message(s) == "mounts[0]: invalid mount: id-mapped mounts must have both uid and gid mappings specified")
+        s.mounts = [Mount(destination: "/mnt", source: "src", options: ["rbind", "ridmap"])]
+        #expect(message(s)?.hasPrefix("mounts[0]: invalid mount: id-mapped mounts must have both uid and gid mappings specified") == true)
+        s.linux?.namespaces?.append(LinuxNamespace(.user))
+        #expect(message(s) == nil, "the container's user namespace supplies the mappings")
+        s.mounts = [Mount(destination: "/mnt", source: "src", options: ["bind"], uidMappings: map,
+                          gidMappings: [LinuxIDMapping(containerID: 0, hostID: 1, size: 0)])]
+        #expect(message(s) == "mounts[0].gidMappings[0].size: must not be zero")
+    }
+
     @Test func idMappings() {
         var s = base()
         s.linux?.uidMappings = [LinuxIDMapping(containerID: 0, hostID: 1000, size: 1)]

@@ -10,7 +10,29 @@ import Testing
         #expect(o.isBind && o.isRecursive)
         #expect(o.propagation == [UInt(MS_SLAVE) | UInt(MS_REC)])
         #expect(o.dataString == "mode=755,size=64k")
-        #expect(o.ignored == ["tmpcopyup"])
+        #expect(o.copyUp)
+        #expect(o.ignored.isEmpty)
+    }
+
+    @Test func recursiveAttributesAsRuncParsesThem() {
+        let o = MountOptions(["rbind", "rro", "rnosuid", "rnoatime", "rsuid", "x-systemd.automount"])
+        #expect(o.recursive.attrSet == MountAttributes.readOnly | MountAttributes.noAtime)
+        // An access-time setting goes with the whole access-time field cleared; a later
+        // clearing option wins over an earlier setting one.
+        #expect(o.recursive.attrClear == MountAttributes.atimeMask | MountAttributes.noSUID)
+        #expect(o.flags & UInt(MS_RDONLY) == 0, "rro is not the top-level ro flag")
+        #expect(o.ignored == ["x-systemd.automount"])
+        #expect(MountOptions(["rrelatime"]).recursive.attrClear == MountAttributes.atimeMask)
+    }
+
+    @Test func symfollowIdmapAndClearedFlags() {
+        let o = MountOptions(["bind", "nosymfollow", "dev", "idmap"])
+        #expect(o.flags & Mount.noSymfollow != 0)
+        #expect(o.clearedFlags == UInt(MS_NODEV))
+        #expect(o.idmap == .top)
+        #expect(MountOptions(["rbind", "ridmap", "symfollow"]).idmap == .recursive)
+        #expect(MountOptions(["symfollow"]).clearedFlags == Mount.noSymfollow)
+        #expect(MountOptions(["defaults"]) == MountOptions())
     }
 
     @Test func laterOptionWins() {

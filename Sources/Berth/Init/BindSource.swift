@@ -1,26 +1,62 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
-/// The source of a bind mount as a detached copy of its tree (open_tree with
-/// OPEN_TREE_CLONE), which move_mount attaches across mount and user namespaces where a
-/// classic bind mount from an inherited path or fd does not.
+/// The source of a bind mount, opened in the mount namespace the mount is made in.
+///
+/// A plain source is an O_PATH descriptor: the init clones the tree from it (open_tree)
+/// at the mount's turn, so the copy is made in config order and keeps the flags the
+/// kernel locked on the source. An id-mapped source is a detached copy that already
+/// carries its mapping: mount_setattr(MOUNT_ATTR_IDMAP) works only on a detached mount,
+/// and only for a caller privileged over the mapping's user namespace.
 enum BindSource {
     static func isBind(_ m: BerthSpec.Mount) -> Bool {
         m.type == "bind" || (m.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" })
     }
 
-    /// Clones the source tree. The parent does this with the host's privileges; a
-    /// non-root parent cannot (it needs CAP_SYS_ADMIN over the host's mount namespace),
-    /// so then the init does it inside its own user and mount namespaces.
+    /// `idmap`/`ridmap`, or mappings given: runc makes such a mount id-mapped.
+    static func isIDMapped(_ m: BerthSpec.Mount) -> Bool {
+        m.uidMappings != nil || m.gidMappings != nil
+            || (m.options ?? []).contains(where: { $0 == "idmap" || $0 == "ridmap" })
+    }
+
+    /// The source's host path; a relative source is relative to the bundle.
+    static func path(_ m: BerthSpec.Mount, bundle: String) -> String {
+        let source = m.source ?? ""
+        return source.hasPrefix("/") ? source : bundle + "/" + source
+    }
+
+    /// An O_PATH descriptor of the source.
     static func open(_ m: BerthSpec.Mount, bundle: String) throws(SyscallError) -> Int32 {
-        var source = m.source ?? ""
-        if !source.hasPrefix("/") { source = bundle + "/" + source }
-        let recursive = (m.options ?? []).contains("rbind")
-        let fd = berth_open_tree(AT_FDCWD, source, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)
-                                 | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0))
-        guard fd >= 0 else { throw SyscallError("stat", source, errno: currentErrno()) }
-        return fd
+        let source = path(m, bundle: bundle)
+        return try sys("stat", source) { Glibc.open(source, O_PATH | O_CLOEXEC) }
+    }
+
+    /// A detached copy of the source (`rbind`: with the mounts below it) whose ids are
+    /// mapped through `userNamespace` (`ridmap`: on every mount of the copy).
+    static func openIDMapped(_ m: BerthSpec.Mount, bundle: String, userNamespace: Int32) throws -> Int32 {
+        let options = MountOptions(m.options ?? [])
+        let source = path(m, bundle: bundle)
+        let tree = try MountTree.clone(AT_FDCWD, source, recursive: options.isRecursive)
+        do {
+            try mapIDs(tree, source: source, recursive: options.idmap == .recursive, userNamespace: userNamespace)
+        } catch {
+            close(tree)
+            throw error
+        }
+        return tree
+    }
+
+    /// Applies the id mapping of `userNamespace` to the detached tree `tree`.
+    static func mapIDs(_ tree: Int32, source: String, recursive: Bool, userNamespace: Int32) throws {
+        do throws(SyscallError) {
+            try MountTree.setAttributes(tree, MountAttributes(set: MountAttributes.idmap, userNamespaceFD: userNamespace),
+                                        recursive: recursive, errorPath: source)
+        } catch {
+            let hint = error.errno == .invalidArgument
+                ? " (maybe the filesystem used doesn't support idmap mounts on this kernel?)" : ""
+            throw InitError("failed to set MOUNT_ATTR_IDMAP on \(source): \(errnoText(error.errno))\(hint)",
+                            errno: error.errno.rawValue)
+        }
     }
 }

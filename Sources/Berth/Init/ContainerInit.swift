@@ -56,9 +56,7 @@ enum ContainerInit {
         }
         // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
         try ctx.sync.send(.requestHostSetUp)
-        guard case .hostSetUpDone(let hookState) = try ctx.sync.receive() else {
-            throw InitError("parent went away during set-up")
-        }
+        let hookState = try receiveHostSetUp(&ctx)
         if rootlessParent { ProcessControl.setDumpable(false) }
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
@@ -126,6 +124,23 @@ enum ContainerInit {
         try runHooks(ctx.spec.hooks?.startContainer, hookState)
         Trace.mark("init: exec")
         try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
+    }
+
+    /// Waits for `hostSetUpDone` (whose payload is the hooks' state document), collecting
+    /// the bind-mount sources the parent sends before it.
+    private static func receiveHostSetUp(_ ctx: inout InitContext) throws -> [UInt8] {
+        while true {
+            switch try ctx.sync.receive() {
+            case .hostSetUpDone(let hookState)?:
+                return hookState
+            case .mountSources(let indexes, let fds)?:
+                for (index, fd) in zip(indexes, fds) { ctx.mountSources[index] = fd }
+            case nil:
+                throw InitError("parent went away during set-up")
+            case let other?:
+                throw InitError("unexpected message \(other) from the parent during set-up")
+            }
+        }
     }
 
     private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {

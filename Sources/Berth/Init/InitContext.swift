@@ -27,10 +27,16 @@ struct InitContext {
     /// The host's cgroup layout, as the parent read it (not read again in the init).
     var cgroupLayout: CgroupLayout
     var preserveFDs: Int
-    /// O_PATH descriptors of bind-mount sources, by mount index, opened by the parent in
-    /// the host's context (the init may run as an unprivileged host uid in a user
-    /// namespace and not be able to reach them itself).
-    var mountSourceFDs: [Int: Int32]
+    /// The init is in a user namespace and berth (root) opens its bind-mount sources in
+    /// its mount namespace: they arrive as `mountSources` messages before `hostSetUpDone`.
+    /// Otherwise the init opens them itself, each at its mount's turn.
+    var mountSourcesFromParent: Bool
+    /// Bind-mount source descriptors by mount index (from the parent, see above): O_PATH
+    /// descriptors, or detached id-mapped copies for id-mapped mounts.
+    var mountSources: [Int: Int32] = [:]
+    /// For id-mapped mounts the init makes itself (no user namespace in the container):
+    /// the user namespace whose mapping each applies, by mount index.
+    var idmapNamespaces: [Int: Int32]
     /// Namespaces created new by the clone.
     var newNamespaces: Set<Namespace>
     /// Namespaces to join by path, in the order they must be joined.
@@ -46,6 +52,6 @@ struct InitContext {
     /// would hold it).
     var keptDescriptors: [Int32] {
         [0, 1, 2] + (0..<Int32(preserveFDs)).map { 3 + $0 }
-            + [sync.fd, stateDirFD, consoleSocketFD] + Array(mountSourceFDs.values)
+            + [sync.fd, stateDirFD, consoleSocketFD] + Array(idmapNamespaces.values)
     }
 }

@@ -30,6 +30,8 @@ struct InitLayer {
     /// The container's state directory, where the files' tmpfs is attached for a moment
     /// on kernels that cannot clone from a detached mount.
     var stateDirectory: String = ""
+    /// Where a warning goes (a file the layer skips).
+    var warn: (String) -> Void = { _ in }
 
     var annotations: [String: String] { spec.annotations ?? [:] }
 
@@ -92,6 +94,32 @@ struct InitLayer {
         (annotations[key] ?? "").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
     }
 
+    /// The file to mount over for `path`, resolved inside the rootfs: a symlink there is
+    /// followed as if the rootfs were `/` (never out of it). A missing file (or the
+    /// missing target of a symlink) is created only when the rootfs is writable; when
+    /// there is nothing to mount over, the file is skipped with a warning.
+    private func mountPoint(_ path: String, rooted: RootedPath) -> Int32? {
+        if let existing = try? rooted.open(path, flags: O_PATH) { return existing }
+        var link = ""
+        if let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlinkat(fd, "", &buffer, buffer.count - 1)
+            close(fd)
+            if n >= 0 { link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        }
+        if spec.root?.readonly != true {
+            // O_CREAT through a dangling symlink creates its target, resolved in the root.
+            if let made = try? rooted.open(path, flags: O_WRONLY | O_CREAT, mode: 0o644) {
+                close(made)
+                if let existing = try? rooted.open(path, flags: O_PATH) { return existing }
+            }
+        }
+        if !link.isEmpty {
+            warn("init layer: \(path) is a symlink to \(link), which is not a file in the rootfs; \(path) is not generated")
+        }
+        return nil
+    }
+
     /// Mounts the files into the rootfs. A file that config.json mounts itself is left to
     /// that mount; a missing target is created only when the rootfs is writable.
     func apply(rooted: RootedPath) throws {
@@ -120,14 +148,7 @@ struct InitLayer {
             }
             try FileIO.writeAll(fd, Array(file.content.utf8), path: file.path)
             close(fd)
-            let target: Int32
-            if let existing = try? rooted.open(file.path, flags: O_PATH) {
-                target = existing
-            } else if spec.root?.readonly != true, let made = try? rooted.makeMountPoint(file.path, directory: false) {
-                target = made
-            } else {
-                continue
-            }
+            guard let target = mountPoint(file.path, rooted: rooted) else { continue }
             defer { close(target) }
             if attachedAt == nil {
                 let tree = berth_open_tree(mnt, name, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))

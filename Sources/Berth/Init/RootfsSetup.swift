@@ -7,7 +7,9 @@ import Glibc
 ///
 /// Every destination is resolved inside the rootfs with openat2(RESOLVE_IN_ROOT) and
 /// mounted through its `/proc/self/fd/N` magic link, so symlinks in a hostile image can
-/// neither redirect a mount to the host nor race one there.
+/// neither redirect a mount to the host nor race one there. Mounts are made in config
+/// order, each at its turn (bind mounts too), which is the order the container's
+/// mountinfo lists them in.
 struct RootfsSetup {
     let ctx: InitContext
     var spec: Spec { ctx.spec }
@@ -15,35 +17,65 @@ struct RootfsSetup {
 
     init(ctx: InitContext) { self.ctx = ctx }
 
+    /// A tmpfs (or `/dev`) mount that turns read-only, and gets its recursive attributes,
+    /// only at the end of the set-up: mount points, device nodes and copied files are
+    /// still made below it until then.
+    private struct Deferred {
+        var fd: Int32
+        var flags: UInt
+        var recursive: MountAttributes
+        var destination: String
+    }
+
+    /// The propagation `linux.rootfsPropagation` asks for, if any.
+    private var requestedPropagation: UInt? {
+        guard let p = spec.linux?.rootfsPropagation, !p.isEmpty else { return nil }
+        return MountOptions.propagationTable[p]
+    }
+
+    /// Nothing mounted in the container may propagate to the host, pivot_root refuses
+    /// shared mounts, and a bind of the rootfs from an unbindable mount is refused: so
+    /// every mount starts as a slave (or private, when the config asks for that on every
+    /// mount), and the propagation the config asks for is given to the container's root
+    /// at the end (`finish`).
+    private var baselinePropagation: UInt {
+        let rprivate = UInt(MS_PRIVATE) | UInt(MS_REC)
+        return requestedPropagation == rprivate ? rprivate : UInt(MS_SLAVE) | UInt(MS_REC)
+    }
+
     /// Everything before the root switch: propagation, the rootfs bind, config mounts,
     /// devices and the init layer.
     func prepare() throws {
         guard ctx.newNamespaces.contains(.mount) else {
             throw InitError.spec("linux.namespaces: a new mount namespace is required to set up the rootfs")
         }
-        // Changes below must not propagate back to the host: make the whole tree a slave
-        // (or what rootfsPropagation asks for) before mounting anything.
-        var propagation = UInt(MS_SLAVE) | UInt(MS_REC)
-        // pivot_root refuses a shared tree: shared propagation is applied after it (finish).
-        if let p = spec.linux?.rootfsPropagation, !p.isEmpty, let flag = MountOptions.propagationTable[p],
-           flag & UInt(MS_SHARED) == 0 {
-            propagation = flag
-        }
-        try Mount.mount(source: nil, target: "/", type: nil, flags: propagation)
+        try Mount.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
         // pivot_root needs the rootfs to be a mount point.
         try Mount.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
 
         let rooted = try RootedPath(root: ctx.rootfs)
         let mounts = spec.mounts ?? []
+        var deferred: [Deferred] = []
+        defer {
+            for d in deferred { close(d.fd) }
+            // Descriptors of sources and id mappings the init no longer needs (all are
+            // close-on-exec; none is left open past the set-up either way).
+            for fd in ctx.mountSources.values { close(fd) }
+            for fd in Set(ctx.idmapNamespaces.values) { close(fd) }
+        }
         for (index, m) in mounts.enumerated() {
             do {
-                try mountOne(m, index: index, rooted: rooted)
+                try mountOne(m, index: index, rooted: rooted, deferred: &deferred)
             } catch let e as SyscallError {
                 throw InitError("mounts[\(index)] (\(m.destination)): \(e)", errno: e.errno.rawValue)
+            } catch let e as InitError {
+                var wrapped = InitError("mounts[\(index)] (\(m.destination)): \(e.description)", errno: e.errno)
+                wrapped.code = e.code
+                throw wrapped
             }
         }
         Trace.mark("init: config mounts")
-        let devMounted = mounts.contains { normalize($0.destination) == "/dev" && !MountOptions($0.options ?? []).isBind && $0.type != "bind" }
+        let devMounted = mounts.contains { normalize($0.destination) == "/dev" && !BindSource.isBind($0) }
         if devMounted {
             try Devices(rooted: rooted, userNS: userNS).create(spec.linux?.devices ?? [],
                                                                 terminal: spec.process?.terminal == true)
@@ -52,7 +84,21 @@ struct RootfsSetup {
         }
         Trace.mark("init: devices")
         try InitLayer(spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network),
-                      stateDirectory: ctx.stateDirectory).apply(rooted: rooted)
+                      stateDirectory: ctx.stateDirectory, warn: { try? ctx.sync.send(.warning($0)) })
+            .apply(rooted: rooted)
+        for d in deferred {
+            do throws(SyscallError) {
+                if d.flags & UInt(MS_RDONLY) != 0 {
+                    try Mount.mount(source: nil, target: procFDPath(d.fd), type: nil,
+                                    flags: d.flags | UInt(MS_REMOUNT) | UInt(MS_BIND), errorPath: d.destination)
+                }
+                if !d.recursive.isEmpty {
+                    try MountTree.setAttributes(d.fd, d.recursive, recursive: true, errorPath: d.destination)
+                }
+            } catch {
+                throw InitError("remount \(d.destination) read-only: \(error)", errno: error.errno.rawValue)
+            }
+        }
     }
 
     /// The root switch and everything after it: masked and read-only paths and the
@@ -69,15 +115,15 @@ struct RootfsSetup {
 
         Trace.mark("init: switched root")
         let slash = try RootedPath(root: "/")
-        for path in spec.linux?.maskedPaths ?? [] { try mask(path, rooted: slash) }
-        for path in spec.linux?.readonlyPaths ?? [] { try readOnly(path, rooted: slash) }
+        // As runc: read-only paths first, then the masks over them.
+        try MaskedPaths(rooted: slash, mountLabel: spec.linux?.mountLabel)
+            .apply(readOnly: spec.linux?.readonlyPaths ?? [], masked: spec.linux?.maskedPaths ?? [])
         if spec.root?.readonly == true {
             let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | (Mount.lockedFlags(of: "/") & ~UInt(MS_RDONLY))
             try Mount.mount(source: nil, target: "/", type: nil, flags: flags)
         }
-        if let p = spec.linux?.rootfsPropagation, !p.isEmpty, let flag = MountOptions.propagationTable[p],
-           flag & UInt(MS_SHARED) != 0 {
-            try Mount.mount(source: nil, target: "/", type: nil, flags: flag)
+        if let p = requestedPropagation, p != baselinePropagation {
+            try Mount.mount(source: nil, target: "/", type: nil, flags: p)
         }
         return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
     }
@@ -86,7 +132,7 @@ struct RootfsSetup {
         "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
-    private func mountOne(_ m: BerthSpec.Mount, index: Int, rooted: RootedPath) throws {
+    private func mountOne(_ m: BerthSpec.Mount, index: Int, rooted: RootedPath, deferred: inout [Deferred]) throws {
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         let destination = normalize(m.destination)
@@ -95,40 +141,51 @@ struct RootfsSetup {
                             cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS).mount()
             return
         }
-        let isBind = options.isBind || type == "bind"
-        if isBind {
-            let opened = ctx.mountSourceFDs[index] == nil
-            let sourceFD = try ctx.mountSourceFDs[index] ?? BindSource.open(m, bundle: ctx.bundle)
-            defer { if opened { close(sourceFD) } }
-            var st = stat()
-            try sys("stat", m.source ?? "") { fstat(sourceFD, &st) }
-            let isDir = (st.st_mode & S_IFMT) == S_IFDIR
-            let target = try rooted.makeMountPoint(destination, directory: isDir)
-            defer { close(target) }
-            try sys("move_mount", destination) {
-                berth_move_mount(sourceFD, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
-            }
-            let extra = options.flags & ~(UInt(MS_BIND) | UInt(MS_REC))
-            if extra != 0 || !options.propagation.isEmpty {
-                let mounted = try rooted.open(destination)
-                defer { close(mounted) }
-                if extra != 0 {
-                    var flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | extra
-                    if userNS { flags |= Mount.lockedFlags(of: procFDPath(mounted)) & ~UInt(MS_RDONLY) }
-                    try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: destination)
-                }
-                for p in options.propagation {
-                    try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: p, errorPath: destination)
-                }
-            }
+        if options.isBind || type == "bind" {
+            try BindMount(mount: m, index: index, destination: destination, ctx: ctx, rooted: rooted).make()
             return
         }
-        let target = try rooted.makeMountPoint(destination, directory: true)
+        // procfs and sysfs (and the /dev tmpfs) only on a real directory: a symlink there
+        // would move them elsewhere in the rootfs, where masks and read-only paths miss.
+        if type == "proc" || type == "sysfs" || destination == "/dev" {
+            if let existing = try? rooted.open(destination, flags: O_PATH | O_NOFOLLOW) {
+                var st = stat()
+                let isDirectory = fstat(existing, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                close(existing)
+                if !isDirectory { throw InitError.spec("filesystem \"\(type)\" must be mounted on ordinary directory") }
+            }
+        }
+        var data = options.data
+        let target: Int32
+        if let existing = try? rooted.open(destination, flags: O_PATH) {
+            target = existing
+            // As runc: a tmpfs takes the mode of the directory it covers, unless mode= says.
+            if type == "tmpfs" && !data.contains(where: { $0.hasPrefix("mode=") }) {
+                var st = stat()
+                if fstat(existing, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                    let octal = String(st.st_mode & 0o7777, radix: 8)
+                    data.insert("mode=" + String(repeating: "0", count: max(0, 4 - octal.count)) + octal, at: 0)
+                }
+            }
+        } else {
+            target = try rooted.makeMountPoint(destination, directory: true)
+        }
         defer { close(target) }
+        // A tmpfs and /dev stay writable until everything below them is made.
+        let deferReadOnly = type == "tmpfs" || destination == "/dev"
+        var flags = options.flags
+        if deferReadOnly { flags &= ~UInt(MS_RDONLY) }
+        // tmpcopyup: the directory's contents, read through a descriptor opened before the
+        // tmpfs covers it.
+        var copyFrom: Int32 = -1
+        if options.copyUp && type == "tmpfs" {
+            copyFrom = try sys("open", destination) { open(procFDPath(target), O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        }
+        defer { if copyFrom >= 0 { close(copyFrom) } }
+
         let source = m.source ?? type
-        let data = LSM.mountData(options.dataString, type: type, label: spec.linux?.mountLabel)
-        let result = Glibc.mount(source, procFDPath(target), type, options.flags, data)
-        if result != 0 {
+        let mountData = LSM.mountData(data.isEmpty ? nil : data.joined(separator: ","), type: type, label: spec.linux?.mountLabel)
+        if Glibc.mount(source, procFDPath(target), type, flags, mountData) != 0 {
             let e = currentErrno()
             guard type == "sysfs" && (e == .notPermitted || e == .permissionDenied) else {
                 throw SyscallError("mount", destination, errno: e)
@@ -143,12 +200,20 @@ struct RootfsSetup {
                             flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | Mount.lockedFlags(of: procFDPath(mounted)),
                             errorPath: destination)
         }
-        if !options.propagation.isEmpty {
-            let mounted = try rooted.open(destination)
-            defer { close(mounted) }
-            for p in options.propagation {
-                try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: p, errorPath: destination)
-            }
+        let later = deferReadOnly && (options.flags & UInt(MS_RDONLY) != 0 || !options.recursive.isEmpty)
+        guard copyFrom >= 0 || later || !options.propagation.isEmpty || !options.recursive.isEmpty else { return }
+        let mounted = try rooted.open(destination, flags: copyFrom >= 0 ? O_RDONLY | O_DIRECTORY : O_PATH)
+        var keep = false
+        defer { if !keep { close(mounted) } }
+        if copyFrom >= 0 { try TmpCopyUp.copy(from: copyFrom, to: mounted, path: destination) }
+        for p in options.propagation {
+            try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: p, errorPath: destination)
+        }
+        if later {
+            deferred.append(Deferred(fd: mounted, flags: options.flags, recursive: options.recursive, destination: destination))
+            keep = true
+        } else if !options.recursive.isEmpty {
+            try MountTree.setAttributes(mounted, options.recursive, recursive: true, errorPath: destination)
         }
     }
 
@@ -174,36 +239,13 @@ struct RootfsSetup {
             let e = currentErrno()
             guard e == .invalidArgument else { throw SyscallError("pivot_root", ctx.rootfs, errno: e) }
         }
+        // Without pivot_root the host's mounts stay in this namespace, only out of sight:
+        // a full procfs or sysfs among them would let the container mount a fresh,
+        // unmasked one (the kernel allows that where one is fully visible).
+        try NoPivotRoot.hideHostProcAndSys(rootfs: ctx.rootfs)
         try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
         try Mount.mount(source: ctx.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE))
         try sys("chroot", ctx.rootfs) { chroot(".") }
         try sys("chdir", "/") { chdir("/") }
-    }
-
-    private func mask(_ path: String, rooted: RootedPath) throws {
-        guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { return }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            try Mount.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs",
-                            flags: UInt(MS_RDONLY), data: LSM.mountData("size=0k", type: "tmpfs", label: spec.linux?.mountLabel),
-                            errorPath: path)
-        } else {
-            try Mount.mount(source: "/dev/null", target: procFDPath(fd), type: nil,
-                            flags: UInt(MS_BIND), errorPath: path)
-        }
-    }
-
-    private func readOnly(_ path: String, rooted: RootedPath) throws {
-        guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { return }
-        defer { close(fd) }
-        try Mount.mount(source: procFDPath(fd), target: procFDPath(fd), type: nil,
-                        flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
-        let mounted = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
-        defer { close(mounted) }
-        let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY)
-            | Mount.lockedFlags(of: procFDPath(mounted))
-        try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: path)
     }
 }

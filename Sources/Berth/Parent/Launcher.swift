@@ -57,6 +57,12 @@ struct Launcher {
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
+        if rootless, let i = (spec.mounts ?? []).firstIndex(where: BindSource.isIDMapped) {
+            throw BerthError(.invalidSpec, "mounts[\(i)]: invalid mount: id-mapped mounts are not supported for rootless containers")
+        }
+        if options.noPivot, let p = spec.linux?.rootfsPropagation, p == "private" || p == "rprivate" {
+            throw BerthError(.invalidSpec, "linux.rootfsPropagation: rootfsPropagation of [r]private is not safe without pivot_root")
+        }
         if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
@@ -165,13 +171,16 @@ struct Launcher {
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
 
-        var mountSources: [Int: Int32] = [:]
-        defer { for fd in mountSources.values { close(fd) } }
-        for (index, m) in (spec.mounts ?? []).enumerated() where !rootless && BindSource.isBind(m) {
-            do throws(SyscallError) { mountSources[index] = try BindSource.open(m, bundle: bundle) } catch {
-                throw BerthError.system("mounts[\(index)] (\(m.destination))", error)
-            }
-        }
+        // Bind sources: a container with a user namespace (and a root berth) gets them
+        // from berth, opened in its mount namespace once it exists (MountSourceHelper);
+        // otherwise the init opens each at its turn. Id-mapped mounts need their user
+        // namespaces first, made here, before the clone.
+        let joinedUserPath = joined.first(where: { $0.0 == .user })?.1
+        let initInUserNS = newNamespaces.contains(.user) || joinedUserPath != nil
+        let sourcesFromParent = !rootless && initInUserNS && (spec.mounts ?? []).contains(where: BindSource.isBind)
+        let idmap = (spec.mounts ?? []).contains(where: BindSource.isIDMapped)
+            ? try IDMapNamespaces(spec: spec, joinedUserNamespace: joinedUserPath) : IDMapNamespaces()
+        defer { idmap.close() }
 
         var flags: UInt64 = 0
         for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
@@ -202,8 +211,9 @@ struct Launcher {
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, mountSourceFDs: mountSources, newNamespaces: newNamespaces,
-                joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
+                preserveFDs: options.listenFDs + options.preserveFDs,
+                mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
+                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         pair.child.close()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
@@ -244,9 +254,14 @@ struct Launcher {
         }
         // The state file is written while the init builds its rootfs on the other core; a
         // failure later removes it with the rest of the directory.
+        let sendMountSources = { () throws(BerthError) in
+            guard sourcesFromParent else { return }
+            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd, idmap: idmap, to: pair.parent)
+        }
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
                        cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
-                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices) {
+                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
+                       beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
             try store.save(record)
         }
@@ -281,6 +296,7 @@ struct Launcher {
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
                             first: SyncMessage?, cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
+                            beforeHostSetUpDone: () throws(BerthError) -> Void,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
         var pending = first
         while true {
@@ -312,6 +328,7 @@ struct Launcher {
                 }
             case .requestHostSetUp:
                 if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
                 do throws(SyscallError) {

@@ -12,10 +12,14 @@ import Glibc
 //                                                      unshares a new time namespace
 //                        ◄────────── requestHostSetUp
 //   writes the uid/gid maps (user namespace) and the
-//   time offsets, places the init in its cgroup
-//   (unless CLONE_INTO_CGROUP did), writes
-//   oom_score_adj, moves linux.netDevices in (state.json
-//   first), runs the prestart and createRuntime hooks
+//   time offsets; for a user namespace, opens the
+//   bind-mount sources in the init's mount namespace
+//   (MountSourceHelper):
+//   mountSources(indexes, fds) ─────────────────────►  (any number, 253 fds at most each)
+//   places the init in its cgroup (unless
+//   CLONE_INTO_CGROUP did), writes oom_score_adj,
+//   moves linux.netDevices in (state.json first),
+//   runs the prestart and createRuntime hooks
 //   hostSetUpDone(hookState) ───────────────────────►  joins namespaces by path (unless the
 //                                                      intermediate did), unshares
 //   writes state.json meanwhile                        cgroupns, mounts, createContainer
@@ -59,6 +63,10 @@ enum SyncMessage: Equatable, Sendable {
     /// container's cgroup); go on. `hookState` is the state document for the hooks the
     /// child runs (empty for exec).
     case hostSetUpDone(hookState: [UInt8])
+    /// parent → child, after `requestHostSetUp` and before `hostSetUpDone`: bind-mount
+    /// sources berth opened in the init's mount namespace (SCM_RIGHTS), each with the
+    /// index of the mount it belongs to.
+    case mountSources(indexes: [Int], fds: [Int32])
     /// child → parent: a warning about the config, for the caller's log.
     case warning(String)
     /// child → parent: the listener fd of a seccomp filter with SCMP_ACT_NOTIFY rules
@@ -89,6 +97,7 @@ enum SyncMessage: Equatable, Sendable {
         case seccompListener = 7
         case seccompListenerForwarded = 8
         case warning = 9
+        case mountSources = 10
     }
 
     /// Error codes on the wire.
@@ -105,6 +114,7 @@ enum SyncMessage: Equatable, Sendable {
         case .hostSetUpDone(let state): return [Tag.hostSetUpDone.rawValue] + state
         case .warning(let text): return [Tag.warning.rawValue] + Array(text.utf8.prefix(Self.maxText))
         case .seccompListener: return [Tag.seccompListener.rawValue]
+        case .mountSources(let indexes, _): return [Tag.mountSources.rawValue] + indexes.flatMap { Self.bytes(Int32($0)) }
         case .seccompListenerForwarded: return [Tag.seccompListenerForwarded.rawValue]
         case .awaitingStart: return [Tag.awaitingStart.rawValue]
         case .startProcess: return [Tag.startProcess.rawValue]
@@ -121,6 +131,13 @@ enum SyncMessage: Equatable, Sendable {
     /// when the packet is malformed. A descriptor the message does not carry is not
     /// closed here: the caller does that.
     init?(packet: [UInt8], fd: Int32 = -1) {
+        self.init(packet: packet, fds: fd >= 0 ? [fd] : [])
+    }
+
+    /// The message in `packet`, with `fds` the descriptors that came with it; nil when the
+    /// packet is malformed. Descriptors the message does not carry are not closed here.
+    init?(packet: [UInt8], fds: [Int32]) {
+        let fd = fds.first ?? -1
         guard let first = packet.first, let tag = Tag(rawValue: first) else { return nil }
         let payload = packet.dropFirst()
         switch tag {
@@ -130,6 +147,12 @@ enum SyncMessage: Equatable, Sendable {
         case .seccompListener:
             guard fd >= 0 else { return nil }
             self = .seccompListener(fd: fd)
+        case .mountSources:
+            guard payload.count == fds.count * 4, !fds.isEmpty else { return nil }
+            let indexes = stride(from: 0, to: payload.count, by: 4).compactMap {
+                Self.int32(payload.dropFirst($0)).map { Int($0) }
+            }
+            self = .mountSources(indexes: indexes, fds: fds)
         case .seccompListenerForwarded: self = .seccompListenerForwarded
         case .awaitingStart: self = .awaitingStart
         case .startProcess: self = .startProcess
@@ -166,19 +189,26 @@ extension SyncSocket {
             try send(byte: SyncMessage.Tag.seccompListener.rawValue, attaching: fd)
             return
         }
+        if case .mountSources(_, let fds) = message {
+            try send(packet: message.encoded, attaching: fds)
+            return
+        }
         try send(packet: message.encoded)
     }
 
-    /// Receives one message; nil at end of stream (the peer closed or exec'd). A
-    /// descriptor that came with a message other than `seccompListener` is closed.
+    /// Receives one message; nil at end of stream (the peer closed or exec'd).
+    /// Descriptors that came with a message that does not carry them are closed.
     func receive() throws(SyscallError) -> SyncMessage? {
-        guard let (bytes, fd) = try receivePacket() else { return nil }
-        guard let message = SyncMessage(packet: bytes, fd: fd) else {
-            if fd >= 0 { Glibc.close(fd) }
+        guard let (bytes, fds) = try receivePacketWithDescriptors() else { return nil }
+        guard let message = SyncMessage(packet: bytes, fds: fds) else {
+            for fd in fds { Glibc.close(fd) }
             throw SyscallError("recvmsg", "sync socket", errno: .badMessage)
         }
-        if case .seccompListener = message { return message }
-        if fd >= 0 { Glibc.close(fd) }
+        switch message {
+        case .seccompListener: for fd in fds.dropFirst() { Glibc.close(fd) }
+        case .mountSources: break
+        default: for fd in fds { Glibc.close(fd) }
+        }
         return message
     }
 

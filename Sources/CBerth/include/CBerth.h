@@ -36,6 +36,9 @@ int berth_fsmount(int fd, unsigned int flags, unsigned int attr_flags);
 int berth_open_tree(int dirfd, const char *path, unsigned int flags);
 int berth_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path,
                      unsigned int flags);
+/// mount_setattr(2) (Linux 5.12+) with a struct mount_attr built from the fields.
+int berth_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set,
+                        uint64_t attr_clr, uint64_t propagation, uint64_t userns_fd);
 
 /// ioctl and prctl are variadic in libc, which Swift cannot call.
 int berth_ioctl_int(int fd, unsigned long request, int arg);
@@ -45,6 +48,11 @@ int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
 
 /// One SCM_RIGHTS message carrying exactly one fd, with `payload` as the data.
 int berth_send_fd(int sock, int fd, const void *payload, size_t len);
+/// One SCM_RIGHTS message carrying `count` fds (at most 253), with `payload` as the data.
+int berth_send_fds(int sock, const int *fds, int count, const void *payload, size_t len);
+/// Receives one message that may carry up to `cap_fds` SCM_RIGHTS fds (close-on-exec):
+/// returns the byte count (0 at end of stream) and stores the fds and their number.
+ssize_t berth_recv_fds(int sock, void *payload, size_t cap, int *fds, int cap_fds, int *count);
 /// Receives one fd sent by berth_send_fd; returns the fd, or -1 with errno.
 int berth_recv_fd(int sock, void *payload, size_t cap, size_t *len);
 /// Receives one message that may carry one SCM_RIGHTS fd: returns the byte count (0 at end
@@ -101,6 +109,24 @@ enum {
     BERTH_ST_NOATIME = 1024,
     BERTH_ST_NODIRATIME = 2048,
     BERTH_ST_RELATIME = 4096,
+    BERTH_ST_NOSYMFOLLOW = 0x2000,
+    BERTH_MS_NOSYMFOLLOW = 256,
+    BERTH_AT_EMPTY_PATH = 0x1000,
+    BERTH_AT_RECURSIVE = 0x8000,
+    BERTH_OPEN_TREE_CLONE = 1,
+    BERTH_MOVE_MOUNT_F_EMPTY_PATH = 0x04,
+    BERTH_MOVE_MOUNT_T_EMPTY_PATH = 0x40,
+    BERTH_MOUNT_ATTR_RDONLY = 0x01,
+    BERTH_MOUNT_ATTR_NOSUID = 0x02,
+    BERTH_MOUNT_ATTR_NODEV = 0x04,
+    BERTH_MOUNT_ATTR_NOEXEC = 0x08,
+    BERTH_MOUNT_ATTR__ATIME = 0x70,
+    BERTH_MOUNT_ATTR_RELATIME = 0x00,
+    BERTH_MOUNT_ATTR_NOATIME = 0x10,
+    BERTH_MOUNT_ATTR_STRICTATIME = 0x20,
+    BERTH_MOUNT_ATTR_NODIRATIME = 0x80,
+    BERTH_MOUNT_ATTR_IDMAP = 0x00100000,
+    BERTH_MOUNT_ATTR_NOSYMFOLLOW = 0x00200000,
     BERTH_CLOSE_RANGE_CLOEXEC = 4,
     BERTH_RESOLVE_NO_MAGICLINKS = 0x02,
     BERTH_RESOLVE_IN_ROOT = 0x10,

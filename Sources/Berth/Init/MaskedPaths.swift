@@ -1,0 +1,54 @@
+import BerthSpec
+import BerthSystem
+import Glibc
+
+/// `linux.readonlyPaths` and `linux.maskedPaths`, after the root switch.
+///
+/// A masked file gets /dev/null bound over it; a masked directory an empty read-only
+/// tmpfs. As runc does since 1.3.x, the masked directories share one tmpfs: the first
+/// gets it, the others a bind of it (each bind keeps its read-only flag), so a long list
+/// (one entry per CPU, as Kubernetes writes) costs one superblock. A path listed twice
+/// is masked once.
+struct MaskedPaths {
+    let rooted: RootedPath
+    let mountLabel: String?
+
+    func apply(readOnly: [String], masked: [String]) throws {
+        for path in readOnly { try makeReadOnly(path) }
+        var seen: Set<String> = []
+        var sharedTmpfs: Int32 = -1
+        defer { if sharedTmpfs >= 0 { close(sharedTmpfs) } }
+        for path in masked where seen.insert(Self.normalize(path)).inserted {
+            guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { continue }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) != S_IFDIR {
+                try Mount.mount(source: "/dev/null", target: procFDPath(fd), type: nil, flags: UInt(MS_BIND), errorPath: path)
+            } else if sharedTmpfs >= 0 {
+                try Mount.mount(source: procFDPath(sharedTmpfs), target: procFDPath(fd), type: nil, flags: UInt(MS_BIND),
+                                errorPath: path)
+            } else {
+                try Mount.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs", flags: UInt(MS_RDONLY),
+                                data: LSM.mountData("size=0k", type: "tmpfs", label: mountLabel), errorPath: path)
+                sharedTmpfs = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
+            }
+        }
+    }
+
+    private static func normalize(_ path: String) -> String {
+        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
+    private func makeReadOnly(_ path: String) throws {
+        guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { return }
+        defer { close(fd) }
+        try Mount.mount(source: procFDPath(fd), target: procFDPath(fd), type: nil,
+                        flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
+        let mounted = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
+        defer { close(mounted) }
+        let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY)
+            | Mount.lockedFlags(of: procFDPath(mounted))
+        try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: path)
+    }
+}
