@@ -16,6 +16,13 @@ public enum Paths {
         return "/" + parts.joined(separator: "/")
     }
 
+    /// `path` as an absolute path with `.` and empty components removed but `..` kept: for
+    /// a path that is resolved later inside a root (mount destinations), where `..` after
+    /// a symlink must go where the symlink leads, not where the text says.
+    public static func withoutDots(_ path: String) -> String {
+        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+    }
+
     /// `path` made absolute against the working directory, then canonical. When the
     /// working directory cannot be read, a relative `path` is returned unchanged.
     public static func absolute(_ path: String) -> String {

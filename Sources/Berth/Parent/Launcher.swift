@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import FoundationEssentials
 import Glibc
 
@@ -158,8 +157,9 @@ struct Launcher {
             // A non-root parent may not clone mounts of the host's mount namespace: its init
             // makes the clone itself, in its own mount namespace.
             if !rootless {
-                stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
-                if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
+                do throws(SyscallError) { stateDirFD = try MountTree.clone(AT_FDCWD, dir, recursive: false) } catch {
+                    throw BerthError.system("open state directory", error)
+                }
             }
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }

@@ -18,7 +18,7 @@ enum NotifySocket {
             throw BerthError.system("create notify socket directory", SyscallError("mkdir", dir, errno: currentErrno()))
         }
         var mounts = spec.mounts ?? []
-        mounts.append(BerthSpec.Mount(destination: "/run/notify", type: "bind", source: dir,
+        mounts.append(Mount(destination: "/run/notify", type: "bind", source: dir,
                             options: ["bind", "nosuid", "noexec", "nodev", "ro"]))
         spec.mounts = mounts
         let env = spec.process?.env ?? []
