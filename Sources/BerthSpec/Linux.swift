@@ -32,6 +32,8 @@ public struct Linux: Codable, Sendable, Equatable {
     public var personality: LinuxPersonality?
     /// Clock offsets of the time namespace, keyed by clock (`monotonic`, `boottime`).
     public var timeOffsets: [String: LinuxTimeOffset]?
+    /// NUMA memory policy of the container's processes (`set_mempolicy(2)`).
+    public var memoryPolicy: LinuxMemoryPolicy?
 
     /// Creates a Linux section.
     public init(
@@ -50,7 +52,8 @@ public struct Linux: Codable, Sendable, Equatable {
         mountLabel: String? = nil,
         intelRdt: LinuxIntelRdt? = nil,
         personality: LinuxPersonality? = nil,
-        timeOffsets: [String: LinuxTimeOffset]? = nil
+        timeOffsets: [String: LinuxTimeOffset]? = nil,
+        memoryPolicy: LinuxMemoryPolicy? = nil
     ) {
         self.uidMappings = uidMappings
         self.gidMappings = gidMappings
@@ -68,12 +71,13 @@ public struct Linux: Codable, Sendable, Equatable {
         self.intelRdt = intelRdt
         self.personality = personality
         self.timeOffsets = timeOffsets
+        self.memoryPolicy = memoryPolicy
     }
 
     enum CodingKeys: String, SpecCodingKey {
         case uidMappings, gidMappings, sysctl, resources, cgroupsPath, namespaces, devices, netDevices
         case seccomp, rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality
-        case timeOffsets
+        case timeOffsets, memoryPolicy
     }
 
     /// Decodes a Linux section.
@@ -95,6 +99,7 @@ public struct Linux: Codable, Sendable, Equatable {
         intelRdt = try c.optional(.intelRdt)
         personality = try c.optional(.personality)
         timeOffsets = try c.optional(.timeOffsets)
+        memoryPolicy = try c.optional(.memoryPolicy)
     }
 
     /// Encodes the section in specification key order, dictionaries sorted.
@@ -116,6 +121,7 @@ public struct Linux: Codable, Sendable, Equatable {
         try c.encodeIfPresent(intelRdt, forKey: .intelRdt)
         try c.encodeIfPresent(personality, forKey: .personality)
         try c.encodeSorted(timeOffsets, forKey: .timeOffsets)
+        try c.encodeIfPresent(memoryPolicy, forKey: .memoryPolicy)
     }
 
     /// The namespace entry of the given kind, if configured (created or joined).
@@ -330,4 +336,36 @@ public struct LinuxTimeOffset: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, SpecCodingKey { case secs, nanosecs }
+}
+
+/// The NUMA memory policy of the container's processes (`linux.memoryPolicy`), set with
+/// `set_mempolicy(2)` and kept across execve, for the container's process and `exec`.
+public struct LinuxMemoryPolicy: Codable, Sendable, Equatable {
+    /// `MPOL_DEFAULT`, `MPOL_BIND`, `MPOL_INTERLEAVE`, `MPOL_WEIGHTED_INTERLEAVE`,
+    /// `MPOL_PREFERRED`, `MPOL_PREFERRED_MANY` or `MPOL_LOCAL`.
+    public var mode: String
+    /// NUMA nodes in list format, `0-3,7`.
+    public var nodes: String
+    /// Mode flags: `MPOL_F_STATIC_NODES`, `MPOL_F_RELATIVE_NODES`, `MPOL_F_NUMA_BALANCING`.
+    public var flags: [String]?
+
+    /// Creates a memory policy.
+    public init(mode: String, nodes: String = "", flags: [String]? = nil) {
+        self.mode = mode
+        self.nodes = nodes
+        self.flags = flags
+    }
+
+    /// Nothing set at all (`{}`), which runc treats as no policy.
+    public var isEmpty: Bool { mode.isEmpty && nodes.isEmpty && (flags ?? []).isEmpty }
+
+    enum CodingKeys: String, SpecCodingKey { case mode, nodes, flags }
+
+    /// Decodes a memory policy; missing `mode` and `nodes` are `""`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.lenient(.mode, "")
+        nodes = try c.lenient(.nodes, "")
+        flags = try c.optional(.flags)
+    }
 }

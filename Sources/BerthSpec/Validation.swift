@@ -31,6 +31,12 @@ extension Spec {
     private static func validate(process: Process) throws(SpecError) {
         if process.args?.isEmpty ?? true { throw SpecError("process.args: must not be empty") }
         if !process.cwd.hasPrefix("/") { throw SpecError("process.cwd: must be an absolute path") }
+        try validateSettings(of: process)
+    }
+
+    /// The checks of `process` other than its args and cwd: what `exec` validates in a
+    /// process it is given (rlimits, oomScoreAdj, ioPriority, scheduler, execCPUAffinity).
+    public static func validateSettings(of process: Process) throws(SpecError) {
         var seen: Set<String> = []
         for (i, rlimit) in (process.rlimits ?? []).enumerated() {
             if RlimitTable.rlimitNames[rlimit.type] == nil {
@@ -53,6 +59,43 @@ extension Spec {
             if io.priority < 0 || io.priority > 7 {
                 throw SpecError("process.ioPriority.priority: \(io.priority) is outside 0...7")
             }
+        }
+        if let scheduler = process.scheduler { try validate(scheduler: scheduler) }
+        if let affinity = process.execCPUAffinity {
+            for (field, list) in [("initial", affinity.initial), ("final", affinity.final)] {
+                guard let list, !list.isEmpty else { continue }
+                switch CPUList.parse(list, limit: CPUTable.maxCPU) {
+                case .failure(let error):
+                    throw SpecError("process.execCPUAffinity.\(field): invalid CPU list \"\(list)\": \(error)")
+                case .success(let cpus) where cpus.isEmpty:
+                    throw SpecError("process.execCPUAffinity.\(field): invalid CPU list \"\(list)\": no CPU")
+                default: break
+                }
+            }
+        }
+    }
+
+    /// runc's rules (sched_setattr(2)): a policy is required, nice is -20...19, a static
+    /// priority only for the real-time policies, runtime/deadline/period only for
+    /// SCHED_DEADLINE.
+    public static func validate(scheduler: Scheduler) throws(SpecError) {
+        if scheduler.policy.isEmpty { throw SpecError("process.scheduler.policy: scheduler policy is required") }
+        if SchedulerTable.policies[scheduler.policy] == nil {
+            throw SpecError("process.scheduler.policy: unknown policy \"\(scheduler.policy)\"")
+        }
+        if let nice = scheduler.nice, nice < -20 || nice > 19 {
+            throw SpecError("process.scheduler.nice: invalid scheduler.nice: \(nice) (outside -20...19)")
+        }
+        if let priority = scheduler.priority, priority != 0,
+           scheduler.policy != "SCHED_FIFO" && scheduler.policy != "SCHED_RR" {
+            throw SpecError("process.scheduler.priority: scheduler.priority can only be specified for SCHED_FIFO or SCHED_RR policy")
+        }
+        if scheduler.policy != "SCHED_DEADLINE",
+           [scheduler.runtime, scheduler.deadline, scheduler.period].contains(where: { ($0 ?? 0) != 0 }) {
+            throw SpecError("process.scheduler: scheduler runtime/deadline/period can only be specified for SCHED_DEADLINE policy")
+        }
+        for (i, flag) in (scheduler.flags ?? []).enumerated() where SchedulerTable.flags[flag] == nil {
+            throw SpecError("process.scheduler.flags[\(i)]: unknown flag \"\(flag)\"")
         }
     }
 
@@ -189,6 +232,35 @@ extension Spec {
         }
 
         if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
+
+        if let personality = linux.personality, PersonalityTable.domains[personality.domain] == nil {
+            throw SpecError("linux.personality.domain: invalid personality domain \"\(personality.domain)\"")
+        }
+        if let policy = linux.memoryPolicy { try Self.validate(memoryPolicy: policy) }
+    }
+
+    /// Mode, flags and node list of `linux.memoryPolicy` (`{}` means no policy, as with
+    /// runc); whether the nodes exist on this host is checked when it is applied.
+    public static func validate(memoryPolicy policy: LinuxMemoryPolicy) throws(SpecError) {
+        if policy.isEmpty { return }
+        if MemoryPolicyTable.modes[policy.mode] == nil {
+            throw SpecError("linux.memoryPolicy.mode: invalid memory policy mode \"\(policy.mode)\"")
+        }
+        for (i, flag) in (policy.flags ?? []).enumerated() where MemoryPolicyTable.flags[flag] == nil {
+            throw SpecError("linux.memoryPolicy.flags[\(i)]: invalid memory policy flag \"\(flag)\"")
+        }
+        let nodes: [Int]
+        switch CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode) {
+        case .failure(let error):
+            throw SpecError("linux.memoryPolicy.nodes: invalid memory policy nodes \"\(policy.nodes)\": \(error)")
+        case .success(let list): nodes = list
+        }
+        if MemoryPolicyTable.nodeless.contains(policy.mode) && !nodes.isEmpty {
+            throw SpecError("linux.memoryPolicy.nodes: \(policy.mode) takes no nodes, got \(nodes.count)")
+        }
+        if MemoryPolicyTable.needNodes.contains(policy.mode) && nodes.isEmpty {
+            throw SpecError("linux.memoryPolicy.nodes: \(policy.mode) needs at least one node")
+        }
     }
 
     /// The kernel's rule for interface names (dev_valid_name): 1 to 15 bytes (IFNAMSIZ

@@ -42,12 +42,23 @@ public final class RootedPath {
     }
 
     /// Creates the directory `path` and its missing parents inside the root, each
-    /// component resolved in the root; returns an O_PATH fd of the directory.
+    /// component resolved in the root; returns an O_PATH fd of the directory. A component
+    /// that is a symlink to a directory that does not exist yet has its target created
+    /// (as runc does), resolved in the root like any other path.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) -> Int32 {
+        try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
+    }
+
+    /// The symlinks followed while creating one path, as the kernel's limit (ELOOP).
+    static let maxLinks = 40
+
+    private func makeDirectories(_ path: String, mode: mode_t, linksLeft: Int) throws(SyscallError) -> Int32 {
         var current = try open("/", flags: O_PATH | O_DIRECTORY)
         var sofar = ""
-        for part in Self.relative(path).split(separator: "/") where part != "." {
+        let parts = Self.relative(path).split(separator: "/").filter { $0 != "." }
+        for (i, part) in parts.enumerated() {
             let name = String(part)
+            let parent = sofar
             sofar += "/" + name
             let next: Int32
             if let fd = try? open(sofar, flags: O_PATH | O_DIRECTORY) {
@@ -55,6 +66,13 @@ public final class RootedPath {
             } else {
                 if mkdirat(current, name, mode) != 0 {
                     let e = currentErrno()
+                    if e == .fileExists, let link = Self.readLink(current, name) {
+                        close(current)
+                        guard linksLeft > 0 else { throw SyscallError("mkdir", rootPath + sofar, errno: .tooManySymbolicLinkLevels) }
+                        let target = link.hasPrefix("/") ? link : parent + "/" + link
+                        let rest = parts[(i + 1)...].joined(separator: "/")
+                        return try makeDirectories(target + "/" + rest, mode: mode, linksLeft: linksLeft - 1)
+                    }
                     if e != .fileExists {
                         close(current)
                         throw SyscallError("mkdir", rootPath + sofar, errno: e)
@@ -69,6 +87,14 @@ public final class RootedPath {
             current = next
         }
         return current
+    }
+
+    /// The target of the symlink `name` in the directory `dirfd`, or nil when it is not one.
+    static func readLink(_ dirfd: Int32, _ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(dirfd, name, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Makes sure `path` exists inside the root as a directory (`directory: true`) or an

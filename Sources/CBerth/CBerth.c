@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -339,3 +340,42 @@ const unsigned long berth_TIOCGPTN = TIOCGPTN;
 const unsigned long berth_TIOCSPTLCK = TIOCSPTLCK;
 const unsigned long berth_TIOCGWINSZ = TIOCGWINSZ;
 const unsigned long berth_TIOCSWINSZ = TIOCSWINSZ;
+
+int berth_sched_setaffinity(pid_t pid, const void *mask, size_t len) {
+    return (int)syscall(SYS_sched_setaffinity, pid, len, mask);
+}
+
+int berth_sched_getaffinity(pid_t pid, void *mask, size_t len) {
+    return (int)syscall(SYS_sched_getaffinity, pid, len, mask);
+}
+
+int berth_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct {
+        uint32_t size, sched_policy;
+        uint64_t sched_flags;
+        int32_t sched_nice;
+        uint32_t sched_priority;
+        uint64_t sched_runtime, sched_deadline, sched_period;
+    } attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.sched_policy = policy;
+    attr.sched_flags = flags;
+    attr.sched_nice = nice;
+    attr.sched_priority = priority;
+    attr.sched_runtime = runtime;
+    attr.sched_deadline = deadline;
+    attr.sched_period = period;
+    return (int)syscall(SYS_sched_setattr, pid, &attr, 0);
+}
+
+int berth_ioprio_set(int which, int who, int ioprio) {
+    return (int)syscall(SYS_ioprio_set, which, who, ioprio);
+}
+
+long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
+    return syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+int berth_personality(unsigned long persona) { return personality(persona); }

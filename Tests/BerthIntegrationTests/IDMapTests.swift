@@ -70,7 +70,7 @@ struct IDMapTests {
         #expect(Host.hostMounts(containing: src).isEmpty, "a mount of the source is left on the host")
     }
 
-    @Test("several mounts: one directory with two mappings, others with their own, multi-range mappings, a relative source",
+    @Test("several mounts: one directory with two mappings, two directories with the same, others with their own, multi-range mappings, a relative source",
           arguments: [false, true])
     func several(userns: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
@@ -85,19 +85,23 @@ struct IDMapTests {
             // Relative to the bundle directory.
             Self.idmapped("../src/multi2", "/mnt/m2", uid: idMap((200, b + 2200, 3)), gid: idMap((200, b + 2900, 100))),
             Self.idmapped(src + "/multi3", "/mnt/m3", uid: idMap((5000000, b + 3000, 1000)), gid: idMap((6000000, b + 3000, 500))),
+            // The same mappings as m1 (one user namespace for both): ids outside them show
+            // as the overflow id.
+            Self.idmapped(src + "/multi2", "/mnt/m2-same", uid: idMap((100, b, 100)), gid: idMap((200, b, 100))),
             Self.idmapped(src + "/multi1", "/mnt/ranges",
                           uid: idMap((100, b + 1000, 1), (101, b + 2000, 1), (102, b + 3000, 1)),
                           gid: idMap((210, b + 1100, 10), (220, b + 2200, 10), (230, b + 3300, 10))),
         ]
         for m in mounts { s.bundle.config.addMount(m) }
         var script = ""
-        for d in ["m1", "m1-alt", "m2", "m3", "ranges"] { script += "stat -c %u=%g /mnt/\(d)/foo.txt /mnt/\(d)/bar.txt /mnt/\(d)/baz.txt; " }
+        for d in ["m1", "m1-alt", "m2", "m3", "m2-same", "ranges"] { script += "stat -c %u=%g /mnt/\(d)/foo.txt /mnt/\(d)/bar.txt /mnt/\(d)/baz.txt; " }
         let r = try s.sh(script)
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.lines == ["0=11", "1=22", "2=33",
                                    "1000=2011", "1001=2022", "1002=2033",
                                    "2200=2911", "2201=2922", "2202=2933",
                                    "3528=3491", "3133=3337", "3999=3444",
+                                   "65534=11", "65534=22", "65534=33",
                                    "1000=1101", "2000=2202", "3000=3303"], "\(r)")
         #expect(Host.hostMounts(containing: src).isEmpty)
     }

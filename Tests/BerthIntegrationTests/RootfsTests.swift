@@ -75,32 +75,40 @@ struct RootfsTests {
         #expect(lines.suffix(3) == ["/dev/null", "/dev/pts/ptmx", "/dev/zero"], "\(r)")
     }
 
-    @Test("destinations below several missing directories, also in a user namespace", arguments: [false, true])
+    @Test("destinations below several missing directories, also through symlinks to missing ones, also in a user namespace",
+          arguments: [false, true])
     func missingParents(userns: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try s.copyRootfs()
+        // Image symlinks to directories that do not exist yet: created where they point,
+        // inside the rootfs (as runc does).
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: rootfs + "/opt", withDestinationPath: "/data")
+        try fm.createSymbolicLink(atPath: rootfs + "/lnk", withDestinationPath: "var/missing")
         if userns {
             // The container's root owns its rootfs, as with spec-examples/userns, and can
             // reach it.
             chmod(s.dir, 0o755)
-            let r = Runner.run("/bin/chown", ["-R", "100000:100000", rootfs], ioDir: s.io)
+            let r = Runner.run("/bin/chown", ["-R", "-h", "100000:100000", rootfs], ioDir: s.io)
             #expect(r.status == 0, "\(r)")
             s.bundle.config.useUserNamespace()
         }
         let src = s.dir + "/src"
-        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
         try Host.write(src + "/f", "bound\n")
         s.bundle.config["root.path"] = rootfs
         s.bundle.config.addMount("/mnt/x/y/z/x", type: "tmpfs", source: "tmpfs", options: ["size=1m"])
         s.bundle.config.addMount("/srv/a/b/c/d", type: "bind", source: src, options: ["rbind", "ro"])
         s.bundle.config.addMount("/opt/p/q/r/file", type: "bind", source: src + "/f", options: ["bind"])
-        let r = try s.sh("grep -c ' /mnt/x/y/z/x tmpfs' /proc/self/mounts; cat /srv/a/b/c/d/f /opt/p/q/r/file")
+        s.bundle.config.addMount("/lnk/a/b", type: "tmpfs", source: "tmpfs", options: ["size=1m"])
+        let r = try s.sh("grep -c -E ' /(mnt/x/y/z/x|var/missing/a/b) tmpfs' /proc/self/mounts; cat /srv/a/b/c/d/f /opt/p/q/r/file")
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.lines == ["1", "bound", "bound"], "\(r)")
+        #expect(r.stdout.lines == ["2", "bound", "bound"], "\(r)")
         // The directories were made inside the rootfs, nowhere else.
-        for p in ["/mnt/x/y/z/x", "/srv/a/b/c/d", "/opt/p/q/r/file"] {
-            #expect(FileManager.default.fileExists(atPath: rootfs + p), "\(p) not in the rootfs")
+        for p in ["/mnt/x/y/z/x", "/srv/a/b/c/d", "/data/p/q/r/file", "/var/missing/a/b"] {
+            #expect(fm.fileExists(atPath: rootfs + p), "\(p) not in the rootfs")
         }
+        #expect(!fm.fileExists(atPath: "/data/p/q/r"))
         #expect(Host.hostMounts(containing: rootfs).isEmpty)
     }
 

@@ -24,7 +24,8 @@ struct BindMount {
         let given = ctx.mountSources[index]
         let sourcePath = BindSource.path(mount, bundle: ctx.bundle)
         let source = try given ?? BindSource.open(mount, bundle: ctx.bundle)
-        defer { close(source) }
+        // The parent's descriptors are closed with the rest at the end of the set-up.
+        defer { if given == nil { close(source) } }
         var st = stat()
         try sys("stat", sourcePath) { fstat(source, &st) }
         let target = try rooted.makeMountPoint(destination, directory: (st.st_mode & S_IFMT) == S_IFDIR)

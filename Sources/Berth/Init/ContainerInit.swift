@@ -57,6 +57,10 @@ enum ContainerInit {
         try ctx.sync.send(.requestHostSetUp)
         let hookState = try receiveHostSetUp(&ctx)
         if rootlessParent { ProcessControl.setDumpable(false) }
+        // In its cgroup now: the container's process gets the CPUs the cgroup allows, not
+        // an affinity of berth's caller (`taskset -c 0 berth run`), which the kernel keeps
+        // across the cpuset move. Best effort, as with runc.
+        try? ProcessAttributes.allowAllCPUs()
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
         if ctx.newNamespaces.contains(.user) || joinedUser {
@@ -110,7 +114,8 @@ enum ContainerInit {
         if process.terminal == true {
             try console.attach(process: process)
         }
-        let launch = try ProcessLaunch(process: process, seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
+        let launch = try ProcessLaunch(process: process, attributes: ExecutionAttributes(process: process, linux: spec.linux),
+                                       seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
         try ctx.sync.send(.awaitingStart)

@@ -6,6 +6,11 @@ import Glibc
 struct ExecContext {
     var id: String
     var process: Process
+    /// Personality, memory policy, I/O priority and scheduler of the process.
+    var attributes: ExecutionAttributes
+    /// `process.execCPUAffinity.final`: the CPUs once in the container's cgroup; nil for
+    /// all that the cgroup allows.
+    var finalCPUs: [Int]?
     /// The container's seccomp profile, applied to every process in it.
     var seccomp: LinuxSeccomp?
     var sync: SyncSocket
@@ -57,6 +62,16 @@ enum ExecInit {
         guard case .hostSetUpDone = try ctx.sync.receive() else {
             throw InitError("parent went away during exec set-up")
         }
+        // In the cgroup now: the final CPU affinity, or all the cgroup allows (not the
+        // initial affinity, nor the one berth's caller had). Set before any hop, whose
+        // clone inherits it.
+        if let cpus = ctx.finalCPUs {
+            do throws(SyscallError) { try ProcessAttributes.setCPUAffinity(cpus: cpus) } catch {
+                throw InitError("error setting final CPU affinity: \(errnoText(error.errno))", errno: error.errno.rawValue)
+            }
+        } else {
+            try? ProcessAttributes.allowAllCPUs()
+        }
         if ctx.namespaceFlags != 0 {
             try Namespace.joinAll(flags: ctx.namespaceFlags, of: ctx.initPidfd)
         }
@@ -77,8 +92,8 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        let launch = try ProcessLaunch(process: process, seccomp: ctx.seccomp, preserveFDs: ctx.preserveFDs,
-                                       sync: ctx.sync, throughDescriptor: true)
+        let launch = try ProcessLaunch(process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
+                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true)
         try launch.loadLateFilter()
         try launch.exec(errorReport: ctx.sync)
     }

@@ -21,11 +21,14 @@ struct ProcessLaunch {
 
     /// Applies everything that may fail, so that after this only the execve can. A
     /// filter with notify rules hands its listener fd to the parent over `sync`.
-    init(process: Process, seccomp config: LinuxSeccomp?, preserveFDs: Int, sync: SyncSocket,
-         throughDescriptor: Bool) throws {
+    init(process: Process, attributes: ExecutionAttributes, seccomp config: LinuxSeccomp?, preserveFDs: Int,
+         sync: SyncSocket, throughDescriptor: Bool) throws {
         self.throughDescriptor = throughDescriptor
         setup = try ProcessSetup(process: process, preserveFDs: preserveFDs)
         try LSM.applyExecLabels(process)
+        // Personality, memory policy, I/O priority and scheduler: before any filter and
+        // while privileged (see ExecutionAttributes).
+        try attributes.apply()
         // The filter is built before any privilege is dropped. It is loaded as late as
         // possible: just before execve with no_new_privs (which lets an unprivileged
         // process load it), else before the uid switch while CAP_SYS_ADMIN is still held.

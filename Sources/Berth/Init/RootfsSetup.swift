@@ -57,8 +57,8 @@ struct RootfsSetup {
         var deferred: [Deferred] = []
         defer {
             for d in deferred { close(d.fd) }
-            // Descriptors of sources and id mappings the init no longer needs (all are
-            // close-on-exec; none is left open past the set-up either way).
+            // The sources the parent sent and the id mappings' namespaces: not needed past
+            // the mounts (all are close-on-exec; none outlives the set-up either way).
             for fd in ctx.mountSources.values { close(fd) }
             for fd in Set(ctx.idmapNamespaces.values) { close(fd) }
         }

@@ -20,6 +20,7 @@ struct ExecLauncher {
         default: break
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
+        do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
@@ -82,6 +83,26 @@ struct ExecLauncher {
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
         defer { pair.parent.close() }
 
+        // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
+        // child starts there and stays until it is in the container's cgroup (then the
+        // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
+        let affinity = process.execCPUAffinity ?? record.config.process?.execCPUAffinity
+        var ownCPUs: [Int]?
+        if let initial = Self.cpus(affinity?.initial) {
+            do throws(SyscallError) {
+                ownCPUs = try ProcessAttributes.cpuAffinity()
+                try ProcessAttributes.setCPUAffinity(cpus: initial)
+            } catch {
+                pair.child.close()
+                throw BerthError(.system, "error setting initial CPU affinity: \(errnoText(error.errno))", errno: error.errno.rawValue)
+            }
+        }
+        defer { if let ownCPUs { try? ProcessAttributes.setCPUAffinity(cpus: ownCPUs) } }
+        var attributes = ExecutionAttributes(process: process, linux: record.config.linux)
+        // As with runc, the container's own settings apply where the exec process has none.
+        attributes.ioPriority = process.ioPriority ?? record.config.process?.ioPriority
+        attributes.scheduler = process.scheduler ?? record.config.process?.scheduler
+
         let spawned: Spawn.Child?
         do throws(BerthError) {
             spawned = try Spawn(cgroupFD: cgroupFD,
@@ -94,7 +115,8 @@ struct ExecLauncher {
         guard let spawned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
-                id: container.id, process: process, seccomp: record.config.linux?.seccomp,
+                id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
+                seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs))
         }
@@ -158,6 +180,12 @@ struct ExecLauncher {
         }
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
+    }
+
+    /// The CPUs of a validated list, nil when it is unset or empty.
+    static func cpus(_ list: String?) -> [Int]? {
+        guard let list, !list.isEmpty, case .success(let cpus) = CPUList.parse(list, limit: CPUTable.maxCPU) else { return nil }
+        return cpus
     }
 
     /// True when berth and the container's init share the namespace.

@@ -66,6 +66,7 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        if let policy = spec.linux?.memoryPolicy { try Self.checkHostNodes(policy) }
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         var netDevices: [NetDeviceRecord] = []
         if let devices = spec.linux?.netDevices, !devices.isEmpty {
@@ -256,7 +257,8 @@ struct Launcher {
         // failure later removes it with the rest of the directory.
         let sendMountSources = { () throws(BerthError) in
             guard sourcesFromParent else { return }
-            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd, idmap: idmap, to: pair.parent)
+            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd,
+                                        mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
         }
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
                        cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
@@ -369,6 +371,18 @@ struct Launcher {
             default:
                 throw BerthError(.system, "unexpected message \(message) from container init")
             }
+        }
+    }
+
+    /// The nodes of `linux.memoryPolicy` must be NUMA nodes this host can have
+    /// (/sys/devices/system/node/possible); a kernel without NUMA has no such file, and
+    /// set_mempolicy(2) then says what is wrong.
+    static func checkHostNodes(_ policy: LinuxMemoryPolicy) throws(BerthError) {
+        guard !policy.isEmpty, case .success(let nodes) = CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode),
+              let text = (try? FileIO.readString("/sys/devices/system/node/possible"))?.split(separator: "\n").first,
+              case .success(let possible) = CPUList.parse(String(text), limit: MemoryPolicyTable.maxNode) else { return }
+        if let node = nodes.first(where: { !possible.contains($0) }) {
+            throw BerthError(.invalidSpec, "linux.memoryPolicy.nodes: invalid memory policy node \(node): not a NUMA node of this host (nodes \(text))")
         }
     }
 

@@ -17,7 +17,9 @@ enum MountSourceHelper {
     /// Descriptors per message (SCM_RIGHTS carries at most 253).
     static let batch = 250
 
-    static func serve(spec: Spec, bundle: String, initPidfd: Int32, idmap: IDMapNamespaces,
+    /// `mountNamespace`: the path of a mount namespace the config joins, where the init
+    /// will mount; nil for the init's own new one.
+    static func serve(spec: Spec, bundle: String, initPidfd: Int32, mountNamespace: String?, idmap: IDMapNamespaces,
                       to sync: SyncSocket) throws(BerthError) {
         let mounts = (spec.mounts ?? []).enumerated().filter { BindSource.isBind($0.element) }
         guard !mounts.isEmpty else { return }
@@ -32,7 +34,7 @@ enum MountSourceHelper {
         guard let (pid, pidfd) = cloned else {
             pair.parent.close()
             Clone.dieWithParent(parent)
-            openAll(mounts, bundle: bundle, initPidfd: initPidfd, idmap: idmap, reply: pair.child)
+            openAll(mounts, bundle: bundle, initPidfd: initPidfd, mountNamespace: mountNamespace, idmap: idmap, reply: pair.child)
         }
         pair.child.close()
         let helper = Pidfd(adopting: pidfd, pid: pid)
@@ -69,10 +71,10 @@ enum MountSourceHelper {
     /// In the helper: joins the init's mount namespace, opens every source, sends the
     /// descriptors in batches, and exits.
     private static func openAll(_ mounts: [(offset: Int, element: Mount)], bundle: String, initPidfd: Int32,
-                             idmap: IDMapNamespaces, reply: SyncSocket) -> Never {
+                                mountNamespace: String?, idmap: IDMapNamespaces, reply: SyncSocket) -> Never {
         var current = (index: -1, destination: "")
         do {
-            try Namespace.mount.join(pidfd: initPidfd)
+            if let path = mountNamespace { try Namespace.mount.join(path: path) } else { try Namespace.mount.join(pidfd: initPidfd) }
             var fds: [Int32] = []
             var indexes: [Int] = []
             for (index, m) in mounts {

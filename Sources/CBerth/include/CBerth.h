@@ -101,6 +101,20 @@ int berth_bpf_load_device_program(const void *insns, unsigned int count, char *l
 /// bpf(BPF_PROG_ATTACH) of a device program to a cgroup directory (BPF_F_ALLOW_MULTI).
 int berth_bpf_attach_device_program(int cgroup_fd, int prog_fd);
 
+/// sched_setaffinity(2)/sched_getaffinity(2) on a raw mask of `len` bytes (the glibc
+/// cpu_set_t macros are not importable); getaffinity returns the bytes the kernel wrote.
+int berth_sched_setaffinity(pid_t pid, const void *mask, size_t len);
+int berth_sched_getaffinity(pid_t pid, void *mask, size_t len);
+/// sched_setattr(2) with a struct sched_attr built from the fields (glibc has no wrapper).
+int berth_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period);
+/// ioprio_set(2) (glibc has no wrapper).
+int berth_ioprio_set(int which, int who, int ioprio);
+/// set_mempolicy(2) (glibc has no wrapper; libnuma is not linked).
+long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+/// personality(2); returns the previous persona, or -1 with errno.
+int berth_personality(unsigned long persona);
+
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
     BERTH_O_PATH = 010000000,
@@ -143,6 +157,8 @@ enum {
     BERTH_PR_CAP_AMBIENT_RAISE = 2,
     BERTH_PR_CAP_AMBIENT_CLEAR_ALL = 4,
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
+    BERTH_IOPRIO_WHO_PGRP = 2,
+    BERTH_IOPRIO_CLASS_SHIFT = 13,
 };
 
 #endif
