@@ -160,6 +160,8 @@ public struct Container: Sendable {
         if let devices = record.netDevices, let path = record.netDeviceNamespace {
             NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        // Mounts a container without a mount namespace made in the host's.
+        record.hostRootfsMount?.detach()
         cgroups.destroy()
         try? runHooks(\.poststop, record: record, fatal: false)
         try store.remove(id)

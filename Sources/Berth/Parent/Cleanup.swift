@@ -10,6 +10,7 @@ struct Cleanup {
     var cgroup: CgroupSet?
     var netDevices: [NetDeviceRecord] = []
     var netDeviceNamespace: String?
+    var hostRootfs: HostRootfsMount?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -25,6 +26,7 @@ struct Cleanup {
         if let path = netDeviceNamespace {
             NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        hostRootfs?.detach()
         cgroup?.destroy()
         try? store.remove(id)
     }

@@ -169,6 +169,14 @@ struct Launcher {
             socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
 
+        // No mount namespace of its own (runc allows it): the container's mounts are made
+        // in the host's, below a bind of the rootfs that berth makes and removes.
+        var hostRootfs: HostRootfsMount?
+        if spec.linux?.namespace(.mount) == nil {
+            hostRootfs = try HostRootfsMount.bind(rootfs)
+            cleanup.hostRootfs = hostRootfs
+        }
+
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
 
@@ -238,6 +246,7 @@ struct Launcher {
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+        record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
