@@ -148,7 +148,7 @@ struct RootfsSetup {
         if let p = requestedPropagation, p != baselinePropagation {
             try MountTable.mount(source: nil, target: "/", type: nil, flags: p)
         }
-        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
+        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize, relayed: ctx.relaysTerminal)
     }
 
     private func mountOne(_ m: Mount, index: Int, rooted: RootedPath, deferred: inout [Deferred]) throws {
