@@ -10,7 +10,8 @@ enum PidfdSocket {
     static let initKind = "standard"
     static let execKind = "setns"
 
-    /// Connects before anything is made, so a bad path fails early; -1 without a path.
+    /// Connects before the clone, so a bad path fails before there is a process to undo;
+    /// -1 without a path.
     static func connect(_ path: String?) throws(BerthError) -> Int32 {
         guard let path else { return -1 }
         do throws(SyscallError) { return try UnixSocket.connect(path) } catch {
