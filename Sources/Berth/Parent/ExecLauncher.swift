@@ -26,6 +26,9 @@ struct ExecLauncher {
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
         do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
+        if let warning = Capabilities.skippedNamesWarning(process.capabilities) {
+            SecurityPreflight.emit(warning, to: options.warningHandler)
+        }
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
@@ -143,8 +146,14 @@ struct ExecLauncher {
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.hostSetUpDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
+        do throws(BerthError) {
+            // Root never hops: `pid` is the exec child itself.
+            try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
+        } catch { throw fail(error) }
+        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+            throw fail(BerthError.system("set up exec process", error))
+        }
         debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.

@@ -364,6 +364,7 @@ struct Launcher {
                     try IDMaps.write(pid: pid, linux: spec.linux)
                     debug("namespaces: uid and gid maps of the user namespace written")
                 }
+                try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
                 try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }

@@ -114,6 +114,10 @@ int berth_ioprio_set(int which, int who, int ioprio);
 long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 /// personality(2); returns the previous persona, or -1 with errno.
 int berth_personality(unsigned long persona);
+/// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
+int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
+/// prlimit(2) setting one limit of `pid`.
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
 
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
@@ -130,10 +134,6 @@ enum {
     BERTH_OPEN_TREE_CLONE = 1,
     BERTH_MOVE_MOUNT_F_EMPTY_PATH = 0x04,
     BERTH_MOVE_MOUNT_T_EMPTY_PATH = 0x40,
-    BERTH_FSOPEN_CLOEXEC = 0x01,
-    BERTH_FSCONFIG_SET_STRING = 1,
-    BERTH_FSCONFIG_CMD_CREATE = 6,
-    BERTH_FSMOUNT_CLOEXEC = 0x01,
     BERTH_MOUNT_ATTR_RDONLY = 0x01,
     BERTH_MOUNT_ATTR_NOSUID = 0x02,
     BERTH_MOUNT_ATTR_NODEV = 0x04,
@@ -159,6 +159,11 @@ enum {
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
     BERTH_IOPRIO_WHO_PGRP = 2,
     BERTH_IOPRIO_CLASS_SHIFT = 13,
+    BERTH_AT_EACCESS = 0x200,
+    BERTH_FSOPEN_CLOEXEC = 1,
+    BERTH_FSCONFIG_SET_STRING = 1,
+    BERTH_FSCONFIG_CMD_CREATE = 6,
+    BERTH_FSMOUNT_CLOEXEC = 1,
 };
 
 #endif
