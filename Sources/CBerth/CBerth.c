@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
@@ -379,3 +380,12 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 }
 
 int berth_personality(unsigned long persona) { return personality(persona); }
+
+int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
+    return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+}
+
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
+    return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
+}

@@ -63,24 +63,25 @@ import Testing
         spec.process?.terminal = false
         spec.process?.args = ["true"]
         spec.root = Root(path: rootfs, readonly: true)
-        // No mount namespace: validation lets it through, the init refuses it.
-        let withoutMount = spec.linux?.namespaces?.filter { $0.type != "mount" }
-        spec.linux?.namespaces = withoutMount
+        // An environment entry without '=': validation lets it through, the init refuses it
+        // as a spec error (as runc's init does).
+        let defaultEnvironment = spec.process?.env
+        spec.process?.env = ["NOT_AN_ASSIGNMENT"]
         try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let options = CreateOptions(helperBinary: binary)
         do {
-            let c = try runtime.create(id: "nomountns", bundle: dir.path, options: options)
+            let c = try runtime.create(id: "badenv", bundle: dir.path, options: options)
             try? c.delete(force: true)
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .invalidSpec)
-            #expect(error.message == "unable to start container process: linux.namespaces: a new mount namespace is required to set up the rootfs")
+            #expect(error.message == "unable to start container process: invalid environment variable: missing '='")
         }
         #expect(try runtime.list().isEmpty)
 
-        spec.linux?.namespaces = Spec.defaultSpec().linux?.namespaces
+        spec.process?.env = defaultEnvironment
         spec.process?.args = ["sleep", "10"]
         try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
         let container = try runtime.create(id: "twice", bundle: dir.path, options: options)

@@ -29,6 +29,9 @@ struct StateRecord: Codable, Sendable {
     /// state directory's pin, or the joined path): `delete` moves them back from there.
     var netDevices: [NetDeviceRecord]? = nil
     var netDeviceNamespace: String? = nil
+    /// Without a mount namespace of its own: the bind of the rootfs on the host below
+    /// which the container's mounts are, detached by `delete`.
+    var hostRootfsMount: HostRootfsMount? = nil
 }
 
 extension StateRecord {

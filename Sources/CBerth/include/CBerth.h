@@ -114,6 +114,10 @@ int berth_ioprio_set(int which, int who, int ioprio);
 long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 /// personality(2); returns the previous persona, or -1 with errno.
 int berth_personality(unsigned long persona);
+/// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
+int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
+/// prlimit(2) setting one limit of `pid`.
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
 
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
@@ -155,6 +159,11 @@ enum {
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
     BERTH_IOPRIO_WHO_PGRP = 2,
     BERTH_IOPRIO_CLASS_SHIFT = 13,
+    BERTH_AT_EACCESS = 0x200,
+    BERTH_FSOPEN_CLOEXEC = 1,
+    BERTH_FSCONFIG_SET_STRING = 1,
+    BERTH_FSCONFIG_CMD_CREATE = 6,
+    BERTH_FSMOUNT_CLOEXEC = 1,
 };
 
 #endif
