@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// One container under a runtime's state root.

@@ -32,7 +32,7 @@ enum NoPivotRoot {
             if umount2(path, Int32(MNT_DETACH)) != 0 {
                 let e = currentErrno()
                 guard e == .invalidArgument || e == .notPermitted else { throw SyscallError("umount", path, errno: e) }
-                try Mount.mount(source: "tmpfs", target: path, type: "tmpfs", flags: 0)
+                try MountTable.mount(source: "tmpfs", target: path, type: "tmpfs", flags: 0)
             }
         }
     }

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The parent side of `exec`: checks the container, clones a child into the container's
@@ -107,16 +106,6 @@ struct ExecLauncher {
 
         debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
               + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
-        var restorePID: Int32 = -1
-        if joinPID {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if berth_setns(initPidfd.fd, Namespace.pid.cloneFlag) != 0 {
-                let e = currentErrno()
-                close(restorePID)
-                pair.child.close()
-                throw BerthError.system("exec", SyscallError("setns", "pid namespace of \(initPID)", errno: e))
-            }
-        }
         // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
         // child starts there and stays until it is in the container's cgroup (then the
         // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
@@ -127,7 +116,6 @@ struct ExecLauncher {
                 ownCPUs = try ProcessAttributes.cpuAffinity()
                 try ProcessAttributes.setCPUAffinity(cpus: initial)
             } catch {
-                if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
                 pair.child.close()
                 throw BerthError(.system, "error setting initial CPU affinity: \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
@@ -138,22 +126,16 @@ struct ExecLauncher {
         attributes.ioPriority = process.ioPriority ?? config.process?.ioPriority
         attributes.scheduler = process.scheduler ?? config.process?.scheduler
 
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroupFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
-            } catch {
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: 0, cgroupFD: -1)
-            }
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(cgroupFD: cgroupFD,
+                                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
+                                child: "exec process").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.child.close()
-            throw BerthError.system("clone exec process", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
@@ -162,18 +144,15 @@ struct ExecLauncher {
                 consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
         func fail(_ error: BerthError) -> BerthError {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
+            Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: false).killAndReap()
             return error
         }
-        if !placedByClone {
+        if !spawned.placedInCgroup {
             do throws(SyscallError) {
                 try cgroups.prepareSubCgroups(targets)
                 try cgroups.join(pid: pid, directories: targets)
@@ -193,7 +172,7 @@ struct ExecLauncher {
         do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
-        debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
+        debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var pending: [SyncMessage] = []
@@ -239,7 +218,7 @@ struct ExecLauncher {
         // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw fail(BerthError.system("write pid file", error)) }
         }
         if pidfdSocket >= 0 {

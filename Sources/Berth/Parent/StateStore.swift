@@ -77,7 +77,7 @@ struct StateStore: Sendable {
     func remove(_ id: String) throws(BerthError) {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
-        try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
+        try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
             throw BerthError.system("remove state directory", error)
         }
