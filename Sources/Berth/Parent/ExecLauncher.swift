@@ -169,7 +169,13 @@ struct ExecLauncher {
             // Root never hops: `pid` is the exec child itself.
             try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
         } catch { throw fail(error) }
-        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+        do throws(SyscallError) {
+            // Signals berth's caller left ignored would stay ignored through execve.
+            if let ignored = ProcStat.read(pid: pid)?.ignoredSignals, ignored != 0 {
+                try pair.parent.send(.resetSignals(ignored))
+            }
+            try pair.parent.send(.hostSetUpDone)
+        } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
         debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
