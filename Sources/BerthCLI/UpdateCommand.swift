@@ -1,6 +1,5 @@
 import Berth
 import BerthSpec
-import BerthSystem
 import FoundationEssentials
 import Glibc
 
@@ -62,9 +61,9 @@ struct UpdateCommand: BerthCommand {
 
     func resources() throws -> LinuxResources {
         if let source = arguments.string("resources") {
-            let bytes: [UInt8] = source == "-" ? try FileIO.readAll(0, path: "stdin") : try FileIO.read(source)
+            let bytes = source == "-" ? Data(try StandardInput.readAll()) : try SpecLoader.read(source)
             do throws(SpecError) {
-                return try SpecLoader.decode(LinuxResources.self, from: Data(bytes), fileName: "resources")
+                return try SpecLoader.decode(LinuxResources.self, from: bytes, fileName: "resources")
             } catch { throw BerthError(.invalidSpec, error.message) }
         }
         var r = LinuxResources()

@@ -17,14 +17,17 @@ public enum SpecLoader {
     /// `config.json: invalid JSON at line 3, column 5: ...`,
     /// `config.json: process.args[0]: expected String`.
     public static func load(bundle: String) throws(SpecError) -> Spec {
-        let path = configPath(bundle: bundle)
-        let data: Data
+        try decode(read(configPath(bundle: bundle)))
+    }
+
+    /// The bytes of the regular file at `path`; errors read like runc's:
+    /// `open <path>: no such file or directory`.
+    public static func read(_ path: String) throws(SpecError) -> Data {
         do {
-            data = try Data(contentsOf: URL(filePath: path))
+            return try Data(contentsOf: URL(filePath: path))
         } catch {
             throw readError(error, path: path)
         }
-        return try decode(data)
     }
 
     /// Decodes a configuration from JSON bytes.
