@@ -1,6 +1,5 @@
 import Berth
 import BerthSpec
-import FoundationEssentials
 import Glibc
 
 struct ExecCommand: BerthCommand {
@@ -96,7 +95,7 @@ struct ExecCommand: BerthCommand {
     /// changes, as runc builds it.
     func makeProcess(_ container: Container) throws -> Process {
         if let path = arguments.string("process") {
-            let bytes: Data
+            let bytes: [UInt8]
             do throws(SpecError) { bytes = try SpecLoader.read(path) } catch {
                 throw BerthError(.invalidSpec, "process: \(error.message)")
             }

@@ -34,7 +34,8 @@ struct Logger: Sendable {
         }
     }
 
-    func debug(_ message: String) { if debugEnabled { log("debug", message, orStderr: true) } }
+    /// The message is built only with --debug.
+    func debug(_ message: @autoclosure () -> String) { if debugEnabled { log("debug", message(), orStderr: true) } }
 
     /// Now, in UTC to the second, as runc's logrus lines carry it: `2026-11-22T20:33:25Z`.
     static func timestamp() -> String {
