@@ -18,6 +18,13 @@ extension Spec {
     /// or `linux.namespaces[2].type: unknown namespace "foo"`.
     public func validate() throws(SpecError) {
         if ociVersion.isEmpty { throw SpecError("ociVersion: must not be empty") }
+        // The runtime spec: MUST be SemVer 2.0.0; compatibility holds within a major version.
+        guard let version = SemanticVersion(ociVersion) else {
+            throw SpecError("ociVersion: \"\(Self.printable(ociVersion))\" is not a SemVer 2.0.0 version (berth runs runtime-spec 1.x configs)")
+        }
+        if version.major != 1 {
+            throw SpecError("ociVersion: \"\(ociVersion)\": unsupported major version \(version.major) (berth runs runtime-spec 1.x configs)")
+        }
         guard let root else { throw SpecError("root: must be set") }
         if root.path.isEmpty { throw SpecError("root.path: must not be empty") }
         if let process { try Self.validate(process: process) }
@@ -26,6 +33,15 @@ extension Spec {
         }
         if let hooks { try Self.validate(hooks: hooks) }
         try validateLinux()
+    }
+
+    /// `text` for a one-line message: at most 64 characters, control characters escaped.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(64) {
+            out += scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+        }
+        return text.unicodeScalars.count > 64 ? out + "..." : out
     }
 
     private static func validate(process: Process) throws(SpecError) {
