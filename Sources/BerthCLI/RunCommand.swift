@@ -1,4 +1,5 @@
 import Berth
+import BerthSystem
 
 struct RunCommand: BerthCommand {
     static let name = "run"
@@ -31,7 +32,9 @@ struct RunCommand: BerthCommand {
         }
         SignalForwarder.block()
         let running = try runtime.run(id: id, bundle: flags.bundle, options: flags.options(global, log))
+        Trace.mark("run: started")
         let status = running.wait(forwardSignals: true)
+        Trace.mark("run: exited")
         if !keep {
             do { try running.container.delete(force: true) } catch { log.warning("delete: \(error)") }
         }

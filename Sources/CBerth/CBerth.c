@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <net/if.h>
 #include <sys/capability.h>
@@ -379,3 +380,11 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 }
 
 int berth_personality(unsigned long persona) { return personality(persona); }
+
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}
+
+ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return lgetxattr(path, name, value, size);
+}

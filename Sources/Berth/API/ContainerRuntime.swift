@@ -84,13 +84,14 @@ public struct ContainerRuntime: Sendable {
     /// The container with this id.
     public func container(id: String) throws(BerthError) -> Container {
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
-        guard FileIO.exists(store.directory(id) + "/" + StateStore.stateFile) else {
-            throw BerthError.containerNotExist
-        }
+        // The directory is the container: with state.json, or with only the intent of a
+        // create in progress or that died (see `CreateIntent`).
+        guard FileIO.exists(store.directory(id)) else { throw BerthError.containerNotExist }
         return Container(id: id, runtime: self)
     }
 
-    /// The states of all containers, sorted by id.
+    /// The states of all containers, sorted by id: those whose create is in progress
+    /// (`creating`) or died half-way (`stopped`, until `delete`) too.
     public func list() throws(BerthError) -> [ContainerState] {
         var states: [ContainerState] = []
         for id in try store.ids() {

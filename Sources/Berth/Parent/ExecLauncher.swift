@@ -13,7 +13,9 @@ struct ExecLauncher {
     let options: ExecOptions
 
     func launch() throws(BerthError) -> RunningContainer {
-        let record = try container.store.load(container.id)
+        guard case .complete(let record) = try container.store.entry(container.id) else {
+            throw BerthError(.invalidState, "cannot exec in a stopped container")
+        }
         switch container.status(record) {
         case .stopped, .creating: throw BerthError(.invalidState, "cannot exec in a stopped container")
         case .paused where !options.ignorePaused:
@@ -117,6 +119,7 @@ struct ExecLauncher {
 
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroupFD >= 0
+        Trace.mark("exec: clone")
         do throws(SyscallError) {
             do throws(SyscallError) {
                 cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
@@ -156,6 +159,7 @@ struct ExecLauncher {
             }
             try pair.parent.send(.hostSetUpDone(hookState: []))
         } catch { throw fail(BerthError.system("set up exec process", error)) }
+        Trace.mark("exec: placed")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var pending: SyncMessage?
@@ -193,6 +197,7 @@ struct ExecLauncher {
             }
             break
         }
+        Trace.mark("exec: started")
 
         if let pidFile = options.pidFile {
             do throws(SyscallError) {

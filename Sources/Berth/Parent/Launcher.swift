@@ -75,23 +75,36 @@ struct Launcher {
             if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
             netDevices = try NetDevices.inspect(devices)
         }
+        // Read once: the init gets the same layout for the container's cgroup mount.
+        let cgroupLayout = CgroupLayout.detect()
+        let cgroupPlan: CgroupSet.Plan
+        do throws(CgroupPathError) {
+            cgroupPlan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
+                                            layout: cgroupLayout)
+        } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
         Trace.mark("validated")
-        let dir = try store.makeDirectory(id)
-        // The lock is held until a failed create has removed everything it made.
-        let lockFD: Int32
-        do throws(BerthError) { lockFD = try store.lock(id) } catch {
-            try? store.remove(id)
-            throw error
-        }
+        // The directory is made locked, and the lock is held until a failed create has
+        // removed everything it made. Before anything else exists, the directory records
+        // what will (the intent): whenever berth dies from here on, `list` shows the
+        // container and `delete --force` finds all of it.
+        let (dir, lockFD) = try store.makeDirectory(id)
         defer { close(lockFD) }
+        Trace.mark("state directory")
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
+            let created = Clock.rfc3339Nano()
+            try store.recordIntent(CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
+                                                cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
+                                                cgroupUnified: cgroupPlan.unified),
+                                   id: id, lock: lockFD)
+            Trace.mark("intent recorded")
             if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
             if options.listenFDs > 0 {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
+            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, created: created,
+                                      cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
                                       netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
@@ -101,7 +114,8 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, created: String,
+                        cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
@@ -114,12 +128,9 @@ struct Launcher {
         let joinOrder: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         joined.sort { joinOrder.firstIndex(of: $0.0)! < joinOrder.firstIndex(of: $1.0)! }
 
-        // Read once: the init gets the same layout for the container's cgroup mount.
-        let cgroupLayout = CgroupLayout.detect()
         var cgroup: CgroupSet
         do throws(SyscallError) {
-            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
-                                          layout: cgroupLayout)
+            cgroup = try CgroupSet.create(cgroupPlan)
         } catch {
             // A non-root user has cgroups only where they were delegated to it. Without
             // them the container runs in the caller's cgroup, unless it asks for limits.
@@ -143,6 +154,7 @@ struct Launcher {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
         }
+        Trace.mark("resources applied")
 
         var stateDirFD: Int32 = -1
         if !startImmediately {
@@ -162,6 +174,7 @@ struct Launcher {
                 stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
                 if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
             }
+            Trace.mark("exec fifo")
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
@@ -253,9 +266,10 @@ struct Launcher {
         }
         var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
-            bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
+            bundle: bundle, rootfs: rootfs, created: created, owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket,
+            runtimeBinary: ExecGuard.runtimeIdentity)
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
@@ -284,12 +298,14 @@ struct Launcher {
                        beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
             try store.save(record)
+            Trace.mark("state saved")
         }
         Trace.mark("init ready")
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
+            Trace.mark("pid file")
         }
         if startImmediately {
             return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
@@ -383,6 +399,14 @@ struct Launcher {
                 }
                 if !saved { try whileInitWorks() }
             case .awaitingStart:
+                // state.json is written by now: only then may the init wait for `start`,
+                // where it outlives berth (were berth to die before, it exits at the end of
+                // the sync stream, rather than wait where no record leads to it).
+                if !startImmediately {
+                    do throws(SyscallError) { try sync.send(.stateRecorded) } catch {
+                        throw BerthError.system("set up container init", error)
+                    }
+                }
                 return
             case .failed(let error):
                 throw BerthError.containerProcess(error)

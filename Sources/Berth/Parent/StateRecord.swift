@@ -29,6 +29,9 @@ struct StateRecord: Codable, Sendable {
     /// state directory's pin, or the joined path): `delete` moves them back from there.
     var netDevices: [NetDeviceRecord]? = nil
     var netDeviceNamespace: String? = nil
+    /// Device and inode of the berth binary that cloned the init: while the init's
+    /// /proc/<pid>/exe is still that file, it has not exec'd (see `Container.status`).
+    var runtimeBinary: [UInt64]? = nil
 }
 
 extension StateRecord {
