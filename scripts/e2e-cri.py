@@ -293,6 +293,52 @@ def scenario(cri, a):
     c.expect("remove-pod-sandbox", not left and not os.listdir(a["runtime_state"]),
              f"listed {left}, runtime state {os.listdir(a['runtime_state'])}")
 
+    host_network_pod(cri, a, c, hostns)
+
+
+def host_network_pod(cri, a, c, hostns):
+    """A pod on the host's network with one process namespace (shareProcessNamespace), and
+    a container with the kubelet's securityContext: runAsUser, readOnlyRootFilesystem."""
+    pod_config = {
+        # (no hostname: the pod has the host's UTS namespace, as the kubelet gives it)
+        "metadata": {"name": "e2e-hostnet", "uid": "e2e-pod-uid-2", "namespace": "berth-e2e"},
+        "log_directory": a["log_dir"],
+        "linux": {"cgroup_parent": a["cgroup_parent"],
+                  "security_context": {"namespace_options": {"network": "NODE", "pid": "POD", "ipc": "POD"}}},
+    }
+    pod = None
+    try:
+        pod = cri.call("RunPodSandbox", {"config": pod_config})["pod_sandbox_id"]
+        ctr = cri.call("CreateContainer", {"pod_sandbox_id": pod, "sandbox_config": pod_config, "config": {
+            "metadata": {"name": "restricted"}, "image": {"image": a["image"]}, "log_path": "restricted.log",
+            "command": ["sleep", "1000"],
+            "linux": {"security_context": {"run_as_user": {"value": 65534}, "readonly_rootfs": True}}}})["container_id"]
+        cri.call("StartContainer", {"container_id": ctr})
+    except grpc.RpcError as e:
+        c.bad("host-network-pod", f"{e.code()}: {e.details()}")
+        if pod:
+            cleanup_pod(cri, pod)
+        return
+    try:
+        r = cri.call("ExecSync", {"container_id": ctr, "timeout": 20, "cmd": ["sh", "-c",
+                     "readlink /proc/self/ns/net; ps -o pid,args; echo uid=$(id -u); touch /x 2>&1; echo touch=$?"]})
+        out = base64.b64decode(r.get("stdout", "")).decode()
+        c.expect("host-network-pod", hostns in out, out)
+        # the sandbox's process is pid 1 of the shared pid namespace
+        c.expect("shared-pid-namespace", any(line.split()[:1] == ["1"] and "trap" in line for line in out.splitlines())
+                 and "sleep 1000" in out, out)
+        c.expect("security-context", "uid=65534" in out and "Read-only file system" in out and "touch=1" in out, out)
+    except grpc.RpcError as e:
+        c.bad("host-network-pod", f"{e.code()}: {e.details()}")
+    try:
+        cri.call("StopPodSandbox", {"pod_sandbox_id": pod})
+        cri.call("RemovePodSandbox", {"pod_sandbox_id": pod})
+        left = cri.call("ListPodSandbox", {}).get("items", [])
+        c.expect("host-network-pod-removed", not left and not os.listdir(a["runtime_state"]),
+                 f"listed {left}, runtime state {os.listdir(a['runtime_state'])}")
+    except grpc.RpcError as e:
+        c.bad("host-network-pod-removed", f"{e.code()}: {e.details()}")
+
 
 def cleanup_pod(cri, pod):
     for call in ("StopPodSandbox", "RemovePodSandbox"):

@@ -59,7 +59,7 @@ IPT4_BEFORE=$(cat "$T/ipt4.before")
 IPT6_BEFORE=$(cat "$T/ipt6.before")
 NFT_BEFORE=$(cat "$T/nft.before")
 NETNS_BEFORE=$(ip netns list 2>/dev/null | sort)
-links() { ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | sort; }
+links() { e2e_links "$BRIDGE"; }
 LINKS_BEFORE=$(links)
 FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 created_paths=""

@@ -175,6 +175,12 @@ ipt_restore() { # iptables|ip6tables before-file nft-family nft-tables-before-fi
     fi
 }
 
+# The network links a suite compares before and after: the names its networks create (its
+# bridge, veth ends), since other tests on the machine add and remove links of their own.
+e2e_links() { # bridge
+    ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(veth|$1\$)" | sort
+}
+
 # cgroup directories (every hierarchy) for a parent path such as /berth-e2e-123:
 # removed deepest first; processes still inside are killed first.
 cgroup_remove_tree() { # parent

@@ -49,7 +49,7 @@ ipt_dump iptables > "$T/ipt4.before"
 ipt_dump ip6tables > "$T/ipt6.before"
 nft_tables > "$T/nft.before"
 ip netns list 2>/dev/null | sort > "$T/netns.before"
-ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | sort > "$T/links.before"
+e2e_links "$BRIDGE" > "$T/links.before"
 FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 IPT4_BEFORE=$(cat "$T/ipt4.before")
 NFT_BEFORE=$(cat "$T/nft.before")
@@ -375,7 +375,7 @@ cleanup
 left=""
 [ -e "$T" ] && left="$left $T"
 left="$left$(cgroup_list_tree "$CGP")"
-[ "$(ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)" = "$LINKS_BEFORE" ] || left="$left links: $(ip -o link | awk -F': ' '{print $2}' | tr '\n' ' ')"
+[ "$(e2e_links "$BRIDGE")" = "$LINKS_BEFORE" ] || left="$left links: $(e2e_links "$BRIDGE" | tr '\n' ' ')"
 [ "$(ipt_dump iptables)" = "$IPT4_BEFORE" ] || left="$left iptables: $(diff <(ipt_dump iptables) <(printf '%s\n' "$IPT4_BEFORE") | tr '\n' ' ')"
 [ "$(nft_tables)" = "$NFT_BEFORE" ] || left="$left nft tables: $(nft_tables | tr '\n' ' ')"
 [ "$(ip netns list 2>/dev/null | sort)" = "$NETNS_BEFORE" ] || left="$left netns: $(ip netns list | tr '\n' ' ')"

@@ -7,6 +7,7 @@ struct CreateFlags {
         .option("bundle", "b", "DIR", "bundle directory (default: the current one)"),
         .option("pid-file", nil, "FILE", "write the container init's pid to FILE"),
         .option("console-socket", nil, "PATH", "unix socket that receives the pty master"),
+        .option("pidfd-socket", nil, "PATH", "unix socket that receives a pidfd of the container's init"),
         .bool("no-pivot", nil, "use MS_MOVE + chroot instead of pivot_root"),
         .bool("no-new-keyring", nil, "keep the caller's session keyring"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the container"),
@@ -15,6 +16,7 @@ struct CreateFlags {
     var bundle: String
     var pidFile: String?
     var consoleSocket: String?
+    var pidfdSocket: String?
     var noPivot: Bool
     var noNewKeyring: Bool
     var preserveFDs: Int
@@ -23,6 +25,7 @@ struct CreateFlags {
         bundle = a.string("bundle") ?? "."
         pidFile = a.string("pid-file")
         consoleSocket = a.string("console-socket")
+        pidfdSocket = a.string("pidfd-socket")
         noPivot = a.bool("no-pivot")
         noNewKeyring = a.bool("no-new-keyring")
         preserveFDs = try a.int("preserve-fds") ?? 0
@@ -30,10 +33,12 @@ struct CreateFlags {
     }
 
     func options(_ global: GlobalOptions, _ log: Logger) -> CreateOptions {
-        CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
+        let debug: (@Sendable (String) -> Void)? = log.debugEnabled ? { @Sendable in log.debug($0) } : nil
+        return CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
                       noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
                       notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
-                      warningHandler: { log.warning($0) })
+                      pidfdSocket: pidfdSocket, warningHandler: { log.warning($0) },
+                      debugHandler: debug)
     }
 
     static func environment(_ name: String) -> String? {

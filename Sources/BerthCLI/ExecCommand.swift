@@ -13,6 +13,7 @@ struct ExecCommand: BerthCommand {
         .option("process", "p", "FILE", "the process, as a runtime-spec Process JSON (other process flags are ignored)"),
         .bool("tty", "t", "allocate a pseudo-TTY"),
         .option("console-socket", nil, "PATH", "unix socket that receives the pty master"),
+        .option("pidfd-socket", nil, "PATH", "unix socket that receives a pidfd of the new process"),
         .bool("detach", "d", "return once the process has started"),
         .option("pid-file", nil, "FILE", "write the process's pid to FILE"),
         .option("cwd", nil, "DIR", "working directory in the container"),
@@ -39,13 +40,16 @@ struct ExecCommand: BerthCommand {
         let preserve = try a.int("preserve-fds") ?? 0
         guard preserve >= 0 else { throw UsageError("--preserve-fds must not be negative") }
         options = ExecOptions(consoleSocket: a.string("console-socket"), pidFile: a.string("pid-file"),
-                              detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"))
+                              detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"),
+                              pidfdSocket: a.string("pidfd-socket"))
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        // runc words every exec failure this way, and callers match on it.
+        // runc words every exec failure this way and exits 255, which callers tell apart
+        // from the process's own exit status.
         do { return try run(global, log) } catch let error as BerthError {
-            throw BerthError(error.code, "exec failed: " + error.message, errno: error.errno)
+            log.error("exec failed: " + error.message)
+            return 255
         }
     }
 
@@ -54,6 +58,7 @@ struct ExecCommand: BerthCommand {
         let process = try makeProcess(container)
         var options = self.options
         options.warningHandler = { log.warning($0) }
+        if log.debugEnabled { options.debugHandler = { log.debug($0) } }
         if !options.detach { SignalForwarder.block() }
         let running = try container.exec(process, options: options)
         if options.detach { return 0 }

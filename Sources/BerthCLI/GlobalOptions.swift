@@ -5,6 +5,9 @@ import Glibc
 /// (`berth --root R --log F --log-format json create ...`).
 struct GlobalOptions {
     var root = "/run/berth"
+    /// `--root` was given: a missing root is then an error for `list` (runc 1.2), while
+    /// a missing default root only means no container was created yet.
+    var rootIsSet = false
     var log: String?
     var logFormat = "text"
     var debug = false
@@ -41,7 +44,10 @@ struct GlobalOptions {
             }
         }
         let parsed = try Arguments(Array(arguments[..<min(end, arguments.count)]), flags: flags)
-        if let root = parsed.string("root") { options.root = root }
+        if let root = parsed.string("root") {
+            options.root = root
+            options.rootIsSet = true
+        }
         options.log = parsed.string("log")
         if let format = parsed.string("log-format") {
             guard format == "text" || format == "json" else { throw UsageError("invalid log-format: \(format)") }

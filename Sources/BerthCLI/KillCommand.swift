@@ -21,12 +21,17 @@ struct KillCommand: BerthCommand {
         guard let number = Signals.parse(signal) else {
             throw BerthError(.invalidSpec, "unknown signal \"\(signal)\"")
         }
-        try global.runtime.container(id: id).kill(number, all: all)
+        do throws(BerthError) { try global.runtime.container(id: id).kill(number, all: all) } catch {
+            // As in runc 1.2, --all (obsolete there) asks for no error when the container
+            // has already stopped.
+            guard all, error.code == .invalidState else { throw error }
+        }
         return 0
     }
 }
 
-/// Signal names as runc accepts them: `9`, `KILL`, `SIGKILL` (any case).
+/// Signal names as runc accepts them: `9`, `KILL`, `SIGKILL` (any case); `0` only checks
+/// that the container's init is alive.
 enum Signals {
     static let names: [String: Int32] = [
         "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "IOT": 6, "BUS": 7, "FPE": 8,
@@ -37,7 +42,7 @@ enum Signals {
     ]
 
     static func parse(_ text: String) -> Int32? {
-        if let n = Int32(text) { return n > 0 && n < 65 ? n : nil }
+        if let n = Int32(text) { return n >= 0 && n < 65 ? n : nil }
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name = String(name.dropFirst(3)) }
         if let n = names[name] { return n }

@@ -16,7 +16,7 @@ struct ListCommand: BerthCommand {
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
-        let states = try global.runtime.list()
+        let states = try global.runtime.list(rootMustExist: global.rootIsSet)
         if quiet {
             for s in states { print(s.id) }
             return 0

@@ -6,6 +6,8 @@ struct PsCommand: BerthCommand {
     static let summary = "List a container's processes (json: host pids; table: the host's ps, filtered)."
     static let usage = "[--format table|json] ID [ps options]"
     static let flags: [Flag] = [.option("format", "f", "table|json", "output format (default table)")]
+    /// `ps ID -e -x`: what follows the id belongs to ps (runc stops parsing there too).
+    static let flagsEndAtFirstPositional = true
     let format: String
     let id: String
     let psArguments: [String]
@@ -48,12 +50,19 @@ struct PsCommand: BerthCommand {
             }
             close(fds[0])
             var status: Int32 = 0
-            waitpid(child, &status, 0)
-            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            let text = String(decoding: output, as: UTF8.self)
+            let exit = ExitStatus(rawWaitStatus: status)
+            if exit.code != 0 {
+                // runc's wording: the failure, then what ps printed.
+                let how = exit.signal.map { "signal \($0)" } ?? "exit status \(exit.code)"
+                throw BerthError(.system, "\(how): \(text)")
+            }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             guard let header = lines.first else { return 0 }
             let columns = header.split(separator: " ")
             guard let pidColumn = columns.firstIndex(of: "PID") else {
-                throw BerthError(.invalidSpec, "ps: could not find the PID column in the ps output")
+                throw BerthError(.invalidSpec, "couldn't find PID field in ps output")
             }
             print(header)
             let wanted = Set(pids)

@@ -45,25 +45,36 @@ enum Commands {
     static let version = "0.1.0"
 }
 
+/// Help in runc's layout (NAME, USAGE, OPTIONS), so what users and scripts know from
+/// `runc COMMAND --help` reads the same here.
 func help(for command: (any BerthCommand.Type)?) -> String {
     func flagLines(_ flags: [Flag]) -> String {
         flags.map { f in
-            var left = "  " + (f.short.map { "-\($0), " } ?? "") + "--" + f.name
-            if let v = f.value { left += " " + v }
-            return left + String(repeating: " ", count: max(2, 34 - left.count)) + f.help
+            func form(_ dashes: String, _ name: String) -> String { dashes + name + (f.value.map { " " + $0 } ?? "") }
+            let left = "   " + ([form("--", f.name)] + (f.short.map { [form("-", String($0))] } ?? [])).joined(separator: ", ")
+            return left + String(repeating: " ", count: max(2, 40 - left.count)) + f.help
         }.joined(separator: "\n")
     }
     guard let command else {
-        var text = "berth: a daemonless OCI container runtime (runc-compatible).\n\n"
-        text += "USAGE: berth [global flags] COMMAND [flags] [arguments]\n\nCOMMANDS:\n"
+        var text = "NAME:\n   berth - a daemonless OCI container runtime (runc-compatible)\n\n"
+        text += "USAGE:\n   berth [global options] command [command options] [arguments...]\n\nCOMMANDS:\n"
         for c in Commands.all {
-            text += "  " + c.name + String(repeating: " ", count: max(2, 10 - c.name.count)) + c.summary + "\n"
+            text += "   " + c.name + String(repeating: " ", count: max(2, 11 - c.name.count)) + c.summary + "\n"
         }
-        return text + "\nGLOBAL FLAGS:\n" + flagLines(GlobalOptions.flags)
+        text += "   help       Show the list of commands, or the help of one: berth help COMMAND\n"
+        return text + "\nGLOBAL OPTIONS:\n" + flagLines(GlobalOptions.flags)
     }
-    var text = "\(command.summary)\n\nUSAGE: berth \(command.name) \(command.usage)\n"
-    if !command.flags.isEmpty { text += "\nFLAGS:\n" + flagLines(command.flags) }
+    var text = "NAME:\n   berth \(command.name) - \(command.summary)\n\n"
+    text += "USAGE:\n   berth \(command.name)" + (command.usage.isEmpty ? "" : " " + command.usage) + "\n"
+    if !command.flags.isEmpty { text += "\nOPTIONS:\n" + flagLines(command.flags) }
     return text
+}
+
+/// urfave/cli's answer (and exit status) for a command that does not exist, which runc
+/// gives for `runc foo`, `runc foo -h` and `runc help foo` alike.
+func unknownCommand(_ name: String, _ log: Logger) -> Int32 {
+    log.error("No help topic for '\(name)'")
+    return 3
 }
 
 func main() -> Int32 {
@@ -86,14 +97,16 @@ func main() -> Int32 {
         print(help(for: nil))
         return 0
     }
-    if name == "help" {
-        print(help(for: rest.first.flatMap { n in Commands.all.first { $0.name == n } }))
+    if name == "help" || name == "h" {
+        guard let topic = rest.first else {
+            print(help(for: nil))
+            return 0
+        }
+        guard let type = Commands.all.first(where: { $0.name == topic }) else { return unknownCommand(topic, log) }
+        print(help(for: type))
         return 0
     }
-    guard let type = Commands.all.first(where: { $0.name == name }) else {
-        log.error("unknown command \"\(name)\" (see berth --help)")
-        return 1
-    }
+    guard let type = Commands.all.first(where: { $0.name == name }) else { return unknownCommand(name, log) }
     let command: any BerthCommand
     do throws(UsageError) {
         command = try type.init(try Arguments(rest, flags: type.flags, flagsEndAtFirstPositional: type.flagsEndAtFirstPositional))

@@ -30,6 +30,11 @@ public struct CgroupLayout: Sendable {
     /// Reads the layout of the calling process's mount namespace.
     public static func detect() -> CgroupLayout {
         var hierarchies: [Hierarchy] = []
+        // A hierarchy may be mounted more than once: a bind of it elsewhere, or the cgroup
+        // mounts of a container that shares the host's mount namespace (listed after the
+        // host's own, below its rootfs, often read-only). One entry per hierarchy: the
+        // first full mount of it (root "/"), else its first mount.
+        var index: [String: Int] = [:]
         let text = (try? FileIO.readString("/proc/self/mountinfo")) ?? ""
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ")
@@ -40,7 +45,14 @@ public struct CgroupLayout: Sendable {
                 parts[dash + 3].split(separator: ",").map(String.init).filter {
                     $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name="))
                 }
-            hierarchies.append(Hierarchy(mountPoint: String(parts[4]), root: String(parts[3]), controllers: controllers))
+            let hierarchy = Hierarchy(mountPoint: String(parts[4]), root: String(parts[3]), controllers: controllers)
+            let key = controllers.sorted().joined(separator: ",")
+            if let i = index[key] {
+                if hierarchies[i].root != "/" && hierarchy.root == "/" { hierarchies[i] = hierarchy }
+                continue
+            }
+            index[key] = hierarchies.count
+            hierarchies.append(hierarchy)
         }
         let hasV1 = hierarchies.contains { !$0.isUnified }
         let hasV2 = hierarchies.contains { $0.isUnified }

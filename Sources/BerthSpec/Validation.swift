@@ -173,6 +173,14 @@ extension Spec {
             configured[kind] = ns
         }
 
+        // As runc: masks and read-only remounts would be made in the host's mount namespace.
+        if configured[.mount] == nil {
+            for (field, paths) in [("maskedPaths", linux.maskedPaths), ("readonlyPaths", linux.readonlyPaths)]
+                where !(paths ?? []).isEmpty {
+                throw SpecError("linux.\(field): unable to restrict sys entries without a private MNT namespace")
+            }
+        }
+
         if let hostname, !hostname.isEmpty, configured[.uts] == nil {
             throw SpecError("hostname: cannot set hostname without a new UTS namespace")
         }

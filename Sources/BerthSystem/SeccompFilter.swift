@@ -69,6 +69,23 @@ public final class SeccompFilter {
         return nr == __NR_SCMP_ERROR ? nil : nr
     }
 
+    /// The syscall's real number on one architecture (an SCMP_ARCH_* token), nil when it
+    /// has none there (libseccomp's negative pseudo-numbers included).
+    public static func syscallNumber(_ name: String, arch: UInt32) -> UInt32? {
+        let nr = seccomp_syscall_resolve_name_arch(arch, name)
+        return nr >= 0 ? UInt32(nr) : nil
+    }
+
+    /// The SCMP_ARCH_* token of a libseccomp architecture name (`x86_64`, `x32`), nil
+    /// when libseccomp does not know it.
+    public static func archToken(_ name: String) -> UInt32? {
+        let token = seccomp_arch_resolve_name(name)
+        return token == 0 ? nil : token
+    }
+
+    /// The SCMP_ARCH_* token of the architecture berth runs on.
+    public static var nativeArch: UInt32 { seccomp_arch_native() }
+
     /// Adds a rule; the comparisons must name distinct arguments.
     public func add(action: UInt32, syscall: Int32, comparisons: [Comparison]) throws(SyscallError) {
         let args = comparisons.map {
@@ -96,24 +113,37 @@ public final class SeccompFilter {
         public static let waitKillableRecv: UInt32 = 32
     }
 
-    /// Loads the filter with seccomp(2) itself, for flags this libseccomp cannot set
-    /// (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6; Debian 12 has
-    /// 2.5.4): the program libseccomp generated is exported and loaded with `flags`.
-    public func load(kernelFlags flags: UInt32) throws(SyscallError) {
+    /// Loads the filter with seccomp(2) itself: the program libseccomp generated is
+    /// exported, `prefix` (a stub that answers some syscalls itself and otherwise falls
+    /// through into the program) put in front, and the whole loaded with `flags`, which
+    /// may include ones this libseccomp cannot set (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+    /// needs libseccomp 2.6; Debian 12 has 2.5.4).
+    public func load(kernelFlags flags: UInt32, prefix: [SeccompStub.Instruction] = []) throws(SyscallError) {
         let memfd = berth_memfd("berth-seccomp")
         guard memfd >= 0 else { throw SyscallError("memfd_create", errno: currentErrno()) }
         defer { close(memfd) }
         let rc = seccomp_export_bpf(ctx, memfd)
         if rc != 0 { throw SyscallError("seccomp_export_bpf", errno: Errno(rawValue: -rc)) }
         let size = lseek(memfd, 0, SEEK_END)
-        guard size > 0, size % 8 == 0, size / 8 <= 4096 else {
-            throw SyscallError("seccomp_export_bpf", "program of \(size) bytes", errno: .invalidArgument)
+        // The kernel takes at most BPF_MAXINSNS (4096) instructions.
+        guard size > 0, size % 8 == 0, Int(size) / 8 + prefix.count <= 4096 else {
+            throw SyscallError("seccomp_export_bpf", "program of \(Int(size) / 8 + prefix.count) instructions", errno: .invalidArgument)
         }
-        var program = [UInt8](repeating: 0, count: Int(size))
-        guard pread(memfd, &program, program.count, 0) == size else {
+        // struct sock_filter in host byte order, as libseccomp exports it.
+        var program: [UInt8] = []
+        program.reserveCapacity(prefix.count * 8 + Int(size))
+        for i in prefix {
+            withUnsafeBytes(of: i.code) { program += $0 }
+            program += [i.jt, i.jf]
+            withUnsafeBytes(of: i.k) { program += $0 }
+        }
+        let start = program.count
+        program += [UInt8](repeating: 0, count: Int(size))
+        let read = program.withUnsafeMutableBytes { pread(memfd, $0.baseAddress! + start, Int(size), 0) }
+        guard read == size else {
             throw SyscallError("pread", "exported seccomp program", errno: currentErrno())
         }
-        let fd = program.withUnsafeBytes { berth_seccomp_set_filter(flags, $0.baseAddress, UInt16(size / 8)) }
+        let fd = program.withUnsafeBytes { berth_seccomp_set_filter(flags, $0.baseAddress, UInt16(program.count / 8)) }
         if fd < 0 { throw SyscallError("seccomp(SECCOMP_SET_MODE_FILTER)", "flags \(flags)", errno: currentErrno()) }
         if flags & KernelFlag.newListener != 0 {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)

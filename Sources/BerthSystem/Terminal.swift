@@ -34,6 +34,38 @@ public enum Terminal {
         try sys("ioctl(TIOCSCTTY)") { berth_ioctl_int(0, berth_TIOCSCTTY, 0) }
     }
 
+    /// Clears ONLCR: a new pty turns every "\n" the process writes into "\r\n", which a
+    /// caller reading the output of a relayed terminal sees as a stray `^M` at each line's
+    /// end (runc clears it on the pty it relays, so `-t` output compares equal).
+    public static func clearONLCR(_ fd: Int32) throws(SyscallError) {
+        var settings = termios()
+        try sys("tcgetattr", "pty") { tcgetattr(fd, &settings) }
+        settings.c_oflag &= ~tcflag_t(ONLCR)
+        try sys("tcsetattr", "pty") { tcsetattr(fd, TCSANOW, &settings) }
+    }
+
+    /// Gives the calling process's stdio to `uid`, as runc does before it switches to a
+    /// non-root user, so the process can use its terminal (and reopen its stdio through
+    /// `/dev/stdout`, which needs the inode's permission): the pty when `terminal`, and
+    /// pipes and sockets. The group stays (the pty's is devpts' `gid=5`, the tty group).
+    /// Host files, devices and terminals berth did not make are never changed. A
+    /// descriptor the user namespace cannot change (EINVAL, EPERM) or on a read-only
+    /// file system is left as it is, as runc leaves it.
+    public static func giveStdio(to uid: UInt32, terminal: Bool) throws(SyscallError) {
+        for fd in Int32(0)...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
+            let type = st.st_mode & S_IFMT
+            let ours = terminal ? type == S_IFCHR && isatty(fd) == 1 : type == S_IFIFO || type == S_IFSOCK
+            guard ours else { continue }
+            if fchown(fd, uid, st.st_gid) != 0 {
+                let e = currentErrno()
+                if e == .invalidArgument || e == .notPermitted || e == .readOnlyFileSystem { continue }
+                throw SyscallError("fchown", "stdio \(fd)", errno: e)
+            }
+        }
+    }
+
     /// Sets the window size of a terminal.
     public static func setSize(_ fd: Int32, rows: UInt16, cols: UInt16) {
         _ = berth_set_winsize(fd, rows, cols)

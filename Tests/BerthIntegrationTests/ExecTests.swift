@@ -57,7 +57,7 @@ struct ExecTests {
         #expect(Host.waitUntil(timeout: 10) { !Host.isAlive(execPID) })
     }
 
-    @Test("exec failures: runc's wording after \"exec failed:\", exit 1, no process left behind")
+    @Test("exec failures: runc's wording after \"exec failed:\", exit 255, no process left behind")
     func failures() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let (id, _) = try startContainer(s)
@@ -70,7 +70,7 @@ struct ExecTests {
         ]
         for (args, message) in cases {
             let r = s.berth(args)
-            #expect(r.status == 1, "\(args): \(r)")
+            #expect(r.status == 255, "\(args): \(r)")
             #expect(r.stderr.contains(message), "\(args): \(r)")
             #expect(r.stderr.lines.count == 1, "\(args): \(r)")
         }
@@ -80,13 +80,13 @@ struct ExecTests {
 
         #expect(s.berth(["pause", id]).status == 0)
         let paused = s.berth(["exec", id, "true"])
-        #expect(paused.status == 1 && paused.stderr.contains("cannot exec in a paused container (use --ignore-paused to override)"), "\(paused)")
+        #expect(paused.status == 255 && paused.stderr.contains("cannot exec in a paused container (use --ignore-paused to override)"), "\(paused)")
         #expect(s.berth(["resume", id]).status == 0)
 
         #expect(s.berth(["kill", id, "KILL"]).status == 0)
         #expect(s.waitForStatus(id, "stopped"))
         let stopped = s.berth(["exec", id, "true"])
-        #expect(stopped.status == 1 && stopped.stderr.contains("cannot exec in a stopped container"), "\(stopped)")
+        #expect(stopped.status == 255 && stopped.stderr.contains("cannot exec in a stopped container"), "\(stopped)")
         #expect(s.leftoverProcesses().isEmpty)
     }
 
@@ -132,7 +132,7 @@ struct ExecTests {
         #expect(r.stdout.lines == ["from-json", "/etc", "0 10"], "\(r)")
         try Host.write(path, "{\"args\": [\"true\"], \"cwd\": 5}")
         let bad = s.berth(["exec", "--process", path, id])
-        #expect(bad.status == 1 && bad.stderr.contains("cwd"), "\(bad)")
+        #expect(bad.status == 255 && bad.stderr.contains("cwd"), "\(bad)")
     }
 
     @Test("the container's seccomp profile applies to exec'd processes")
@@ -213,7 +213,7 @@ struct ExecTests {
         #expect(r.status == 0 && r.stdout.contains("is-a-tty"), "\(r)")
         // --detach with --tty needs a console socket.
         let bad = s.berth(["exec", "-t", "-d", id, "true"])
-        #expect(bad.status == 1 && bad.stderr.contains("cannot allocate tty"), "\(bad)")
+        #expect(bad.status == 255 && bad.stderr.contains("cannot allocate tty"), "\(bad)")
     }
 
     @Test("a foreground exec forwards signals and exits 128+signal")

@@ -23,29 +23,30 @@ struct Veth {
         let v = Veth(name: "bv\(tag)", peer: "bv\(tag)p",
                      mac: "02:b7:" + bytes.map { String(format: "%02x", $0) }.joined(separator: ":"),
                      ipv4: "169.254.\(bytes[0]).\(bytes[1])/32",
-                     ipv6: "fd42:b7:\(tag.prefix(4))::\(String(bytes[2], radix: 16))/64")
-        s.onCleanup { _ = Veth.ip(["link", "del", v.name]); _ = Veth.ip(["link", "del", v.peer]) }
+                     // Groups written as `ip` prints them: no leading zeros.
+                     ipv6: "fd42:b7:\(String(bytes[2], radix: 16)):\(String(bytes[3], radix: 16))::1/64")
+        s.onCleanup { _ = Veth.ip(["link", "del", v.name], io: s.io); _ = Veth.ip(["link", "del", v.peer], io: s.io) }
         for args in [["link", "add", v.name, "type", "veth", "peer", "name", v.peer],
                      ["link", "set", v.name, "mtu", String(v.mtu), "address", v.mac],
                      ["address", "add", v.ipv4, "dev", v.name],
                      ["address", "add", v.ipv6, "dev", v.name]] + (up ? [["link", "set", v.name, "up"]] : []) {
-            let r = ip(args)
+            let r = ip(args, io: s.io)
             guard r.status == 0 else { throw TestSetupError("ip \(args.joined(separator: " ")): \(r)") }
         }
         return v
     }
 
-    /// `ip ARGS...` on the host, or in the network namespace at `netns`.
-    static func ip(_ args: [String], netns: String? = nil) -> ProcResult {
-        let io = NSTemporaryDirectory()
+    /// `ip ARGS...` on the host, or in the network namespace at `netns`; output files in
+    /// the sandbox's io directory `io`.
+    static func ip(_ args: [String], netns: String? = nil, io: String) -> ProcResult {
         if let netns { return Runner.run("/usr/bin/nsenter", ["--net=" + netns, "/usr/sbin/ip"] + args, ioDir: io) }
         return Runner.run("/usr/sbin/ip", args, ioDir: io)
     }
 
     /// `ip -j address show dev NAME` (on the host or in `netns`), parsed; nil when there is
     /// no such device there.
-    static func show(_ name: String, netns: String? = nil) -> [String: Any]? {
-        let r = ip(["-j", "address", "show", "dev", name], netns: netns)
+    static func show(_ name: String, netns: String? = nil, io: String) -> [String: Any]? {
+        let r = ip(["-j", "address", "show", "dev", name], netns: netns, io: io)
         guard r.status == 0 else { return nil }
         return (Host.parseJSON(r.stdout) as? [[String: Any]])?.first
     }
@@ -98,13 +99,13 @@ struct NetDeviceTests {
         let inside = try #require(s.waitForOutFile("inside"))
         v.expectIntact(inside: inside, named: "ctr0")
         // From the host: gone from the host's namespace, in the container's under its new name.
-        #expect(Veth.show(v.name) == nil, "still on the host")
+        #expect(Veth.show(v.name, io: s.io) == nil, "still on the host")
         let pid = try #require(s.state(id)?["pid"] as? Int)
-        v.expectIntact(Veth.show("ctr0", netns: "/proc/\(pid)/ns/net"), named: "ctr0", "in the container's namespace")
+        v.expectIntact(Veth.show("ctr0", netns: "/proc/\(pid)/ns/net", io: s.io), named: "ctr0", "in the container's namespace")
 
         #expect(s.berth(["delete", "--force", id]).status == 0)
-        v.expectIntact(Veth.show(v.name), named: v.name, "back on the host")
-        #expect(Veth.show("ctr0") == nil)
+        v.expectIntact(Veth.show(v.name, io: s.io), named: v.name, "back on the host")
+        #expect(Veth.show("ctr0", io: s.io) == nil)
     }
 
     @Test("when the container dies its network namespace is kept with the device in it; delete brings the device back")
@@ -122,13 +123,13 @@ struct NetDeviceTests {
         #expect(Host.waitUntil(timeout: 10) { !Host.isAlive(pid) })
         #expect(s.waitForStatus(id, "stopped"))
         // A veth is destroyed with its namespace: the state directory's pin keeps it.
-        #expect(Veth.show(v.name) == nil, "on the host before delete")
+        #expect(Veth.show(v.name, io: s.io) == nil, "on the host before delete")
         let pin = s.root + "/" + id + "/netns"
-        v.expectIntact(Veth.show(v.name, netns: pin), named: v.name, "in the pinned namespace")
+        v.expectIntact(Veth.show(v.name, netns: pin, io: s.io), named: v.name, "in the pinned namespace")
 
         let d = s.berth(["delete", id])
         #expect(d.status == 0 && d.stderr.isEmpty, "\(d)")
-        v.expectIntact(Veth.show(v.name), named: v.name, "back on the host")
+        v.expectIntact(Veth.show(v.name, io: s.io), named: v.name, "back on the host")
         #expect(Host.hostMounts(containing: s.root + "/" + id).isEmpty, "pin left mounted")
         #expect(!FileManager.default.fileExists(atPath: s.root + "/" + id))
     }
@@ -139,8 +140,8 @@ struct NetDeviceTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let v = try Veth.make(s, up: false)
         let ns = "bvns" + String(UUID().uuidString.filter(\.isHexDigit).prefix(8)).lowercased()
-        #expect(Veth.ip(["netns", "add", ns]).status == 0)
-        s.onCleanup { _ = Veth.ip(["netns", "del", ns]) }
+        #expect(Veth.ip(["netns", "add", ns], io: s.io).status == 0)
+        s.onCleanup { _ = Veth.ip(["netns", "del", ns], io: s.io) }
         s.bundle.config.setNamespace("network", path: "/run/netns/" + ns)
         s.bundle.config["linux.netDevices"] = [v.name: ["name": "eth7"]]
         let r = try s.sh("ip address show dev eth7; readlink /proc/self/ns/net")
@@ -151,8 +152,8 @@ struct NetDeviceTests {
         #expect(r.stdout.lines.last == "net:[\(st.st_ino)]", "\(r)")
         // `run` deleted the container: the device is home, down as it was, and the
         // namespace (which lives on) no longer has it.
-        v.expectIntact(Veth.show(v.name), named: v.name, up: false, "back on the host")
-        #expect(Veth.show("eth7", netns: "/run/netns/" + ns) == nil)
+        v.expectIntact(Veth.show(v.name, io: s.io), named: v.name, up: false, "back on the host")
+        #expect(Veth.show("eth7", netns: "/run/netns/" + ns, io: s.io) == nil)
     }
 
     @Test("with a user namespace: moved into the namespace it owns, and back")
@@ -168,7 +169,7 @@ struct NetDeviceTests {
         #expect(r.status == 0, "\(r)")
         v.expectIntact(inside: r.stdout, named: "uns0")
         #expect(r.stdout.lines.last?.split(separator: " ").joined(separator: " ") == "0 100000 65536", "\(r)")
-        v.expectIntact(Veth.show(v.name), named: v.name, "back on the host")
+        v.expectIntact(Veth.show(v.name, io: s.io), named: v.name, "back on the host")
     }
 
     @Test("refusals: a missing device, no network namespace, a bad name; nothing left behind")
@@ -202,7 +203,7 @@ struct NetDeviceTests {
         let r = s.berth(["create", "--bundle", s.bundle.path, id])
         expectError(r, contains: ["/nonexistent"])
         s.expectNothingLeft(id)
-        v.expectIntact(Veth.show(v.name), named: v.name, "back on the host")
+        v.expectIntact(Veth.show(v.name, io: s.io), named: v.name, "back on the host")
     }
 
     @Test("features reports linux.netDevices")

@@ -153,11 +153,16 @@ struct SeccompNotifyTests {
         try s.expectCreateFails(["SCMP_ACT_NOTIFY cannot be used as default action"])
     }
 
-    @Test("nobody listening at listenerPath: create fails, names the path, leaves nothing")
+    @Test("nobody listening at listenerPath: create and run fail with runc's 'failed to connect with seccomp agent', leave nothing")
     func noListener() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config.shell("true")
         s.bundle.config["linux.seccomp"] = profile(listener: s.dir + "/nobody.sock")
-        try s.expectCreateFails(["listenerPath", s.dir + "/nobody.sock"])
+        let wording = "failed to connect with seccomp agent specified in the seccomp profile: dial unix \(s.dir)/nobody.sock"
+        try s.expectCreateFails([wording])
+        let id = s.newID()
+        let r = s.berth(["run", "--bundle", s.bundle.path, id])
+        expectError(r, contains: [wording])
+        s.expectNothingLeft(id)
     }
 }

@@ -8,9 +8,9 @@ import Testing
 @Suite struct SyncMessageTests {
     static let messages: [SyncMessage] = [
         .requestHostSetUp,
-        .hostSetUpDone(hookState: Array("{\"id\":\"c\"}".utf8)),
-        .hostSetUpDone(hookState: []),
+        .hostSetUpDone,
         .warning("linux.seccomp: ignoring syscalls unknown to libseccomp: foo"),
+        .debug("mounts: root switched (pivot_root), masked and read-only paths applied"),
         .seccompListenerForwarded,
         .awaitingStart,
         .startProcess,
@@ -91,7 +91,7 @@ import Testing
     @Test func aPeerGoneWithUnreadDataIsTheEnd() throws {
         let (parent, child) = try SyncSocket.pair()
         defer { parent.close() }
-        try parent.send(.hostSetUpDone(hookState: Array("{}".utf8)))
+        try parent.send(.hostSetUpDone)
         child.close()
         #expect(try parent.receive() == nil)
     }

@@ -122,7 +122,11 @@ public struct Container: Sendable {
         Trace.mark("start: released")
         unlink(path)
         Trace.mark("start: started")
-        try runHooks(\.poststart, record: record, fatal: false)
+        do throws(BerthError) { try runHooks(.poststart, record: record) } catch {
+            // As runc: a failing poststart hook fails start and takes the container down.
+            try? pidfd.signal(SIGKILL)
+            throw error
+        }
         if notifyFD >= 0, let host = record.notifySocket {
             // Like runc, start returns once the container is ready (or has exited).
             _ = NotifySocket.forward(from: notifyFD, initPidfd: pidfd.fd, initPID: record.pid, to: host)
@@ -220,9 +224,15 @@ public struct Container: Sendable {
         if let devices = record.netDevices, let path = record.netDeviceNamespace {
             NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        // Mounts a container without a mount namespace made in the host's.
+        record.hostRootfsMount?.detach()
         cgroups.destroy()
         Trace.mark("delete: cgroups removed")
-        try? runHooks(\.poststop, record: record, fatal: false)
+        do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
+            // The container is gone by now: a failing poststop hook is only reported.
+            let line = "berth: warning: " + error.message + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
         Trace.mark("delete: poststop")
         try store.remove(id)
     }
@@ -231,6 +241,7 @@ public struct Container: Sendable {
     /// processes in the cgroups it meant to make (an init between its clone and the
     /// parent's death, which it does not outlive long), those cgroups, the directory.
     private func deletePartial(_ intent: CreateIntent?) {
+        intent?.hostRootfsMount?.detach()
         if let cgroups = intent?.cgroups {
             cgroups.thaw()
             for _ in 0..<100 {
@@ -258,10 +269,12 @@ public struct Container: Sendable {
         for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
     }
 
-    func runHooks(_ which: KeyPath<Hooks, [Hook]?>, record: StateRecord, fatal: Bool) throws(BerthError) {
-        guard let hooks = record.config.hooks?[keyPath: which], !hooks.isEmpty else { return }
+    /// Runs the poststart or poststop hooks, in berth's environment.
+    func runHooks(_ kind: HookKind, record: StateRecord) throws(BerthError) {
+        let hooks = kind == .poststart ? record.config.hooks?.poststart : record.config.hooks?.poststop
+        guard let hooks, !hooks.isEmpty else { return }
         let state = makeState(record, status: status(record))
-        try HookRunner.run(hooks, state: state, fatal: fatal)
+        try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state))
     }
 }
 

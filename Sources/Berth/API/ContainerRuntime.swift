@@ -75,7 +75,14 @@ public struct ContainerRuntime: Sendable {
             master = Console.receiveMaster(launched.consoleReceiver)
             close(launched.consoleReceiver)
         }
-        try container.runHooks(\.poststart, record: launched.record, fatal: false)
+        do throws(BerthError) { try container.runHooks(.poststart, record: launched.record) } catch {
+            // As runc: a failing poststart hook fails run and takes the container down.
+            if master >= 0 { close(master) }
+            if notifyFD >= 0 { close(notifyFD) }
+            close(launched.pidfd)
+            _ = try? container.delete(force: true)
+            throw error
+        }
         var running = RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd, master: master)
         if notifyFD >= 0 { running.notify = (notifyFD, options.notifySocket ?? "") }
         return running
@@ -91,10 +98,12 @@ public struct ContainerRuntime: Sendable {
     }
 
     /// The states of all containers, sorted by id: those whose create is in progress
-    /// (`creating`) or died half-way (`stopped`, until `delete`) too.
-    public func list() throws(BerthError) -> [ContainerState] {
+    /// (`creating`) or died half-way (`stopped`, until `delete`) too. A root directory that
+    /// does not exist holds no containers, or with `rootMustExist` (a root the caller named,
+    /// as runc 1.2 treats `--root`) is an error.
+    public func list(rootMustExist: Bool = false) throws(BerthError) -> [ContainerState] {
         var states: [ContainerState] = []
-        for id in try store.ids() {
+        for id in try store.ids(rootMustExist: rootMustExist) {
             if let s = try? Container(id: id, runtime: self).state() { states.append(s) }
         }
         return states

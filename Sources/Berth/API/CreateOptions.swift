@@ -22,6 +22,12 @@ public struct CreateOptions: Sendable {
     /// Socket-activation descriptors (`LISTEN_FDS`): fds 3 ..< 3+N go to the container
     /// before the `preserveFDs` ones, with `LISTEN_FDS=N` and `LISTEN_PID=1` set.
     public var listenFDs: Int
+    /// A unix stream socket that receives a pidfd of the container's init (runc's
+    /// `--pidfd-socket`), once the init is set up.
+    public var pidfdSocket: String?
+    /// Receives one line per phase of the set-up (cgroup, namespaces, mounts, process),
+    /// for `--debug`; nil asks for none, and nothing is spent on them.
+    public var debugHandler: (@Sendable (String) -> Void)?
     /// Receives warnings about the config that do not stop `create` (capabilities the
     /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
     /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
@@ -30,7 +36,8 @@ public struct CreateOptions: Sendable {
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
                 helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
-                warningHandler: (@Sendable (String) -> Void)? = nil) {
+                pidfdSocket: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil,
+                debugHandler: (@Sendable (String) -> Void)? = nil) {
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -40,6 +47,8 @@ public struct CreateOptions: Sendable {
         self.helperBinary = helperBinary
         self.notifySocket = notifySocket
         self.listenFDs = listenFDs
+        self.pidfdSocket = pidfdSocket
         self.warningHandler = warningHandler
+        self.debugHandler = debugHandler
     }
 }

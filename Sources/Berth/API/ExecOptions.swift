@@ -12,18 +12,26 @@ public struct ExecOptions: Sendable {
     /// so it (and this call, which waits for its execve) goes on only once the container
     /// is resumed, as with runc.
     public var ignorePaused: Bool
+    /// A unix stream socket that receives a pidfd of the new process (runc's
+    /// `--pidfd-socket`), once it has exec'd.
+    public var pidfdSocket: String?
+    /// Receives one line per phase of the set-up (namespaces, cgroup, process), for
+    /// `--debug`; nil asks for none.
+    public var debugHandler: (@Sendable (String) -> Void)?
     /// Receives warnings about the process that do not stop it (syscall names libseccomp
     /// does not know); nil writes them to stderr as `berth: warning: ...`.
     public var warningHandler: (@Sendable (String) -> Void)?
 
     public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
-                preserveFDs: Int = 0, ignorePaused: Bool = false,
-                warningHandler: (@Sendable (String) -> Void)? = nil) {
+                preserveFDs: Int = 0, ignorePaused: Bool = false, pidfdSocket: String? = nil,
+                warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil) {
         self.consoleSocket = consoleSocket
         self.pidFile = pidFile
         self.detach = detach
         self.preserveFDs = preserveFDs
         self.ignorePaused = ignorePaused
+        self.pidfdSocket = pidfdSocket
         self.warningHandler = warningHandler
+        self.debugHandler = debugHandler
     }
 }

@@ -8,6 +8,9 @@ import Glibc
 struct Console {
     let socketFD: Int32
     let consoleSize: Box?
+    /// berth relays this terminal itself (a foreground run or exec with no console
+    /// socket): ONLCR is cleared, as runc clears it on the pty it relays.
+    var relayed = false
 
     /// The parent's side, before the clone: the socket the child sends the pty master
     /// on (the caller's console socket, connected), and with `relay` and no console
@@ -37,6 +40,8 @@ struct Console {
     func attach(process: Process, ownsDevConsole: Bool = true) throws {
         guard socketFD >= 0 else { throw InitError.spec("process.terminal is set but there is no console socket") }
         let pty = try Terminal.openPTY()
+        // Before the master leaves: nothing is written through it yet.
+        if relayed { try Terminal.clearONLCR(pty.slave) }
         if let size = consoleSize {
             Terminal.setSize(pty.slave, rows: UInt16(truncatingIfNeeded: size.height), cols: UInt16(truncatingIfNeeded: size.width))
         }

@@ -56,7 +56,7 @@ enum ContainerInit {
         }
         // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
         try ctx.sync.send(.requestHostSetUp)
-        let hookState = try receiveHostSetUp(&ctx)
+        try receiveHostSetUp(&ctx)
         if rootlessParent { ProcessControl.setDumpable(false) }
         // In its cgroup now: the container's process gets the CPUs the cgroup allows, not
         // an affinity of berth's caller (`taskset -c 0 berth run`), which the kernel keeps
@@ -93,15 +93,24 @@ enum ContainerInit {
         }
 
         Trace.mark("init: namespaces")
+        ctx.sync.debug(ctx.debug, "namespaces: the init is in its namespaces"
+                       + (ctx.newNamespaces.contains(.cgroup) ? " (cgroup namespace made after the cgroup join)" : ""))
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
-        // createContainer hooks: in the container's namespaces, before the root switch.
-        try runHooks(ctx.spec.hooks?.createContainer, hookState)
+        // createContainer hooks: in the container's namespaces, before the root switch,
+        // in the rootfs directory (as runc runs them), with the process's environment.
+        if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
+            try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
+            try runHooks(.createContainer, hooks, ctx, status: .creating,
+                         environment: ProcessSetup.deduplicated(spec.process?.env ?? []))
+        }
         Trace.mark("init: mounts")
+        ctx.sync.debug(ctx.debug, "mounts: \(spec.mounts?.count ?? 0) mounts, devices and the init layer set up under \(ctx.rootfs)")
         let console = try rootfs.finish()
 
         Trace.mark("init: pivoted")
+        ctx.sync.debug(ctx.debug, "mounts: root switched (\(ctx.noPivot ? "MS_MOVE and chroot" : "pivot_root")), masked and read-only paths applied")
         if ctx.newNamespaces.contains(.uts) {
             if let hostname = spec.hostname, !hostname.isEmpty {
                 try sys("sethostname", hostname) { sethostname(hostname, hostname.utf8.count) }
@@ -119,25 +128,32 @@ enum ContainerInit {
                                        seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
                                        sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
+        ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
+                       + (spec.linux?.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
         // startContainer hooks: in the container, after start, before the user's process,
-        // and under its seccomp filter (a hook making a refused call fails as the
-        // process would).
+        // with its environment and under its seccomp filter (a hook making a refused call
+        // fails as the process would).
         try launch.loadLateFilter()
-        try runHooks(ctx.spec.hooks?.startContainer, hookState)
+        if let hooks = spec.hooks?.startContainer, !hooks.isEmpty {
+            try runHooks(.startContainer, hooks, ctx, status: .created, environment: launch.setup.environment)
+        }
         Trace.mark("init: exec")
-        try launch.exec(errorReport: ctx.waitsOnFifo ? nil : ctx.sync)
+        // An execve that fails now (a script whose interpreter is missing) is the
+        // container's own failure, as in runc 1.2: its one line on stderr and exit status
+        // 255, which `run` passes on. Everything before was reported to the parent.
+        try launch.exec(errorReport: nil)
     }
 
-    /// Waits for `hostSetUpDone` (whose payload is the hooks' state document), collecting
-    /// the bind-mount sources the parent sends before it.
-    private static func receiveHostSetUp(_ ctx: inout InitContext) throws -> [UInt8] {
+    /// Waits for `hostSetUpDone`, collecting the bind-mount sources the parent sends
+    /// before it.
+    private static func receiveHostSetUp(_ ctx: inout InitContext) throws {
         while true {
             switch try ctx.sync.receive() {
-            case .hostSetUpDone(let hookState)?:
-                return hookState
+            case .hostSetUpDone?:
+                return
             case .mountSources(let indexes, let fds)?:
                 for (index, fd) in zip(indexes, fds) { ctx.mountSources[index] = fd }
             case nil:
@@ -148,9 +164,12 @@ enum ContainerInit {
         }
     }
 
-    private static func runHooks(_ hooks: [Hook]?, _ state: [UInt8]) throws {
-        guard let hooks, !hooks.isEmpty else { return }
-        try HookRunner.run(hooks, stateJSON: state, fatal: true)
+    /// Runs hooks inside the container. Their state's pid is the init's in its own pid
+    /// namespace, as runc reports it there.
+    private static func runHooks(_ kind: HookKind, _ hooks: [Hook], _ ctx: InitContext, status: ContainerStatus,
+                                 environment: [String]) throws(BerthError) {
+        let state = State(id: ctx.id, status: status, pid: getpid(), bundle: ctx.bundle, annotations: ctx.spec.annotations)
+        try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state), environment: environment)
     }
 
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).

@@ -25,7 +25,11 @@ struct ExecContext {
     var rootFD: Int32
     /// Connected console socket (or berth's relay socket), or -1.
     var consoleSocketFD: Int32
+    /// The console socket is berth's relay socket.
+    var relaysTerminal: Bool
     var preserveFDs: Int
+    /// The caller wants a debug line per phase.
+    var debug: Bool
 }
 
 /// The exec child: joins the container and becomes the requested process.
@@ -82,18 +86,22 @@ enum ExecInit {
         try sys("fchdir", "container root") { fchdir(ctx.rootFD) }
         try sys("chroot", "container root") { chroot(".") }
         close(ctx.rootFD)
+        ctx.sync.debug(ctx.debug, "namespaces: exec process joined the container's namespaces and root")
         try sys("setsid") { setsid() }
         // The container's session keyring, as the init got one.
         Keyring.joinNewSession(named: ctx.id)
 
         let process = ctx.process
         if process.terminal == true {
-            try Console(socketFD: ctx.consoleSocketFD, consoleSize: process.consoleSize).attach(process: process, ownsDevConsole: false)
+            try Console(socketFD: ctx.consoleSocketFD, consoleSize: process.consoleSize, relayed: ctx.relaysTerminal)
+                .attach(process: process, ownsDevConsole: false)
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
         let launch = try ProcessLaunch(process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
                                        preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true)
+        ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
+                       + (ctx.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try launch.loadLateFilter()
         try launch.exec(errorReport: ctx.sync)
     }

@@ -19,6 +19,8 @@ struct InitContext {
     var waitsOnFifo: Bool
     /// Connected console socket, or -1.
     var consoleSocketFD: Int32
+    /// The console socket is berth's own: it relays the terminal (a foreground `run`).
+    var relaysTerminal: Bool
     var noPivot: Bool
     var noNewKeyring: Bool
     /// The container's cgroup directories on the host, one per hierarchy in
@@ -27,6 +29,8 @@ struct InitContext {
     /// The host's cgroup layout, as the parent read it (not read again in the init).
     var cgroupLayout: CgroupLayout
     var preserveFDs: Int
+    /// The caller wants a debug line per phase (sent as `debug` messages).
+    var debug: Bool
     /// The init is in a user namespace and berth (root) opens its bind-mount sources in
     /// its mount namespace: they arrive as `mountSources` messages before `hostSetUpDone`.
     /// Otherwise the init opens them itself, each at its mount's turn.

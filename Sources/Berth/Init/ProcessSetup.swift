@@ -64,6 +64,9 @@ struct ProcessSetup {
                 throw InitError("setgroups \(groups): \(errnoText(e))", errno: e.rawValue)
             }
         }
+        // The process's terminal and stdio pipes become its user's while berth may still
+        // chown (root needs nothing: it keeps what it has).
+        if user.uid != 0 { try Terminal.giveStdio(to: user.uid, terminal: process.terminal == true) }
         try sys("setresgid", "gid \(user.gid)") { berth_setresgid(user.gid, user.gid, user.gid) }
         try sys("setresuid", "uid \(user.uid)") { berth_setresuid(user.uid, user.uid, user.uid) }
         try capabilities?.apply()
@@ -112,8 +115,9 @@ struct ProcessSetup {
         }
     }
 
-    /// execve; on failure reports on `errorReport` (the run path, whose parent still
-    /// listens) or stderr, and exits 127/126 like a shell.
+    /// execve; on failure reports on `errorReport` (exec, whose parent still listens) or
+    /// else, as runc 1.2's init does once its parent has stopped listening, prints
+    /// `exec PATH: ERROR` as the one line on stderr and exits 255.
     /// With `fd` (>= 0), the file it refers to is executed (execveat, AT_EMPTY_PATH).
     func exec(_ path: String, fd: Int32 = -1, errorReport: SyncSocket?) -> Never {
         let args = process.args ?? [path]
@@ -132,10 +136,10 @@ struct ProcessSetup {
         if let report = errorReport {
             report.report(BerthError(.system, message, errno: e.rawValue))
         } else {
-            let line = "berth: " + message + "\n"
+            let line = message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
-        _exit(e == .permissionDenied ? 126 : 127)
+        _exit(255)
     }
 
     /// The user's home directory from the container's /etc/passwd, "/" when unknown.

@@ -3,7 +3,16 @@ import BerthSystem
 import CBerth
 import Glibc
 
-/// Builds the container's mount tree in its new mount namespace and switches root.
+/// Builds the container's mount tree in its mount namespace and switches root.
+///
+/// The mount namespace is a new one, or one joined by path (set up the same way, in
+/// there: the rootfs path is resolved in it, and pivot_root makes the rootfs its root),
+/// or, as runc allows, none of the container's own: the mounts are then made in the
+/// host's mount namespace, below a private bind of the rootfs the parent made
+/// (`HostRootfsMount`), without touching the host's propagation, and the init only
+/// chroots into the rootfs. As in runc, what would act on the host's mounts beyond the
+/// container's own is skipped then: the read-only remounts of tmpfs and /dev and of the
+/// root, the rootfs propagation (masked and read-only paths are refused by validation).
 ///
 /// Every destination is resolved inside the rootfs with openat2(RESOLVE_IN_ROOT) and
 /// mounted through its `/proc/self/fd/N` magic link, so symlinks in a hostile image can
@@ -16,6 +25,11 @@ struct RootfsSetup {
     var userNS: Bool { ctx.newNamespaces.contains(.user) || ctx.joinedNamespaces.contains { $0.0 == .user } }
 
     init(ctx: InitContext) { self.ctx = ctx }
+
+    /// A mount namespace of the container's own, new or joined; else the host's.
+    var ownMountNamespace: Bool {
+        ctx.newNamespaces.contains(.mount) || ctx.joinedNamespaces.contains { $0.0 == .mount }
+    }
 
     /// A tmpfs (or `/dev`) mount that turns read-only, and gets its recursive attributes,
     /// only at the end of the set-up: mount points, device nodes and copied files are
@@ -46,12 +60,11 @@ struct RootfsSetup {
     /// Everything before the root switch: propagation, the rootfs bind, config mounts,
     /// devices and the init layer.
     func prepare() throws {
-        guard ctx.newNamespaces.contains(.mount) else {
-            throw InitError.spec("linux.namespaces: a new mount namespace is required to set up the rootfs")
+        if ownMountNamespace {
+            try Mount.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
+            // pivot_root needs the rootfs to be a mount point.
+            try Mount.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
         }
-        try Mount.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
-        // pivot_root needs the rootfs to be a mount point.
-        try Mount.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
 
         let rooted = try RootedPath(root: ctx.rootfs)
         let mounts = spec.mounts ?? []
@@ -88,7 +101,7 @@ struct RootfsSetup {
             .apply(rooted: rooted)
         for d in deferred {
             do throws(SyscallError) {
-                if d.flags & UInt(MS_RDONLY) != 0 {
+                if d.flags & UInt(MS_RDONLY) != 0 && ownMountNamespace {
                     try Mount.mount(source: nil, target: procFDPath(d.fd), type: nil,
                                     flags: d.flags | UInt(MS_REMOUNT) | UInt(MS_BIND), errorPath: d.destination)
                 }
@@ -104,7 +117,15 @@ struct RootfsSetup {
     /// The root switch and everything after it: masked and read-only paths and the
     /// read-only root. Returns the console helper for a terminal.
     func finish() throws -> Console {
-        try switchRoot()
+        if ownMountNamespace {
+            try switchRoot()
+        } else {
+            // In the host's mount namespace: neither pivot_root (it would move the host's
+            // root) nor MS_MOVE (--no-pivot), only chroot.
+            try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
+            try sys("chroot", ctx.rootfs) { chroot(".") }
+            try sys("chdir", "/") { chdir("/") }
+        }
         // sysctls go in before /proc/sys turns read-only.
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
@@ -114,6 +135,9 @@ struct RootfsSetup {
         }
 
         Trace.mark("init: switched root")
+        guard ownMountNamespace else {
+            return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
+        }
         let slash = try RootedPath(root: "/")
         // As runc: read-only paths first, then the masks over them.
         try MaskedPaths(rooted: slash, mountLabel: spec.linux?.mountLabel)
@@ -125,7 +149,7 @@ struct RootfsSetup {
         if let p = requestedPropagation, p != baselinePropagation {
             try Mount.mount(source: nil, target: "/", type: nil, flags: p)
         }
-        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize)
+        return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize, relayed: ctx.relaysTerminal)
     }
 
     private func normalize(_ path: String) -> String {

@@ -9,10 +9,14 @@ struct SeccompProfile {
     /// A rule answers SCMP_ACT_NOTIFY: the listener fd must reach `linux.seccomp.listenerPath`
     /// through the parent, so the filter is loaded while the parent still serves the init.
     let notifies: Bool
-    /// SECCOMP_FILTER_FLAG_* to load with through seccomp(2), when the config asks for a
-    /// flag libseccomp 2.5 cannot set (WAIT_KILLABLE_RECV, which only means something with
-    /// a listener); nil loads through libseccomp.
+    /// SECCOMP_FILTER_FLAG_* to load with through seccomp(2), when berth loads the
+    /// program itself: for the ENOSYS stub, or a flag libseccomp 2.5 cannot set
+    /// (WAIT_KILLABLE_RECV, which only means something with a listener); nil loads
+    /// through libseccomp.
     let kernelFlags: UInt32?
+    /// runc's ENOSYS stub, put in front of the filter: syscalls numbered above the last
+    /// one the profile names (per architecture) get ENOSYS, not the default action.
+    let stub: [SeccompStub.Instruction]
     /// Syscall names libseccomp does not know, skipped (the profile may name syscalls of
     /// newer kernels or other architectures), once each in profile order.
     private(set) var skippedNames: [String] = []
@@ -22,9 +26,12 @@ struct SeccompProfile {
     /// flags were already refused by validation.
     init(_ config: LinuxSeccomp) throws {
         notifies = (config.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
-        filter = try SeccompFilter(defaultAction: try Self.action(config.defaultAction, errnoRet: config.defaultErrnoRet))
+        let defaultAction = try Self.action(config.defaultAction, errnoRet: config.defaultErrnoRet)
+        filter = try SeccompFilter(defaultAction: defaultAction)
+        var archTokens: [UInt32] = []
         for arch in config.architectures ?? [] {
-            try filter.addArchitecture(Self.archName(arch))
+            let name = Self.archName(arch)
+            if try filter.addArchitecture(name), let token = SeccompFilter.archToken(name) { archTokens.append(token) }
         }
         // Runs as late as the process's privileges allow; no_new_privs is the caller's
         // choice (process.noNewPrivileges), not libseccomp's.
@@ -48,9 +55,14 @@ struct SeccompProfile {
             default: break
             }
         }
-        kernelFlags = waitKillable && notifies ? flags : nil
+        stub = Self.enosysStub(config, defaultAction: defaultAction,
+                               architectures: archTokens.isEmpty ? [SeccompFilter.nativeArch] : archTokens)
+        kernelFlags = (waitKillable && notifies) || !stub.isEmpty ? flags : nil
         for (index, rule) in (config.syscalls ?? []).enumerated() {
             let action = try Self.action(rule.action, errnoRet: rule.errnoRet)
+            // libseccomp refuses a rule that repeats the default action (EACCES); it
+            // changes nothing, so it is skipped, as runc skips it.
+            if action == defaultAction { continue }
             let comparisons = try (rule.args ?? []).map { arg -> SeccompFilter.Comparison in
                 guard let op = Self.operators[arg.op] else {
                     throw InitError.spec("linux.seccomp.syscalls[\(index)]: unknown operator \"\(arg.op)\"")
@@ -79,7 +91,24 @@ struct SeccompProfile {
     }
 
     func load() throws {
-        if let kernelFlags { try filter.load(kernelFlags: kernelFlags) } else { try filter.load() }
+        if let kernelFlags { try filter.load(kernelFlags: kernelFlags, prefix: stub) } else { try filter.load() }
+    }
+
+    /// The stub runc builds (its patchbpf), unless the default action already lets
+    /// unknown syscalls through (allow, log, trace) or answers ENOSYS. The highest
+    /// syscall number is taken over every name in the profile, whatever its rule's
+    /// action; with no `architectures`, the filter (and the stub) covers the native one.
+    static func enosysStub(_ config: LinuxSeccomp, defaultAction: UInt32, architectures: [UInt32]) -> [SeccompStub.Instruction] {
+        let permissive = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"].contains(config.defaultAction)
+        guard !permissive, defaultAction != SeccompFilter.Action.errno(UInt32(ENOSYS)) else { return [] }
+        let names = (config.syscalls ?? []).flatMap(\.names)
+        var last: [SeccompStub.LastSyscall] = []
+        for arch in architectures where !last.contains(where: { $0.arch == arch }) {
+            if let highest = names.compactMap({ SeccompFilter.syscallNumber($0, arch: arch) }).max() {
+                last.append(SeccompStub.LastSyscall(arch: arch, number: highest))
+            }
+        }
+        return SeccompStub.program(last)
     }
 
     /// Loads the filter; with notify rules, hands the listener fd to the parent over `sync`

@@ -8,8 +8,9 @@ import BerthCgroups
 /// processes to kill), and what to show. Everything else a create makes either lives in
 /// the state directory (exec fifo, notify socket, network namespace pin; removed with
 /// it), dies with berth (the init and helpers until set-up is done: parent-death signal
-/// and end of the sync stream), or happens only after `state.json` is written (network
-/// devices moved in).
+/// and end of the sync stream), happens only after `state.json` is written (network
+/// devices moved in), or is added to the intent as soon as it exists (the host bind of
+/// the rootfs for a container without a mount namespace, whose id is known only then).
 ///
 /// It is kept as an extended attribute of the directory (`user.berth.intent`: no file is
 /// created, which costs about as much as the rest of the record on ext4), or, where the
@@ -27,6 +28,8 @@ struct CreateIntent: Equatable, Sendable {
     /// them, deepest first).
     var cgroupToMake: [String]
     var cgroupUnified: Bool
+    /// The bind of the rootfs on the host, for a container without a mount namespace.
+    var hostRootfsMount: HostRootfsMount? = nil
 
     static let attribute = "user.berth.intent"
     static let file = "intent"
@@ -43,6 +46,7 @@ struct CreateIntent: Equatable, Sendable {
         field("unified", cgroupUnified ? "1" : "0")
         for p in cgroupPaths { field("cgroup", p) }
         for p in cgroupToMake { field("made", p) }
+        if let m = hostRootfsMount { field("hostmount", "\(m.mountID):\(m.path)") }
         return out
     }
 
@@ -64,6 +68,9 @@ struct CreateIntent: Equatable, Sendable {
             case "unified": cgroupUnified = value == "1"
             case "cgroup": cgroupPaths.append(value)
             case "made": cgroupToMake.append(value)
+            case "hostmount":
+                guard let colon = value.firstIndex(of: ":"), let mountID = Int(value[..<colon]) else { return nil }
+                hostRootfsMount = HostRootfsMount(path: String(value[value.index(after: colon)...]), mountID: mountID)
             default: continue
             }
         }

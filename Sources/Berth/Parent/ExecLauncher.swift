@@ -12,6 +12,11 @@ struct ExecLauncher {
     let process: Process
     let options: ExecOptions
 
+    /// One `--debug` line, built only when the caller wants it.
+    func debug(_ text: @autoclosure () -> String) {
+        if let handler = options.debugHandler { handler(text()) }
+    }
+
     func launch() throws(BerthError) -> RunningContainer {
         guard case .complete(let record) = try container.store.entry(container.id) else {
             throw BerthError(.invalidState, "cannot exec in a stopped container")
@@ -72,6 +77,8 @@ struct ExecLauncher {
                                                                  relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
+        var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
+        defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
         // On a unified host the child is cloned straight into the container's cgroup; on
         // v1 the parent writes its pid into each hierarchy before letting it go on.
@@ -86,6 +93,8 @@ struct ExecLauncher {
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
         defer { pair.parent.close() }
 
+        debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
+              + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
         var restorePID: Int32 = -1
         if joinPID {
             restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
@@ -139,7 +148,8 @@ struct ExecLauncher {
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
                 seccomp: record.config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, preserveFDs: options.preserveFDs))
+                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
+                debug: options.debugHandler != nil))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -157,23 +167,25 @@ struct ExecLauncher {
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.hostSetUpDone(hookState: []))
+            try pair.parent.send(.hostSetUpDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
         Trace.mark("exec: placed")
+        debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
-        var pending: SyncMessage?
+        var pending: [SyncMessage] = []
         if hop {
             // The intermediate child exits at once; its clone is our child now.
             let adopted = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
             (pid, pidfd, pending) = (adopted.pid, adopted.pidfd, adopted.early)
         }
-        // Warnings, and a seccomp filter with notify rules handing its listener fd over,
-        // come before the outcome: a failure, or end of stream once execve ran.
+        // Warnings, debug lines, and a seccomp filter with notify rules handing its
+        // listener fd over, come before the outcome: a failure, or end of stream once
+        // execve ran.
         while true {
             let received: SyncMessage?
             do throws(SyscallError) {
-                if let p = pending { received = p; pending = nil } else { received = try pair.parent.receive() }
+                if !pending.isEmpty { received = pending.removeFirst() } else { received = try pair.parent.receive() }
             } catch {
                 throw fail(BerthError.system("read from exec process", error))
             }
@@ -181,6 +193,9 @@ struct ExecLauncher {
             switch message {
             case .warning(let text):
                 SecurityPreflight.emit(text, to: options.warningHandler)
+                continue
+            case .debug(let text):
+                debug(text)
                 continue
             case .seccompListener(let fd):
                 do throws(BerthError) {
@@ -199,11 +214,19 @@ struct ExecLauncher {
         }
         Trace.mark("exec: started")
 
+        // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
-            } catch { throw BerthError.system("write pid file", error) }
+            } catch { throw fail(BerthError.system("write pid file", error)) }
         }
+        if pidfdSocket >= 0 {
+            defer { pidfdSocket = -1 }
+            do throws(BerthError) { try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.execKind) } catch {
+                throw fail(error)
+            }
+        }
+        debug("exec \(container.id): process \(pid) started")
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
     }

@@ -24,6 +24,7 @@ struct HelperProcess {
         var args = [try binary(), "--root", runtime.root, "create", "--bundle", bundle]
         if let p = options.pidFile { args += ["--pid-file", p] }
         if let s = options.consoleSocket { args += ["--console-socket", s] }
+        if let s = options.pidfdSocket { args += ["--pidfd-socket", s] }
         if options.noPivot { args.append("--no-pivot") }
         if options.noNewKeyring { args.append("--no-new-keyring") }
         if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }

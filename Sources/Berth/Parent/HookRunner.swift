@@ -5,44 +5,62 @@ import CBerth
 import Glibc
 import SystemPackage
 
-/// Runs OCI hooks: each one a process with the container's state JSON on stdin, its
-/// `args` and `env`, killed after `timeout` seconds.
-enum HookRunner {
-    static func run(_ hooks: [Hook], state: ContainerState, fatal: Bool) throws(BerthError) {
-        try run(hooks, stateJSON: stateJSON(state), fatal: fatal)
-    }
+/// The six hook kinds, named as runc names them in its errors.
+enum HookKind: String, Sendable {
+    case prestart, createRuntime, createContainer, startContainer, poststart, poststop
+}
 
+/// Runs OCI hooks as runc runs them: each one a process with the container's state JSON
+/// on stdin, its `path` executed with its `args` as given (argv[0] may differ from the
+/// path), its `env` or else the environment of whoever runs it (berth's, or the
+/// container process's inside the container), its stdout and stderr kept for the error,
+/// and killed after `timeout` seconds.
+enum HookRunner {
     /// The OCI state document hooks read on stdin.
     static func stateJSON(_ state: ContainerState) -> [UInt8] {
-        let oci = State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
-                        pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(oci)).map { Array($0) } ?? []
+        stateJSON(State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
+                        pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations))
     }
 
-    static func run(_ hooks: [Hook], stateJSON json: [UInt8], fatal: Bool) throws(BerthError) {
+    static func stateJSON(_ state: State) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(state)).map { Array($0) } ?? []
+    }
+
+    /// Runs `hooks` in order; the first failure stops them and is thrown in runc's words:
+    /// `error running createRuntime hook #1: error running hook: exit status 1, stdout: …, stderr: …`.
+    /// - Parameter environment: for hooks without `env`; nil is berth's own environment.
+    static func run(_ kind: HookKind, _ hooks: [Hook], stateJSON json: [UInt8], environment: [String]? = nil) throws(BerthError) {
         for (index, hook) in hooks.enumerated() {
             do throws(BerthError) {
-                try runOne(hook, stdin: json)
+                try runOne(hook, stdin: json, environment: environment)
             } catch {
-                if fatal { throw BerthError(.system, "hook #\(index) (\(hook.path)): \(error.message)") }
-                let line = "berth: warning: hook #\(index) (\(hook.path)): \(error.message)\n"
-                _ = line.withCString { write(2, $0, strlen($0)) }
+                throw BerthError(.system, "error running \(kind.rawValue) hook #\(index): \(error.message)", errno: error.errno)
             }
         }
     }
 
-    static func runOne(_ hook: Hook, stdin: [UInt8]) throws(BerthError) {
+    static func runOne(_ hook: Hook, stdin: [UInt8], environment: [String]?) throws(BerthError) {
         var pipeFDs: [Int32] = [-1, -1]
         guard berth_pipe_cloexec(&pipeFDs) == 0 else {
             throw BerthError.system("hook", SyscallError("pipe2", errno: currentErrno()))
+        }
+        // The hook's output is kept (memory files never block the hook, however much it
+        // writes) and shown only when it fails, as runc does.
+        let output = (berth_memfd("hook-stdout"), berth_memfd("hook-stderr"))
+        defer {
+            if output.0 >= 0 { close(output.0) }
+            if output.1 >= 0 { close(output.1) }
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
-        let args = hook.args ?? [hook.path]
+        if output.0 >= 0 { posix_spawn_file_actions_adddup2(&actions, output.0, 1) }
+        if output.1 >= 0 { posix_spawn_file_actions_adddup2(&actions, output.1, 2) }
+        // argv exactly as configured; without args, the path alone (as Go's exec does).
+        let args = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
         // A foreground run blocks the signals it forwards; hooks start with none blocked
         // and default dispositions.
         var attributes = posix_spawnattr_t()
@@ -56,16 +74,17 @@ enum HookRunner {
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = withCStrings(args) { argv in
-            withCStrings(hook.env ?? []) { envp in
+        let spawn = { (envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 in
+            withCStrings(args) { argv in
                 posix_spawn(&pid, hook.path, &actions, &attributes,
                             UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
             }
         }
+        let rc = if let env = hook.env ?? environment { withCStrings(env, spawn) } else { spawn(environ) }
         close(pipeFDs[0])
         guard rc == 0 else {
             close(pipeFDs[1])
-            throw BerthError(.system, "exec: \(errnoText(Errno(rawValue: rc)))", errno: rc)
+            throw BerthError(.system, "fork/exec \(hook.path): \(errnoText(Errno(rawValue: rc)))", errno: rc)
         }
         _ = signal(SIGPIPE, SIG_IGN)
         try? FileIO.writeAll(pipeFDs[1], stdin)
@@ -82,7 +101,7 @@ enum HookRunner {
                 _ = berth_pidfd_send_signal(pidfd, SIGKILL)
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, 0)
-                throw BerthError(.system, "timed out after \(hook.timeout ?? 0)s")
+                throw BerthError(.system, "hook ran past specified timeout of \(hook.timeout ?? 0).0s")
             }
         }
         var status: Int32 = 0
@@ -92,7 +111,28 @@ enum HookRunner {
             }
         }
         let exit = ExitStatus(rawWaitStatus: status)
-        if exit.code != 0 { throw BerthError(.system, "exited with status \(exit.code)") }
+        guard exit.code != 0 else { return }
+        // Go's wording for the wait status, as runc reports it.
+        let how = exit.signal.map { "signal: " + signalText($0) } ?? "exit status \(exit.code)"
+        throw BerthError(.system, "error running hook: \(how), stdout: \(captured(output.0)), stderr: \(captured(output.1))")
+    }
+
+    /// What a hook wrote to one of its memory files (at most 64 KiB), without the final
+    /// newline.
+    private static func captured(_ fd: Int32) -> String {
+        guard fd >= 0 else { return "" }
+        var bytes = [UInt8](repeating: 0, count: 65536)
+        let n = pread(fd, &bytes, bytes.count, 0)
+        guard n > 0 else { return "" }
+        var text = String(decoding: bytes[0..<n], as: UTF8.self)
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+
+    /// A signal's description in Go's lower-case form (`killed`, `terminated`).
+    private static func signalText(_ signal: Int32) -> String {
+        guard let text = strsignal(signal).map({ String(cString: $0) }), let first = text.first else { return "\(signal)" }
+        return first.lowercased() + text.dropFirst()
     }
 }
 

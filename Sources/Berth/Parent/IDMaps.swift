@@ -42,7 +42,7 @@ enum IDMaps {
         var args = [helper, String(pid)]
         for m in maps { args += [String(m.containerID), String(m.hostID), String(m.size)] }
         do throws(BerthError) {
-            try HookRunner.runOne(Hook(path: path, args: args, env: [], timeout: 10), stdin: [])
+            try HookRunner.runOne(Hook(path: path, args: args, env: [], timeout: 10), stdin: [], environment: nil)
         } catch {
             throw BerthError(.system, "\(helper) \(args.dropFirst().joined(separator: " ")): \(error.message) (are the ranges in /etc/sub\(kind)?)")
         }

@@ -30,6 +30,11 @@ struct Launcher {
         var consoleReceiver: Int32 = -1
     }
 
+    /// One `--debug` line, built only when the caller wants it.
+    func debug(_ text: @autoclosure () -> String) {
+        if let handler = options.debugHandler { handler(text()) }
+    }
+
     func launch() throws(BerthError) -> Launched {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
@@ -83,6 +88,7 @@ struct Launcher {
                                             layout: cgroupLayout)
         } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
         Trace.mark("validated")
+        debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
         // The directory is made locked, and the lock is held until a failed create has
         // removed everything it made. Before anything else exists, the directory records
         // what will (the intent): whenever berth dies from here on, `list` shows the
@@ -93,17 +99,18 @@ struct Launcher {
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
             let created = Clock.rfc3339Nano()
-            try store.recordIntent(CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
-                                                cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
-                                                cgroupUnified: cgroupPlan.unified),
-                                   id: id, lock: lockFD)
+            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
+                                      cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
+                                      cgroupUnified: cgroupPlan.unified)
+            try store.recordIntent(intent, id: id, lock: lockFD)
             Trace.mark("intent recorded")
             if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
             if options.listenFDs > 0 {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, created: created,
+            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, intent: intent, lockFD: lockFD,
+                                      created: created,
                                       cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
                                       netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
@@ -114,7 +121,8 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, created: String,
+    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, intent: CreateIntent, lockFD: Int32,
+                        created: String,
                         cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
@@ -143,6 +151,8 @@ struct Launcher {
             cgroup = CgroupSet(paths: [], created: [], unified: cgroupLayout.mode == .unified)
         }
         Trace.mark("cgroup created")
+        debug(cgroup.paths.isEmpty ? "cgroup: none (no delegated cgroup for a non-root user)"
+              : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
             do throws(SyscallError) {
@@ -155,6 +165,7 @@ struct Launcher {
             } catch { throw BerthError.system("apply device rules", error) }
         }
         Trace.mark("resources applied")
+        if spec.linux?.resources != nil { debug("cgroup: linux.resources applied") }
 
         var stateDirFD: Int32 = -1
         if !startImmediately {
@@ -181,6 +192,21 @@ struct Launcher {
         let (consoleFD, consoleReceiver) = try Console.endpoints(
             socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
+        var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
+        defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
+
+        // No mount namespace of its own (runc allows it): the container's mounts are made
+        // in the host's, below a bind of the rootfs that berth makes and removes.
+        var hostRootfs: HostRootfsMount?
+        if spec.linux?.namespace(.mount) == nil {
+            hostRootfs = try HostRootfsMount.bind(rootfs)
+            cleanup.hostRootfs = hostRootfs
+            // A mount on the host: into the intent at once (its id is known only now).
+            var withMount = intent
+            withMount.hostRootfsMount = hostRootfs
+            try store.recordIntent(withMount, id: id, lock: lockFD)
+            Trace.mark("host rootfs mount")
+        }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
@@ -218,6 +244,8 @@ struct Launcher {
         let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
         let firstFlags = joinsEarly ? 0 : flags
         Trace.mark("clone")
+        debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
+              + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
         var cloned: (pid: Int32, pidfd: Int32)?
         var placedByClone = cgroup.cloneIntoFD >= 0
         do throws(SyscallError) {
@@ -241,20 +269,22 @@ struct Launcher {
             // The container init. It never returns.
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
-                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD, noPivot: options.noPivot,
+                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
+                relaysTerminal: consoleReceiver >= 0, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs,
+                preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
                 newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
-        var early: SyncMessage?
+        var early: [SyncMessage] = []
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
         cleanup.pidfd = pidfd
         cleanup.pid = pid
+        debug("namespaces: init cloned, host pid \(pid)")
 
         guard let stat = ProcStat.read(pid: pid) else {
             throw BerthError(.system, "container init exited during set-up")
@@ -270,6 +300,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket,
             runtimeBinary: ExecGuard.runtimeIdentity)
+        record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
@@ -301,11 +332,16 @@ struct Launcher {
             Trace.mark("state saved")
         }
         Trace.mark("init ready")
+        debug("create \(id): state saved, init \(pid) set up" + (startImmediately ? "" : " and waiting for start"))
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
             Trace.mark("pid file")
+        }
+        if pidfdSocket >= 0 {
+            defer { pidfdSocket = -1 }
+            try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.initKind)
         }
         if startImmediately {
             return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
@@ -330,7 +366,7 @@ struct Launcher {
 
     /// Answers the init's requests until it reports ready or fails.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: SyncMessage?, cgroup: CgroupSet,
+                            first: [SyncMessage], cgroup: CgroupSet,
                             cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             beforeHostSetUpDone: () throws(BerthError) -> Void,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
@@ -338,7 +374,7 @@ struct Launcher {
         while true {
             let received: SyncMessage?
             do throws(SyscallError) {
-                if let p = pending { received = p; pending = nil } else { received = try sync.receive() }
+                if !pending.isEmpty { received = pending.removeFirst() } else { received = try sync.receive() }
             } catch {
                 throw BerthError.system("read from container init", error)
             }
@@ -357,13 +393,18 @@ struct Launcher {
             switch message {
             case .warning(let text):
                 SecurityPreflight.emit(text, to: options.warningHandler)
+            case .debug(let text):
+                debug(text)
             case .seccompListener(let fd):
                 try SeccompListener.forward(fd, spec: spec, id: id, pid: pid, bundle: stateBundle)
                 do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch {
                     throw BerthError.system("set up container init", error)
                 }
             case .requestHostSetUp:
-                if userNS { try IDMaps.write(pid: pid, linux: spec.linux) }
+                if userNS {
+                    try IDMaps.write(pid: pid, linux: spec.linux)
+                    debug("namespaces: uid and gid maps of the user namespace written")
+                }
                 try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
@@ -375,6 +416,9 @@ struct Launcher {
                     }
                     Trace.mark("cgroup joined")
                 } catch { throw BerthError.system("set up container init", error) }
+                if !cgroup.paths.isEmpty {
+                    debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
+                }
                 // Network devices move in once the namespaces exist and before any hook
                 // runs. The state file goes first: it is what `delete` needs to bring them
                 // back if berth dies half-way.
@@ -386,15 +430,21 @@ struct Launcher {
                     Trace.mark("network devices")
                 }
                 // prestart (deprecated) and createRuntime hooks run here, in the runtime's
-                // namespaces, once the container's namespaces and cgroup exist. The init
-                // gets the state document for the hooks it runs itself.
-                let hookState = HookRunner.stateJSON(ContainerState(
-                    ociVersion: ociSpecVersion, id: id, pid: pid, status: .creating, bundle: stateBundle,
-                    rootfs: "", created: "", annotations: spec.annotations, owner: ""))
-                if let hooks = spec.hooks {
-                    try HookRunner.run((hooks.prestart ?? []) + (hooks.createRuntime ?? []), stateJSON: hookState, fatal: true)
+                // namespaces, once the container's namespaces and cgroup exist. prestart
+                // reads status `created`, as crun sends it and the runtime-spec validation
+                // expects; createRuntime `creating`.
+                if let hooks = spec.hooks?.prestart, !hooks.isEmpty {
+                    let state = State(id: id, status: .created, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                    try HookRunner.run(.prestart, hooks, stateJSON: HookRunner.stateJSON(state))
                 }
-                do throws(SyscallError) { try sync.send(.hostSetUpDone(hookState: hookState)) } catch {
+                if let hooks = spec.hooks?.createRuntime, !hooks.isEmpty {
+                    let state = State(id: id, status: .creating, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                    try HookRunner.run(.createRuntime, hooks, stateJSON: HookRunner.stateJSON(state))
+                }
+                if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
+                    debug("hooks: prestart and createRuntime hooks ran")
+                }
+                do throws(SyscallError) { try sync.send(.hostSetUpDone) } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 if !saved { try whileInitWorks() }
@@ -468,6 +518,7 @@ struct Cleanup {
     var cgroup: CgroupSet?
     var netDevices: [NetDeviceRecord] = []
     var netDeviceNamespace: String?
+    var hostRootfs: HostRootfsMount?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -488,6 +539,7 @@ struct Cleanup {
         if let path = netDeviceNamespace {
             NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
+        hostRootfs?.detach()
         cgroup?.destroy()
         try? store.remove(id)
     }

@@ -21,12 +21,15 @@ enum SeccompListener {
         guard let json = try? encoder.encode(document) else {
             throw BerthError(.system, "seccomp listener: cannot encode the container process state")
         }
-        do throws(SyscallError) {
-            let socket = try UnixSocket.connect(path)
-            defer { close(socket) }
-            try UnixSocket.send(Array(json), fd: fd, over: socket, path: path)
-        } catch {
-            throw BerthError.system("send seccomp listener fd to linux.seccomp.listenerPath", error)
+        // runc's wording (with Go's for the dial), which callers and tests match on.
+        let socket: Int32
+        do throws(SyscallError) { socket = try UnixSocket.connect(path) } catch {
+            throw BerthError(.system, "failed to connect with seccomp agent specified in the seccomp profile: dial unix \(path): connect: \(errnoText(error.errno))",
+                             errno: error.errno.rawValue)
+        }
+        defer { close(socket) }
+        do throws(SyscallError) { try UnixSocket.send(Array(json), fd: fd, over: socket, path: path) } catch {
+            throw BerthError(.system, "cannot send seccomp fd to \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
         }
     }
 }

@@ -24,11 +24,12 @@ enum SiblingClone {
 
     /// In berth: reads the sibling's pid, reaps the intermediate, and returns the
     /// sibling's pid and a pidfd for it. The sibling may speak before the intermediate
-    /// does (both write to `sync`): its first message is returned, to be served after.
+    /// does (both write to `sync`): its messages until then are returned, in order, to be
+    /// served after.
     static func adopt(intermediate: Int32, pidfd: Int32, sync: SyncSocket) throws(BerthError)
-        -> (pid: Int32, pidfd: Int32, early: SyncMessage?)
+        -> (pid: Int32, pidfd: Int32, early: [SyncMessage])
     {
-        var early: SyncMessage?
+        var early: [SyncMessage] = []
         var child: Int32 = 0
         var failure: BerthError?
         while child == 0 && failure == nil {
@@ -42,8 +43,8 @@ enum SiblingClone {
                 child = pid
             case .failed(let error)?:
                 failure = error
-            case let other? where early == nil:
-                early = other
+            case let other?:
+                early.append(other)
             default:
                 failure = BerthError(.system, "the intermediate process exited without starting the process")
             }

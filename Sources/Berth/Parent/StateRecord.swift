@@ -32,6 +32,9 @@ struct StateRecord: Codable, Sendable {
     /// Device and inode of the berth binary that cloned the init: while the init's
     /// /proc/<pid>/exe is still that file, it has not exec'd (see `Container.status`).
     var runtimeBinary: [UInt64]? = nil
+    /// Without a mount namespace of its own: the bind of the rootfs on the host below
+    /// which the container's mounts are, detached by `delete`.
+    var hostRootfsMount: HostRootfsMount? = nil
 }
 
 extension StateRecord {

@@ -156,13 +156,16 @@ struct StateStore: Sendable {
         }
     }
 
-    /// Ids of all containers under the root, sorted.
-    func ids() throws(BerthError) -> [String] {
+    /// Ids of all containers under the root, sorted. A missing root holds none, unless
+    /// `rootMustExist`.
+    func ids(rootMustExist: Bool = false) throws(BerthError) -> [String] {
         do throws(SyscallError) {
             return try FileIO.list(root).filter { (try? ContainerID.validate($0)) != nil }.sorted()
         } catch {
-            if error.errno == .noSuchFileOrDirectory { return [] }
-            throw BerthError.system("list containers", error)
+            if error.errno == .noSuchFileOrDirectory && !rootMustExist { return [] }
+            // Go's wording, as runc prints it for a missing --root.
+            throw BerthError(error.errno == .noSuchFileOrDirectory ? .notFound : .system,
+                             "open \(root): \(errnoText(error.errno))", errno: error.errno.rawValue)
         }
     }
 

@@ -20,12 +20,12 @@ import Glibc
 //   CLONE_INTO_CGROUP did), writes oom_score_adj,
 //   moves linux.netDevices in (state.json first),
 //   runs the prestart and createRuntime hooks
-//   hostSetUpDone(hookState) ───────────────────────►  joins namespaces by path (unless the
+//   hostSetUpDone ──────────────────────────────────►  joins namespaces by path (unless the
 //                                                      intermediate did), unshares
 //   writes state.json meanwhile                        cgroupns, mounts, createContainer
-//                                                      hooks (given hookState), pivot_root,
-//                                                      process settings
+//                                                      hooks, pivot_root, process settings
 //                        ◄───────────── warning(text)  (any number; berth logs them)
+//                        ◄─────────────── debug(text)  (one per phase, with --debug only)
 //                        ◄────── seccompListener(fd)   a filter with notify rules is loaded
 //   sends the fd to linux.seccomp.listenerPath
 //   seccompListenerForwarded ───────────────────────►
@@ -43,9 +43,9 @@ import Glibc
 //   clone into the container's pid namespace (and
 //   cgroup on v2); on v1 places the child in each
 //   hierarchy; writes oom_score_adj
-//   hostSetUpDone(hookState: []) ───────────────────►  setns into the other namespaces,
+//   hostSetUpDone ──────────────────────────────────►  setns into the other namespaces,
 //                                                      chroot, process settings
-//                        ◄── warning / seccompListener(fd) (answered as above)
+//                        ◄── warning / debug / seccompListener(fd) (answered as above)
 //                        ◄── failed(error) | end of stream (execve succeeded)
 //
 // An intermediate child (namespaces joined by path together with a user namespace; exec
@@ -61,15 +61,17 @@ enum SyncMessage: Equatable, Sendable {
     /// and createRuntime hooks, then answer `hostSetUpDone`.
     case requestHostSetUp
     /// parent → child: the host-side set-up is done (for exec: the child is in the
-    /// container's cgroup); go on. `hookState` is the state document for the hooks the
-    /// child runs (empty for exec).
-    case hostSetUpDone(hookState: [UInt8])
+    /// container's cgroup); go on.
+    case hostSetUpDone
     /// parent → child, after `requestHostSetUp` and before `hostSetUpDone`: bind-mount
     /// sources berth opened in the init's mount namespace (SCM_RIGHTS), each with the
     /// index of the mount it belongs to.
     case mountSources(indexes: [Int], fds: [Int32])
     /// child → parent: a warning about the config, for the caller's log.
     case warning(String)
+    /// child → parent: a set-up phase is done, for the caller's `--debug` log; sent only
+    /// when the caller asked for debug lines.
+    case debug(String)
     /// child → parent: the listener fd of a seccomp filter with SCMP_ACT_NOTIFY rules
     /// (sent as SCM_RIGHTS), for `linux.seccomp.listenerPath`; answered by
     /// `seccompListenerForwarded`.
@@ -102,7 +104,8 @@ enum SyncMessage: Equatable, Sendable {
         case seccompListenerForwarded = 8
         case warning = 9
         case mountSources = 10
-        case stateRecorded = 11
+        case debug = 11
+        case stateRecorded = 12
     }
 
     /// Error codes on the wire.
@@ -116,8 +119,9 @@ enum SyncMessage: Equatable, Sendable {
     var encoded: [UInt8] {
         switch self {
         case .requestHostSetUp: return [Tag.requestHostSetUp.rawValue]
-        case .hostSetUpDone(let state): return [Tag.hostSetUpDone.rawValue] + state
+        case .hostSetUpDone: return [Tag.hostSetUpDone.rawValue]
         case .warning(let text): return [Tag.warning.rawValue] + Array(text.utf8.prefix(Self.maxText))
+        case .debug(let text): return [Tag.debug.rawValue] + Array(text.utf8.prefix(Self.maxText))
         case .seccompListener: return [Tag.seccompListener.rawValue]
         case .mountSources(let indexes, _): return [Tag.mountSources.rawValue] + indexes.flatMap { Self.bytes(Int32($0)) }
         case .seccompListenerForwarded: return [Tag.seccompListenerForwarded.rawValue]
@@ -148,8 +152,9 @@ enum SyncMessage: Equatable, Sendable {
         let payload = packet.dropFirst()
         switch tag {
         case .requestHostSetUp: self = .requestHostSetUp
-        case .hostSetUpDone: self = .hostSetUpDone(hookState: Array(payload))
+        case .hostSetUpDone: self = .hostSetUpDone
         case .warning: self = .warning(String(decoding: payload, as: UTF8.self))
+        case .debug: self = .debug(String(decoding: payload, as: UTF8.self))
         case .seccompListener:
             guard fd >= 0 else { return nil }
             self = .seccompListener(fd: fd)
@@ -217,6 +222,12 @@ extension SyncSocket {
         default: for fd in fds { Glibc.close(fd) }
         }
         return message
+    }
+
+    /// Reports a finished set-up phase to the parent when the caller asked for debug
+    /// lines; `text` is not even built otherwise.
+    func debug(_ enabled: Bool, _ text: @autoclosure () -> String) {
+        if enabled { try? send(.debug(text())) }
     }
 
     /// Reports a failure from the child. When nobody listens any more (a failure after
