@@ -22,7 +22,9 @@ public struct ContainerRuntime: Sendable {
 
     /// Creates a container from the bundle: its init is set up and waits for `start`.
     public func create(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> Container {
-        if !Clone.isSingleThreaded {
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("create", error) }
+        if threads != 1 {
             return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle)
         }
         let launched: Launcher.Launched
@@ -41,8 +43,10 @@ public struct ContainerRuntime: Sendable {
     /// caller's child and can be waited for. Signals to forward should be blocked (see
     /// `SignalForwarder`) before calling this, so none is lost in between.
     public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> RunningContainer {
-        guard Clone.isSingleThreaded else {
-            throw BerthError(.system, "run: the calling process has \(Clone.threadCount()) threads; use create and start")
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("run", error) }
+        guard threads == 1 else {
+            throw BerthError(.system, "run: the calling process has \(threads) threads; use create and start")
         }
         let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: true).launch()
         let container = Container(id: id, runtime: self)

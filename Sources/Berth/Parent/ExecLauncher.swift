@@ -35,8 +35,10 @@ struct ExecLauncher {
         if process.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
-        guard Clone.isSingleThreaded else {
-            throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
+        guard threads == 1 else {
+            throw BerthError(.system, "exec: the calling process has \(threads) threads")
         }
         var processSpec = record.config
         processSpec.process = process

@@ -385,7 +385,8 @@ struct Launcher {
                 var how = ""
                 if waitpid(pid, &status, 0) == pid {
                     let exit = ExitStatus(rawWaitStatus: status)
-                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL ? " (out of memory under linux.resources.memory?)" : "")" }
+                    let limited = spec.linux?.resources?.memory?.limit != nil
+                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL && limited ? " (out of memory under linux.resources.memory?)" : "")" }
                         ?? ": exit status \(exit.code)"
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)

@@ -18,6 +18,10 @@ struct StateStore: Sendable {
     /// keeps that namespace (and the devices in it) alive until `delete` moves them back.
     static let networkPin = "netns"
 
+    /// Every file berth may leave in a container's directory but state.json.
+    static let knownFiles = [fifoFile, stateFile + ".tmp", CreateIntent.file, CreateIntent.file + ".tmp",
+                             NotifySocket.directory + "/" + NotifySocket.socketName]
+
     func directory(_ id: String) -> String { root + "/" + id }
 
     /// Creates the container's directory, locked; fails with runc's wording when it
@@ -145,9 +149,15 @@ struct StateStore: Sendable {
         try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         // state.json goes last but for the directory: until then `list` shows the
         // complete record, not the intent.
+        // The names berth makes go first by name, without listing the directory: that
+        // needs no descriptor (a create failing for want of them must still clean up).
         let dir = directory(id)
+        for name in Self.knownFiles { _ = unlink(dir + "/" + name) }
+        _ = rmdir(dir + "/" + NotifySocket.directory)
+        _ = unlink(dir + "/" + Self.stateFile)
+        if rmdir(dir) == 0 || currentErrno() == .noSuchFileOrDirectory { return }
         do throws(SyscallError) {
-            for name in (try? FileIO.list(dir)) ?? [] where name != Self.stateFile {
+            for name in try FileIO.list(dir) where name != Self.stateFile {
                 try FileIO.removeTree(dir + "/" + name)
             }
             try FileIO.removeTree(dir)
