@@ -67,13 +67,12 @@ public struct CgroupSet: Sendable {
         do throws(SyscallError) {
             for (h, dir) in zip(plan.layout.hierarchies, plan.paths) {
                 if !FileIO.exists(dir) {
-                    let created = try makeDirectories(dir, under: h.mountPoint)
-                    made += created
-                    if h.controllers.contains("cpuset") {
-                        for d in created { try inheritCpuset(d) }
-                    }
+                    made += try makeDirectories(dir, under: h.mountPoint)
                 }
+                if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
                 if plan.layout.mode == .unified {
+                    // runc's delegation: every controller the root offers, at every level.
+                    enableControllers(nil, above: dir)
                     cloneFD = try sys("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
                 }
             }
@@ -105,49 +104,51 @@ public struct CgroupSet: Sendable {
         return made
     }
 
-    /// A new v1 cpuset cgroup starts with empty cpus and mems, which refuses every task;
-    /// it takes its parent's, as runc does.
-    static func inheritCpuset(_ dir: String) throws(SyscallError) {
+    /// A v1 cpuset cgroup with empty cpus or mems refuses every task (ENOSPC on the
+    /// join): a new one starts that way, and so may one made by hand. Such a cgroup takes
+    /// its parent's values, after the parent got its own the same way, as runc does, so
+    /// both are set before the init is placed.
+    static func ensureCpuset(_ dir: String, mountPoint: String) throws(SyscallError) {
+        func empty(_ file: String) -> Bool {
+            ((try? FileIO.readString(dir + "/" + file)) ?? "").allSatisfy { $0 == "\n" || $0 == " " }
+        }
+        guard dir.count > mountPoint.count, empty("cpuset.cpus") || empty("cpuset.mems") else { return }
         let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
-        for file in ["cpuset.cpus", "cpuset.mems"] {
-            let current = (try? FileIO.readString(dir + "/" + file)) ?? ""
-            if current.allSatisfy({ $0 == "\n" || $0 == " " }) {
-                let value = try FileIO.read(parent + "/" + file)
-                try FileIO.write(dir + "/" + file, value)
-            }
+        try ensureCpuset(parent, mountPoint: mountPoint)
+        for file in ["cpuset.cpus", "cpuset.mems"] where empty(file) {
+            let value = try FileIO.read(parent + "/" + file)
+            try FileIO.write(dir + "/" + file, value)
         }
     }
 
-    /// Moves `pid` into every directory.
-    public func join(pid: Int32) throws(SyscallError) {
+    /// Moves `pid` into every directory (or into `directories`, sub-cgroups of them).
+    public func join(pid: Int32, directories: [String]? = nil) throws(SyscallError) {
         let text = Array(String(pid).utf8)
-        for dir in paths {
+        for dir in directories ?? paths {
             try FileIO.write(dir + "/cgroup.procs", text)
         }
     }
 
-    /// Pids in the container's cgroup (the first hierarchy that lists any).
-    public func pids() -> [Int32] {
-        for dir in paths {
-            if let text = try? FileIO.readString(dir + "/cgroup.procs") {
-                let pids = text.split(separator: "\n").compactMap { Int32($0) }
-                if !pids.isEmpty { return pids }
-            }
-        }
-        return []
-    }
-
-    /// Removes the directories, retrying briefly while the kernel still reports them busy.
+    /// Removes the directories this set made, and every sub-cgroup the container's
+    /// processes made below them (deepest first: a cgroup with children cannot be
+    /// removed), retrying while the kernel still counts exiting tasks in them. A
+    /// directory that existed before `create` is left alone.
     public func destroy() {
         if cloneIntoFD >= 0 { close(cloneIntoFD) }
         for dir in created.reversed() {
-            var tries = 0
-            while rmdir(dir) != 0 {
-                let e = currentErrno()
-                if e == .noSuchFileOrDirectory || tries >= 50 { break }
-                tries += 1
-                usleep(2000)
-            }
+            for sub in Self.descendants(of: dir) { Self.removeDirectory(sub) }
+            Self.removeDirectory(dir)
+        }
+    }
+
+    /// rmdir with retries: a cgroup stays busy until its last task has been reaped.
+    static func removeDirectory(_ dir: String) {
+        var tries = 0
+        while rmdir(dir) != 0 {
+            let e = currentErrno()
+            if e == .noSuchFileOrDirectory || tries >= 200 { break }
+            tries += 1
+            usleep(tries < 50 ? 2000 : 10_000)
         }
     }
 }

@@ -29,6 +29,9 @@ struct ExecLauncher {
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
         do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
+        if let warning = Capabilities.skippedNamesWarning(process.capabilities) {
+            SecurityPreflight.emit(warning, to: options.warningHandler)
+        }
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
@@ -82,12 +85,22 @@ struct ExecLauncher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
-        // On a unified host the child is cloned straight into the container's cgroup; on
-        // v1 the parent writes its pid into each hierarchy before letting it go on.
+        // On a unified host the child is cloned straight into the container's cgroup (or
+        // the --cgroup sub-cgroup); on v1 the parent writes its pid into each hierarchy
+        // before letting it go on.
         let cgroups = record.cgroups
+        var targets = cgroups.paths
+        if !options.subCgroups.isEmpty {
+            do throws(CgroupPathError) {
+                targets = try cgroups.directories(subCgroups: options.subCgroups, layout: CgroupLayout.detect())
+            } catch { throw BerthError(.invalidSpec, error.message) }
+        }
         var cgroupFD: Int32 = -1
-        if cgroups.unified, let dir = cgroups.paths.first {
+        if cgroups.unified, let dir = targets.first {
             cgroupFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if cgroupFD < 0 {
+                throw BerthError.system("unable to start container process", SyscallError("open cgroup", dir, errno: currentErrno()))
+            }
         }
         defer { if cgroupFD >= 0 { close(cgroupFD) } }
 
@@ -164,13 +177,26 @@ struct ExecLauncher {
             close(pidfd)
             return error
         }
+        if !placedByClone {
+            do throws(SyscallError) {
+                try cgroups.prepareSubCgroups(targets)
+                try cgroups.join(pid: pid, directories: targets)
+            } catch {
+                throw fail(BerthError.system("unable to start container process: error adding pid \(pid) to cgroups", error))
+            }
+        }
         do throws(SyscallError) {
-            if !placedByClone { try cgroups.join(pid: pid) }
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.hostSetUpDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
+        do throws(BerthError) {
+            // Root never hops: `pid` is the exec child itself.
+            try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
+        } catch { throw fail(error) }
+        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+            throw fail(BerthError.system("set up exec process", error))
+        }
         Trace.mark("exec: placed")
         debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 

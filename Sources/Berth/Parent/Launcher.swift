@@ -82,6 +82,9 @@ struct Launcher {
         }
         // Read once: the init gets the same layout for the container's cgroup mount.
         let cgroupLayout = CgroupLayout.detect()
+        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
+            throw BerthError(.invalidSpec, error.operation)
+        }
         let cgroupPlan: CgroupSet.Plan
         do throws(CgroupPathError) {
             cgroupPlan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
@@ -154,9 +157,20 @@ struct Launcher {
         debug(cgroup.paths.isEmpty ? "cgroup: none (no delegated cgroup for a non-root user)"
               : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
         cleanup.cgroup = cgroup
+        // An init placed in a frozen cgroup would stop before it reported back, and berth
+        // would wait for it forever; a cgroup that holds processes belongs to something
+        // else. runc refuses both, in these words.
+        if cgroup.isEffectivelyFrozen() {
+            throw BerthError(.invalidState, "container's cgroup unexpectedly frozen")
+        }
+        let occupants = cgroup.allPids()
+        if !occupants.isEmpty {
+            throw BerthError(.invalidState, "container's cgroup is not empty: \(occupants.count) process(es) found")
+        }
         if let resources = spec.linux?.resources {
+            let warn = options.warningHandler
             do throws(SyscallError) {
-                try ResourceWriter(set: cgroup).apply(resources)
+                try ResourceWriter(set: cgroup, warn: { SecurityPreflight.emit($0, to: warn) }).apply(resources)
             } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
         }
         if let rules = spec.linux?.resources?.devices, !cgroup.paths.isEmpty {
@@ -406,6 +420,7 @@ struct Launcher {
                     try IDMaps.write(pid: pid, linux: spec.linux)
                     debug("namespaces: uid and gid maps of the user namespace written")
                 }
+                try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
                 try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
