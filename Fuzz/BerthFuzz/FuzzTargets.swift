@@ -2,7 +2,6 @@ import Berth
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// Everything berth does to untrusted bytes before a syscall, one entry per kind of input.
@@ -54,12 +53,12 @@ enum FuzzTarget: String, CaseIterable {
         for list in [spec.linux?.resources?.cpu?.cpus, spec.linux?.resources?.cpu?.mems, spec.linux?.memoryPolicy?.nodes] {
             if let list { _ = CPUList.parse(list, limit: 8192) }
         }
-        // create writes the config into state.json; state, delete and exec read it back.
-        if let data = try? JSONEncoder().encode(spec) { _ = try? JSONDecoder().decode(Spec.self, from: data) }
+        // Encoded again (as `berth spec` and the documents berth writes do) and read back.
+        if let data = try? spec.jsonData(pretty: false) { _ = try? SpecLoader.decode(data) }
     }
 
     static func process(_ bytes: [UInt8]) {
-        guard let process = try? SpecLoader.decode(Process.self, from: Data(bytes), fileName: "process.json") else { return }
+        guard let process = try? SpecLoader.decode(Process.self, from: bytes, fileName: "process.json") else { return }
         _ = try? Spec.validateSettings(of: process)
     }
 
@@ -88,7 +87,7 @@ enum FuzzTarget: String, CaseIterable {
     }()
 
     static func resources(_ bytes: [UInt8]) {
-        guard let r = try? SpecLoader.decode(LinuxResources.self, from: Data(bytes), fileName: "resources") else { return }
+        guard let r = try? SpecLoader.decode(LinuxResources.self, from: bytes, fileName: "resources") else { return }
         _ = try? ResourceWriter(set: fixtures.v1).apply(r)
         // `unified` keys are file names: one holding "/" or starting with "." is refused,
         // and a name the fixture lacks fails to open (never created).
@@ -105,7 +104,7 @@ enum FuzzTarget: String, CaseIterable {
     }
 
     static func seccomp(_ bytes: [UInt8]) {
-        guard let seccomp = try? SpecLoader.decode(LinuxSeccomp.self, from: Data(bytes), fileName: "seccomp") else { return }
+        guard let seccomp = try? SpecLoader.decode(LinuxSeccomp.self, from: bytes, fileName: "seccomp") else { return }
         var spec = Spec(ociVersion: ociSpecVersion, root: Root(path: "rootfs"))
         spec.linux = Linux(seccomp: seccomp)
         guard (try? spec.validate()) != nil else { return }

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// The on-disk state under `--root`: one directory per container holding `state.json`
@@ -116,7 +115,7 @@ struct StateStore: Sendable {
         do throws(SyscallError) {
             let bytes = try FileIO.read(path)
             // A record cut short (a power loss after the rename) counts as partial.
-            if let record = try? JSONDecoder().decode(StateRecord.self, from: Data(bytes)) { return .complete(record) }
+            if let json = try? JSONValue.parse(bytes), let record = try? StateRecord(json: json) { return .complete(record) }
         } catch {
             guard error.errno == .noSuchFileOrDirectory else { throw BerthError.system("read state", error) }
         }
@@ -134,19 +133,15 @@ struct StateStore: Sendable {
     }
 
     func save(_ record: StateRecord) throws(BerthError) {
-        let data: Data
-        do { data = try JSONEncoder().encode(record) } catch {
-            throw BerthError(.system, "encode state: \(error)")
-        }
         do throws(SyscallError) {
-            try FileIO.writeAtomically(directory(record.id) + "/" + Self.stateFile, data, mode: 0o600)
+            try FileIO.writeAtomically(directory(record.id) + "/" + Self.stateFile, record.jsonBytes, mode: 0o600)
         } catch { throw BerthError.system("write state", error) }
     }
 
     func remove(_ id: String) throws(BerthError) {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
-        try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
+        try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         // state.json goes last but for the directory: until then `list` shows the
         // complete record, not the intent.
         // The names berth makes go first by name, without listing the directory: that
