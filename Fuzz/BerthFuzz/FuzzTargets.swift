@@ -93,6 +93,8 @@ enum FuzzTarget: String, CaseIterable {
         // and a name the fixture lacks fails to open (never created).
         _ = try? ResourceWriter(set: fixtures.v2).apply(r)
         if let rules = r.devices {
+            // `update` validates first; the rule builders must not trap without it either.
+            _ = try? Spec.validate(deviceRules: rules, field: "devices")
             for rule in rules { _ = DeviceRules.line(rule) }
             _ = try? DeviceRules.apply(rules, to: fixtures.v1)
         }

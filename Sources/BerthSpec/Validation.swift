@@ -255,12 +255,30 @@ extension Spec {
             }
         }
 
+        if let rules = linux.resources?.devices { try Self.validate(deviceRules: rules, field: "linux.resources.devices") }
+
         if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
 
         if let personality = linux.personality, PersonalityTable.domains[personality.domain] == nil {
             throw SpecError("linux.personality.domain: invalid personality domain \"\(personality.domain)\"")
         }
         if let policy = linux.memoryPolicy { try Self.validate(memoryPolicy: policy) }
+    }
+
+    /// Device cgroup rules (`linux.resources.devices`, and `update --resources`): the
+    /// type is `a`, `b` or `c` (empty or absent: all), the access letters from `rwm`, as
+    /// runc requires. Checked before anything is written: on cgroup v1 an unknown type
+    /// is a line the kernel refuses half-way through the transitions, and on v2 a rule
+    /// the device program could not match by type would apply to every device.
+    public static func validate(deviceRules rules: [LinuxDeviceCgroup], field: String) throws(SpecError) {
+        for (i, rule) in rules.enumerated() {
+            if let type = rule.type, !["", "a", "b", "c"].contains(type) {
+                throw SpecError("\(field)[\(i)].type: invalid cgroup device type \"\(printable(type))\"")
+            }
+            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
+                throw SpecError("\(field)[\(i)].access: invalid cgroup device permissions \"\(printable(access))\"")
+            }
+        }
     }
 
     /// Mode, flags and node list of `linux.memoryPolicy` (`{}` means no policy, as with

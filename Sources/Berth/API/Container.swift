@@ -346,6 +346,9 @@ extension Container {
     /// cannot apply) go to `warningHandler`, or to stderr.
     public func update(_ resources: LinuxResources,
                        warningHandler: (@Sendable (String) -> Void)? = nil) throws(BerthError) {
+        if let rules = resources.devices {
+            do throws(SpecError) { try Spec.validate(deviceRules: rules, field: "devices") } catch { throw BerthError.spec(error) }
+        }
         let lock = try store.lock(id)
         defer { close(lock) }
         Trace.mark("update: locked")
