@@ -1,5 +1,4 @@
 import Berth
-import BerthSystem
 
 struct RunCommand: BerthCommand {
     static let name = "run"

@@ -1,6 +1,7 @@
 import Glibc
 
-/// Named phases of berth's commands.
+/// Named phases of berth's commands. The library marks its phases; a program embedding
+/// it (the CLI) may add its own.
 ///
 /// Performance: with `BERTH_TRACE=1` in the environment, each mark prints the
 /// microseconds since process start (monotonic) and the phase to stderr.
