@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <net/if.h>
 #include <sys/capability.h>
@@ -428,4 +429,14 @@ int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
 int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
     struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
     return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
+}
+
+ssize_t berth_getxattr(const char *path, const char *name, void *value, size_t size, int follow) {
+    return follow ? getxattr(path, name, value, size) : lgetxattr(path, name, value, size);
+}
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
+    return follow ? listxattr(path, list, size) : llistxattr(path, list, size);
+}
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
+    return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
 }

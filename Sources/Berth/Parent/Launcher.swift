@@ -72,6 +72,13 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        let layers: RootfsLayers?
+        do throws(SpecError) {
+            layers = try RootfsLayers.requested(annotations: spec.annotations, override: options.overlay)
+        } catch { throw BerthError.spec(error) }
+        if layers != nil && spec.linux?.namespace(.mount) == nil {
+            throw BerthError(.invalidSpec, "\(RootfsLayers.overlayAnnotation): a copy-on-write layer needs a mount namespace of the container's own")
+        }
         if let policy = spec.linux?.memoryPolicy { try Self.checkHostNodes(policy) }
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         var netDevices: [NetDeviceRecord] = []
@@ -98,7 +105,7 @@ struct Launcher {
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      netDevices: netDevices, cleanup: &cleanup)
+                                      netDevices: netDevices, layers: layers, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -108,7 +115,7 @@ struct Launcher {
     }
 
     private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
-                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -194,6 +201,27 @@ struct Launcher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
+        // The copy-on-write layer, before the clone: the init's mount namespace, a copy of
+        // this one, must find the volatile layers' tmpfs mounted.
+        var layer: ContainerLayer?
+        if let layers {
+            var workOwner: (uid: UInt32, gid: UInt32)?
+            if !rootless && newNamespaces.contains(.user),
+               let uid = spec.linux?.uidMappings?.first(where: { $0.containerID == 0 }),
+               let gid = spec.linux?.gidMappings?.first(where: { $0.containerID == 0 }) {
+                workOwner = (uid.hostID, gid.hostID)
+            }
+            layer = try ContainerLayer.prepare(layers, rootfs: rootfs, root: store.root, id: id, stateDirectory: dir,
+                                               workOwner: workOwner)
+            cleanup.layer = layer
+            Trace.mark("layer")
+            debug("layer: \(layer!.kept ? "kept" : "volatile") layer \(layer!.directory) over \(layer!.lowers.count) read-only layer(s)")
+        }
+
+        // The init mounts the layers through descriptors opened here (see OverlayRootfs).
+        let overlay = try layer.map { (l) throws(BerthError) in try OverlayRootfs.open(l) }
+        defer { overlay?.close() }
+
         // No mount namespace of its own (runc allows it): the container's mounts are made
         // in the host's, below a bind of the rootfs that berth makes and removes.
         var hostRootfs: HostRootfsMount?
@@ -268,7 +296,8 @@ struct Launcher {
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
-                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
+                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
+                overlay: overlay))
         }
         if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
@@ -294,6 +323,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
         record.hostRootfsMount = hostRootfs
+        record.layer = layer
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
@@ -503,6 +533,7 @@ struct Cleanup {
     var netDevices: [NetDeviceRecord] = []
     var netDeviceNamespace: String?
     var hostRootfs: HostRootfsMount?
+    var layer: ContainerLayer?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -524,6 +555,7 @@ struct Cleanup {
             NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         hostRootfs?.detach()
+        layer?.release(stateDirectory: store.directory(id))
         cgroup?.destroy()
         try? store.remove(id)
     }

@@ -81,6 +81,9 @@ struct StateStore: Sendable {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
         try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
+        // A volatile layer goes with the container; its path needs only the id, so a
+        // create that died before recording it leaves nothing behind either.
+        try? FileIO.removeTree(ContainerLayer.volatileDirectory(root: root, id: id))
         do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
             throw BerthError.system("remove state directory", error)
         }
