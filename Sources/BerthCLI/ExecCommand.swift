@@ -1,7 +1,6 @@
 import Berth
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 struct ExecCommand: BerthCommand {
@@ -102,7 +101,7 @@ struct ExecCommand: BerthCommand {
                 throw BerthError(.invalidSpec, "process: \(error)")
             }
             do throws(SpecError) {
-                return try SpecLoader.decode(Process.self, from: Data(bytes), fileName: path)
+                return try SpecLoader.decode(Process.self, from: bytes, fileName: path)
             } catch { throw BerthError(.invalidSpec, error.message) }
         }
         guard var p = try container.configuration().process else {

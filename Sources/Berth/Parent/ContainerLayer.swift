@@ -149,11 +149,11 @@ struct ContainerLayer: Codable, Sendable, Equatable {
         while flock(under, LOCK_EX) != 0 && currentErrno() == .interrupted {}
         if isTmpfs(base) { return }
         do throws(SyscallError) {
-            let tmpfs = try PrivateTmpfs.make(mode: "0711")
+            let tmpfs = try MountTree.newFilesystem("tmpfs", options: [("mode", "0711")])
             defer { close(tmpfs) }
             try MountTree.attach(tmpfs, at: base)
             // Nothing mounted below it later needs to reach other mount namespaces.
-            try Mount.mount(source: nil, target: base, type: nil, flags: UInt(MS_PRIVATE))
+            try MountTable.mount(source: nil, target: base, type: nil, flags: UInt(MS_PRIVATE))
         } catch { throw BerthError.system("mount the volatile layers' tmpfs", error) }
     }
 
