@@ -58,6 +58,6 @@ struct InitContext {
     /// would hold it).
     var keptDescriptors: [Int32] {
         [0, 1, 2] + (0..<Int32(preserveFDs)).map { 3 + $0 }
-            + [sync.fd, stateDirFD, consoleSocketFD] + Array(idmapNamespaces.values) + (overlay?.descriptors ?? [])
+            + [sync.fd, stateDirFD, consoleSocketFD] + Array(idmapNamespaces.values)
     }
 }

@@ -8,39 +8,22 @@ import Glibc
 /// any config mount. Made with fsopen/fsmount, so the host's mount table never lists it,
 /// and it goes with the container's mount namespace.
 ///
-/// The layers arrive as O_PATH descriptors berth opened before the clone and are named
-/// to overlayfs as `/proc/self/fd/N`: in a user namespace the container's root then needs
-/// no search permission on the directories above them (a state root or a caller's
-/// directory of mode 0700), only what overlayfs itself checks on the layers.
-struct OverlayRootfs {
+/// The layers are named by path and resolved by the init in its own mount namespace:
+/// overlayfs takes private clones of its layers' mounts and accepts only mounts of the
+/// caller's namespace (or detached ones it may administer), so descriptors berth opened
+/// in the host's namespace before the clone would be refused (EINVAL). As for the rootfs
+/// bind, the container's root (in a user namespace) needs search permission on the
+/// directories above each layer; the volatile layers' directories are 0711.
+struct OverlayRootfs: Sendable {
     /// Read-only layers, top first: the rootfs, then the bundle's lower layers.
-    var lowers: [Int32]
-    var upper: Int32
-    var work: Int32
-    /// The upper directory's host path, for messages.
-    var upperPath: String
+    var lowers: [String]
+    var upper: String
+    var work: String
 
-    var descriptors: [Int32] { lowers + [upper, work] }
-
-    /// Opens the layers of `layer` (close-on-exec O_PATH descriptors, inherited by the
-    /// clone); `close()` them in both processes once done.
-    static func open(_ layer: ContainerLayer) throws(BerthError) -> OverlayRootfs {
-        var opened: [Int32] = []
-        for path in layer.lowers + [layer.upper, layer.work] {
-            let fd = Glibc.open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else {
-                let e = currentErrno()
-                for fd in opened { Glibc.close(fd) }
-                throw BerthError.system("open layer", SyscallError("open", path, errno: e))
-            }
-            opened.append(fd)
-        }
-        return OverlayRootfs(lowers: Array(opened.dropLast(2)), upper: opened[opened.count - 2],
-                             work: opened[opened.count - 1], upperPath: layer.upper)
-    }
-
-    func close() {
-        for fd in descriptors { Glibc.close(fd) }
+    init(_ layer: ContainerLayer) {
+        lowers = layer.lowers
+        upper = layer.upper
+        work = layer.work
     }
 
     /// Mounts the overlay over `rootfs`. In a user namespace overlayfs keeps its metadata
@@ -49,18 +32,16 @@ struct OverlayRootfs {
     func mount(at rootfs: String, userNamespace: Bool) throws {
         let tree: Int32
         do throws(SyscallError) {
-            tree = try Overlay.make(lowers: lowers.map(procFDPath), upper: procFDPath(upper), work: procFDPath(work),
-                                    userXattr: userNamespace)
+            tree = try Overlay.make(lowers: lowers, upper: upper, work: work, userXattr: userNamespace)
         } catch {
             var hint = ""
             if userNamespace && (error.errno == .notPermitted || error.errno == .permissionDenied) {
-                hint = " (overlayfs in a user namespace needs Linux 5.11 or later, and layers the container's root may use)"
+                hint = " (overlayfs in a user namespace needs Linux 5.11 or later, and layers the container's root may search and read)"
             }
-            throw InitError("\(RootfsLayers.overlayAnnotation): cannot mount the overlay (upper layer \(upperPath)): \(error)\(hint)",
+            throw InitError("\(RootfsLayers.overlayAnnotation): cannot mount the overlay (upper layer \(upper)): \(error)\(hint)",
                             errno: error.errno.rawValue)
         }
         defer { Glibc.close(tree) }
         try MountTree.attach(tree, at: rootfs)
-        close()
     }
 }

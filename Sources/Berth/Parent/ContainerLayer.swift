@@ -63,7 +63,7 @@ struct ContainerLayer: Codable, Sendable, Equatable {
             // A directory of this id can only be left by a container that died before
             // its state directory was removed: it is no one's now.
             do throws(SyscallError) {
-                try FileIO.removeTree(dir)
+                try FileIO.removeTree(dir, makeAccessible: true)
                 try makeDirectory(dir, mode: 0o711)
             } catch { throw BerthError.system("create volatile layer", error) }
             layer = ContainerLayer(directory: dir, kept: false, lowers: [rootfs] + request.lowers)
@@ -95,7 +95,7 @@ struct ContainerLayer: Codable, Sendable, Equatable {
                 try sys("chown", layer.work) { lchown(layer.work, owner.uid, owner.gid) }
             }
         } catch {
-            if !layer.kept { try? FileIO.removeTree(layer.directory) }
+            if !layer.kept { try? FileIO.removeTree(layer.directory, makeAccessible: true) }
             throw BerthError.system(layer.kept ? "prepare layer \(layer.directory)" : "create volatile layer", error)
         }
         return layer
@@ -123,7 +123,7 @@ struct ContainerLayer: Codable, Sendable, Equatable {
     /// Gives a kept layer back (it names `stateDirectory`), or removes a volatile one.
     func release(stateDirectory: String) {
         if !kept {
-            try? FileIO.removeTree(directory)
+            try? FileIO.removeTree(directory, makeAccessible: true)
             return
         }
         let ownerPath = directory + "/" + Self.ownerFile

@@ -220,9 +220,7 @@ struct Launcher {
             debug("layer: \(layer!.kept ? "kept" : "volatile") layer \(layer!.directory) over \(layer!.lowers.count) read-only layer(s)")
         }
 
-        // The init mounts the layers through descriptors opened here (see OverlayRootfs).
-        let overlay = try layer.map { (l) throws(BerthError) in try OverlayRootfs.open(l) }
-        defer { overlay?.close() }
+        let overlay = layer.map(OverlayRootfs.init)
 
         // No mount namespace of its own (runc allows it): the container's mounts are made
         // in the host's, below a bind of the rootfs that berth makes and removes.

@@ -46,6 +46,14 @@ extension StateRecord {
             w.field("mountID", m.mountID)
             w.endObject()
         }
+        if let l = layer {
+            w.key("layer")
+            w.beginObject()
+            w.field("directory", l.directory)
+            w.field("kept", l.kept)
+            w.field("lowers", l.lowers)
+            w.endObject()
+        }
         // Last: the largest member.
         w.key("config")
         w.value(config)
@@ -66,6 +74,7 @@ extension StateRecord {
         netDevices = try o.optional("netDevices")
         netDeviceNamespace = try o.optional("netDeviceNamespace")
         hostRootfsMount = try o.optional("hostRootfsMount")
+        layer = try o.optional("layer")
     }
 }
 
@@ -81,5 +90,13 @@ extension HostRootfsMount: JSONDecodable {
     init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
         self.init(path: try o.lenient("path", ""), mountID: try o.lenient("mountID", 0))
+    }
+}
+
+extension ContainerLayer: JSONDecodable {
+    init(json: JSONValue) throws(JSONDecodingError) {
+        let o = try JSONFields(json)
+        self.init(directory: try o.lenient("directory", ""), kept: try o.lenient("kept", false),
+                  lowers: try o.lenient("lowers", []))
     }
 }

@@ -80,7 +80,7 @@ struct StateStore: Sendable {
         try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         // A volatile layer goes with the container; its path needs only the id, so a
         // create that died before recording it leaves nothing behind either.
-        try? FileIO.removeTree(ContainerLayer.volatileDirectory(root: root, id: id))
+        try? FileIO.removeTree(ContainerLayer.volatileDirectory(root: root, id: id), makeAccessible: true)
         do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
             throw BerthError.system("remove state directory", error)
         }
