@@ -422,6 +422,14 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 
 int berth_personality(unsigned long persona) { return personality(persona); }
 
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}
+
+ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return lgetxattr(path, name, value, size);
+}
+
 int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
     return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
 }
@@ -431,9 +439,6 @@ int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
     return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
 }
 
-ssize_t berth_getxattr(const char *path, const char *name, void *value, size_t size, int follow) {
-    return follow ? getxattr(path, name, value, size) : lgetxattr(path, name, value, size);
-}
 ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
     return follow ? listxattr(path, list, size) : llistxattr(path, list, size);
 }

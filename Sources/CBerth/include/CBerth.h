@@ -28,6 +28,9 @@ int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsig
 int berth_memfd(const char *name);
 /// execveat(2): with AT_EMPTY_PATH and path "", executes the file `dirfd` refers to.
 int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+/// fsetxattr(2) and lgetxattr(2) (sys/xattr.h is not in Glibc's module map).
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 /// New mount API (Linux 5.2+).
 int berth_fsopen(const char *fsname, unsigned int flags);
@@ -126,9 +129,8 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 int berth_personality(unsigned long persona);
 /// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
 int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
-/// Extended attributes (sys/xattr.h, which Swift's Glibc module leaves out); `follow`
-/// chooses getxattr/setxattr over the l* forms that act on a final symlink itself.
-ssize_t berth_getxattr(const char *path, const char *name, void *value, size_t size, int follow);
+/// listxattr(2)/setxattr(2); `follow` chooses them over the l* forms that act on a final
+/// symlink itself.
 ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow);
 int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow);
 /// prlimit(2) setting one limit of `pid`.
