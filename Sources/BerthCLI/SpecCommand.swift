@@ -23,7 +23,7 @@ struct SpecCommand: BerthCommand {
         if FileIO.exists(path, follow: false) {
             throw BerthError(.alreadyExists, "File \(path) exists. Remove it first or use a different bundle directory.")
         }
-        let spec = rootless ? Spec.defaultSpec(rootless: true, uid: getuid(), gid: getgid()) : Spec.defaultSpec()
+        let spec = ContainerRuntime.defaultSpec(rootless: rootless)
         let data = try spec.jsonData()
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw SyscallError("open", path, errno: currentErrno()) }
