@@ -1,7 +1,7 @@
 # berth: build, run the example, test, benchmark.
 #   make run    install what is missing, build, and run spec-examples/hello
 #   make test   the same set-up, then every test (unit, integration, CLI contract)
-#   make bench  berth against runc and crun on the same bundle
+#   make bench  berth against the floor (../shared/tools/floor), crun and runc on one bundle
 #   make e2e    podman, containerd, Docker and the Kubernetes CRI driving berth end to end
 #               (E2E_RUNTIME=/usr/sbin/runc runs the same checks against runc)
 

@@ -22,7 +22,7 @@ public struct Container: Sendable {
         ContainerState(ociVersion: record.ociVersion, id: record.id,
                        pid: status == .stopped ? 0 : record.pid, status: status,
                        bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                       annotations: record.config.annotations, owner: record.owner)
+                       annotations: record.annotations, owner: record.owner)
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {
@@ -88,7 +88,7 @@ public struct Container: Sendable {
 
     /// The container's config.json as it was at create.
     public func configuration() throws(BerthError) -> Spec {
-        try store.load(id).config
+        try store.load(id).spec()
     }
 
     /// Starts `process` inside the running container: in all its namespaces and its
@@ -132,7 +132,7 @@ public struct Container: Sendable {
 
     /// The config gives the container a pid namespace (new or joined), as runc decides.
     func hasOwnPidNamespace(_ record: StateRecord) -> Bool {
-        (record.config.linux?.namespaces ?? []).contains { $0.type == "pid" }
+        record.namespacePaths["pid"] != nil
     }
 
     /// Host pids of the container's processes: its cgroup's, else those sharing its pid
@@ -207,7 +207,8 @@ public struct Container: Sendable {
 
     /// Runs the poststart or poststop hooks, in berth's environment.
     func runHooks(_ kind: HookKind, record: StateRecord) throws(BerthError) {
-        let hooks = kind == .poststart ? record.config.hooks?.poststart : record.config.hooks?.poststop
+        let all = try record.hooks()
+        let hooks = kind == .poststart ? all?.poststart : all?.poststop
         guard let hooks, !hooks.isEmpty else { return }
         let state = makeState(record, status: status(record))
         try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state))

@@ -38,7 +38,8 @@ struct ExecLauncher {
         guard Clone.isSingleThreaded else {
             throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
         }
-        var processSpec = record.config
+        let config = try record.spec()
+        var processSpec = config
         processSpec.process = process
         try SecurityPreflight.checkLabels(processSpec)
         // Read with the host's /proc: the child checks its executable against it.
@@ -108,7 +109,7 @@ struct ExecLauncher {
         // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
         // child starts there and stays until it is in the container's cgroup (then the
         // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
-        let affinity = process.execCPUAffinity ?? record.config.process?.execCPUAffinity
+        let affinity = process.execCPUAffinity ?? config.process?.execCPUAffinity
         var ownCPUs: [Int]?
         if let initial = Self.cpus(affinity?.initial) {
             do throws(SyscallError) {
@@ -120,10 +121,10 @@ struct ExecLauncher {
             }
         }
         defer { if let ownCPUs { try? ProcessAttributes.setCPUAffinity(cpus: ownCPUs) } }
-        var attributes = ExecutionAttributes(process: process, linux: record.config.linux)
+        var attributes = ExecutionAttributes(process: process, linux: config.linux)
         // As with runc, the container's own settings apply where the exec process has none.
-        attributes.ioPriority = process.ioPriority ?? record.config.process?.ioPriority
-        attributes.scheduler = process.scheduler ?? record.config.process?.scheduler
+        attributes.ioPriority = process.ioPriority ?? config.process?.ioPriority
+        attributes.scheduler = process.scheduler ?? config.process?.scheduler
 
         let spawned: Spawn.Child?
         do throws(BerthError) {
@@ -138,7 +139,7 @@ struct ExecLauncher {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
-                seccomp: record.config.linux?.seccomp,
+                seccomp: config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
@@ -200,7 +201,7 @@ struct ExecLauncher {
                 continue
             case .seccompListener(let fd):
                 do throws(BerthError) {
-                    try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
+                    try SeccompListener.forward(fd, spec: config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }
                 do throws(SyscallError) { try pair.parent.send(.seccompListenerForwarded) } catch {
                     throw fail(BerthError.system("exec", error))

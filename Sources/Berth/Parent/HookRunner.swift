@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 import SystemPackage
 
@@ -21,11 +20,7 @@ enum HookRunner {
                         pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations))
     }
 
-    static func stateJSON(_ state: State) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(state)).map { Array($0) } ?? []
-    }
+    static func stateJSON(_ state: State) -> [UInt8] { state.jsonBytes }
 
     /// Runs `hooks` in order; the first failure stops them and is thrown in runc's words:
     /// `error running createRuntime hook #1: error running hook: exit status 1, stdout: …, stderr: …`.

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// The parent side of `create`: validates the bundle, makes the state directory and
@@ -39,8 +38,9 @@ struct Launcher {
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
         let bundlePath = Paths.absolute(bundle)
         var spec: Spec
+        let document: JSONValue
         do throws(SpecError) {
-            spec = try SpecLoader.load(bundle: bundlePath)
+            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         Trace.mark("spec loaded")
@@ -96,8 +96,8 @@ struct Launcher {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      netDevices: netDevices, cleanup: &cleanup)
+            let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
+                                      lockFD: lockFD, netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -106,7 +106,9 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+    /// `document` is config.json as read (the state record keeps it); `spec` is the config
+    /// to run, with what berth adds (the notify socket, LISTEN_FDS).
+    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, lockFD: Int32,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
@@ -274,7 +276,7 @@ struct Launcher {
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+            cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket)
         record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
