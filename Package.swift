@@ -7,6 +7,9 @@ let package = Package(
         .library(name: "Berth", targets: ["Berth"]),
         .executable(name: "berth", targets: ["BerthCLI"]),
         .executable(name: "berth-embed-example", targets: ["BerthEmbedExample"]),
+        // The fuzz targets (Fuzz/BerthFuzz): a replay driver in a normal build, a libFuzzer
+        // binary with `make fuzz`. Never part of the `berth` executable.
+        .executable(name: "berth-fuzz", targets: ["BerthFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -14,7 +17,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
-        .target(name: "CBerth", dependencies: ["CSeccomp", "CLibcap"]),
+        // The C wrappers; BerthSystem is the only Swift target that imports them (and libseccomp).
+        .target(name: "CBerth", dependencies: ["CLibcap"]),
         .target(name: "BerthSpec"),
         .target(
             name: "BerthSystem",
@@ -26,9 +30,11 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(
             name: "BerthCLI",
-            dependencies: ["Berth", "BerthCgroups"]),
+            dependencies: ["Berth", "BerthSpec"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
+        .executableTarget(name: "BerthFuzz", dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"],
+                          path: "Fuzz/BerthFuzz"),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
         .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthCgroups", "BerthSystem", "BerthSpec"]),
         .testTarget(name: "BerthIntegrationTests"),

@@ -51,6 +51,8 @@ bundle("sleeper", ["sleep", "100"])
 bundle("throttle", ["sh", "-c", "timeout 1 sh -c 'while :; do :; done'; grep nr_throttled /sys/fs/cgroup/cpu.stat; tail /dev/zero; echo tail=$?; grep oom_kill /sys/fs/cgroup/memory.events"],
        resources={"cpu": {"quota": 10000, "period": 100000}, "memory": {"limit": 16777216, "swap": 16777216}})
 bundle("oom", ["true"], resources={"memory": {"limit": 4096}})
+bundle("affinity", ["grep", "Cpus_allowed_list", "/proc/self/status"])
+bundle("cpuset", ["grep", "Cpus_allowed_list", "/proc/self/status"], resources={"cpu": {"cpus": "1", "mems": "0"}})
 # runc parity (cgroups): update semantics, create refusals, sub-cgroups, kill, exec --cgroup.
 bundle("upd", ["sleep", "1000"], cgroupsPath="/upd",
        resources={"memory": {"limit": 67108864, "reservation": 33554432}, "pids": {"limit": 20},
@@ -88,6 +90,10 @@ check "init layer hostname" "$out" "basic"
 check "cgroup namespace root" "$out" "0::/"
 check "cgroup2 mount in the container" "$out" "cgroup2-mounted"
 [ -d /sys/fs/cgroup/b1 ] && notok "no cgroup left after run" "/sys/fs/cgroup/b1 exists" || ok "no cgroup left after run"
+# berth spec, as runc spec, adds a cgroup namespace on a pure v2 host (next to the
+# cgroup mount, the only other "type": "cgroup" entry).
+rm -rf specdir && mkdir specdir && ./berth spec --bundle specdir
+check "spec: cgroup namespace on v2" "$(grep -c '"type": "cgroup"' specdir/config.json)" "2"
 
 out=$($B run --bundle limits l1 2>&1)
 check "pids.max" "$out" "pids=9 "
@@ -106,7 +112,18 @@ check "allowed device" "$out" "null-ok"
 check "denied config device" "$out" "/dev/blk: Operation not permitted"
 check "denied mknod'ed host disk" "$out" "/tmp/sda: Operation not permitted"
 
+# The caller's CPU affinity (busybox's taskset) does not reach the container: it gets
+# the CPUs of its cgroup (two vCPUs; a cpuset of CPU 1 only, which the caller's 0 misses).
+taskset="./rootfs/bin/busybox taskset -c 0"
+check "CPU affinity not the caller's" "$($taskset $B run --bundle affinity a1 2>&1 | cut -f2)" "0-1"
+out=$($taskset $B run --bundle cpuset c1 2>&1 | cut -f2)
+[ "$out" = "1" ] && ok "CPU affinity of the cgroup's cpuset" || notok "CPU affinity of the cgroup's cpuset" "$out"
+
 $B run -d --bundle sleeper s1 >/dev/null 2>&1
+out=$($taskset $B exec s1 grep Cpus_allowed_list /proc/self/status 2>&1 | cut -f2)
+[ "$out" = "0-1" ] && ok "exec CPU affinity not the caller's" || notok "exec CPU affinity not the caller's" "$out"
+out=$($B exec s1 sh -c 'cat /proc/$$/comm; true' 2>&1)
+[ "$out" = "sh" ] && ok "exec'd process named after the path it ran" || notok "exec'd process named after the path it ran" "$out"
 out=$($B exec s1 sh -c 'cat /proc/self/cgroup; exit 4' 2>&1); rc=$?
 [ $rc -eq 4 ] && ok "exec exit status" || notok "exec exit status" "got $rc: $out"
 check "exec in the container's cgroup namespace" "$out" "0::/"

@@ -1,5 +1,3 @@
-import FoundationEssentials
-
 /// Marker for the `CodingKeys` of the spec types.
 ///
 /// Error reporting uses it to tell struct members (`.name`) from dictionary keys

@@ -26,7 +26,7 @@ import Testing
         spec.process?.terminal = false
         spec.process?.args = ["sh", "-c", "echo embedded > /dev/null; sleep 0.2"]
         spec.root = Root(path: rootfs, readonly: true)
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let container = try runtime.create(id: "embedded", bundle: dir.path, options: CreateOptions(helperBinary: binary))
@@ -67,7 +67,7 @@ import Testing
         // as a spec error (as runc's init does).
         let defaultEnvironment = spec.process?.env
         spec.process?.env = ["NOT_AN_ASSIGNMENT"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let options = CreateOptions(helperBinary: binary)
@@ -83,7 +83,7 @@ import Testing
 
         spec.process?.env = defaultEnvironment
         spec.process?.args = ["sleep", "10"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
         let container = try runtime.create(id: "twice", bundle: dir.path, options: options)
         defer { try? container.delete(force: true) }
         do {

@@ -25,7 +25,7 @@ struct ExecName {
     static func makeDirectory() -> Int32 {
         // World-writable (and sticky) so the link can be made after the switch to the
         // process's user; no other process can reach this tmpfs.
-        (try? PrivateTmpfs.make(mode: "1777")) ?? -1
+        (try? MountTree.newFilesystem("tmpfs", options: [("mode", "1777")])) ?? -1
     }
 
     /// A link to `fd` named after the last component of `path`, in `directory`; nil when

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The parent side of `exec`: checks the container, clones a child into the container's
@@ -18,7 +17,9 @@ struct ExecLauncher {
     }
 
     func launch() throws(BerthError) -> RunningContainer {
-        let record = try container.store.load(container.id)
+        guard case .complete(let record) = try container.store.entry(container.id) else {
+            throw BerthError(.invalidState, "cannot exec in a stopped container")
+        }
         switch container.status(record) {
         case .stopped, .creating: throw BerthError(.invalidState, "cannot exec in a stopped container")
         case .paused where !options.ignorePaused:
@@ -36,10 +37,13 @@ struct ExecLauncher {
         if process.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
-        guard Clone.isSingleThreaded else {
-            throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
+        guard threads == 1 else {
+            throw BerthError(.system, "exec: the calling process has \(threads) threads")
         }
-        var processSpec = record.config
+        let config = try record.spec()
+        var processSpec = config
         processSpec.process = process
         try SecurityPreflight.checkLabels(processSpec)
         // Read with the host's /proc: the child checks its executable against it.
@@ -108,73 +112,54 @@ struct ExecLauncher {
 
         debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
               + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
-        var restorePID: Int32 = -1
-        if joinPID {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if berth_setns(initPidfd.fd, Namespace.pid.cloneFlag) != 0 {
-                let e = currentErrno()
-                close(restorePID)
-                pair.child.close()
-                throw BerthError.system("exec", SyscallError("setns", "pid namespace of \(initPID)", errno: e))
-            }
-        }
         // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
         // child starts there and stays until it is in the container's cgroup (then the
         // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
-        let affinity = process.execCPUAffinity ?? record.config.process?.execCPUAffinity
+        let affinity = process.execCPUAffinity ?? config.process?.execCPUAffinity
         var ownCPUs: [Int]?
         if let initial = Self.cpus(affinity?.initial) {
             do throws(SyscallError) {
                 ownCPUs = try ProcessAttributes.cpuAffinity()
                 try ProcessAttributes.setCPUAffinity(cpus: initial)
             } catch {
-                if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
                 pair.child.close()
                 throw BerthError(.system, "error setting initial CPU affinity: \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
         }
         defer { if let ownCPUs { try? ProcessAttributes.setCPUAffinity(cpus: ownCPUs) } }
-        var attributes = ExecutionAttributes(process: process, linux: record.config.linux)
+        var attributes = ExecutionAttributes(process: process, linux: config.linux)
         // As with runc, the container's own settings apply where the exec process has none.
-        attributes.ioPriority = process.ioPriority ?? record.config.process?.ioPriority
-        attributes.scheduler = process.scheduler ?? record.config.process?.scheduler
+        attributes.ioPriority = process.ioPriority ?? config.process?.ioPriority
+        attributes.scheduler = process.scheduler ?? config.process?.scheduler
 
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroupFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
-            } catch {
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: 0, cgroupFD: -1)
-            }
+        Trace.mark("exec: clone")
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(cgroupFD: cgroupFD,
+                                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
+                                child: "exec process").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.child.close()
-            throw BerthError.system("clone exec process", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
-                seccomp: record.config.linux?.seccomp,
+                seccomp: config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
         func fail(_ error: BerthError) -> BerthError {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
+            Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: false).killAndReap()
             return error
         }
-        if !placedByClone {
+        if !spawned.placedInCgroup {
             do throws(SyscallError) {
                 try cgroups.prepareSubCgroups(targets)
                 do throws(SyscallError) {
@@ -204,7 +189,8 @@ struct ExecLauncher {
         do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
-        debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
+        Trace.mark("exec: placed")
+        debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var pending: [SyncMessage] = []
@@ -233,7 +219,7 @@ struct ExecLauncher {
                 continue
             case .seccompListener(let fd):
                 do throws(BerthError) {
-                    try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
+                    try SeccompListener.forward(fd, spec: config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }
                 do throws(SyscallError) { try pair.parent.send(.seccompListenerForwarded) } catch {
                     throw fail(BerthError.system("exec", error))
@@ -246,11 +232,12 @@ struct ExecLauncher {
             }
             break
         }
+        Trace.mark("exec: started")
 
         // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw fail(BerthError.system("write pid file", error)) }
         }
         if pidfdSocket >= 0 {

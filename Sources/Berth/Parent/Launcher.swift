@@ -1,8 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
-import FoundationEssentials
 import Glibc
 
 /// The parent side of `create`: validates the bundle, makes the state directory and
@@ -38,15 +36,16 @@ struct Launcher {
     func launch() throws(BerthError) -> Launched {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
-        let bundlePath = Self.absolute(bundle)
+        let bundlePath = Paths.absolute(bundle)
         var spec: Spec
+        let document: JSONValue
         do throws(SpecError) {
-            spec = try SpecLoader.load(bundle: bundlePath)
+            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         Trace.mark("spec loaded")
         guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }
-        let rootfs = Self.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
+        let rootfs = Paths.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
         var st = stat()
         guard stat(rootfs, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw BerthError(.invalidSpec, "root.path: \(rootfs) does not exist")
@@ -80,24 +79,41 @@ struct Launcher {
             if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
             netDevices = try NetDevices.inspect(devices)
         }
+        // Read once: the init gets the same layout for the container's cgroup mount.
+        let cgroupLayout = CgroupLayout.detect()
+        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
+            throw BerthError(.invalidSpec, error.operation)
+        }
+        let cgroupPlan: CgroupSet.Plan
+        do throws(CgroupPathError) {
+            cgroupPlan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
+                                            layout: cgroupLayout)
+        } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
         Trace.mark("validated")
         debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
-        let dir = try store.makeDirectory(id)
-        // The lock is held until a failed create has removed everything it made.
-        let lockFD: Int32
-        do throws(BerthError) { lockFD = try store.lock(id) } catch {
-            try? store.remove(id)
-            throw error
-        }
+        // The directory is made locked, and the lock is held until a failed create has
+        // removed everything it made. Before anything else exists, the directory records
+        // what will (the intent): whenever berth dies from here on, `list` shows the
+        // container and `delete --force` finds all of it.
+        let (dir, lockFD) = try store.makeDirectory(id)
         defer { close(lockFD) }
+        Trace.mark("state directory")
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
+            let created = Clock.rfc3339Nano()
+            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
+                                      cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
+                                      cgroupUnified: cgroupPlan.unified)
+            try store.recordIntent(intent, id: id, lock: lockFD)
+            Trace.mark("intent recorded")
             if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
             if options.listenFDs > 0 {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
+            let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
+                                      intent: intent, lockFD: lockFD, created: created,
+                                      cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
                                       netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
@@ -107,7 +123,11 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+    /// `document` is config.json as read (the state record keeps it); `spec` is the config
+    /// to run, with what berth adds (the notify socket, LISTEN_FDS).
+    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
+                        intent: CreateIntent, lockFD: Int32, created: String,
+                        cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
@@ -120,15 +140,9 @@ struct Launcher {
         let joinOrder: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         joined.sort { joinOrder.firstIndex(of: $0.0)! < joinOrder.firstIndex(of: $1.0)! }
 
-        // Read once: the init gets the same layout for the container's cgroup mount.
-        let cgroupLayout = CgroupLayout.detect()
-        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
-            throw BerthError(.invalidSpec, error.operation)
-        }
         var cgroup: CgroupSet
         do throws(SyscallError) {
-            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
-                                          layout: cgroupLayout)
+            cgroup = try CgroupSet.create(cgroupPlan)
         } catch {
             // A non-root user has cgroups only where they were delegated to it. Without
             // them the container runs in the caller's cgroup, unless it asks for limits.
@@ -165,6 +179,7 @@ struct Launcher {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
         }
+        Trace.mark("resources applied")
         if spec.linux?.resources != nil { debug("cgroup: linux.resources applied") }
 
         var stateDirFD: Int32 = -1
@@ -182,9 +197,11 @@ struct Launcher {
             // A non-root parent may not clone mounts of the host's mount namespace: its init
             // makes the clone itself, in its own mount namespace.
             if !rootless {
-                stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
-                if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
+                do throws(SyscallError) { stateDirFD = try MountTree.clone(AT_FDCWD, dir, recursive: false) } catch {
+                    throw BerthError.system("open state directory", error)
+                }
             }
+            Trace.mark("exec fifo")
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
@@ -200,6 +217,11 @@ struct Launcher {
         if spec.linux?.namespace(.mount) == nil {
             hostRootfs = try HostRootfsMount.bind(rootfs)
             cleanup.hostRootfs = hostRootfs
+            // A mount on the host: into the intent at once (its id is known only now).
+            var withMount = intent
+            withMount.hostRootfsMount = hostRootfs
+            try store.recordIntent(withMount, id: id, lock: lockFD)
+            Trace.mark("host rootfs mount")
         }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
@@ -219,16 +241,6 @@ struct Launcher {
         var flags: UInt64 = 0
         for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
 
-        // A pid namespace is joined by the parent: setns(CLONE_NEWPID) only affects
-        // children created afterwards.
-        var restorePID: Int32 = -1
-        if let pidPath = joined.first(where: { $0.0 == .pid })?.1 {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            do throws(SyscallError) { try Namespace.pid.join(path: pidPath) } catch {
-                close(restorePID)
-                throw BerthError.system("join pid namespace", error)
-            }
-        }
         // Joining an existing user namespace: the new namespaces must be owned by it, so
         // they are made by a clone from inside it. And with any user namespace, the other
         // namespaces to join must be joined before the init is in it (see NamespaceJoin).
@@ -240,24 +252,16 @@ struct Launcher {
         Trace.mark("clone")
         debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
               + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroup.cloneIntoFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD)
-            } catch {
-                // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or
-                // otherwise unusable target): clone plainly and write cgroup.procs instead.
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: firstFlags, cgroupFD: -1)
-            }
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
+                                pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
+                                child: "container init").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.parent.close(); pair.child.close()
-            throw BerthError.system("clone container init", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
@@ -270,14 +274,14 @@ struct Launcher {
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
                 newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
+        let placedByClone = spawned.placedInCgroup
         var early: [SyncMessage] = []
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
-        cleanup.pidfd = pidfd
-        cleanup.pid = pid
+        cleanup.initProcess = Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: placedByClone)
         debug("namespaces: init cloned, host pid \(pid)")
 
         guard let stat = ProcStat.read(pid: pid) else {
@@ -290,9 +294,10 @@ struct Launcher {
         }
         var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
-            bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
+            bundle: bundle, rootfs: rootfs, created: created, owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+            cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
+            runtimeBinary: ExecGuard.runtimeIdentity)
         record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
@@ -322,13 +327,15 @@ struct Launcher {
                        beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
             try store.save(record)
+            Trace.mark("state saved")
         }
         Trace.mark("init ready")
         debug("create \(id): state saved, init \(pid) set up" + (startImmediately ? "" : " and waiting for start"))
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
+            Trace.mark("pid file")
         }
         if pidfdSocket >= 0 {
             defer { pidfdSocket = -1 }
@@ -376,7 +383,8 @@ struct Launcher {
                 var how = ""
                 if waitpid(pid, &status, 0) == pid {
                     let exit = ExitStatus(rawWaitStatus: status)
-                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL ? " (out of memory under linux.resources.memory?)" : "")" }
+                    let limited = spec.linux?.resources?.memory?.limit != nil
+                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL && limited ? " (out of memory under linux.resources.memory?)" : "")" }
                         ?? ": exit status \(exit.code)"
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
@@ -441,6 +449,14 @@ struct Launcher {
                 }
                 if !saved { try whileInitWorks() }
             case .awaitingStart:
+                // state.json is written by now: only then may the init wait for `start`,
+                // where it outlives berth (were berth to die before, it exits at the end of
+                // the sync stream, rather than wait where no record leads to it).
+                if !startImmediately {
+                    do throws(SyscallError) { try sync.send(.stateRecorded) } catch {
+                        throw BerthError.system("set up container init", error)
+                    }
+                }
                 return
             case .failed(let error):
                 throw BerthError.containerProcess(error)
@@ -472,59 +488,5 @@ struct Launcher {
             ("rdma", !(r.rdma ?? [:]).isEmpty), ("unified", !(r.unified ?? [:]).isEmpty),
         ]
         return fields.first { $0.1 }?.0
-    }
-
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return canonical(path) }
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
-        guard getcwd(&buf, buf.count) != nil else { return path }
-        return canonical(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path)
-    }
-
-    /// `path` with `.` and empty components removed and `..` applied lexically.
-    static func canonical(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
-}
-
-/// Undoes a half-made container: kills the init, removes the cgroup and state directory.
-struct Cleanup {
-    let store: StateStore
-    let id: String
-    var pid: Int32 = 0
-    var pidfd: Int32 = -1
-    var cgroup: CgroupSet?
-    var netDevices: [NetDeviceRecord] = []
-    var netDeviceNamespace: String?
-    var hostRootfs: HostRootfsMount?
-    private var armed = true
-
-    init(store: StateStore, id: String) {
-        self.store = store
-        self.id = id
-    }
-
-    mutating func disarm() { armed = false }
-
-    func run() {
-        guard armed else { return }
-        if pidfd >= 0 {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
-        }
-        if let path = netDeviceNamespace {
-            NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
-        }
-        hostRootfs?.detach()
-        cgroup?.destroy()
-        try? store.remove(id)
     }
 }
