@@ -310,3 +310,94 @@ struct LayerTests {
         }
     }
 }
+
+@Suite("layer diff", .enabled(if: Host.isBerth, "berth's own rootfs layers"))
+struct LayerDiffTests {
+    /// The changes the script below makes, as `diff` lists them.
+    static let expected = [
+        "A /added",
+        "C /bin",
+        "D /bin/vi",
+        "C /etc/passwd",
+        "C /od",
+        "D /od/gone",
+        "C /od/keep",
+        "A /od/sub",
+        "A /od/sub/new",
+        "C /tmp",
+        "A /tmp/new-dir",
+        "A /tmp/new-dir/f",
+    ]
+    static let script = """
+        echo new > /added; echo x >> /etc/passwd; rm /bin/vi; \
+        rm -rf /od; mkdir -p /od/sub; echo k > /od/keep; echo n > /od/sub/new; \
+        mkdir /tmp/new-dir; echo f > /tmp/new-dir/f; \
+        echo 10.1.1.1 x >> /etc/hosts; echo y > /data/cache/y
+        """
+
+    @Test("diff lists additions, changes, deletions and an opaque directory, running, paused, stopped, and of the kept directory; never berth's own mount points")
+    func diffLines() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try LayerFixture.rootfsCopy(s)
+        try FileManager.default.createDirectory(atPath: rootfs + "/od", withIntermediateDirectories: true)
+        try Host.write(rootfs + "/od/keep", "old\n")
+        try Host.write(rootfs + "/od/gone", "old\n")
+        // Mount points the rootfs lacks: berth makes them in the layer; they are not changes.
+        for p in ["etc/hosts", "etc/hostname", "etc/resolv.conf"] { unlink(rootfs + "/" + p) }
+        let keep = s.dir + "/kept"
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.addMount("/data/cache", type: "tmpfs", source: "tmpfs")
+        s.bundle.config.shell(Self.script + "; echo ready; sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("diff")
+        let r = s.berth(["run", "-d", "--overlay", keep, "--bundle", s.bundle.path, id])
+        try #require(r.status == 0, "\(r)")
+        #expect(Host.waitUntil { (Host.readFile(r.stdoutPath) ?? "").contains("ready") }, "\(r)")
+
+        let running = s.berth(["diff", id])
+        #expect(running.status == 0 && running.stdout.lines == Self.expected, "\(running)")
+        #expect(s.berth(["pause", id]).status == 0)
+        let paused = s.berth(["diff", id])
+        #expect(paused.stdout.lines == Self.expected, "\(paused)")
+        #expect(s.berth(["resume", id]).status == 0)
+        #expect(s.berth(["kill", id, "KILL"]).status == 0)
+        #expect(s.waitForStatus(id, "stopped"))
+        let stopped = s.berth(["diff", id])
+        #expect(stopped.stdout.lines == Self.expected, "\(stopped)")
+        #expect(s.berth(["delete", id]).status == 0)
+        let directory = s.berth(["diff", keep])
+        #expect(directory.status == 0 && directory.stdout.lines == Self.expected, "\(directory)")
+    }
+
+    @Test("diff of a volatile layer, and of nothing changed")
+    func volatileAndEmpty() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.setAnnotation("org.berth.rootfs.overlay", "volatile")
+        s.bundle.config.shell("sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("diff")
+        try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let empty = s.berth(["diff", id])
+        #expect(empty.status == 0 && empty.stdout == "", "\(empty)")
+        #expect(s.berth(["exec", id, "sh", "-c", "echo x > /root/x"]).status == 0)
+        let one = s.berth(["diff", id])
+        #expect(one.stdout.lines == ["C /root", "A /root/x"], "\(one)")
+    }
+
+    @Test("diff refuses a container without a layer and a directory that is not a layer, in one line")
+    func diffRefusals() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("plain")
+        try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let plain = s.berth(["diff", id])
+        #expect(plain.status == 1 && plain.stderr.lines == ["berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"], "\(plain)")
+        let missing = s.berth(["diff", "no-such-container"])
+        #expect(missing.status == 1 && missing.stderr.lines == ["berth: container does not exist"], "\(missing)")
+        let notLayer = s.berth(["diff", s.io])
+        #expect(notLayer.status == 1 && notLayer.stderr.lines == ["berth: \(s.io) is not a layer directory (no layer.json; made by create --overlay DIR)"], "\(notLayer)")
+    }
+}
