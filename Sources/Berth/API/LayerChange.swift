@@ -1,3 +1,7 @@
+import BerthSpec
+import BerthSystem
+import Glibc
+
 /// One change a container made in its copy-on-write layer, as `docker diff` lists it.
 public struct LayerChange: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -54,5 +58,72 @@ extension LayerChange {
         try LayerWalk(upper: layer.upper, lowers: layer.lowers).entries().filter(\.reported).map {
             LayerChange(kind: $0.change, path: $0.path)
         }
+    }
+}
+
+/// What `commit` wrote.
+public struct LayerCommit: Sendable, Equatable {
+    /// sha256 of the uncompressed tarball: the layer's OCI diff id (`sha256:<hex>`).
+    public var diffID: String
+    /// sha256 of the file as written (the compressed blob's digest; the diff id when
+    /// uncompressed).
+    public var digest: String
+    /// Bytes written.
+    public var size: UInt64
+}
+
+extension Container {
+    /// Writes the container's layer to `path` as an OCI image layer tarball (see
+    /// `ContainerRuntime.commitLayer(directory:to:)`).
+    public func commit(to path: String) throws(BerthError) -> LayerCommit {
+        try LayerCommit.write(try layer(), to: path)
+    }
+}
+
+extension ContainerRuntime {
+    /// Writes a kept layer directory to `path` as an OCI image layer tarball: the same
+    /// bytes for the same layer content.
+    public static func commitLayer(directory: String, to path: String) throws(BerthError) -> LayerCommit {
+        try LayerCommit.write(try ContainerLayer.kept(at: directory), to: path)
+    }
+}
+
+extension LayerCommit {
+    static func write(_ layer: ContainerLayer, to path: String) throws(BerthError) -> LayerCommit {
+        let target = Paths.absolute(path)
+        let temporary = target + ".berth-tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw BerthError.system("commit", SyscallError("open", temporary, errno: currentErrno())) }
+        var hash = SHA256()
+        var size: UInt64 = 0
+        do throws(BerthError) {
+            defer { close(fd) }
+            // Written in large pieces: the tar writer hands over headers and file pieces.
+            var pending: [UInt8] = []
+            func flush() throws(BerthError) {
+                hash.update(pending)
+                size += UInt64(pending.count)
+                do throws(SyscallError) { try FileIO.writeAll(fd, pending, path: temporary) } catch {
+                    throw BerthError.system("commit", error)
+                }
+                pending.removeAll(keepingCapacity: true)
+            }
+            let tar = LayerTar(walk: LayerWalk(upper: layer.upper, lowers: layer.lowers)) { (bytes) throws(BerthError) in
+                pending += bytes
+                if pending.count >= 1 << 18 { try flush() }
+            }
+            try tar.write()
+            try flush()
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, target) == 0 else {
+            let e = currentErrno()
+            unlink(temporary)
+            throw BerthError.system("commit", SyscallError("rename", target, errno: e))
+        }
+        let digest = hash.finishDigest()
+        return LayerCommit(diffID: digest, digest: digest, size: size)
     }
 }
