@@ -310,3 +310,176 @@ struct LayerTests {
         }
     }
 }
+
+@Suite("layer diff", .enabled(if: Host.isBerth, "berth's own rootfs layers"))
+struct LayerDiffTests {
+    /// The changes the script below makes, as `diff` lists them.
+    static let expected = [
+        "A /added",
+        "C /bin",
+        "D /bin/vi",
+        "C /etc/passwd",
+        "C /od",
+        "D /od/gone",
+        "C /od/keep",
+        "A /od/sub",
+        "A /od/sub/new",
+        "C /tmp",
+        "A /tmp/new-dir",
+        "A /tmp/new-dir/f",
+    ]
+    static let script = """
+        echo new > /added; echo x >> /etc/passwd; rm /bin/vi; \
+        rm -rf /od; mkdir -p /od/sub; echo k > /od/keep; echo n > /od/sub/new; \
+        mkdir /tmp/new-dir; echo f > /tmp/new-dir/f; \
+        echo 10.1.1.1 x >> /etc/hosts; echo y > /data/cache/y
+        """
+
+    @Test("diff lists additions, changes, deletions and an opaque directory, running, paused, stopped, and of the kept directory; never berth's own mount points")
+    func diffLines() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try LayerFixture.rootfsCopy(s)
+        try FileManager.default.createDirectory(atPath: rootfs + "/od", withIntermediateDirectories: true)
+        try Host.write(rootfs + "/od/keep", "old\n")
+        try Host.write(rootfs + "/od/gone", "old\n")
+        // Mount points the rootfs lacks: berth makes them in the layer; they are not changes.
+        for p in ["etc/hosts", "etc/hostname", "etc/resolv.conf"] { unlink(rootfs + "/" + p) }
+        let keep = s.dir + "/kept"
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.addMount("/data/cache", type: "tmpfs", source: "tmpfs")
+        s.bundle.config.shell(Self.script + "; echo ready; sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("diff")
+        let r = s.berth(["run", "-d", "--overlay", keep, "--bundle", s.bundle.path, id])
+        try #require(r.status == 0, "\(r)")
+        #expect(Host.waitUntil { (Host.readFile(r.stdoutPath) ?? "").contains("ready") }, "\(r)")
+
+        let running = s.berth(["diff", id])
+        #expect(running.status == 0 && running.stdout.lines == Self.expected, "\(running)")
+        #expect(s.berth(["pause", id]).status == 0)
+        let paused = s.berth(["diff", id])
+        #expect(paused.stdout.lines == Self.expected, "\(paused)")
+        #expect(s.berth(["resume", id]).status == 0)
+        #expect(s.berth(["kill", id, "KILL"]).status == 0)
+        #expect(s.waitForStatus(id, "stopped"))
+        let stopped = s.berth(["diff", id])
+        #expect(stopped.stdout.lines == Self.expected, "\(stopped)")
+        #expect(s.berth(["delete", id]).status == 0)
+        let directory = s.berth(["diff", keep])
+        #expect(directory.status == 0 && directory.stdout.lines == Self.expected, "\(directory)")
+    }
+
+    @Test("diff of a volatile layer, and of nothing changed")
+    func volatileAndEmpty() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.setAnnotation("org.berth.rootfs.overlay", "volatile")
+        s.bundle.config.shell("sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("diff")
+        try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let empty = s.berth(["diff", id])
+        #expect(empty.status == 0 && empty.stdout == "", "\(empty)")
+        #expect(s.berth(["exec", id, "sh", "-c", "echo x > /root/x"]).status == 0)
+        let one = s.berth(["diff", id])
+        #expect(one.stdout.lines == ["C /root", "A /root/x"], "\(one)")
+    }
+
+    @Test("diff refuses a container without a layer and a directory that is not a layer, in one line")
+    func diffRefusals() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("plain")
+        try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let plain = s.berth(["diff", id])
+        #expect(plain.status == 1 && plain.stderr.lines == ["berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"], "\(plain)")
+        let missing = s.berth(["diff", "no-such-container"])
+        #expect(missing.status == 1 && missing.stderr.lines == ["berth: container does not exist"], "\(missing)")
+        let notLayer = s.berth(["diff", s.io])
+        #expect(notLayer.status == 1 && notLayer.stderr.lines == ["berth: \(s.io) is not a layer directory (no layer.json; made by create --overlay DIR)"], "\(notLayer)")
+    }
+}
+
+@Suite("layer commit", .enabled(if: Host.isBerth, "berth's own rootfs layers"))
+struct LayerCommitTests {
+    /// Sets an xattr on a host path (lsetxattr, through dlsym: sys/xattr.h is not in Glibc's module).
+    static func setXattr(_ path: String, _ name: String, _ value: String) -> Bool {
+        typealias SetXattr = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeRawPointer?, Int, Int32) -> Int32
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lsetxattr") else { return false }
+        let f = unsafeBitCast(sym, to: SetXattr.self)
+        return Array(value.utf8).withUnsafeBytes { f(path, name, $0.baseAddress, $0.count, 0) } == 0
+    }
+
+    @Test("commit writes the layer as an OCI tarball: whiteouts as .wh. entries, an opaque directory's .wh..wh..opq, xattrs and owners kept, the same bytes every time")
+    func commitTarball() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try LayerFixture.rootfsCopy(s)
+        try FileManager.default.createDirectory(atPath: rootfs + "/od", withIntermediateDirectories: true)
+        try Host.write(rootfs + "/od/gone", "old\n")
+        for p in ["etc/hosts", "etc/hostname", "etc/resolv.conf"] { unlink(rootfs + "/" + p) }
+        let keep = s.dir + "/kept"
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.addMount("/data/cache", type: "tmpfs", source: "tmpfs")
+        s.bundle.config.shell("""
+            echo new > /added; rm /bin/vi; rm -rf /od; mkdir /od; echo k > /od/keep; \
+            ln -s /added /link; echo h > /hard1; ln /hard1 /hard2; echo ready; sleep 1000
+            """)
+        try s.bundle.write()
+        let id = s.newID("commit")
+        let r = s.berth(["run", "-d", "--overlay", keep, "--bundle", s.bundle.path, id])
+        try #require(r.status == 0, "\(r)")
+        #expect(Host.waitUntil { (Host.readFile(r.stdoutPath) ?? "").contains("ready") }, "\(r)")
+        #expect(Self.setXattr(keep + "/upper/added", "user.berth-test", "value-1"))
+        #expect(chown(keep + "/upper/added", 1000, 1001) == 0)
+
+        let first = s.berth(["commit", "-o", s.dir + "/one.tar", id])
+        #expect(first.status == 0, "\(first)")
+        let digest = first.stdout.trimmed
+        #expect(digest.hasPrefix("sha256:") && digest.count == 71, "\(first)")
+        let sum = Runner.run("/usr/bin/sha256sum", [s.dir + "/one.tar"], ioDir: s.io)
+        #expect(sum.stdout.split(separator: " ").first.map { "sha256:" + $0 } == digest, "the diff id is the tarball's sha256")
+
+        let list = Runner.run("/bin/tar", ["-tvf", s.dir + "/one.tar"], ioDir: s.io)
+        #expect(list.status == 0, "\(list)")
+        let names = Runner.run("/bin/tar", ["-tf", s.dir + "/one.tar"], ioDir: s.io).stdout.lines
+        #expect(names == ["added", "bin/", "bin/.wh.vi", "hard1", "hard2", "link", "od/", "od/.wh..wh..opq", "od/keep"], "\(list)")
+        let verbose = list.stdout.lines
+        #expect(verbose.contains { $0.hasPrefix("-rw-r--r-- 1000/1001") && $0.hasSuffix(" added") }, "\(list)")
+        #expect(verbose.contains { $0.hasPrefix("lrwxrwxrwx") && $0.hasSuffix("link -> /added") }, "\(list)")
+        #expect(verbose.contains { $0.hasPrefix("hrw-r--r--") && $0.hasSuffix("hard2 link to hard1") }, "\(list)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/one.tar"))
+        #expect(bytes.range(of: Data("SCHILY.xattr.user.berth-test=value-1\n".utf8)) != nil)
+        #expect(bytes.range(of: Data("overlay".utf8)) == nil, "no overlayfs xattrs")
+        #expect(bytes.range(of: Data("berth.mountpoint".utf8)) == nil, "no marks")
+
+        // Running or stopped, through the id or the kept directory: the same bytes.
+        #expect(s.berth(["kill", id, "KILL"]).status == 0)
+        #expect(s.waitForStatus(id, "stopped"))
+        let second = s.berth(["commit", "-o", s.dir + "/two.tar", id])
+        #expect(second.stdout.trimmed == digest, "\(second)")
+        #expect(s.berth(["delete", id]).status == 0)
+        let third = s.berth(["commit", "--output", s.dir + "/three.tar", keep])
+        #expect(third.stdout.trimmed == digest, "\(third)")
+        let two = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/two.tar"))
+        let three = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/three.tar"))
+        #expect(two == bytes && three == bytes)
+    }
+
+    @Test("commit of a container without a layer, or without -o: one line, nothing written")
+    func commitRefusals() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        s.bundle.config.shell("sleep 1000")
+        try s.bundle.write()
+        let id = s.newID("plain")
+        try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let out = s.dir + "/x.tar"
+        let plain = s.berth(["commit", "-o", out, id])
+        #expect(plain.status == 1 && plain.stderr.lines == ["berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"], "\(plain)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".berth-tmp"))
+        let noOutput = s.berth(["commit", id])
+        #expect(noOutput.status != 0 && noOutput.stderr.contains("commit needs -o FILE"), "\(noOutput)")
+    }
+}
