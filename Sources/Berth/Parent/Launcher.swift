@@ -168,10 +168,10 @@ struct Launcher {
         // An init placed in a frozen cgroup would stop before it reported back, and berth
         // would wait for it forever; a cgroup that holds processes belongs to something
         // else. runc refuses both, in these words.
-        if cgroup.isEffectivelyFrozen() {
+        if cgroup.isEffectivelyFrozen(layout: cgroupLayout) {
             throw BerthError(.invalidState, "container's cgroup unexpectedly frozen")
         }
-        let occupants = cgroup.allPids()
+        let occupants = cgroup.pidsInExistingDirectories()
         if !occupants.isEmpty {
             throw BerthError(.invalidState, "container's cgroup is not empty: \(occupants.count) process(es) found")
         }
