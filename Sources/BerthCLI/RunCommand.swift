@@ -31,7 +31,7 @@ struct RunCommand: BerthCommand {
         }
         SignalForwarder.block()
         let running = try runtime.run(id: id, bundle: flags.bundle, options: flags.options(global, log))
-        let status = running.wait(forwardSignals: true)
+        let status = running.waitForwardingSignals()
         if !keep {
             do { try running.container.delete(force: true) } catch { log.warning("delete: \(error)") }
         }
