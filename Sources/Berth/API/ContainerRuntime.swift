@@ -27,7 +27,9 @@ public struct ContainerRuntime: Sendable {
     /// From a program with more than one thread, the set-up runs in a fresh `berth`
     /// process (`CreateOptions.helperBinary`).
     public func create(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> Container {
-        if !Clone.isSingleThreaded {
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("create", error) }
+        if threads != 1 {
             return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle, options: options)
         }
         let launched: Launcher.Launched
@@ -59,7 +61,9 @@ public struct ContainerRuntime: Sendable {
     /// From a program with more than one thread this is `create` (in a helper `berth`
     /// process) followed by `start`.
     public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> ContainerProcess {
-        guard Clone.isSingleThreaded else {
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("run", error) }
+        guard threads == 1 else {
             let container = try create(id: id, bundle: bundle, options: options)
             do throws(BerthError) { try container.start() } catch {
                 _ = try? container.delete(force: true)
@@ -124,15 +128,16 @@ public struct ContainerRuntime: Sendable {
     /// The container with this id.
     public func container(id: String) throws(BerthError) -> Container {
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
-        guard FileIO.exists(store.directory(id) + "/" + StateStore.stateFile) else {
-            throw BerthError.containerNotExist
-        }
+        // The directory is the container: with state.json, or with only the intent of a
+        // create in progress or that died (see `CreateIntent`).
+        guard FileIO.exists(store.directory(id)) else { throw BerthError.containerNotExist }
         return Container(id: id, runtime: self)
     }
 
-    /// The states of all containers, sorted by id. A root directory that does not exist
-    /// holds no containers, or with `rootMustExist` (a root the caller named, as runc 1.2
-    /// treats `--root`) is an error.
+    /// The states of all containers, sorted by id: those whose create is in progress
+    /// (`creating`) or died half-way (`stopped`, until `delete`) too. A root directory that
+    /// does not exist holds no containers, or with `rootMustExist` (a root the caller named,
+    /// as runc 1.2 treats `--root`) is an error.
     public func list(rootMustExist: Bool = false) throws(BerthError) -> [ContainerState] {
         var states: [ContainerState] = []
         for id in try store.ids(rootMustExist: rootMustExist) {
