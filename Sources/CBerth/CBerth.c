@@ -29,7 +29,7 @@
 pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));
-    args.flags = flags | CLONE_PIDFD;
+    args.flags = flags | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
     args.exit_signal = (uint64_t)exit_signal;
     if (cgroup_fd >= 0) {
@@ -299,6 +299,17 @@ int berth_reset_signal_handlers(void) {
     return 0;
 }
 
+int berth_reset_signals(uint64_t mask) {
+    /* The kernel's struct sigaction (x86_64, arm64): glibc's sigaction refuses its own
+     * internal signals (32, 33), which a caller may have left ignored too. */
+    struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } act = { SIG_DFL, 0, NULL, 0 };
+    for (int sig = 1; sig <= 64; sig++) {
+        if (!(mask & (1ULL << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+        syscall(SYS_rt_sigaction, sig, &act, NULL, 8);
+    }
+    return 0;
+}
+
 int berth_join_session_keyring(const char *name) {
     return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 }
@@ -476,4 +487,11 @@ int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
 int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
     struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
     return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
+}
+
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
+    return follow ? listxattr(path, list, size) : llistxattr(path, list, size);
+}
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
+    return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
 }

@@ -43,6 +43,7 @@ struct HelperProcess {
         if options.noPivot { args.append("--no-pivot") }
         if options.noNewKeyring { args.append("--no-new-keyring") }
         if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
+        if let overlay = options.overlay { args += ["--overlay", overlay] }
         let workspace = try Workspace()
         defer { workspace.remove() }
         var console: Int32 = -1
