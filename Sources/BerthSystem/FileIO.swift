@@ -87,14 +87,20 @@ public enum FileIO {
     }
 
     /// Removes a directory tree; missing entries are not an error.
-    public static func removeTree(_ path: String) throws(SyscallError) {
+    ///
+    /// `makeAccessible` gives a directory this process owns but may not read or search
+    /// (overlayfs leaves its `work/work` at mode 000) owner permissions first.
+    public static func removeTree(_ path: String, makeAccessible: Bool = false) throws(SyscallError) {
         var st = stat()
         if lstat(path, &st) != 0 {
             if currentErrno() == .noSuchFileOrDirectory { return }
             throw SyscallError("lstat", path, errno: currentErrno())
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in try list(path) { try removeTree(path + "/" + name) }
+            if makeAccessible && (st.st_mode & 0o700) != 0o700 && st.st_uid == geteuid() {
+                _ = chmod(path, 0o700)
+            }
+            for name in try list(path) { try removeTree(path + "/" + name, makeAccessible: makeAccessible) }
             if rmdir(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
                 throw SyscallError("rmdir", path, errno: currentErrno())
             }

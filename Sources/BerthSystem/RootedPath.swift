@@ -13,6 +13,9 @@ public final class RootedPath {
     public let rootFD: Int32
     /// The root's host path, for messages.
     public let rootPath: String
+    /// Set when the root is an overlay with a writable layer of the container's: what is
+    /// created through this object is marked as berth's own (see `CreationMarker`).
+    public var marker: CreationMarker?
 
     static let resolveInRoot = UInt64(BERTH_RESOLVE_IN_ROOT)
     static let resolveNoMagiclinks = UInt64(BERTH_RESOLVE_NO_MAGICLINKS)
@@ -64,7 +67,7 @@ public final class RootedPath {
             if let fd = try? open(sofar, flags: O_PATH | O_DIRECTORY) {
                 next = fd
             } else {
-                if mkdirat(current, name, mode) != 0 {
+                if created(in: current, name, { mkdirat(current, name, mode) }) != 0 {
                     let e = currentErrno()
                     if e == .fileExists, let link = Self.readLink(current, name) {
                         close(current)
@@ -112,11 +115,18 @@ public final class RootedPath {
             Glibc.openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         defer { close(reopened) }
-        let fd = Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let fd = created(in: reopened, name) { Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644) }
         if fd >= 0 { close(fd) } else if currentErrno() != .fileExists {
             throw SyscallError("create", rootPath + "/" + rel, errno: currentErrno())
         }
         return try open(path, flags: O_PATH)
+    }
+
+    /// Runs `make`, which creates `name` in the directory `parent` and returns -1 on
+    /// failure; with a `marker`, what it made is marked as berth's.
+    public func created(in parent: Int32, _ name: String, _ make: () -> Int32) -> Int32 {
+        guard let marker else { return make() }
+        return marker.create(in: parent, name, make)
     }
 
     /// `path` without leading slashes.

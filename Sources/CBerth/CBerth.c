@@ -438,3 +438,10 @@ int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
     struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
     return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
 }
+
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
+    return follow ? listxattr(path, list, size) : llistxattr(path, list, size);
+}
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
+    return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
+}

@@ -244,6 +244,8 @@ public struct Container: Sendable {
         }
         // Mounts a container without a mount namespace made in the host's.
         record.hostRootfsMount?.detach()
+        // A kept layer is free for the next container (a volatile one goes with the state).
+        record.layer?.release(stateDirectory: store.directory(id))
         cgroups.destroy()
         Trace.mark("delete: cgroups removed")
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {

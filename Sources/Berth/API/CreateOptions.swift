@@ -32,12 +32,16 @@ public struct CreateOptions: Sendable {
     /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
     /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
     public var warningHandler: (@Sendable (String) -> Void)?
+    /// A copy-on-write layer over the rootfs, as the annotation `org.berth.rootfs.overlay`
+    /// asks for one (this wins over it): `volatile`, or an absolute directory that keeps
+    /// the layer. nil leaves it to the bundle.
+    public var overlay: String?
 
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
                 helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
                 pidfdSocket: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil,
-                debugHandler: (@Sendable (String) -> Void)? = nil) {
+                debugHandler: (@Sendable (String) -> Void)? = nil, overlay: String? = nil) {
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -50,5 +54,6 @@ public struct CreateOptions: Sendable {
         self.pidfdSocket = pidfdSocket
         self.warningHandler = warningHandler
         self.debugHandler = debugHandler
+        self.overlay = overlay
     }
 }

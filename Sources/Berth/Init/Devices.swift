@@ -33,19 +33,19 @@ struct Devices {
         // root switch, with the host's /proc), never a dangling link.
         if access("/proc/kcore", F_OK) == 0 { links.append(("core", "/proc/kcore")) }
         for (name, target) in links {
-            if symlinkat(target, dev, name) != 0 && currentErrno() != .fileExists {
+            if rooted.created(in: dev, name, { symlinkat(target, dev, name) }) != 0 && currentErrno() != .fileExists {
                 throw SyscallError("symlink", "/dev/" + name, errno: currentErrno())
             }
         }
         // /dev/ptmx must reach the container's own devpts instance.
         if (try? rooted.open("/dev/pts/ptmx")).map({ close($0); return true }) == true {
             unlinkat(dev, "ptmx", 0)
-            if symlinkat("pts/ptmx", dev, "ptmx") != 0 {
+            if rooted.created(in: dev, "ptmx", { symlinkat("pts/ptmx", dev, "ptmx") }) != 0 {
                 throw SyscallError("symlink", "/dev/ptmx", errno: currentErrno())
             }
         }
         if terminal {
-            let fd = openat(dev, "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let fd = rooted.created(in: dev, "console") { openat(dev, "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600) }
             if fd >= 0 { close(fd) }
         }
     }
@@ -59,7 +59,7 @@ struct Devices {
         let name = String(last)
         if userNS {
             // mknod is refused in a user namespace: bind the host's node instead.
-            let fd = openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let fd = rooted.created(in: parent, name) { openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600) }
             if fd >= 0 { close(fd) }
             let target = try rooted.open(d.path)
             defer { close(target) }
@@ -75,11 +75,11 @@ struct Devices {
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
         let dev = DeviceNumber.make(major: d.major, minor: d.minor)
-        if mknodat(parent, name, mode, dev) != 0 {
+        if rooted.created(in: parent, name, { mknodat(parent, name, mode, dev) }) != 0 {
             let e = currentErrno()
             if e == .fileExists {
                 unlinkat(parent, name, 0)
-                try sys("mknod", d.path) { mknodat(parent, name, mode, dev) }
+                try sys("mknod", d.path) { rooted.created(in: parent, name) { mknodat(parent, name, mode, dev) } }
             } else {
                 throw SyscallError("mknod", d.path, errno: e)
             }

@@ -71,6 +71,13 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        let layers: RootfsLayers?
+        do throws(SpecError) {
+            layers = try RootfsLayers.requested(annotations: spec.annotations, override: options.overlay)
+        } catch { throw BerthError.spec(error) }
+        if layers != nil && spec.linux?.namespace(.mount) == nil {
+            throw BerthError(.invalidSpec, "\(RootfsLayers.overlayAnnotation): a copy-on-write layer needs a mount namespace of the container's own")
+        }
         if let policy = spec.linux?.memoryPolicy { try Self.checkHostNodes(policy) }
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         var netDevices: [NetDeviceRecord] = []
@@ -114,7 +121,7 @@ struct Launcher {
             let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
                                       intent: intent, lockFD: lockFD, created: created,
                                       cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
-                                      netDevices: netDevices, cleanup: &cleanup)
+                                      netDevices: netDevices, layers: layers, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -128,7 +135,7 @@ struct Launcher {
     private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
                         intent: CreateIntent, lockFD: Int32, created: String,
                         cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
-                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -211,6 +218,25 @@ struct Launcher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
+        // The copy-on-write layer, before the clone: the init's mount namespace, a copy of
+        // this one, must find the volatile layers' tmpfs mounted.
+        var layer: ContainerLayer?
+        if let layers {
+            var workOwner: (uid: UInt32, gid: UInt32)?
+            if !rootless && newNamespaces.contains(.user),
+               let uid = spec.linux?.uidMappings?.first(where: { $0.containerID == 0 }),
+               let gid = spec.linux?.gidMappings?.first(where: { $0.containerID == 0 }) {
+                workOwner = (uid.hostID, gid.hostID)
+            }
+            layer = try ContainerLayer.prepare(layers, rootfs: rootfs, root: store.root, id: id, stateDirectory: dir,
+                                               workOwner: workOwner)
+            cleanup.layer = layer
+            Trace.mark("layer")
+            debug("layer: \(layer!.kept ? "kept" : "volatile") layer \(layer!.directory) over \(layer!.lowers.count) read-only layer(s)")
+        }
+
+        let overlay = layer.map(OverlayRootfs.init)
+
         // No mount namespace of its own (runc allows it): the container's mounts are made
         // in the host's, below a bind of the rootfs that berth makes and removes.
         var hostRootfs: HostRootfsMount?
@@ -272,7 +298,8 @@ struct Launcher {
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
-                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
+                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
+                overlay: overlay))
         }
         pair.child.close()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
@@ -299,6 +326,7 @@ struct Launcher {
             cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
             runtimeBinary: ExecGuard.runtimeIdentity)
         record.hostRootfsMount = hostRootfs
+        record.layer = layer
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the

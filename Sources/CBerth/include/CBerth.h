@@ -129,6 +129,10 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 int berth_personality(unsigned long persona);
 /// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
 int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
+/// listxattr(2)/setxattr(2); `follow` chooses them over the l* forms that act on a final
+/// symlink itself.
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow);
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow);
 /// prlimit(2) setting one limit of `pid`.
 int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
 
@@ -170,10 +174,13 @@ enum {
     BERTH_PR_CAP_AMBIENT_RAISE = 2,
     BERTH_PR_CAP_AMBIENT_CLEAR_ALL = 4,
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
+    BERTH_TMPFS_MAGIC = 0x01021994,
+    BERTH_OVERLAYFS_SUPER_MAGIC = 0x794c7630,
     BERTH_IOPRIO_WHO_PGRP = 2,
     BERTH_IOPRIO_CLASS_SHIFT = 13,
     BERTH_AT_EACCESS = 0x200,
     BERTH_FSOPEN_CLOEXEC = 1,
+    BERTH_FSCONFIG_SET_FLAG = 0,
     BERTH_FSCONFIG_SET_STRING = 1,
     BERTH_FSCONFIG_CMD_CREATE = 6,
     BERTH_FSMOUNT_CLOEXEC = 1,
