@@ -24,13 +24,14 @@ public enum FileIO {
     /// Reads `fd` to end of file.
     public static func readAll(_ fd: Int32, path: String? = nil) throws(SyscallError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = try sys("read", path) {
-                chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        // A stack buffer: most files berth reads (cgroup, /proc) are a few bytes, and a
+        // zero-filled heap chunk per read cost more than the read.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8192) { (chunk) throws(SyscallError) in
+            while true {
+                let n = try sys("read", path) { Glibc.read(fd, chunk.baseAddress, chunk.count) }
+                if n == 0 { break }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
         }
         return out
     }

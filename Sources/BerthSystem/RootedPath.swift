@@ -49,7 +49,9 @@ public final class RootedPath {
     /// that is a symlink to a directory that does not exist yet has its target created
     /// (as runc does), resolved in the root like any other path.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) -> Int32 {
-        try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
+        // Most destinations exist already (/proc, /dev, /sys in any image): one lookup.
+        if let fd = try? open(path, flags: O_PATH | O_DIRECTORY) { return fd }
+        return try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
     }
 
     /// The symlinks followed while creating one path, as the kernel's limit (ELOOP).

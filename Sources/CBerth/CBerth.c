@@ -28,7 +28,7 @@
 pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));
-    args.flags = flags | CLONE_PIDFD;
+    args.flags = flags | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
     args.exit_signal = (uint64_t)exit_signal;
     if (cgroup_fd >= 0) {
@@ -256,6 +256,17 @@ int berth_reset_signal_handlers(void) {
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         signal(sig, SIG_DFL);
+    }
+    return 0;
+}
+
+int berth_reset_signals(uint64_t mask) {
+    /* The kernel's struct sigaction (x86_64, arm64): glibc's sigaction refuses its own
+     * internal signals (32, 33), which a caller may have left ignored too. */
+    struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } act = { SIG_DFL, 0, NULL, 0 };
+    for (int sig = 1; sig <= 64; sig++) {
+        if (!(mask & (1ULL << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+        syscall(SYS_rt_sigaction, sig, &act, NULL, 8);
     }
     return 0;
 }

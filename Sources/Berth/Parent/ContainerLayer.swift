@@ -29,8 +29,28 @@ struct ContainerLayer: Codable, Sendable, Equatable {
     static let workName = "work"
     /// In a kept layer directory: the state directory of the container using it.
     static let ownerFile = "container"
+    /// In a kept layer directory: the read-only layers it was last used over (JSON).
+    static let descriptionFile = "layer.json"
     /// Below the state root: the volatile layers, one directory per container id.
     static let volatileBase = ".layers"
+
+    /// The kept layer in `directory`, with the read-only layers its last container had.
+    static func kept(at directory: String) throws(BerthError) -> ContainerLayer {
+        let dir = Paths.canonical(directory)
+        let path = dir + "/" + descriptionFile
+        let bytes: [UInt8]
+        do throws(SyscallError) { bytes = try FileIO.read(path) } catch {
+            if error.errno == .noSuchFileOrDirectory {
+                throw BerthError(.notFound, "\(dir) is not a layer directory (no \(descriptionFile); made by create --overlay DIR)")
+            }
+            throw BerthError.system("read layer description", error)
+        }
+        guard let json = try? JSONValue.parse(bytes), case .object(let o) = json, let value = o["lowers"],
+              let lowers = try? [String](json: value), !lowers.isEmpty else {
+            throw BerthError(.invalidSpec, "\(path): not a layer description")
+        }
+        return ContainerLayer(directory: dir, kept: true, lowers: lowers)
+    }
 
     static func volatileDirectory(root: String, id: String) -> String {
         root + "/" + volatileBase + "/" + id
@@ -81,6 +101,17 @@ struct ContainerLayer: Codable, Sendable, Equatable {
             }
             layer = ContainerLayer(directory: dir, kept: true, lowers: [rootfs] + request.lowers)
             try layer.claim(stateDirectory: stateDirectory)
+            // `diff DIR` and `commit DIR` compare the layer with these, without a container.
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("lowers", layer.lowers)
+            w.endObject()
+            do throws(SyscallError) {
+                try FileIO.writeAtomically(dir + "/" + Self.descriptionFile, w.bytes, mode: 0o644)
+            } catch {
+                layer.release(stateDirectory: stateDirectory)
+                throw BerthError.system("describe layer", error)
+            }
         }
         do throws(SyscallError) {
             if !FileIO.exists(layer.upper, follow: false) {

@@ -99,7 +99,9 @@ struct ExecLauncher {
         var cgroupFD: Int32 = -1
         if cgroups.unified, let dir = targets.first {
             cgroupFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if cgroupFD < 0 {
+            // A container cgroup that is gone (its init moved elsewhere and it was
+            // removed) is handled below, as the join falls back to the init's cgroup.
+            if cgroupFD < 0 && !(currentErrno() == .noSuchFileOrDirectory && options.subCgroups.isEmpty) {
                 throw BerthError.system("unable to start container process", SyscallError("open cgroup", dir, errno: currentErrno()))
             }
         }
@@ -161,7 +163,17 @@ struct ExecLauncher {
         if !spawned.placedInCgroup {
             do throws(SyscallError) {
                 try cgroups.prepareSubCgroups(targets)
-                try cgroups.join(pid: pid, directories: targets)
+                do throws(SyscallError) {
+                    try cgroups.join(pid: pid, directories: targets)
+                } catch where cgroups.unified && options.subCgroups.isEmpty
+                    && (error.errno == .resourceBusy || error.errno == .noSuchFileOrDirectory) {
+                    // v2 keeps processes out of a cgroup that delegates a domain
+                    // controller to its sub-cgroups (EBUSY), and the container may have
+                    // moved its init away and removed its cgroup: as runc does, the process
+                    // then goes where the init is. `--cgroup /` asks for the top itself.
+                    guard let initDir = Self.initCgroupDirectory(initPID) else { throw error }
+                    try cgroups.join(pid: pid, directories: [initDir])
+                }
             } catch {
                 throw fail(BerthError.system("unable to start container process: error adding pid \(pid) to cgroups", error))
             }
@@ -175,7 +187,13 @@ struct ExecLauncher {
             // Root never hops: `pid` is the exec child itself.
             try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
         } catch { throw fail(error) }
-        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+        do throws(SyscallError) {
+            // Signals berth's caller left ignored would stay ignored through execve.
+            if let ignored = ProcStat.read(pid: pid)?.ignoredSignals, ignored != 0 {
+                try pair.parent.send(.resetSignals(ignored))
+            }
+            try pair.parent.send(.hostSetUpDone)
+        } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
         Trace.mark("exec: placed")
@@ -244,6 +262,16 @@ struct ExecLauncher {
     static func cpus(_ list: String?) -> [Int]? {
         guard let list, !list.isEmpty, case .success(let cpus) = CPUList.parse(list, limit: CPUTable.maxCPU) else { return nil }
         return cpus
+    }
+
+    /// The cgroup v2 directory the init is in now, from its /proc/<pid>/cgroup.
+    static func initCgroupDirectory(_ pid: Int32) -> String? {
+        guard let text = try? FileIO.readString("/proc/\(pid)/cgroup"),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
+              let mount = CgroupLayout.detect().hierarchies.first(where: { $0.isUnified && $0.root == "/" })
+        else { return nil }
+        let path = line.dropFirst(3)
+        return path == "/" ? mount.mountPoint : mount.mountPoint + path
     }
 
     /// True when berth and the container's init share the namespace.

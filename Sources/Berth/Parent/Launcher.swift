@@ -351,7 +351,7 @@ struct Launcher {
                                         mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
         }
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
-                       cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+                       ignoredSignals: stat.ignoredSignals, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
                        timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
                        beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
@@ -392,8 +392,10 @@ struct Launcher {
     }
 
     /// Answers the init's requests until it reports ready or fails.
+    /// `ignoredSignals`: what the init inherited as ignored (its /proc/<pid>/stat), to
+    /// reset before the container's process inherits it through execve.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: [SyncMessage], cgroup: CgroupSet,
+                            first: [SyncMessage], cgroup: CgroupSet, ignoredSignals: UInt64,
                             cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             beforeHostSetUpDone: () throws(BerthError) -> Void,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
@@ -473,7 +475,10 @@ struct Launcher {
                 if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
                     debug("hooks: prestart and createRuntime hooks ran")
                 }
-                do throws(SyscallError) { try sync.send(.hostSetUpDone) } catch {
+                do throws(SyscallError) {
+                    if ignoredSignals != 0 { try sync.send(.resetSignals(ignoredSignals)) }
+                    try sync.send(.hostSetUpDone)
+                } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 if !saved { try whileInitWorks() }

@@ -67,6 +67,8 @@ int berth_block_signals(sigset_t *old);
 int berth_signalfd_all(void);
 int berth_unblock_all_signals(void);
 int berth_reset_signal_handlers(void);
+/* SIG_DFL for each signal whose bit (signal - 1) is set in mask. */
+int berth_reset_signals(uint64_t mask);
 
 /// Constants that are macros Swift cannot import.
 extern const unsigned long berth_TIOCSCTTY;
