@@ -483,3 +483,126 @@ struct LayerCommitTests {
         #expect(noOutput.status != 0 && noOutput.stderr.contains("commit needs -o FILE"), "\(noOutput)")
     }
 }
+
+/// A tarball built by hand (ustar), for layers a test controls byte by byte.
+struct TarBuilder {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func add(_ name: String, type: Character = "0", content: String = "", link: String = "", mode: Int = 0o644,
+                      major: Int = 0, minor: Int = 0) {
+        var h = [UInt8](repeating: 0, count: 512)
+        func put(_ s: String, _ at: Int) { for (i, b) in s.utf8.enumerated() { h[at + i] = b } }
+        func octal(_ v: Int, _ at: Int, _ width: Int) {
+            let t = String(v, radix: 8)
+            put(String(repeating: "0", count: width - 1 - t.count) + t, at)
+        }
+        let data = Array(content.utf8)
+        put(name, 0)
+        octal(mode, 100, 8); octal(0, 108, 8); octal(0, 116, 8)
+        octal(data.count, 124, 12); octal(1_700_000_000, 136, 12)
+        put("        ", 148)
+        h[156] = UInt8(ascii: type.unicodeScalars.first!)
+        put(link, 157)
+        put("ustar", 257); h[262] = 0; put("00", 263)
+        octal(major, 329, 8); octal(minor, 337, 8)
+        let sum = h.reduce(0) { $0 + Int($1) }
+        let t = String(sum, radix: 8)
+        put(String(repeating: "0", count: 6 - t.count) + t, 148)
+        h[154] = 0; h[155] = 0x20
+        bytes += h + data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+    }
+
+    func write(_ path: String) throws {
+        try Data(bytes + [UInt8](repeating: 0, count: 1024)).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+@Suite("layer round trip", .enabled(if: Host.isBerth, "berth's own rootfs layers"))
+struct LayerRoundTripTests {
+    @Test("commit, unpack, and a new bundle on top: the committed changes, deletions and an opaque directory included")
+    func roundTrip() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try LayerFixture.rootfsCopy(s)
+        try FileManager.default.createDirectory(atPath: rootfs + "/od", withIntermediateDirectories: true)
+        try Host.write(rootfs + "/od/gone", "old\n")
+        let before = LayerFixture.fingerprint(rootfs)
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.shell("echo committed > /etc/motd; rm /bin/vi; rm -rf /od; mkdir /od; echo k > /od/keep")
+        let keep = s.dir + "/kept"
+        let run = try s.runContainer(extra: ["--overlay", keep])
+        #expect(run.status == 0, "\(run)")
+        let commit = s.berth(["commit", "-o", s.dir + "/layer.tar", keep])
+        #expect(commit.status == 0, "\(commit)")
+
+        let unpacked = s.dir + "/layer"
+        let unpack = s.berth(["layers", "unpack", s.dir + "/layer.tar", unpacked])
+        #expect(unpack.status == 0 && unpack.stdout == commit.stdout, "the diff id read back: \(unpack)")
+
+        // A new bundle: the committed layer on top, the old rootfs beneath it.
+        var config = Config.base(rootfs: unpacked)
+        config["root.readonly"] = false
+        config.setAnnotation("org.berth.rootfs.overlay", "volatile")
+        config.setAnnotation("org.berth.rootfs.lower", rootfs)
+        config.shell("cat /etc/motd; ls /bin/vi 2>/dev/null || echo no-vi; ls /od; ls /bin/sh")
+        let next = try s.newBundle("next", config: config)
+        let r = try s.runContainer(next)
+        #expect(r.status == 0 && r.stdout.lines == ["committed", "no-vi", "keep", "/bin/sh"], "\(r)")
+        // A container on the new bundle starts with nothing changed.
+        config.shell("sleep 1000")
+        let sleeper = try s.newBundle("next2", config: config)
+        let id = s.newID("next")
+        try #require(s.berth(["run", "-d", "--bundle", sleeper.path, id]).status == 0)
+        let diff = s.berth(["diff", id])
+        #expect(diff.status == 0 && diff.stdout == "", "\(diff)")
+        #expect(LayerFixture.fingerprint(rootfs) == before)
+    }
+
+    @Test("hostile layer tarballs are refused in one line and leave nothing: .., absolute names, writing through a symlink, hard links out of the layer, device nodes for a non-root berth")
+    func hostileTarballs() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let outside = s.dir + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        var cases: [(String, TarBuilder, String)] = []
+        var t = TarBuilder(); t.add("ok", content: "x"); t.add("../escape", content: "x")
+        cases.append(("dotdot", t, #"entry "../escape": ".." in a path (it would leave the layer)"#))
+        t = TarBuilder(); t.add("/etc/evil", content: "x")
+        cases.append(("absolute", t, #"entry "/etc/evil": an absolute path (a layer holds relative names only)"#))
+        t = TarBuilder(); t.add("link", type: "2", link: outside); t.add("link/evil", content: "x")
+        cases.append(("symlink", t, #"entry "link/evil": link on its way is not a directory (a symlink is never followed)"#))
+        t = TarBuilder(); t.add("hard", type: "1", link: "../../etc/passwd")
+        cases.append(("hardlink-out", t, #"entry "hard": ".." in a hard link target (it would leave the layer)"#))
+        t = TarBuilder(); t.add("hard", type: "1", link: "/etc/passwd")
+        cases.append(("hardlink-abs", t, #"entry "hard": an absolute hard link target (a layer holds relative names only)"#))
+        t = TarBuilder(); t.add("lnk", type: "2", link: "/etc"); t.add("hard", type: "1", link: "lnk/passwd")
+        cases.append(("hardlink-via-symlink", t, #"entry "hard": lnk on its way is not a directory (a symlink is never followed)"#))
+        for (name, tar, message) in cases {
+            let file = s.dir + "/" + name + ".tar"
+            try tar.write(file)
+            let dir = s.dir + "/unpacked-" + name
+            let r = s.berth(["layers", "unpack", file, dir])
+            #expect(r.status == 1 && r.stderr.lines == ["berth: \(file): \(message)"], "\(name): \(r)")
+            #expect(!FileManager.default.fileExists(atPath: dir), "\(name): nothing left")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: outside)) ?? ["?"]).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: s.dir + "/escape"))
+
+        // A device node: a root berth makes it, a non-root one refuses the layer.
+        var dev = TarBuilder(); dev.add("null", type: "3", mode: 0o666, major: 1, minor: 3)
+        try dev.write(s.dir + "/dev.tar")
+        let root = s.berth(["layers", "unpack", s.dir + "/dev.tar", s.dir + "/dev-root"])
+        #expect(root.status == 0, "\(root)")
+        let (uid, gid) = try RootlessUser.ids.get()
+        chmod(s.dir, 0o777)
+        let r = Runner.run("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--clear-groups",
+                                                Host.binary, "layers", "unpack", s.dir + "/dev.tar", s.dir + "/dev-user"], ioDir: s.io)
+        #expect(r.status == 1 && r.stderr.lines == ["berth: \(s.dir)/dev.tar: entry \"null\": a device node: a layer with device nodes needs a root berth"], "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: s.dir + "/dev-user"))
+
+        // Not a tarball at all.
+        try Host.write(s.dir + "/garbage.tar", String(repeating: "garbage ", count: 100))
+        let garbage = s.berth(["layers", "unpack", s.dir + "/garbage.tar", s.dir + "/g"])
+        #expect(garbage.status == 1 && garbage.stderr.lines == ["berth: \(s.dir)/garbage.tar: not a tar archive (bad header checksum)"], "\(garbage)")
+        #expect(!FileManager.default.fileExists(atPath: s.dir + "/g"))
+    }
+}

@@ -127,3 +127,13 @@ extension LayerCommit {
         return LayerCommit(diffID: digest, digest: digest, size: size)
     }
 }
+
+extension ContainerRuntime {
+    /// Unpacks an OCI image layer tarball (as `commit` writes it) into `directory` (made;
+    /// it may exist if empty) as a read-only overlayfs layer: `.wh.` entries become
+    /// whiteouts, `.wh..wh..opq` an opaque directory. Returns the layer's diff id. A
+    /// tarball that would write outside the directory is refused and nothing is left.
+    public static func unpackLayer(_ tarball: String, into directory: String) throws(BerthError) -> String {
+        try LayerUnpack(source: tarball, directory: Paths.absolute(directory)).run()
+    }
+}
