@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <termios.h>
 #include <net/if.h>
@@ -60,6 +61,44 @@ int berth_pidfd_open(pid_t pid, unsigned int flags) {
 
 int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int berth_waitid_pidfd(int pidfd, int options, int *wstatus) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | options) != 0) return -1;
+    if (info.si_pid == 0) return 0;
+    switch (info.si_code) {
+    case CLD_EXITED: *wstatus = (info.si_status & 0xff) << 8; break;
+    case CLD_DUMPED: *wstatus = (info.si_status & 0x7f) | 0x80; break;
+    default: *wstatus = info.si_status & 0x7f; break;
+    }
+    return 1;
+}
+
+/* struct pidfd_info of <linux/pidfd.h> (Linux 6.15), which this system's headers predate:
+   the first 64 bytes (PIDFD_INFO_SIZE_VER0), exit_code included. */
+struct berth_pidfd_info {
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define BERTH_PIDFD_INFO_EXIT (1ULL << 3)
+#define BERTH_PIDFD_GET_INFO _IOWR(0xFF, 11, struct berth_pidfd_info)
+
+int berth_pidfd_exit_status(int pidfd, int *wstatus) {
+    struct berth_pidfd_info info;
+    memset(&info, 0, sizeof(info));
+    info.mask = BERTH_PIDFD_INFO_EXIT;
+    if (ioctl(pidfd, BERTH_PIDFD_GET_INFO, &info) != 0) return -1;
+    if (!(info.mask & BERTH_PIDFD_INFO_EXIT)) return 0;
+    *wstatus = info.exit_code;
+    return 1;
 }
 
 int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count) {

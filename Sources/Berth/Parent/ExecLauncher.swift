@@ -9,6 +9,8 @@ import Glibc
 struct ExecLauncher {
     let container: Container
     let process: Process
+    /// The process's standard streams.
+    var io: ProcessIO = .inherit
     let options: ExecOptions
 
     /// One `--debug` line, built only when the caller wants it.
@@ -16,7 +18,7 @@ struct ExecLauncher {
         if let handler = options.debugHandler { handler(text()) }
     }
 
-    func launch() throws(BerthError) -> RunningContainer {
+    func launch() throws(BerthError) -> ContainerProcess {
         guard case .complete(let record) = try container.store.entry(container.id) else {
             throw BerthError(.invalidState, "cannot exec in a stopped container")
         }
@@ -28,6 +30,7 @@ struct ExecLauncher {
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
         do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
+        try PreservedDescriptors.check(first: 3, count: options.preserveFDs)
         if let warning = Capabilities.skippedNamesWarning(process.capabilities) {
             SecurityPreflight.emit(warning, to: options.warningHandler)
         }
@@ -36,6 +39,12 @@ struct ExecLauncher {
         }
         if process.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        if io == .terminal && options.consoleSocket != nil {
+            throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        }
+        if process.terminal == true, io != .terminal && io != .inherit {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not \(io == .pipes ? "pipes" : "the descriptors given")")
         }
         let threads: Int
         do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
@@ -82,6 +91,9 @@ struct ExecLauncher {
                                                                  relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
+        let streams = try StandardStreams(io)
+        var streamsKept = false
+        defer { if !streamsKept { streams.closeAll() } }
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
@@ -137,7 +149,7 @@ struct ExecLauncher {
         do throws(BerthError) {
             spawned = try Spawn(cgroupFD: cgroupFD,
                                 pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
-                                child: "exec process").clone()
+                                child: "exec process", stdio: streams.childEnds).clone()
         } catch {
             pair.child.close()
             throw error
@@ -148,10 +160,11 @@ struct ExecLauncher {
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
                 seccomp: config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
+                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0 && io != .terminal, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
         }
         pair.child.close()
+        streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
@@ -254,7 +267,11 @@ struct ExecLauncher {
         }
         debug("exec \(container.id): process \(pid) started")
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
-        return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
+        streamsKept = true
+        let toCaller = io == .terminal && master >= 0
+        return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams,
+                                terminal: toCaller ? PseudoTerminal(master: master) : nil,
+                                relayMaster: toCaller ? -1 : master)
     }
 
     /// The CPUs of a validated list, nil when it is unset or empty.

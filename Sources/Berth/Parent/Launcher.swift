@@ -23,9 +23,12 @@ struct Launcher {
         var pidfd: Int32
         /// The parent's end of the sync socket, open on the `run` path only.
         var sync: SyncSocket?
-        /// On a foreground `run` with a terminal and no console socket: the socket on
-        /// which the init sends the pty master, for berth to relay.
+        /// On a foreground `run` with a terminal and no console socket, or with
+        /// `ProcessIO.terminal`: the socket on which the init sends the pty master, for
+        /// berth to relay or to hand to the caller.
         var consoleReceiver: Int32 = -1
+        /// The init's standard streams; the caller's ends are open.
+        var streams: StandardStreams?
     }
 
     /// One `--debug` line, built only when the caller wants it.
@@ -55,11 +58,23 @@ struct Launcher {
             throw BerthError(.invalidSpec, "annotations[\"\(key)\"]: systemd unit properties need the systemd cgroup manager; berth lays out cgroups itself, without systemd")
         }
         let process = spec.process
-        if process?.terminal == true && options.consoleSocket == nil && !startImmediately {
+        let terminalToCaller = options.io == .terminal
+        if process?.terminal == true && options.consoleSocket == nil && !startImmediately && !terminalToCaller {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        if terminalToCaller && (process?.terminal != true || options.consoleSocket != nil) {
+            throw BerthError(.invalidSpec, process?.terminal != true
+                ? "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)"
+                : "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        }
+        if process?.terminal == true, case .descriptors = options.io {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not the descriptors given")
+        }
+        if process?.terminal == true && options.io == .pipes {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not pipes")
         }
         if rootless, let i = (spec.mounts ?? []).firstIndex(where: BindSource.isIDMapped) {
             throw BerthError(.invalidSpec, "mounts[\(i)]: invalid mount: id-mapped mounts are not supported for rootless containers")
@@ -70,6 +85,7 @@ struct Launcher {
         if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
+        try PreservedDescriptors.check(first: 3 + options.listenFDs, count: options.preserveFDs)
 
         let layers: RootfsLayers?
         do throws(SpecError) {
@@ -213,8 +229,14 @@ struct Launcher {
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
         let (consoleFD, consoleReceiver) = try Console.endpoints(
-            socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
+            socketPath: options.consoleSocket,
+            relay: (startImmediately || options.io == .terminal) && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
+        var receiverKept = false
+        defer { if !receiverKept && consoleReceiver >= 0 { close(consoleReceiver) } }
+        let streams = try StandardStreams(options.io)
+        var streamsKept = false
+        defer { if !streamsKept { streams.closeAll() } }
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
@@ -282,7 +304,7 @@ struct Launcher {
         do throws(BerthError) {
             spawned = try Spawn(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
                                 pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
-                                child: "container init").clone()
+                                child: "container init", stdio: streams.childEnds).clone()
         } catch {
             pair.parent.close(); pair.child.close()
             throw error
@@ -294,7 +316,7 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
-                relaysTerminal: consoleReceiver >= 0, noPivot: options.noPivot,
+                relaysTerminal: consoleReceiver >= 0 && options.io != .terminal, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
@@ -302,6 +324,7 @@ struct Launcher {
                 overlay: overlay))
         }
         pair.child.close()
+        streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
         let placedByClone = spawned.placedInCgroup
         var early: [SyncMessage] = []
@@ -369,11 +392,13 @@ struct Launcher {
             defer { pidfdSocket = -1 }
             try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.initKind)
         }
+        (receiverKept, streamsKept) = (true, true)
         if startImmediately {
-            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
+            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver,
+                            streams: streams)
         }
         pair.parent.close()
-        return Launched(record: record, pidfd: pidfd, sync: nil)
+        return Launched(record: record, pidfd: pidfd, sync: nil, consoleReceiver: consoleReceiver, streams: streams)
     }
 
     /// The intermediate child: joins the namespaces to join (a user namespace among

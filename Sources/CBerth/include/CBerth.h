@@ -20,6 +20,14 @@ int berth_unshare(int flags);
 int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int berth_pidfd_open(pid_t pid, unsigned int flags);
 int berth_pidfd_send_signal(int pidfd, int sig);
+/// waitid(P_PIDFD, pidfd, WEXITED | options) on a child: 1 with `*wstatus` in waitpid's
+/// encoding once it exited (and is reaped), 0 when WNOHANG finds it running, -1 with errno
+/// (ECHILD: not the caller's child).
+int berth_waitid_pidfd(int pidfd, int options, int *wstatus);
+/// ioctl(PIDFD_GET_INFO) asking for PIDFD_INFO_EXIT (Linux 6.15): 1 with `*wstatus` in
+/// waitpid's encoding once the process was reaped (by anyone), 0 while the kernel keeps no
+/// exit status for it, -1 with errno (ENOTTY: a kernel without PIDFD_GET_INFO).
+int berth_pidfd_exit_status(int pidfd, int *wstatus);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
 /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for a classic BPF program of `count`
 /// 8-byte instructions; returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER.
