@@ -46,6 +46,7 @@ public struct CgroupSet: Sendable {
                     if h.controllers.contains("cpuset") {
                         for d in created { try inheritCpuset(d) }
                     }
+                    if h.isUnified { delegateControllers(above: dir, created: created) }
                 }
                 if layout.mode == .unified {
                     cloneFD = try sys("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
@@ -70,6 +71,25 @@ public struct CgroupSet: Sendable {
             throw SyscallError("mkdir", m, errno: currentErrno())
         }
         return missing
+    }
+
+    /// On v2 a controller reaches a cgroup only when every parent enables it for its
+    /// children: as runc does, each new directory above the container's (and the parent
+    /// it was made in) enables all it has, so `linux.resources` of a nested cgroupsPath
+    /// (`/pods/web`) find their files. Best effort: a parent that holds processes refuses
+    /// (no internal processes), and then the write that needs the file says so.
+    static func delegateControllers(above dir: String, created: [String]) {
+        guard let first = created.first else { return }
+        let parent = String(first[..<(first.lastIndex(of: "/") ?? first.startIndex)])
+        for d in [parent] + created.dropLast() {
+            guard let available = try? FileIO.readString(d + "/cgroup.controllers") else { continue }
+            let controllers = available.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            let enabled = Set(((try? FileIO.readString(d + "/cgroup.subtree_control")) ?? "")
+                .split(whereSeparator: { $0 == " " || $0 == "\n" }))
+            for c in controllers where !enabled.contains(c) {
+                try? FileIO.write(d + "/cgroup.subtree_control", Array(("+" + c).utf8))
+            }
+        }
     }
 
     /// A new v1 cpuset cgroup starts with empty cpus and mems, which refuses every task;

@@ -197,6 +197,12 @@ final class CRIUSession {
         return Spawn.wait(pid).map(ExitStatus.init(rawWaitStatus:))
     }
 
+    /// The error for a connection CRIU closed before answering: how it ended, and the
+    /// first error it printed.
+    func unexpectedEOF() -> BerthError {
+        BerthError(.system, "criu failed: unexpected EOF" + exitText())
+    }
+
     /// `: exit status N` (or the signal) once CRIU has ended, for an unexpected EOF.
     private func exitText() -> String {
         guard let status = finish() else { return "" }

@@ -127,7 +127,7 @@ struct Checkpointer {
             try session.send(CRIURequest(type: type, options: opts))
             while true {
                 guard let (response, fds) = try session.receive() else {
-                    throw BerthError(.system, "criu failed: unexpected EOF")
+                    throw session.unexpectedEOF()
                 }
                 for fd in fds { close(fd) }
                 guard response.success else {

@@ -224,7 +224,7 @@ struct Restorer {
             try session.send(CRIURequest(type: .restore, options: opts))
             while true {
                 guard let (response, fds) = try session.receive() else {
-                    throw BerthError(.system, "criu failed: unexpected EOF")
+                    throw session.unexpectedEOF()
                 }
                 var received = fds
                 defer { for fd in received { close(fd) } }
@@ -371,7 +371,7 @@ struct Restorer {
                 try mounts.tmpfs(at: layerDir)
                 for (path, content) in layer.files() where files.contains(path) {
                     let file = layerDir + "/" + String(path.split(separator: "/").last!)
-                    try FileIO.write(file, Array(content.utf8))
+                    try FileIO.writeAtomically(file, Array(content.utf8), mode: 0o644)
                     layerSources[path] = file
                     if spec.root?.readonly != true { close(try rooted.makeMountPoint(path, directory: false)) }
                 }

@@ -1,0 +1,117 @@
+#!/bin/sh
+# Checkpoint/restore scenarios, run inside the cgroup v2 VM (scripts/cgroup-v2-tests.sh;
+# bundles from scripts/checkpoint-prepare.sh) with CRIU from the host. As runc's
+# tests/integration/checkpoint.bats, on busybox containers: each prints "ok NAME" or
+# "not ok NAME: why".
+cd "$(dirname "$0")"
+B="${BERTH:-./berth} --root /run/berth"
+export XTABLES_LIBDIR="$PWD/xtables"
+ok() { echo "ok $1 ($(cut -d' ' -f1 /proc/uptime))"; }
+notok() { echo "not ok $1: $2"; }
+check() { # name, output, expected substring
+    case "$2" in *"$3"*) ok "$1" ;; *) notok "$1" "expected '$3' in: $(echo "$2" | tr '\n' '|')" ;; esac
+}
+# The init's host pid, from berth state.
+pidof_ct() { $B state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
+# "TOKEN COUNT" as the container's counter last wrote it, read through the init's root.
+reading() { cat "/proc/$(pidof_ct "$1")/root/tmp/count" 2>/dev/null; }
+# Waits until the counter of $1 has reached $2; prints the reading.
+wait_count() {
+    n=0
+    while [ $n -lt 150 ]; do
+        r=$(reading "$1"); c=${r#* }
+        if [ -n "$r" ] && [ "$c" -ge "$2" ] 2>/dev/null; then echo "$r"; return 0; fi
+        sleep 0.2; n=$((n + 1))
+    done
+    return 1
+}
+# After a restore: same token, a count at least where it was, and still counting.
+continues() { # name, id, reading before
+    tok=${3% *}; was=${3#* }
+    now=$(wait_count "$2" "$was") || { notok "$1" "no count from $2 after restore"; return; }
+    later=$(wait_count "$2" $((${now#* } + 2))) || { notok "$1" "$2 stopped counting at ${now#* }"; return; }
+    if [ "${now% *}" = "$tok" ] && [ "${later% *}" = "$tok" ]; then ok "$1"
+    else notok "$1" "token ${now% *} after restore, $tok before (the process started anew)"; fi
+}
+gone() { # name, id, cgroup dir: nothing of the container is left
+    left=""
+    [ -e "/run/berth/$2" ] && left="$left state"
+    [ -e "$3" ] && left="$left cgroup"
+    grep -q "/run/berth/$2/" /proc/self/mountinfo && left="$left mounts"
+    [ -z "$left" ] && ok "$1" || notok "$1" "left:$left"
+}
+logs() { grep -h -B3 Error "$@" 2>/dev/null | tail -8 | tr '\n' '|'; }
+mkdir -p /tmp/cr
+
+# Checkpoint and restore, twice, as runc's simple_cr: the container is gone after the
+# checkpoint and comes back counting on, in the same cgroup; exec works; delete removes all.
+simple_cr() { # name, bundle, id
+    $B run -d --bundle "cr-$2" "$3" </dev/null >/dev/null 2>&1 || { notok "$1: run" "exit $?"; return 1; }
+    wait_count "$3" 3 >/dev/null || { notok "$1: counting" "no count"; return 1; }
+    for cycle in 1 2; do
+        before=$(reading "$3")
+        out=$($B checkpoint --image-path "/tmp/cr/$3.img" --work-path "/tmp/cr/$3.work" "$3" 2>&1) \
+            || { notok "$1: checkpoint $cycle" "$out $(logs /tmp/cr/$3.work/dump.log)"; return 1; }
+        check "$1: checkpointed container $cycle is gone" "$($B state "$3" 2>&1)" "container does not exist"
+        [ -d "/sys/fs/cgroup/$3" ] && notok "$1: cgroup removed at checkpoint $cycle" "still there"
+        out=$($B restore -d --bundle "cr-$2" --image-path "/tmp/cr/$3.img" --work-path "/tmp/cr/$3.work" "$3" </dev/null 2>&1) \
+            || { notok "$1: restore $cycle" "$out $(logs /tmp/cr/$3.work/restore.log)"; return 1; }
+        check "$1: restored $cycle is running" "$($B state "$3" 2>&1)" '"running"'
+        continues "$1: count continues after restore $cycle" "$3" "$before"
+        check "$1: exec after restore $cycle" "$($B exec "$3" cat /tmp/count 2>&1)" "${before% *}"
+        check "$1: restored into the same cgroup $cycle" "$(cat "/proc/$(pidof_ct "$3")/cgroup")" "0::/$3"
+    done
+    return 0
+}
+
+if simple_cr "checkpoint and restore" counter c1; then
+    check "cgroup namespace after restore" "$($B exec c1 cat /proc/self/cgroup 2>&1)" "0::/"
+    check "hostname (init layer) after restore" "$($B exec c1 cat /etc/hostname 2>&1)" "counter"
+fi
+$B delete -f c1; gone "delete removes a restored container" c1 /sys/fs/cgroup/c1
+
+# --leave-running, and a restore of that image into a fresh id beside the original.
+$B run -d --bundle cr-counter c2 </dev/null >/dev/null 2>&1
+r=$(wait_count c2 3)
+out=$($B checkpoint --leave-running --image-path /tmp/cr/c2.img c2 2>&1) || notok "checkpoint --leave-running" "$out $(logs /tmp/cr/c2.img/dump.log)"
+check "--leave-running keeps it running" "$($B state c2 2>&1)" '"running"'
+continues "--leave-running: still counting" c2 "$r"
+out=$($B restore -d --bundle cr-counter --image-path /tmp/cr/c2.img c2b </dev/null 2>&1) || notok "restore into a fresh id" "$out $(logs /tmp/cr/c2.img/restore.log)"
+continues "restore into a fresh id: the image's counter goes on" c2b "$r"
+check "restore into a fresh id: its own cgroup" "$(cat "/proc/$(pidof_ct c2b)/cgroup" 2>&1)" "0::/c2b"
+check "restore of an existing id is refused" "$($B restore -d --bundle cr-counter --image-path /tmp/cr/c2.img c2 2>&1)" \
+    "container with given ID already exists"
+$B delete -f c2; $B delete -f c2b
+gone "delete after restore into a fresh id" c2b /sys/fs/cgroup/c2b
+
+# A bind mount whose destination is a symlink in the image (/conf -> /real/conf).
+if simple_cr "bind mount to a symlinked destination" symlink c3; then
+    check "symlinked bind visible after restore" "$($B exec c3 ls /real/conf 2>&1)" "config.json"
+fi
+$B delete -f c3
+
+# Nested bind mounts whose mountpoints are gone from the source before the restore.
+mkdir -p /tmp/cr/bind1 /tmp/cr/bind2 && echo nested > /tmp/cr/bind2/mark
+$B run -d --bundle cr-nested c4 </dev/null >/dev/null 2>&1
+r=$(wait_count c4 3)
+out=$($B checkpoint --image-path /tmp/cr/c4.img c4 2>&1) || notok "nested binds: checkpoint" "$out $(logs /tmp/cr/c4.img/dump.log)"
+rm -rf /tmp/cr/bind1/*
+out=$($B restore -d --bundle cr-nested --image-path /tmp/cr/c4.img c4 </dev/null 2>&1) \
+    && ok "nested bind mounts: restore remakes their mountpoints" || notok "nested bind mounts: restore" "$out $(logs /tmp/cr/c4.img/restore.log)"
+continues "nested bind mounts: count continues" c4 "$r"
+check "nested bind mounts: inner bind after restore" "$($B exec c4 cat /test/for/nested/mark 2>&1)" "nested"
+$B delete -f c4
+
+# Into a different cgroup: --manage-cgroups-mode ignore, cgroupsPath changed in between.
+out=$($B run -d --bundle cr-cgmove c5 </dev/null 2>&1) || notok "cgroup ignore: run" "$out"
+r=$(wait_count c5 3)
+out=$($B checkpoint --manage-cgroups-mode ignore --image-path /tmp/cr/c5.img c5 2>&1) || notok "cgroup ignore: checkpoint" "$out $(logs /tmp/cr/c5.img/dump.log)"
+[ -d /sys/fs/cgroup/berth-cr/one ] && notok "cgroup ignore: old cgroup removed" "exists" || ok "cgroup ignore: old cgroup removed"
+sed -i 's|/berth-cr/one|/berth-cr/two|' cr-cgmove/config.json
+out=$($B restore -d --manage-cgroups-mode ignore --pid-file /tmp/cr/c5.pid --bundle cr-cgmove --image-path /tmp/cr/c5.img c5 </dev/null 2>&1) \
+    || notok "cgroup ignore: restore" "$out $(logs /tmp/cr/c5.img/restore.log)"
+check "restore into a different cgroup (--manage-cgroups-mode ignore)" "$(cat /proc/$(cat /tmp/cr/c5.pid 2>/dev/null)/cgroup 2>&1)" "0::/berth-cr/two"
+[ -d /sys/fs/cgroup/berth-cr/one ] && notok "cgroup ignore: the old path stays away" "exists" || ok "cgroup ignore: the old path stays away"
+check "cgroup ignore: the new cgroup has the config's limit" "$(cat /sys/fs/cgroup/berth-cr/two/pids.max 2>&1)" "20"
+continues "cgroup ignore: count continues" c5 "$r"
+$B delete -f c5; gone "cgroup ignore: delete removes the new cgroup" c5 /sys/fs/cgroup/berth-cr/two
