@@ -115,3 +115,72 @@ check "restore into a different cgroup (--manage-cgroups-mode ignore)" "$(cat /p
 check "cgroup ignore: the new cgroup has the config's limit" "$(cat /sys/fs/cgroup/berth-cr/two/pids.max 2>&1)" "20"
 continues "cgroup ignore: count continues" c5 "$r"
 $B delete -f c5; gone "cgroup ignore: delete removes the new cgroup" c5 /sys/fs/cgroup/berth-cr/two
+
+# A pre-dump, then a dump on top of it (--parent-path), of a container whose stdio are
+# pipes: the restored process gets the restoring berth's pipes in their place.
+mkfifo /tmp/cr/in1 /tmp/cr/in2
+(cat /tmp/cr/in1 | $B run -d --bundle cr-ponger c6 2>&1 | cat > /tmp/cr/out1) &
+exec 7>/tmp/cr/in1
+n=0; while [ $n -lt 50 ] && [ "$($B state c6 2>/dev/null | grep -c running)" = 0 ]; do sleep 0.2; n=$((n + 1)); done
+out=$($B checkpoint --pre-dump --image-path /tmp/cr/c6.parent c6 2>&1) || notok "pre-dump" "$out $(logs /tmp/cr/c6.parent/dump.log)"
+check "pre-dump leaves it running" "$($B state c6 2>&1)" '"running"'
+out=$($B checkpoint --parent-path ../c6.parent --image-path /tmp/cr/c6.img --work-path /tmp/cr/c6.work c6 2>&1) \
+    || notok "dump on a pre-dump" "$out $(logs /tmp/cr/c6.work/dump.log)"
+[ -L /tmp/cr/c6.img/parent ] && ok "dump on a pre-dump links its parent" || notok "dump on a pre-dump links its parent" "no parent link"
+(cat /tmp/cr/in2 | $B restore -d --bundle cr-ponger --image-path /tmp/cr/c6.img --work-path /tmp/cr/c6.work c6 2>&1 | cat > /tmp/cr/out2) &
+exec 8>/tmp/cr/in2
+n=0; while [ $n -lt 50 ] && [ "$($B state c6 2>/dev/null | grep -c running)" = 0 ]; do sleep 0.2; n=$((n + 1)); done
+check "pre-dump chain: restored" "$($B state c6 2>&1)" '"running"'
+check "pre-dump chain: exec after restore" "$($B exec --cwd /bin c6 echo ok 2>&1)" "ok"
+echo Ping >&8
+exec 8>&- 7>&-
+n=0; while [ $n -lt 50 ] && ! grep -q ponG /tmp/cr/out2; do sleep 0.2; n=$((n + 1)); done
+check "pre-dump chain: the restored process answers on the new pipes" "$(cat /tmp/cr/out2)" "ponG Ping"
+$B delete -f c6 2>/dev/null
+wait
+
+# An external network namespace (joined by path) with a network device moved in
+# (linux.netDevices): the namespace is the same one after restore, and the device, back
+# on the host while the container is checkpointed, is moved in again with its settings.
+if ip netns add crns 2>/dev/null && ip link add crdev0 type dummy && ip link set crdev0 address 00:11:22:33:44:55 mtu 1789 \
+    && ip addr add 169.254.169.77/32 dev crdev0; then
+    ino=$(stat -L -c %i /run/netns/crns)
+    out=$($B run -d --bundle cr-netdev c7 </dev/null 2>&1) || notok "netDevices: run" "$out"
+    r=$(wait_count c7 3)
+    check "netDevices: device in the container" "$($B exec c7 ip addr show crdev0 2>&1)" "169.254.169.77"
+    out=$($B checkpoint --image-path /tmp/cr/c7.img c7 2>&1) || notok "external netns: checkpoint" "$out $(logs /tmp/cr/c7.img/dump.log)"
+    check "netDevices: back on the host while checkpointed" "$(ip addr show crdev0 2>&1)" "169.254.169.77"
+    out=$($B restore -d --bundle cr-netdev --image-path /tmp/cr/c7.img c7 </dev/null 2>&1) \
+        || notok "external netns: restore" "$out $(logs /tmp/cr/c7.img/restore.log)"
+    continues "external netns: count continues" c7 "$r"
+    check "external netns: the same namespace after restore" "$(stat -L -c %i /proc/$(pidof_ct c7)/ns/net)" "$ino"
+    out=$($B exec c7 ip addr show crdev0 2>&1)
+    check "netDevices: address after restore" "$out" "169.254.169.77"
+    check "netDevices: MAC after restore" "$out" "00:11:22:33:44:55"
+    check "netDevices: MTU after restore" "$out" "mtu 1789"
+    $B delete -f c7
+    check "netDevices: back on the host after delete" "$(ip addr show crdev0 2>&1)" "169.254.169.77"
+    ip link del crdev0; ip netns del crns
+else
+    notok "external netns" "cannot set up a network namespace and a dummy device (ip from iproute2 needed)"
+fi
+
+# The console: a container with a terminal, relayed by a foreground run and, after the
+# restore, by a foreground restore (CRIU hands berth the new pty's master).
+mkfifo /tmp/cr/tin1 /tmp/cr/tin2
+($B run --bundle cr-tty c8 < /tmp/cr/tin1 > /tmp/cr/tout1 2>&1) &
+exec 7>/tmp/cr/tin1
+n=0; while [ $n -lt 100 ] && ! grep -q "tick 3" /tmp/cr/tout1; do sleep 0.2; n=$((n + 1)); done
+out=$($B checkpoint --image-path /tmp/cr/c8.img c8 2>&1) || notok "console: checkpoint" "$out $(logs /tmp/cr/c8.img/dump.log)"
+last=$(grep -o "tick [0-9]*" /tmp/cr/tout1 | tail -1)
+($B restore --bundle cr-tty --image-path /tmp/cr/c8.img c8 < /tmp/cr/tin2 > /tmp/cr/tout2 2>&1) &
+exec 8>/tmp/cr/tin2
+n=0; while [ $n -lt 100 ] && [ "$(grep -c tick /tmp/cr/tout2)" -lt 3 ]; do sleep 0.2; n=$((n + 1)); done
+first=$(grep -o "tick [0-9]*" /tmp/cr/tout2 | head -1)
+if [ -n "$first" ] && [ "${first#tick }" -gt "${last#tick }" ] 2>/dev/null; then ok "console: the terminal is back after restore"
+else notok "console: the terminal is back after restore" "last before: '$last', first after: '$first' $(head -c 300 /tmp/cr/tout2 | tr '\n' '|')"; fi
+check "console: the restored init still has its terminal" "$($B exec c8 readlink /proc/1/fd/0 2>&1)" "/dev/pts/"
+$B kill c8 KILL
+exec 8>&- 7>&-
+wait
+gone "console: a foreground restore removes the container when it exits" c8 /sys/fs/cgroup/c8
