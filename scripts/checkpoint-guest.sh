@@ -13,25 +13,33 @@ check() { # name, output, expected substring
 }
 # The init's host pid, from berth state.
 pidof_ct() { $B state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
-# "TOKEN COUNT" as the container's counter last wrote it, read through the init's root.
-reading() { cat "/proc/$(pidof_ct "$1")/root/tmp/count" 2>/dev/null; }
-# Waits until the counter of $1 has reached $2; prints the reading.
+# "TOKEN COUNT" as the container's counter last wrote it, read through the init's root
+# ($pid: the init's host pid).
+reading() { cat "/proc/$pid/root/tmp/count" 2>/dev/null; }
+# Waits until the counter has reached $1; prints the reading.
 wait_count() {
     n=0
-    while [ $n -lt 150 ]; do
-        r=$(reading "$1"); c=${r#* }
-        if [ -n "$r" ] && [ "$c" -ge "$2" ] 2>/dev/null; then echo "$r"; return 0; fi
+    while [ $n -lt 100 ]; do
+        r=$(reading); c=${r#* }
+        if [ -n "$r" ] && [ "$c" -ge "$1" ] 2>/dev/null; then echo "$r"; return 0; fi
         sleep 0.2; n=$((n + 1))
     done
     return 1
 }
-# After a restore: same token, a count at least where it was, and still counting.
+# After a restore of $2: same token, a count at least where it was, still counting.
 continues() { # name, id, reading before
+    pid=$(pidof_ct "$2")
     tok=${3% *}; was=${3#* }
-    now=$(wait_count "$2" "$was") || { notok "$1" "no count from $2 after restore"; return; }
-    later=$(wait_count "$2" $((${now#* } + 2))) || { notok "$1" "$2 stopped counting at ${now#* }"; return; }
+    now=$(wait_count "$was") || { notok "$1" "no count from $2 after restore"; return; }
+    later=$(wait_count $((${now#* } + 2))) || { notok "$1" "$2 stopped counting at ${now#* }"; return; }
     if [ "${now% *}" = "$tok" ] && [ "${later% *}" = "$tok" ]; then ok "$1"
     else notok "$1" "token ${now% *} after restore, $tok before (the process started anew)"; fi
+}
+# Runs $1 detached from bundle $2 and waits for its counter.
+start_counter() {
+    out=$($B run -d --bundle "cr-$2" "$1" </dev/null 2>&1) || { notok "run $1" "$out"; return 1; }
+    pid=$(pidof_ct "$1")
+    r=$(wait_count 3) || { notok "run $1" "no count"; return 1; }
 }
 gone() { # name, id, cgroup dir: nothing of the container is left
     left=""
@@ -41,80 +49,53 @@ gone() { # name, id, cgroup dir: nothing of the container is left
     [ -z "$left" ] && ok "$1" || notok "$1" "left:$left"
 }
 logs() { grep -h -B3 Error "$@" 2>/dev/null | tail -8 | tr '\n' '|'; }
-mkdir -p /tmp/cr
+mkdir -p /tmp/cr/bind1 /tmp/cr/bind2 && echo nested > /tmp/cr/bind2/mark
 
-# Checkpoint and restore, twice, as runc's simple_cr: the container is gone after the
-# checkpoint and comes back counting on, in the same cgroup; exec works; delete removes all.
-simple_cr() { # name, bundle, id
-    $B run -d --bundle "cr-$2" "$3" </dev/null >/dev/null 2>&1 || { notok "$1: run" "exit $?"; return 1; }
-    wait_count "$3" 3 >/dev/null || { notok "$1: counting" "no count"; return 1; }
+# As runc's simple_cr: checkpoint and restore, twice. The container is gone after the
+# checkpoint (its cgroup too) and comes back counting on where it was, in the same
+# cgroup; exec works. It has a bind to a symlinked destination and nested binds; before
+# the second restore the nested bind's mountpoint is removed from its parent's source.
+if start_counter c1 counter; then
     for cycle in 1 2; do
-        before=$(reading "$3")
-        out=$($B checkpoint --image-path "/tmp/cr/$3.img" --work-path "/tmp/cr/$3.work" "$3" 2>&1) \
-            || { notok "$1: checkpoint $cycle" "$out $(logs /tmp/cr/$3.work/dump.log)"; return 1; }
-        check "$1: checkpointed container $cycle is gone" "$($B state "$3" 2>&1)" "container does not exist"
-        [ -d "/sys/fs/cgroup/$3" ] && notok "$1: cgroup removed at checkpoint $cycle" "still there"
-        out=$($B restore -d --bundle "cr-$2" --image-path "/tmp/cr/$3.img" --work-path "/tmp/cr/$3.work" "$3" </dev/null 2>&1) \
-            || { notok "$1: restore $cycle" "$out $(logs /tmp/cr/$3.work/restore.log)"; return 1; }
-        check "$1: restored $cycle is running" "$($B state "$3" 2>&1)" '"running"'
-        continues "$1: count continues after restore $cycle" "$3" "$before"
-        check "$1: exec after restore $cycle" "$($B exec "$3" cat /tmp/count 2>&1)" "${before% *}"
-        check "$1: restored into the same cgroup $cycle" "$(cat "/proc/$(pidof_ct "$3")/cgroup")" "0::/$3"
+        before=$(reading)
+        out=$($B checkpoint --image-path /tmp/cr/c1.img --work-path /tmp/cr/c1.work c1 2>&1) \
+            || { notok "checkpoint $cycle" "$out $(logs /tmp/cr/c1.work/dump.log)"; break; }
+        check "checkpoint $cycle: the container is gone" "$($B state c1 2>&1)" "container does not exist"
+        [ -d /sys/fs/cgroup/c1 ] && notok "checkpoint $cycle: its cgroup is gone" "still there"
+        [ $cycle = 2 ] && rm -rf /tmp/cr/bind1/*
+        out=$($B restore -d --image-path /tmp/cr/c1.img --work-path /tmp/cr/c1.work --bundle cr-counter c1 </dev/null 2>&1) \
+            || { notok "restore $cycle" "$out $(logs /tmp/cr/c1.work/restore.log)"; break; }
+        check "restore $cycle: running" "$($B state c1 2>&1)" '"running"'
+        continues "restore $cycle: the count continues" c1 "$before"
+        out=$($B exec c1 sh -c 'cat /tmp/count /etc/hostname /proc/self/cgroup /test/for/nested/mark; ls /real/conf' 2>&1)
+        check "restore $cycle: exec" "$out" "${before% *}"
+        check "restore $cycle: hostname (init layer)" "$out" "counter"
+        check "restore $cycle: cgroup namespace" "$out" "0::/"
+        check "restore $cycle: bind to a symlinked destination" "$out" "config.json"
+        check "restore $cycle: nested bind" "$out" "nested"
+        check "restore $cycle: the same cgroup" "$(cat /proc/$pid/cgroup)" "0::/c1"
     done
-    return 0
-}
-
-if simple_cr "checkpoint and restore" counter c1; then
-    check "cgroup namespace after restore" "$($B exec c1 cat /proc/self/cgroup 2>&1)" "0::/"
-    check "hostname (init layer) after restore" "$($B exec c1 cat /etc/hostname 2>&1)" "counter"
 fi
 $B delete -f c1; gone "delete removes a restored container" c1 /sys/fs/cgroup/c1
 
-# --leave-running, and a restore of that image into a fresh id beside the original.
-$B run -d --bundle cr-counter c2 </dev/null >/dev/null 2>&1
-r=$(wait_count c2 3)
-out=$($B checkpoint --leave-running --image-path /tmp/cr/c2.img c2 2>&1) || notok "checkpoint --leave-running" "$out $(logs /tmp/cr/c2.img/dump.log)"
-check "--leave-running keeps it running" "$($B state c2 2>&1)" '"running"'
-continues "--leave-running: still counting" c2 "$r"
-out=$($B restore -d --bundle cr-counter --image-path /tmp/cr/c2.img c2b </dev/null 2>&1) || notok "restore into a fresh id" "$out $(logs /tmp/cr/c2.img/restore.log)"
-continues "restore into a fresh id: the image's counter goes on" c2b "$r"
-check "restore into a fresh id: its own cgroup" "$(cat "/proc/$(pidof_ct c2b)/cgroup" 2>&1)" "0::/c2b"
-check "restore of an existing id is refused" "$($B restore -d --bundle cr-counter --image-path /tmp/cr/c2.img c2 2>&1)" \
-    "container with given ID already exists"
-$B delete -f c2; $B delete -f c2b
-gone "delete after restore into a fresh id" c2b /sys/fs/cgroup/c2b
-
-# A bind mount whose destination is a symlink in the image (/conf -> /real/conf).
-if simple_cr "bind mount to a symlinked destination" symlink c3; then
-    check "symlinked bind visible after restore" "$($B exec c3 ls /real/conf 2>&1)" "config.json"
+# --leave-running, then a restore of that image into a fresh id and into a different
+# cgroup (--manage-cgroups-mode ignore, cgroupsPath changed in between) beside it.
+if start_counter c2 cgmove; then
+    out=$($B checkpoint --leave-running --manage-cgroups-mode ignore --image-path /tmp/cr/c2.img c2 2>&1) \
+        || notok "checkpoint --leave-running" "$out $(logs /tmp/cr/c2.img/dump.log)"
+    check "--leave-running: still running" "$($B state c2 2>&1)" '"running"'
+    continues "--leave-running: still counting" c2 "$r"
+    sed -i 's|/berth-cr/one|/berth-cr/two|' cr-cgmove/config.json
+    out=$($B restore -d --manage-cgroups-mode ignore --pid-file /tmp/cr/c2b.pid --image-path /tmp/cr/c2.img --bundle cr-cgmove c2b </dev/null 2>&1) \
+        || notok "restore into a fresh id" "$out $(logs /tmp/cr/c2.img/restore.log)"
+    continues "restore into a fresh id: the image's count goes on" c2b "$r"
+    check "restore into a different cgroup (--manage-cgroups-mode ignore)" "$(cat /proc/$(cat /tmp/cr/c2b.pid)/cgroup 2>&1)" "0::/berth-cr/two"
+    check "restore into a different cgroup: its limit" "$(cat /sys/fs/cgroup/berth-cr/two/pids.max 2>&1)" "20"
+    check "restore of an existing id is refused" "$($B restore -d --image-path /tmp/cr/c2.img --bundle cr-cgmove c2 2>&1)" \
+        "container with given ID already exists"
 fi
-$B delete -f c3
-
-# Nested bind mounts whose mountpoints are gone from the source before the restore.
-mkdir -p /tmp/cr/bind1 /tmp/cr/bind2 && echo nested > /tmp/cr/bind2/mark
-$B run -d --bundle cr-nested c4 </dev/null >/dev/null 2>&1
-r=$(wait_count c4 3)
-out=$($B checkpoint --image-path /tmp/cr/c4.img c4 2>&1) || notok "nested binds: checkpoint" "$out $(logs /tmp/cr/c4.img/dump.log)"
-rm -rf /tmp/cr/bind1/*
-out=$($B restore -d --bundle cr-nested --image-path /tmp/cr/c4.img c4 </dev/null 2>&1) \
-    && ok "nested bind mounts: restore remakes their mountpoints" || notok "nested bind mounts: restore" "$out $(logs /tmp/cr/c4.img/restore.log)"
-continues "nested bind mounts: count continues" c4 "$r"
-check "nested bind mounts: inner bind after restore" "$($B exec c4 cat /test/for/nested/mark 2>&1)" "nested"
-$B delete -f c4
-
-# Into a different cgroup: --manage-cgroups-mode ignore, cgroupsPath changed in between.
-out=$($B run -d --bundle cr-cgmove c5 </dev/null 2>&1) || notok "cgroup ignore: run" "$out"
-r=$(wait_count c5 3)
-out=$($B checkpoint --manage-cgroups-mode ignore --image-path /tmp/cr/c5.img c5 2>&1) || notok "cgroup ignore: checkpoint" "$out $(logs /tmp/cr/c5.img/dump.log)"
-[ -d /sys/fs/cgroup/berth-cr/one ] && notok "cgroup ignore: old cgroup removed" "exists" || ok "cgroup ignore: old cgroup removed"
-sed -i 's|/berth-cr/one|/berth-cr/two|' cr-cgmove/config.json
-out=$($B restore -d --manage-cgroups-mode ignore --pid-file /tmp/cr/c5.pid --bundle cr-cgmove --image-path /tmp/cr/c5.img c5 </dev/null 2>&1) \
-    || notok "cgroup ignore: restore" "$out $(logs /tmp/cr/c5.img/restore.log)"
-check "restore into a different cgroup (--manage-cgroups-mode ignore)" "$(cat /proc/$(cat /tmp/cr/c5.pid 2>/dev/null)/cgroup 2>&1)" "0::/berth-cr/two"
-[ -d /sys/fs/cgroup/berth-cr/one ] && notok "cgroup ignore: the old path stays away" "exists" || ok "cgroup ignore: the old path stays away"
-check "cgroup ignore: the new cgroup has the config's limit" "$(cat /sys/fs/cgroup/berth-cr/two/pids.max 2>&1)" "20"
-continues "cgroup ignore: count continues" c5 "$r"
-$B delete -f c5; gone "cgroup ignore: delete removes the new cgroup" c5 /sys/fs/cgroup/berth-cr/two
+$B delete -f c2; gone "delete the original" c2 /sys/fs/cgroup/berth-cr/one
+$B delete -f c2b; gone "delete the one restored into a different cgroup" c2b /sys/fs/cgroup/berth-cr/two
 
 # A pre-dump, then a dump on top of it (--parent-path), of a container whose stdio are
 # pipes: the restored process gets the restoring berth's pipes in their place.
@@ -146,7 +127,7 @@ if ip netns add crns 2>/dev/null && ip link add crdev0 type dummy && ip link set
     && ip addr add 169.254.169.77/32 dev crdev0; then
     ino=$(stat -L -c %i /run/netns/crns)
     out=$($B run -d --bundle cr-netdev c7 </dev/null 2>&1) || notok "netDevices: run" "$out"
-    r=$(wait_count c7 3)
+    pid=$(pidof_ct c7); r=$(wait_count 3)
     check "netDevices: device in the container" "$($B exec c7 ip addr show crdev0 2>&1)" "169.254.169.77"
     out=$($B checkpoint --image-path /tmp/cr/c7.img c7 2>&1) || notok "external netns: checkpoint" "$out $(logs /tmp/cr/c7.img/dump.log)"
     check "netDevices: back on the host while checkpointed" "$(ip addr show crdev0 2>&1)" "169.254.169.77"
