@@ -56,7 +56,12 @@ struct FeaturesCommand: BerthCommand {
                 "org.berth.dns.options": "resolv.conf options, comma-separated",
                 "org.berth.host.apparmor": ContainerRuntime.hostHasAppArmor ? "enabled" : "not enabled on this host",
                 "org.berth.host.selinux": ContainerRuntime.hostHasSELinux ? "enabled" : "not enabled on this host",
-            ])
+                // checkpoint and restore through CRIU; the runc key too, as crun reports it.
+                "org.berth.checkpoint.enabled": "true",
+                "org.opencontainers.runc.checkpoint.enabled": "true",
+            ],
+            // A CRIU configuration file named by the config can change what restore does.
+            potentiallyUnsafeConfigAnnotations: ["org.criu.config"])
         print(String(decoding: try SpecEncoding.encode(features, pretty: true), as: UTF8.self))
         return 0
     }

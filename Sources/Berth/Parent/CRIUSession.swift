@@ -64,13 +64,11 @@ final class CRIUSession {
         } catch {
             pair.parent.close()
             if output >= 0 { close(output) }
-            if error.errno == .noSuchFileOrDirectory {
-                // Go's wording, as runc reports it.
-                throw BerthError(.system, binary.contains("/")
-                    ? "fork/exec \(binary): no such file or directory"
-                    : "exec: \"\(binary)\": executable file not found in $PATH", errno: error.errno.rawValue)
-            }
-            throw BerthError(.system, "fork/exec \(binary): \(errnoText(error.errno))", errno: error.errno.rawValue)
+            // Go's wording, as runc reports it: its first use of CRIU is the version check.
+            let reason = error.errno == .noSuchFileOrDirectory && !binary.contains("/")
+                ? "exec: \"\(binary)\": executable file not found in $PATH"
+                : "fork/exec \(binary): \(errnoText(error.errno))"
+            throw BerthError(.system, "CRIU version check failed: " + reason, errno: error.errno.rawValue)
         }
         socket = pair.parent
         outputFD = output
