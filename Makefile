@@ -1,8 +1,8 @@
 # berth: build, run the example, test, benchmark.
 #   make run    install what is missing, build, and run spec-examples/hello
 #   make test   the same set-up, then every test (unit, integration, CLI contract)
-#   make bench  berth against runc and crun on the same bundle
-#   make e2e    podman, containerd and the Kubernetes CRI driving berth end to end
+#   make bench  berth against the floor (../shared/tools/floor), crun and runc on one bundle
+#   make e2e    podman, containerd, Docker and the Kubernetes CRI driving berth end to end
 #               (E2E_RUNTIME=/usr/sbin/runc runs the same checks against runc)
 
 SWIFT      ?= swift
@@ -14,10 +14,10 @@ STATE_ROOT ?= /run/berth
 # criu, tar, iptables and iproute2: checkpoint/restore (run in the cgroup v2 VM, scripts/checkpoint-guest.sh).
 APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap golang-github-containers-common python3 \
 	criu tar iptables iproute2
-# for the end-to-end tests (scripts/e2e-*.sh); installed without recommends. The CRI
-# client's gRPC and protobuf for Debian's python3 (scripts/e2e-cri.py).
+# for the end-to-end tests (scripts/e2e-*.sh); installed without recommends. Docker 20.10
+# (docker.io); the CRI client's gRPC and protobuf for Debian's python3 (scripts/e2e-cri.py).
 E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nftables iproute2 \
-	python3-grpcio python3-protobuf
+	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
 .PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean
@@ -32,8 +32,9 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# Services the packages bring (containerd) are not started by the install: the tests start
-# private ones. Where no policy-rc.d says so already, one is in place for the install only.
+# Services the packages bring (dockerd, containerd) are not started by the install: the
+# tests start private ones, and a host-wide dockerd would change the host's network. Where
+# no policy-rc.d says so already, one is in place for the install only.
 e2e-deps:
 	@missing=""; for p in $(E2E_APT_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -73,13 +74,13 @@ test: build examples e2e-deps
 	sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
 	@$(call e2e_run,$(BERTH))
 
-# podman (conmon, CNI bridge), containerd (ctr, runc v2 shim) and the Kubernetes CRI
-# (containerd's CRI plugin, called over gRPC) driving berth; every suite runs, and the
-# target fails if any does. Part of `make test`.
+# podman (conmon, CNI bridge), containerd (ctr, runc v2 shim), Docker (dockerd 20.10) and
+# the Kubernetes CRI (containerd's CRI plugin, called over gRPC) driving berth; every suite
+# runs, and the target fails if any does. Part of `make test`.
 e2e: build examples e2e-deps
 	@$(call e2e_run,$(E2E_RUNTIME))
 
-e2e_run = rc=0; for s in podman containerd cri; do \
+e2e_run = rc=0; for s in podman containerd docker cri; do \
 	bash scripts/e2e-$$s.sh $(1) $(ROOTFS) || rc=1; done; exit $$rc
 
 # cgroup v2 on a real v2 kernel in QEMU (../shared/tools/cg2vm); part of `make test`.

@@ -14,7 +14,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
-        .target(name: "CBerth", dependencies: ["CSeccomp", "CLibcap"]),
+        // The C wrappers; BerthSystem is the only Swift target that imports them (and libseccomp).
+        .target(name: "CBerth", dependencies: ["CLibcap"]),
         .target(name: "BerthSpec"),
         .target(
             name: "BerthSystem",
@@ -26,7 +27,7 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(
             name: "BerthCLI",
-            dependencies: ["Berth", "BerthCgroups"]),
+            dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),

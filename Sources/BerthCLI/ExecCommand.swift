@@ -1,7 +1,6 @@
 import Berth
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 struct ExecCommand: BerthCommand {
@@ -26,6 +25,7 @@ struct ExecCommand: BerthCommand {
         .option("process-label", nil, "LABEL", "SELinux label for the process"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the process"),
         .bool("ignore-paused", nil, "exec even if the container is paused (waits until it is resumed)"),
+        .option("cgroup", nil, "[CONTROLLER[,CONTROLLER]:]PATH", "run the process in an existing sub-cgroup of the container's (repeatable per controller)"),
     ]
 
     let arguments: Arguments
@@ -41,7 +41,34 @@ struct ExecCommand: BerthCommand {
         guard preserve >= 0 else { throw UsageError("--preserve-fds must not be negative") }
         options = ExecOptions(consoleSocket: a.string("console-socket"), pidFile: a.string("pid-file"),
                               detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"),
-                              pidfdSocket: a.string("pidfd-socket"))
+                              pidfdSocket: a.string("pidfd-socket"),
+                              subCgroups: try Self.subCgroups(a.strings("cgroup")))
+    }
+
+    /// runc's `--cgroup` forms: `PATH` alone (every hierarchy, given once), or
+    /// `CONTROLLER[,CONTROLLER...]:PATH`, each controller at most once. runc's wording.
+    static func subCgroups(_ args: [String]) throws(UsageError) -> [String: String] {
+        var paths: [String: String] = [:]
+        for arg in args {
+            if let colon = arg.firstIndex(of: ":") {
+                let path = String(arg[arg.index(after: colon)...])
+                for controller in arg[..<colon].split(separator: ",", omittingEmptySubsequences: false) {
+                    guard !controller.isEmpty else {
+                        throw UsageError("invalid --cgroup argument: \(arg) (empty <controller> prefix)")
+                    }
+                    guard paths[String(controller)] == nil else {
+                        throw UsageError("invalid --cgroup argument(s): controller \(controller) specified multiple times")
+                    }
+                    paths[String(controller)] = path
+                }
+            } else {
+                guard args.count == 1 else {
+                    throw UsageError("invalid --cgroup argument: \(arg) (missing <controller>: prefix)")
+                }
+                paths[""] = arg
+            }
+        }
+        return paths
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
@@ -74,7 +101,7 @@ struct ExecCommand: BerthCommand {
                 throw BerthError(.invalidSpec, "process: \(error)")
             }
             do throws(SpecError) {
-                return try SpecLoader.decode(Process.self, from: Data(bytes), fileName: path)
+                return try SpecLoader.decode(Process.self, from: bytes, fileName: path)
             } catch { throw BerthError(.invalidSpec, error.message) }
         }
         guard var p = try container.configuration().process else {

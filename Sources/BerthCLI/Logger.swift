@@ -35,7 +35,8 @@ struct Logger: Sendable {
         }
     }
 
-    func debug(_ message: String) { if debugEnabled { log("debug", message, orStderr: true) } }
+    /// The message is built only with --debug.
+    func debug(_ message: @autoclosure () -> String) { if debugEnabled { log("debug", message(), orStderr: true) } }
 
     private func log(_ level: String, _ message: String, orStderr: Bool = false) {
         let fd = self.fd >= 0 ? self.fd : (orStderr ? 2 : -1)

@@ -1,3 +1,5 @@
+import BerthSystem
+
 /// runc's rules for turning `linux.cgroupsPath` into a path inside each hierarchy.
 public enum CgroupPath {
     /// - absolute: used as given;
@@ -14,9 +16,10 @@ public enum CgroupPath {
         if systemd || isSystemdStyle(path) {
             return try systemdPath(path.isEmpty ? "system.slice:berth:\(id)" : path)
         }
-        if path.isEmpty { return clean(parent + "/" + id) }
-        if path.hasPrefix("/") { return clean(path) }
-        return clean(parent + "/" + path)
+        // ".." was refused above: canonical only drops "." and empty components here.
+        if path.isEmpty { return Paths.canonical(parent + "/" + id) }
+        if path.hasPrefix("/") { return Paths.canonical(path) }
+        return Paths.canonical(parent + "/" + path)
     }
 
     static func isSystemdStyle(_ path: String) -> Bool {
@@ -48,10 +51,6 @@ public enum CgroupPath {
         }
         let unit = parts[2].hasSuffix(".slice") ? parts[2] : (parts[1].isEmpty ? parts[2] : parts[1] + "-" + parts[2]) + ".scope"
         return dir + "/" + unit
-    }
-
-    static func clean(_ path: String) -> String {
-        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 }
 

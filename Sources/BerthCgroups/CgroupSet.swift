@@ -41,14 +41,12 @@ public struct CgroupSet: Sendable {
                 let dir = h.mountPoint + rel
                 all.append(dir)
                 if !FileIO.exists(dir) {
-                    let created = try makeDirectories(dir, under: h.mountPoint)
-                    made += created
-                    if h.controllers.contains("cpuset") {
-                        for d in created { try inheritCpuset(d) }
-                    }
-                    if h.isUnified { delegateControllers(above: dir, created: created) }
+                    made += try makeDirectories(dir, under: h.mountPoint)
                 }
+                if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
                 if layout.mode == .unified {
+                    // runc's delegation: every controller the root offers, at every level.
+                    enableControllers(nil, above: dir)
                     cloneFD = try sys("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
                 }
             }
@@ -73,68 +71,51 @@ public struct CgroupSet: Sendable {
         return missing
     }
 
-    /// On v2 a controller reaches a cgroup only when every parent enables it for its
-    /// children: as runc does, each new directory above the container's (and the parent
-    /// it was made in) enables all it has, so `linux.resources` of a nested cgroupsPath
-    /// (`/pods/web`) find their files. Best effort: a parent that holds processes refuses
-    /// (no internal processes), and then the write that needs the file says so.
-    static func delegateControllers(above dir: String, created: [String]) {
-        guard let first = created.first else { return }
-        let parent = String(first[..<(first.lastIndex(of: "/") ?? first.startIndex)])
-        for d in [parent] + created.dropLast() {
-            guard let available = try? FileIO.readString(d + "/cgroup.controllers") else { continue }
-            let controllers = available.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            let enabled = Set(((try? FileIO.readString(d + "/cgroup.subtree_control")) ?? "")
-                .split(whereSeparator: { $0 == " " || $0 == "\n" }))
-            for c in controllers where !enabled.contains(c) {
-                try? FileIO.write(d + "/cgroup.subtree_control", Array(("+" + c).utf8))
-            }
+    /// A v1 cpuset cgroup with empty cpus or mems refuses every task (ENOSPC on the
+    /// join): a new one starts that way, and so may one made by hand. Such a cgroup takes
+    /// its parent's values, after the parent got its own the same way, as runc does, so
+    /// both are set before the init is placed.
+    static func ensureCpuset(_ dir: String, mountPoint: String) throws(SyscallError) {
+        func empty(_ file: String) -> Bool {
+            ((try? FileIO.readString(dir + "/" + file)) ?? "").allSatisfy { $0 == "\n" || $0 == " " }
         }
-    }
-
-    /// A new v1 cpuset cgroup starts with empty cpus and mems, which refuses every task;
-    /// it takes its parent's, as runc does.
-    static func inheritCpuset(_ dir: String) throws(SyscallError) {
+        guard dir.count > mountPoint.count, empty("cpuset.cpus") || empty("cpuset.mems") else { return }
         let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
-        for file in ["cpuset.cpus", "cpuset.mems"] {
-            let current = (try? FileIO.readString(dir + "/" + file)) ?? ""
-            if current.allSatisfy({ $0 == "\n" || $0 == " " }) {
-                let value = try FileIO.read(parent + "/" + file)
-                try FileIO.write(dir + "/" + file, value)
-            }
+        try ensureCpuset(parent, mountPoint: mountPoint)
+        for file in ["cpuset.cpus", "cpuset.mems"] where empty(file) {
+            let value = try FileIO.read(parent + "/" + file)
+            try FileIO.write(dir + "/" + file, value)
         }
     }
 
-    /// Moves `pid` into every directory.
-    public func join(pid: Int32) throws(SyscallError) {
+    /// Moves `pid` into every directory (or into `directories`, sub-cgroups of them).
+    public func join(pid: Int32, directories: [String]? = nil) throws(SyscallError) {
         let text = Array(String(pid).utf8)
-        for dir in paths {
+        for dir in directories ?? paths {
             try FileIO.write(dir + "/cgroup.procs", text)
         }
     }
 
-    /// Pids in the container's cgroup (the first hierarchy that lists any).
-    public func pids() -> [Int32] {
-        for dir in paths {
-            if let text = try? FileIO.readString(dir + "/cgroup.procs") {
-                let pids = text.split(separator: "\n").compactMap { Int32($0) }
-                if !pids.isEmpty { return pids }
-            }
-        }
-        return []
-    }
-
-    /// Removes the directories, retrying briefly while the kernel still reports them busy.
+    /// Removes the directories this set made, and every sub-cgroup the container's
+    /// processes made below them (deepest first: a cgroup with children cannot be
+    /// removed), retrying while the kernel still counts exiting tasks in them. A
+    /// directory that existed before `create` is left alone.
     public func destroy() {
         if cloneIntoFD >= 0 { close(cloneIntoFD) }
         for dir in created.reversed() {
-            var tries = 0
-            while rmdir(dir) != 0 {
-                let e = currentErrno()
-                if e == .noSuchFileOrDirectory || tries >= 50 { break }
-                tries += 1
-                usleep(2000)
-            }
+            for sub in Self.descendants(of: dir) { Self.removeDirectory(sub) }
+            Self.removeDirectory(dir)
+        }
+    }
+
+    /// rmdir with retries: a cgroup stays busy until its last task has been reaped.
+    static func removeDirectory(_ dir: String) {
+        var tries = 0
+        while rmdir(dir) != 0 {
+            let e = currentErrno()
+            if e == .noSuchFileOrDirectory || tries >= 200 { break }
+            tries += 1
+            usleep(tries < 50 ? 2000 : 10_000)
         }
     }
 }

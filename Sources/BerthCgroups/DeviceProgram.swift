@@ -94,12 +94,29 @@ public enum DeviceProgram {
         try BPF.loadDeviceProgram(assemble(always + rules.reversed().map(rule)))
     }
 
-    /// Loads the program for `rules` and attaches it to the cgroup at `directory`.
+    /// Loads the program for `rules` and attaches it to the cgroup at `directory`, in
+    /// place of the program berth attached before (update): with BPF_F_REPLACE when there
+    /// is exactly one, so no access is ever decided by neither or by both; otherwise the
+    /// new one is attached first and the old ones detached after (the devices both allow
+    /// stay allowed throughout).
     public static func attach(_ rules: [LinuxDeviceCgroup], to directory: String) throws(SyscallError) {
         let prog = try load(rules)
         defer { close(prog) }
         let dir = try sys("open", directory) { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(dir) }
+        let old = try BPF.attachedDevicePrograms(cgroupFD: dir, path: directory)
+        var oldFDs: [Int32] = []
+        defer { for fd in oldFDs { close(fd) } }
+        for id in old { oldFDs.append(try BPF.programFD(id: id)) }
+        if oldFDs.count == 1 {
+            do throws(SyscallError) {
+                try BPF.replaceDeviceProgram(oldFDs[0], with: prog, on: dir, path: directory)
+                return
+            } catch where error.errno == .invalidArgument {
+                // A kernel before 5.6 has no BPF_F_REPLACE: attach, then detach below.
+            }
+        }
         try BPF.attachDeviceProgram(prog, to: dir, path: directory)
+        for fd in oldFDs { try BPF.detachDeviceProgram(fd, from: dir, path: directory) }
     }
 }

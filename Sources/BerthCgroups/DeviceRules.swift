@@ -1,9 +1,16 @@
 import BerthSpec
 import BerthSystem
 
-/// `linux.resources.devices` on cgroup v1: `devices.deny` / `devices.allow` lines, applied
-/// after a deny-all, with the devices every container needs always allowed (as runc does).
-/// cgroup v2 uses `DeviceProgram` (eBPF) instead.
+/// `linux.resources.devices` on cgroup v1: the config's rules after a deny-all, with the
+/// devices every container needs always allowed after them (as runc does), written as
+/// the fewest `devices.deny` / `devices.allow` lines that turn the cgroup's current
+/// rules (read from `devices.list`) into those.
+///
+/// Minimal transitions matter twice. Re-applying the same rules to a running container
+/// (update) writes nothing, so no process ever sees a device it may use refused for a
+/// moment. And a cgroup with sub-cgroups refuses the deny-all line (the kernel answers
+/// EINVAL), so it is written only when the cgroup has to switch from allow-by-default
+/// to deny-by-default. cgroup v2 uses `DeviceProgram` (eBPF) instead.
 public enum DeviceRules {
     /// Devices allowed whatever the config says: /dev/null, zero, full, random, urandom,
     /// tty, console, ptmx, the pty slaves, and mknod of anything.
@@ -21,8 +28,20 @@ public enum DeviceRules {
         return "\(type) \(major):\(minor) \(rule.access.flatMap { $0.isEmpty ? nil : $0 } ?? "rwm")"
     }
 
-    /// Applies the rules, in order, to the set's v1 devices cgroup, starting from deny-all
-    /// and ending with the always-allowed devices (which, as in runc, win over the config).
+    /// The state the rules produce in a fresh deny-by-default cgroup.
+    static func target(_ rules: [LinuxDeviceCgroup]) -> DeviceState {
+        var state = DeviceState(defaultAllow: false)
+        for rule in rules {
+            let type = rule.type.flatMap { $0.isEmpty ? nil : $0 } ?? "a"
+            let key = DeviceState.Key(type: Character(type), major: rule.major, minor: rule.minor)
+            state.apply(key, DeviceState.permissions(rule.access ?? "rwm"), allow: rule.allow)
+        }
+        for entry in always { if let (key, perms) = DeviceState.parse(entry) { state.apply(key, perms, allow: true) } }
+        return state
+    }
+
+    /// Applies the rules to the set's v1 devices cgroup (or, on a unified host, attaches
+    /// them as an eBPF program).
     public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet) throws(SyscallError) {
         guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
             // No v1 devices controller: on a unified host the rules become an eBPF program.
@@ -31,12 +50,94 @@ public enum DeviceRules {
             }
             return
         }
-        try FileIO.write(dir + "/devices.deny", Array("a".utf8))
-        for rule in rules {
-            try FileIO.write(dir + (rule.allow ? "/devices.allow" : "/devices.deny"), Array(line(rule).utf8))
+        let current = DeviceState.parseList((try? FileIO.readString(dir + "/devices.list")) ?? "")
+        for (allow, line) in current.transition(to: target(rules)) {
+            let file = dir + (allow ? "/devices.allow" : "/devices.deny")
+            do throws(SyscallError) { try FileIO.write(file, Array(line.utf8)) } catch {
+                throw SyscallError("write \(line) to", file, errno: error.errno)
+            }
         }
-        for entry in always {
-            try FileIO.write(dir + "/devices.allow", Array(entry.utf8))
+    }
+}
+
+/// A v1 devices cgroup's rules as the kernel keeps them: a default (allow or deny
+/// everything) and exceptions to it, one access set per device pattern.
+struct DeviceState: Equatable {
+    struct Key: Hashable, Comparable {
+        /// `c`, `b`, or `a` (every device).
+        var type: Character
+        /// nil is `*`.
+        var major: Int64?
+        var minor: Int64?
+
+        static func < (l: Key, r: Key) -> Bool { l.text < r.text }
+        var text: String { "\(type) \(major.map(String.init) ?? "*"):\(minor.map(String.init) ?? "*")" }
+    }
+
+    var defaultAllow: Bool
+    var exceptions: [Key: Set<Character>] = [:]
+
+    static func permissions(_ access: String) -> Set<Character> {
+        let perms = Set(access.filter { "rwm".contains($0) })
+        return perms.isEmpty ? ["r", "w", "m"] : perms
+    }
+
+    /// One line of devices.list or of the always-allowed table: `c 1:3 rwm`, `a *:* rwm`.
+    static func parse(_ line: some StringProtocol) -> (Key, Set<Character>)? {
+        let fields = line.split(separator: " ")
+        guard fields.count == 3, let type = fields[0].first else { return nil }
+        let numbers = fields[1].split(separator: ":", omittingEmptySubsequences: false)
+        guard numbers.count == 2 else { return nil }
+        return (Key(type: type, major: Int64(numbers[0]), minor: Int64(numbers[1])), permissions(String(fields[2])))
+    }
+
+    /// The kernel lists `a *:* rwm` for an allow-by-default cgroup, its exceptions for a
+    /// deny-by-default one (the deny exceptions of an allow-by-default cgroup are not
+    /// listed at all).
+    static func parseList(_ text: String) -> DeviceState {
+        var state = DeviceState(defaultAllow: false)
+        for line in text.split(separator: "\n") {
+            if let (key, perms) = parse(line) { state.apply(key, perms, allow: true) }
         }
+        return state
+    }
+
+    /// What writing the rule to devices.allow (or .deny) does in the kernel: `a` resets
+    /// everything; a rule matching the default removes access from an exception; the
+    /// opposite one adds it (exceptions of the same pattern merge).
+    mutating func apply(_ key: Key, _ perms: Set<Character>, allow: Bool) {
+        if key.type == "a" {
+            self = DeviceState(defaultAllow: allow)
+            return
+        }
+        if allow == defaultAllow {
+            guard var existing = exceptions[key] else { return }
+            existing.subtract(perms)
+            exceptions[key] = existing.isEmpty ? nil : existing
+        } else {
+            exceptions[key, default: []].formUnion(perms)
+        }
+    }
+
+    /// The lines (true: devices.allow) that turn this state into `target`: a reset only
+    /// when the default changes (or when allow-by-default, whose deny exceptions cannot
+    /// be read back), then the access to take away, then the access to grant.
+    func transition(to target: DeviceState) -> [(Bool, String)] {
+        var lines: [(Bool, String)] = []
+        var old = exceptions
+        if defaultAllow || defaultAllow != target.defaultAllow {
+            lines.append((target.defaultAllow, "a"))
+            old = [:]
+        }
+        func text(_ perms: Set<Character>) -> String { String("rwm".filter { perms.contains($0) }) }
+        for key in old.keys.sorted() {
+            let dropped = old[key]!.subtracting(target.exceptions[key] ?? [])
+            if !dropped.isEmpty { lines.append((target.defaultAllow, key.text + " " + text(dropped))) }
+        }
+        for key in target.exceptions.keys.sorted() {
+            let gained = target.exceptions[key]!.subtracting(old[key] ?? [])
+            if !gained.isEmpty { lines.append((!target.defaultAllow, key.text + " " + text(gained))) }
+        }
+        return lines
     }
 }

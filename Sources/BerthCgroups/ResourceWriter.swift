@@ -5,13 +5,26 @@ import BerthSystem
 /// hierarchy, on v2 the single directory with the runtime spec's conversions (shares →
 /// weight, quota/period → cpu.max, swap as memory+swap → swap only).
 ///
+/// The same rules serve `create` and `update`, as in runc: a field that is absent, or 0
+/// where 0 is no meaningful limit (memory, swap, reservation, CPU shares, quota, period,
+/// realtime period and runtime, block IO weights, net_cls class id), leaves the file as
+/// it is. Docker's `update` sends whole objects with 0 for everything the user did not
+/// change, so writing those zeros would change limits nobody asked to change. -1 means
+/// unlimited. Files whose values depend on each other (memory and memory+swap, CFS
+/// period, quota and burst, realtime period and runtime) are written in the order the
+/// kernel accepts, which depends on the current values.
+///
 /// A value the kernel refuses is an error naming the file and the value.
 public struct ResourceWriter {
     public let set: CgroupSet
+    /// Receives what is not applied but does not stop the container (a kernelTCP limit
+    /// on a kernel without the file).
+    let warn: (String) -> Void
     var unified: Bool { self.set.unified }
 
-    public init(set: CgroupSet) {
+    public init(set: CgroupSet, warn: @escaping (String) -> Void = { _ in }) {
         self.set = set
+        self.warn = warn
     }
 
     /// The directory holding `file` (v1: the hierarchy that has it; v2: the only one).
@@ -23,6 +36,10 @@ public struct ResourceWriter {
         guard let dir = directory(for: file) else {
             throw SyscallError("write \(file) = \(value): no cgroup has this file", errno: .noSuchFileOrDirectory)
         }
+        try write(dir, file, value)
+    }
+
+    func write(_ dir: String, _ file: String, _ value: String) throws(SyscallError) {
         do throws(SyscallError) {
             try FileIO.write(dir + "/" + file, Array(value.utf8))
         } catch {
@@ -30,14 +47,35 @@ public struct ResourceWriter {
         }
     }
 
+    /// A file's content without the trailing newline, nil when it cannot be read.
+    func read(_ file: String) -> String? {
+        guard let dir = directory(for: file), let text = try? FileIO.readString(dir + "/" + file) else { return nil }
+        return text.split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    func readNumber(_ file: String) -> UInt64? {
+        read(file).flatMap { UInt64($0) }
+    }
+
+    /// Refuses `unified` on a host where berth manages v1 hierarchies (v1 or hybrid), as
+    /// runc does. Checked before anything is made.
+    public static func checkUnified(_ r: LinuxResources?, layout: CgroupLayout) throws(SyscallError) {
+        guard let u = r?.unified, !u.isEmpty, layout.mode != .unified else { return }
+        throw SyscallError("invalid configuration: cannot use unified on cgroup v1", errno: .invalidArgument)
+    }
+
     public func apply(_ r: LinuxResources) throws(SyscallError) {
+        // cpuset first (as runc orders its controllers), unified last: its raw keys
+        // override what the structured fields wrote.
+        if let c = r.cpu { try cpuset(c) }
         if let m = r.memory { try memory(m) }
         if let c = r.cpu { try cpu(c) }
-        if let p = r.pids { try write("pids.max", p.limit > 0 ? String(p.limit) : "max") }
-        if let b = r.blockIO { try blockIO(b) }
-        for h in r.hugepageLimits ?? [] {
-            try write(unified ? "hugetlb.\(h.pageSize).max" : "hugetlb.\(h.pageSize).limit_in_bytes", String(h.limit))
+        if let limit = r.pids?.limit {
+            // 0 cannot be expressed through systemd, so runc writes 1 for it everywhere.
+            try write("pids.max", limit > 0 ? String(limit) : limit == 0 ? "1" : "max")
         }
+        if let b = r.blockIO { try blockIO(b) }
+        if let h = r.hugepageLimits, !h.isEmpty { try hugetlb(h) }
         if let n = r.network { try network(n) }
         for (device, limits) in (r.rdma ?? [:]).sorted(by: { $0.key < $1.key }) {
             var line = device
@@ -47,7 +85,7 @@ public struct ResourceWriter {
         }
         if let u = r.unified, !u.isEmpty {
             guard unified else {
-                throw SyscallError("linux.resources.unified: needs a cgroup v2 host", errno: .notSupported)
+                throw SyscallError("invalid configuration: cannot use unified on cgroup v1", errno: .invalidArgument)
             }
             for (key, value) in u.sorted(by: { $0.key < $1.key }) {
                 guard !key.contains("/"), !key.hasPrefix(".") else {
@@ -58,103 +96,19 @@ public struct ResourceWriter {
         }
     }
 
-    func memory(_ m: LinuxMemory) throws(SyscallError) {
-        func bytes(_ v: Int64) -> String { v < 0 ? (unified ? "max" : "-1") : String(v) }
-        if unified {
-            if let limit = m.limit { try write("memory.max", bytes(limit)) }
-            if let low = m.reservation { try write("memory.low", bytes(low)) }
-            if let swap = m.swap {
-                // The runtime spec's swap is memory+swap; v2's memory.swap.max is swap alone.
-                let value: String
-                if swap < 0 { value = "max" } else if let limit = m.limit, limit >= 0 { value = String(max(0, swap - limit)) } else { value = String(swap) }
-                try write("memory.swap.max", value)
-            }
-            if m.disableOOMKiller == true { try write("memory.oom.group", "0") }
-            return
-        }
-        // memsw must stay at or above the limit at every step: when raising both, the
-        // limit goes first; when lowering, memsw goes first. Writing memsw first when it
-        // is below the current limit fails, so try both orders.
-        if let limit = m.limit, let swap = m.swap {
-            do throws(SyscallError) {
-                try write("memory.limit_in_bytes", bytes(limit))
-                try write("memory.memsw.limit_in_bytes", bytes(swap))
-            } catch {
-                try write("memory.memsw.limit_in_bytes", bytes(swap))
-                try write("memory.limit_in_bytes", bytes(limit))
-            }
-        } else if let limit = m.limit {
-            try write("memory.limit_in_bytes", bytes(limit))
-        } else if let swap = m.swap {
-            try write("memory.memsw.limit_in_bytes", bytes(swap))
-        }
-        if let low = m.reservation { try write("memory.soft_limit_in_bytes", bytes(low)) }
-        if let s = m.swappiness, s <= 100 { try write("memory.swappiness", String(s)) }
-        if m.disableOOMKiller == true { try write("memory.oom_control", "1") }
-    }
-
-    func cpu(_ c: LinuxCPU) throws(SyscallError) {
-        if unified {
-            if let shares = c.shares, shares > 0 { try write("cpu.weight", String(Self.weight(fromShares: shares))) }
-            if c.quota != nil || c.period != nil {
-                let quota = c.quota.map { $0 > 0 ? String($0) : "max" } ?? "max"
-                try write("cpu.max", "\(quota) \(c.period ?? 100_000)")
-            }
-            if let burst = c.burst { try write("cpu.max.burst", String(burst)) }
-            if let idle = c.idle { try write("cpu.idle", String(idle)) }
-        } else {
-            if let shares = c.shares, shares > 0 { try write("cpu.shares", String(shares)) }
-            // The period first: a quota is checked against the current period.
-            if let period = c.period, period > 0 { try write("cpu.cfs_period_us", String(period)) }
-            if let quota = c.quota { try write("cpu.cfs_quota_us", String(quota > 0 ? quota : -1)) }
-            if let burst = c.burst { try write("cpu.cfs_burst_us", String(burst)) }
-            if let period = c.realtimePeriod, period > 0 { try write("cpu.rt_period_us", String(period)) }
-            if let runtime = c.realtimeRuntime { try write("cpu.rt_runtime_us", String(runtime)) }
-            if let idle = c.idle { try write("cpu.idle", String(idle)) }
-        }
+    func cpuset(_ c: LinuxCPU) throws(SyscallError) {
         if let cpus = c.cpus, !cpus.isEmpty { try write("cpuset.cpus", cpus) }
         if let mems = c.mems, !mems.isEmpty { try write("cpuset.mems", mems) }
     }
 
-    func blockIO(_ b: LinuxBlockIO) throws(SyscallError) {
-        if unified {
-            // io.bfq.weight takes blkio's own scale; io.weight needs the spec's conversion.
-            let bfq = directory(for: "io.bfq.weight") != nil
-            func weight(_ w: UInt16) -> String { bfq ? String(w) : String(Self.ioWeight(fromBlkio: w)) }
-            if let w = b.weight, w > 0 { try write(bfq ? "io.bfq.weight" : "io.weight", "default " + weight(w)) }
-            for d in b.weightDevice ?? [] {
-                if let w = d.weight { try write(bfq ? "io.bfq.weight" : "io.weight", "\(d.major):\(d.minor) " + weight(w)) }
-            }
-            for (list, key) in [(b.throttleReadBpsDevice, "rbps"), (b.throttleWriteBpsDevice, "wbps"),
-                                (b.throttleReadIOPSDevice, "riops"), (b.throttleWriteIOPSDevice, "wiops")] {
-                for d in list ?? [] {
-                    try write("io.max", "\(d.major):\(d.minor) \(key)=\(d.rate == 0 ? "max" : String(d.rate))")
-                }
-            }
-            return
-        }
-        // Kernels without CFQ have only BFQ's weight files.
-        let weightFile = directory(for: "blkio.weight") != nil ? "blkio.weight" : "blkio.bfq.weight"
-        if let w = b.weight, w > 0 { try write(weightFile, String(w)) }
-        if let w = b.leafWeight, w > 0 { try write("blkio.leaf_weight", String(w)) }
-        for d in b.weightDevice ?? [] {
-            if let w = d.weight { try write(weightFile + "_device", "\(d.major):\(d.minor) \(w)") }
-            if let w = d.leafWeight { try write("blkio.leaf_weight_device", "\(d.major):\(d.minor) \(w)") }
-        }
-        for (list, file) in [(b.throttleReadBpsDevice, "read_bps_device"), (b.throttleWriteBpsDevice, "write_bps_device"),
-                             (b.throttleReadIOPSDevice, "read_iops_device"), (b.throttleWriteIOPSDevice, "write_iops_device")] {
-            for d in list ?? [] { try write("blkio.throttle." + file, "\(d.major):\(d.minor) \(d.rate)") }
-        }
-    }
-
     func network(_ n: LinuxNetwork) throws(SyscallError) {
         guard !unified else {
-            if n.classID != nil || !(n.priorities ?? []).isEmpty {
+            if (n.classID ?? 0) != 0 || !(n.priorities ?? []).isEmpty {
                 throw SyscallError("linux.resources.network: net_cls and net_prio exist only on cgroup v1", errno: .notSupported)
             }
             return
         }
-        if let id = n.classID { try write("net_cls.classid", String(id)) }
+        if let id = n.classID, id != 0 { try write("net_cls.classid", String(id)) }
         for p in n.priorities ?? [] { try write("net_prio.ifpriomap", "\(p.name) \(p.priority)") }
     }
 

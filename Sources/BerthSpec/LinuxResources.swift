@@ -46,9 +46,10 @@ public struct LinuxResources: Codable, Sendable, Equatable {
         case devices, memory, cpu, pids, blockIO, hugepageLimits, network, rdma, unified
     }
 
-    /// Decodes resource limits.
+    /// Decodes resource limits; keys are matched as runc matches them (exactly, else
+    /// ignoring case: `CPU`, `pagesize`).
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         devices = try c.optional(.devices)
         memory = try c.optional(.memory)
         cpu = try c.optional(.cpu)
@@ -101,7 +102,7 @@ public struct LinuxDeviceCgroup: Codable, Sendable, Equatable {
 
     /// Decodes a rule; a missing `allow` is `false`.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         allow = try c.lenient(.allow, false)
         type = try c.optional(.type)
         major = try c.optional(.major)
@@ -152,6 +153,20 @@ public struct LinuxMemory: Codable, Sendable, Equatable {
         case limit, reservation, swap, kernel, kernelTCP, swappiness, disableOOMKiller, useHierarchy
         case checkBeforeUpdate
     }
+
+    /// Decodes memory limits.
+    public init(from decoder: any Decoder) throws {
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        limit = try c.optional(.limit)
+        reservation = try c.optional(.reservation)
+        swap = try c.optional(.swap)
+        kernel = try c.optional(.kernel)
+        kernelTCP = try c.optional(.kernelTCP)
+        swappiness = try c.optional(.swappiness)
+        disableOOMKiller = try c.optional(.disableOOMKiller)
+        useHierarchy = try c.optional(.useHierarchy)
+        checkBeforeUpdate = try c.optional(.checkBeforeUpdate)
+    }
 }
 
 /// CPU limits (`linux.resources.cpu`). Times are in microseconds.
@@ -195,22 +210,38 @@ public struct LinuxCPU: Codable, Sendable, Equatable {
     enum CodingKeys: String, SpecCodingKey {
         case shares, quota, burst, period, realtimeRuntime, realtimePeriod, cpus, mems, idle
     }
+
+    /// Decodes CPU limits.
+    public init(from decoder: any Decoder) throws {
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        shares = try c.optional(.shares)
+        quota = try c.optional(.quota)
+        burst = try c.optional(.burst)
+        period = try c.optional(.period)
+        realtimeRuntime = try c.optional(.realtimeRuntime)
+        realtimePeriod = try c.optional(.realtimePeriod)
+        cpus = try c.optional(.cpus)
+        mems = try c.optional(.mems)
+        idle = try c.optional(.idle)
+    }
 }
 
 /// Process count limit (`linux.resources.pids`).
 public struct LinuxPids: Codable, Sendable, Equatable {
-    /// Maximum number of tasks; 0 or less means no limit.
-    public var limit: Int64
+    /// Maximum number of tasks: negative means no limit; 0 allows one task (`pids.max`
+    /// 1, as runc writes it, since systemd cannot express 0); nil leaves it unchanged
+    /// (runtime-spec 1.3 made the field optional).
+    public var limit: Int64?
 
     /// Creates a pids limit.
-    public init(limit: Int64) { self.limit = limit }
+    public init(limit: Int64?) { self.limit = limit }
 
     enum CodingKeys: String, SpecCodingKey { case limit }
 
-    /// Decodes a pids limit; a missing limit is 0.
+    /// Decodes a pids limit; a missing limit is nil.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        limit = try c.lenient(.limit, 0)
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        limit = try c.optional(.limit)
     }
 }
 
@@ -250,6 +281,18 @@ public struct LinuxBlockIO: Codable, Sendable, Equatable {
         case weight, leafWeight, weightDevice, throttleReadBpsDevice, throttleWriteBpsDevice
         case throttleReadIOPSDevice, throttleWriteIOPSDevice
     }
+
+    /// Decodes block I/O limits.
+    public init(from decoder: any Decoder) throws {
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        weight = try c.optional(.weight)
+        leafWeight = try c.optional(.leafWeight)
+        weightDevice = try c.optional(.weightDevice)
+        throttleReadBpsDevice = try c.optional(.throttleReadBpsDevice)
+        throttleWriteBpsDevice = try c.optional(.throttleWriteBpsDevice)
+        throttleReadIOPSDevice = try c.optional(.throttleReadIOPSDevice)
+        throttleWriteIOPSDevice = try c.optional(.throttleWriteIOPSDevice)
+    }
 }
 
 /// A per-device block I/O weight (`linux.resources.blockIO.weightDevice[]`).
@@ -275,7 +318,7 @@ public struct LinuxWeightDevice: Codable, Sendable, Equatable {
 
     /// Decodes a device weight; missing numbers are 0.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         major = try c.lenient(.major, 0)
         minor = try c.lenient(.minor, 0)
         weight = try c.optional(.weight)
@@ -303,7 +346,7 @@ public struct LinuxThrottleDevice: Codable, Sendable, Equatable {
 
     /// Decodes a rate limit; missing numbers are 0.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         major = try c.lenient(.major, 0)
         minor = try c.lenient(.minor, 0)
         rate = try c.lenient(.rate, 0)
@@ -327,7 +370,7 @@ public struct LinuxHugepageLimit: Codable, Sendable, Equatable {
 
     /// Decodes a huge page limit; missing fields are `""` / 0.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         pageSize = try c.lenient(.pageSize, "")
         limit = try c.lenient(.limit, 0)
     }
@@ -347,6 +390,13 @@ public struct LinuxNetwork: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, SpecCodingKey { case classID, priorities }
+
+    /// Decodes network settings.
+    public init(from decoder: any Decoder) throws {
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        classID = try c.optional(.classID)
+        priorities = try c.optional(.priorities)
+    }
 }
 
 /// The priority of one network interface (`linux.resources.network.priorities[]`).
@@ -366,7 +416,7 @@ public struct LinuxInterfacePriority: Codable, Sendable, Equatable {
 
     /// Decodes an interface priority; missing fields are `""` / 0.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try FoldedContainer<CodingKeys>(decoder)
         name = try c.lenient(.name, "")
         priority = try c.lenient(.priority, 0)
     }
@@ -386,4 +436,11 @@ public struct LinuxRdma: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, SpecCodingKey { case hcaHandles, hcaObjects }
+
+    /// Decodes RDMA limits.
+    public init(from decoder: any Decoder) throws {
+        let c = try FoldedContainer<CodingKeys>(decoder)
+        hcaHandles = try c.optional(.hcaHandles)
+        hcaObjects = try c.optional(.hcaObjects)
+    }
 }

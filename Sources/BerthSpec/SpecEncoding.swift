@@ -1,10 +1,8 @@
-import FoundationEssentials
-
 extension Spec {
     /// Encodes the configuration as JSON, keys in specification order and dictionary keys
     /// sorted. `pretty` output is byte-for-byte what runc writes (`json.MarshalIndent`
     /// with tabs, no trailing newline); otherwise the JSON is compact.
-    public func jsonData(pretty: Bool = true) throws(SpecError) -> Data {
+    public func jsonData(pretty: Bool = true) throws(SpecError) -> [UInt8] {
         try SpecEncoding.encode(self, pretty: pretty)
     }
 }
@@ -13,9 +11,9 @@ extension Spec {
 public enum SpecEncoding {
     /// Encodes a spec document (``Spec``, ``State``, ``Features``, ...) as JSON with keys
     /// in the order the type encodes them.
-    public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws(SpecError) -> Data {
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = true) throws(SpecError) -> [UInt8] {
         do {
-            return Data(try OrderedJSONEncoder(pretty: pretty).encode(value))
+            return try OrderedJSONEncoder(pretty: pretty).encode(value)
         } catch {
             throw SpecError("encoding JSON: \(error)")
         }

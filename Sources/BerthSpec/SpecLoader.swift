@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Glibc
 
 /// Reads and decodes `config.json` (and other spec documents) with single-line errors.
 public enum SpecLoader {
@@ -17,42 +17,59 @@ public enum SpecLoader {
     /// `config.json: invalid JSON at line 3, column 5: ...`,
     /// `config.json: process.args[0]: expected String`.
     public static func load(bundle: String) throws(SpecError) -> Spec {
-        let path = configPath(bundle: bundle)
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw readError(error, path: path)
-        }
-        return try decode(data)
+        try loadDocument(bundle: bundle).spec
     }
 
-    /// Decodes a configuration from JSON bytes.
-    public static func decode(_ data: Data) throws(SpecError) -> Spec {
-        try decode(Spec.self, from: data, fileName: configFileName)
+    /// Reads and decodes `<bundle>/config.json`, and returns the parsed document too (the
+    /// state record keeps the document as the bundle had it).
+    package static func loadDocument(bundle: String) throws(SpecError) -> (spec: Spec, json: JSONValue) {
+        let json = try parse(try read(configPath(bundle: bundle)), fileName: configFileName)
+        return (try decode(Spec.self, from: json, fileName: configFileName), json)
     }
 
     /// Decodes a configuration from JSON bytes.
     public static func decode(_ bytes: [UInt8]) throws(SpecError) -> Spec {
-        try decode(Data(bytes))
+        try decode(Spec.self, from: bytes, fileName: configFileName)
+    }
+
+    /// Decodes a spec document with berth's own JSON decoding (see `JSONDecodable`),
+    /// errors prefixed by `fileName`.
+    package static func decode<T: JSONDecodable>(_ type: T.Type, from bytes: [UInt8], fileName: String) throws(SpecError) -> T {
+        try decode(type, from: try parse(bytes, fileName: fileName), fileName: fileName)
+    }
+
+    /// Builds a spec type from an already parsed document.
+    package static func decode<T: JSONDecodable>(_ type: T.Type, from json: JSONValue, fileName: String) throws(SpecError) -> T {
+        do throws(JSONDecodingError) { return try T(json: json) } catch {
+            throw SpecError("\(fileName): \(error.message)")
+        }
+    }
+
+    /// Parses a JSON document, a syntax error worded with its line and column.
+    package static func parse(_ bytes: [UInt8], fileName: String) throws(SpecError) -> JSONValue {
+        do throws(JSONSyntaxError) { return try JSONValue.parse(bytes) } catch {
+            throw SpecError("\(fileName): invalid JSON at line \(error.line), column \(error.column): \(error.reason)")
+        }
     }
 
     /// Decodes any spec document (``Spec``, ``State``, ``Features``, ...) with errors
     /// prefixed by `fileName`.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, fileName: String) throws(SpecError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], fileName: String) throws(SpecError) -> T {
+        let json = try parse(bytes, fileName: fileName)
+        if let fast = T.self as? any JSONDecodable.Type {
+            return try decode(fast, from: json, fileName: fileName) as! T
+        }
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try T(from: TreeDecoder(value: json, codingPath: []))
         } catch let error as DecodingError {
-            throw decodingError(error, type: T.self, data: data, fileName: fileName)
+            throw decodingError(error, fileName: fileName)
         } catch {
             throw SpecError("\(fileName): \(error)")
         }
     }
 
-    /// Turns a `DecodingError` into a message with a JSON path or a line and column.
-    static func decodingError<T: Decodable>(
-        _ error: DecodingError, type: T.Type, data: Data, fileName: String
-    ) -> SpecError {
+    /// Turns a `DecodingError` into a message with a JSON path.
+    static func decodingError(_ error: DecodingError, fileName: String) -> SpecError {
         func at(_ path: [any CodingKey], _ what: String) -> SpecError {
             let p = jsonPath(path)
             return SpecError(p.isEmpty ? "\(fileName): \(what)" : "\(fileName): \(p): \(what)")
@@ -65,37 +82,10 @@ public enum SpecLoader {
         case .keyNotFound(let key, let context):
             return at(context.codingPath + [key], "missing required field")
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                let bytes = [UInt8](data)
-                if let failure = JSONSyntaxCheck.firstError(in: bytes) {
-                    return SpecError(
-                        "\(fileName): invalid JSON at line \(failure.line), column \(failure.column): \(failure.reason)")
-                }
-                // Syntactically valid: JSONDecoder rejects numbers that do not fit their field
-                // (negative, fractional or too large) this way, without a path. Find the path.
-                if let diagnosis = DiagnosticDecoder.firstError(T.self, data: data) as? DecodingError {
-                    if case .dataCorrupted(let c) = diagnosis, c.codingPath.isEmpty {
-                    } else {
-                        return decodingError(diagnosis, type: T.self, data: data, fileName: fileName)
-                    }
-                }
-                return SpecError("\(fileName): a number does not fit its field (negative, fractional or too large)")
-            }
-            return at(context.codingPath, invalidValueReason(context.debugDescription))
+            return at(context.codingPath, context.debugDescription)
         @unknown default:
             return SpecError("\(fileName): \(error)")
         }
-    }
-
-    private static func invalidValueReason(_ debug: String) -> String {
-        // e.g. "Number -1 is not representable in Swift."
-        if debug.hasPrefix("Number "), debug.hasSuffix(" is not representable in Swift.") {
-            let number = debug.dropFirst("Number ".count).dropLast(" is not representable in Swift.".count)
-            return "number \(number) is out of range"
-        }
-        var reason = debug
-        if reason.hasSuffix(".") { reason.removeLast() }
-        return "invalid value: \(reason)"
     }
 
     /// A short JSON-flavoured name for a Swift type: `object`, `array`, or the scalar type name.
@@ -106,25 +96,26 @@ public enum SpecLoader {
         return name
     }
 
-    /// Turns a failed read into `open <path>: <reason>`.
-    static func readError(_ error: any Error, path: String) -> SpecError {
-        var code: Int32?
-        if let posix = error as? POSIXError {
-            code = posix.code.rawValue
-        } else if let cocoa = error as? CocoaError {
-            if let posix = cocoa.userInfo["NSUnderlyingError"] as? POSIXError {
-                code = posix.code.rawValue
-            } else if cocoa.code == .fileReadNoSuchFile {
-                code = 2
-            } else if cocoa.code == .fileReadNoPermission {
-                code = 13
+    /// The whole file; a failure is `open <path>: <reason>` (`read` for a directory, as
+    /// in Go).
+    static func read(_ path: String) throws(SpecError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SpecError("open \(path): \(errnoText(errno))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_size > 0 { bytes.reserveCapacity(Int(st.st_size) + 1) }
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let verb = errno == EISDIR ? "read" : "open"
+                throw SpecError("\(verb) \(path): \(errnoText(errno))")
             }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
         }
-        if let code {
-            let verb = code == 21 ? "read" : "open"  // EISDIR shows up on read, as in Go
-            return SpecError("\(verb) \(path): \(errnoText(code))")
-        }
-        return SpecError("open \(path): \(error)")
     }
 
     /// Lower-case `strerror` text (Go style) for the errors a config read can meet.

@@ -25,4 +25,28 @@ public enum BPF {
     public static func attachDeviceProgram(_ prog: Int32, to cgroupFD: Int32, path: String) throws(SyscallError) {
         try sys("bpf(BPF_PROG_ATTACH)", path) { berth_bpf_attach_device_program(cgroupFD, prog) }
     }
+
+    /// Ids of the device programs attached to the cgroup itself (not inherited ones).
+    public static func attachedDevicePrograms(cgroupFD: Int32, path: String) throws(SyscallError) -> [UInt32] {
+        var ids = [UInt32](repeating: 0, count: 64)
+        var count = UInt32(ids.count)
+        try sys("bpf(BPF_PROG_QUERY)", path) { berth_bpf_query_device_programs(cgroupFD, &ids, &count) }
+        return Array(ids.prefix(Int(min(count, UInt32(ids.count)))))
+    }
+
+    /// A descriptor for the program with `id` (close it).
+    public static func programFD(id: UInt32) throws(SyscallError) -> Int32 {
+        try sys("bpf(BPF_PROG_GET_FD_BY_ID)", "program \(id)") { berth_bpf_program_fd(id) }
+    }
+
+    /// Puts the device program `prog` in the place of `old` in one step
+    /// (BPF_F_ALLOW_MULTI | BPF_F_REPLACE): no moment with neither, or both.
+    public static func replaceDeviceProgram(_ old: Int32, with prog: Int32, on cgroupFD: Int32, path: String) throws(SyscallError) {
+        try sys("bpf(BPF_PROG_ATTACH, BPF_F_REPLACE)", path) { berth_bpf_replace_device_program(cgroupFD, prog, old) }
+    }
+
+    /// Detaches the device program `prog` from the cgroup.
+    public static func detachDeviceProgram(_ prog: Int32, from cgroupFD: Int32, path: String) throws(SyscallError) {
+        try sys("bpf(BPF_PROG_DETACH)", path) { berth_bpf_detach_device_program(cgroupFD, prog) }
+    }
 }

@@ -1,5 +1,6 @@
 import CBerth
 import Glibc
+import SystemPackage
 
 /// The five capability sets of a process, by number, applied around the user switch:
 /// the bounding set is cut while the process still has CAP_SETPCAP (`dropBounding`,
@@ -47,18 +48,21 @@ public struct Capabilities: Sendable, Equatable {
     }
 
     /// After the user switch: sets the effective, permitted and inheritable sets, then
-    /// the ambient set, and clears PR_SET_KEEPCAPS.
-    public func apply() throws(SyscallError) {
+    /// the ambient set, and clears PR_SET_KEEPCAPS. Returns the ambient capabilities the
+    /// kernel refused to raise (one missing from permitted or inheritable cannot be
+    /// ambient), with why: like runc, the caller warns and goes on.
+    @discardableResult
+    public func apply() throws(SyscallError) -> [(capability: Int32, errno: Errno)] {
         try sys("capset") {
             berth_cap_set_proc(effective, Int32(effective.count), permitted, Int32(permitted.count),
                                inheritable, Int32(inheritable.count))
         }
         _ = berth_prctl(Int32(BERTH_PR_CAP_AMBIENT), UInt(BERTH_PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
-        for cap in ambient {
-            // A capability missing from permitted or inheritable cannot be ambient; runc
-            // ignores the failure the same way.
-            _ = berth_prctl(Int32(BERTH_PR_CAP_AMBIENT), UInt(BERTH_PR_CAP_AMBIENT_RAISE), UInt(cap), 0, 0)
+        var refused: [(capability: Int32, errno: Errno)] = []
+        for cap in ambient where berth_prctl(Int32(BERTH_PR_CAP_AMBIENT), UInt(BERTH_PR_CAP_AMBIENT_RAISE), UInt(cap), 0, 0) != 0 {
+            refused.append((cap, currentErrno()))
         }
         _ = berth_prctl(Int32(BERTH_PR_SET_KEEPCAPS), 0, 0, 0, 0)
+        return refused
     }
 }

@@ -118,6 +118,15 @@ public enum FileIO {
     }
 
     /// Lists the names in a directory.
+    /// Whether this process may execute `path` as it is now, by its effective ids and
+    /// capabilities (faccessat2 with AT_EACCESS, as execve checks; access(2) would use the
+    /// real ids and ignore CAP_DAC_OVERRIDE). Kernels before 5.8 fall back to access(2).
+    public static func isExecutable(_ path: String) -> Bool {
+        if berth_faccessat2(AT_FDCWD, path, X_OK, Int32(BERTH_AT_EACCESS)) == 0 { return true }
+        guard currentErrno() == .noFunction else { return false }
+        return access(path, X_OK) == 0
+    }
+
     public static func list(_ path: String) throws(SyscallError) -> [String] {
         guard let dir = opendir(path) else { throw SyscallError("opendir", path, errno: currentErrno()) }
         defer { closedir(dir) }

@@ -1,6 +1,6 @@
 import Glibc
 
-extension Mount {
+extension MountTable {
     /// The id of the mount `path` resolves to (the topmost one where several are stacked
     /// on it), as `/proc/self/fdinfo/N` reports it (`mnt_id:`), or nil when `path` cannot
     /// be opened. Ids are not reused while the mount exists, so an id recorded when berth

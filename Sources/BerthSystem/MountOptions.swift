@@ -98,7 +98,7 @@ public struct MountOptions: Sendable, Equatable {
         "lazytime": (true, UInt(MS_LAZYTIME)), "nolazytime": (false, UInt(MS_LAZYTIME)),
         "silent": (true, UInt(MS_SILENT)), "loud": (false, UInt(MS_SILENT)),
         "iversion": (true, UInt(MS_I_VERSION)), "noiversion": (false, UInt(MS_I_VERSION)),
-        "nosymfollow": (true, Mount.noSymfollow), "symfollow": (false, Mount.noSymfollow),
+        "nosymfollow": (true, MountTable.noSymfollow), "symfollow": (false, MountTable.noSymfollow),
     ]
 
     /// Propagation option names to mount(2) flags; also used for `linux.rootfsPropagation`.
@@ -123,14 +123,21 @@ public struct MountOptions: Sendable, Equatable {
     ]
 }
 
-/// mount(2) and umount2(2) with typed errors.
-public enum Mount {
+/// The calling process's mount table (its mount namespace): mount(2), umount2(2),
+/// pivot_root(2), and the flags of what is mounted. (The spec's `Mount` is BerthSpec's.)
+public enum MountTable {
     /// mount(2); `target` is also the path named in the error.
     public static func mount(
         source: String?, target: String, type: String?, flags: UInt, data: String? = nil,
         errorPath: String? = nil
     ) throws(SyscallError) {
         try sys("mount", errorPath ?? target) { Glibc.mount(source, target, type, flags, data) }
+    }
+
+    /// pivot_root(2): `newRoot` becomes the root of the mount namespace, the old root goes
+    /// to `putOld` (both "." stacks it on the new one, to be unmounted from there).
+    public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SyscallError) {
+        try sys("pivot_root", newRoot) { berth_pivot_root(newRoot, putOld) }
     }
 
     /// umount2(2).

@@ -34,6 +34,23 @@ public enum MountTree {
         }
     }
 
+    /// A new filesystem of `type` (fsopen, fsconfig, fsmount) that is in no mount
+    /// namespace's tree until attached; `options` are its string parameters in order
+    /// (`mode=0755`). Returns the mount's descriptor, close-on-exec.
+    public static func newFilesystem(_ type: String, options: [(key: String, value: String)] = [])
+        throws(SyscallError) -> Int32
+    {
+        let context = try sys("fsopen", type) { berth_fsopen(type, UInt32(BERTH_FSOPEN_CLOEXEC)) }
+        defer { close(context) }
+        for (key, value) in options {
+            try sys("fsconfig", "\(type) \(key)=\(value)") {
+                berth_fsconfig(context, UInt32(BERTH_FSCONFIG_SET_STRING), key, value, 0)
+            }
+        }
+        try sys("fsconfig", type) { berth_fsconfig(context, UInt32(BERTH_FSCONFIG_CMD_CREATE), nil, nil, 0) }
+        return try sys("fsmount", type) { berth_fsmount(context, UInt32(BERTH_FSMOUNT_CLOEXEC), 0) }
+    }
+
     /// mount_setattr(2) on the mount `fd` names; `recursive` applies the change to every
     /// mount below it as well (AT_RECURSIVE).
     public static func setAttributes(_ fd: Int32, _ attributes: MountAttributes, recursive: Bool,

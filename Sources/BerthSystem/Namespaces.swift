@@ -65,3 +65,12 @@ extension Namespace {
         try sys("setns", "namespaces of the container's init") { berth_setns(pidfd, flags) }
     }
 }
+
+extension Namespace {
+    /// Opens this namespace of the calling process (`/proc/self/ns/<name>`), close-on-exec,
+    /// to come back to it after a setns.
+    public func openOwn() throws(SyscallError) -> Int32 {
+        let path = "/proc/self/ns/" + procName
+        return try sys("open", path) { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+    }
+}

@@ -22,14 +22,19 @@ public final class SeccompFilter {
         public static func trace(_ value: UInt32) -> UInt32 { 0x7ff0_0000 | (value & 0xffff) }
     }
 
-    /// One argument comparison; `op` is a libseccomp SCMP_CMP_* value (1...7).
+    /// libseccomp's argument comparison operators (SCMP_CMP_*).
+    public enum Operator: UInt32, Sendable {
+        case notEqual = 1, lessThan, lessOrEqual, equal, greaterOrEqual, greaterThan, maskedEqual
+    }
+
+    /// One argument comparison.
     public struct Comparison: Sendable {
         public var index: UInt32
-        public var op: UInt32
+        public var op: Operator
         public var value: UInt64
         public var valueTwo: UInt64
 
-        public init(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64) {
+        public init(index: UInt32, op: Operator, value: UInt64, valueTwo: UInt64) {
             self.index = index
             self.op = op
             self.value = value
@@ -57,10 +62,31 @@ public final class SeccompFilter {
         return true
     }
 
-    /// Sets a filter attribute (SCMP_FLTATR_*).
-    public func set(attribute: scmp_filter_attr, _ value: UInt32) throws(SyscallError) {
-        let rc = seccomp_attr_set(ctx, attribute, value)
-        if rc != 0 { throw SyscallError("seccomp_attr_set", "attribute \(attribute.rawValue)", errno: Errno(rawValue: -rc)) }
+    /// The filter attributes berth sets (SCMP_FLTATR_CTL_*).
+    public enum Attribute: Sendable {
+        /// Set no_new_privs when loading (libseccomp's default: on).
+        case noNewPrivileges
+        /// Log every action but allow (SECCOMP_FILTER_FLAG_LOG).
+        case log
+        /// Leave speculative store bypass mitigation off (SECCOMP_FILTER_FLAG_SPEC_ALLOW).
+        case speculativeStoreBypass
+        /// Load into every thread (SECCOMP_FILTER_FLAG_TSYNC).
+        case threadSync
+
+        var libseccomp: scmp_filter_attr {
+            switch self {
+            case .noNewPrivileges: return SCMP_FLTATR_CTL_NNP
+            case .log: return SCMP_FLTATR_CTL_LOG
+            case .speculativeStoreBypass: return SCMP_FLTATR_CTL_SSB
+            case .threadSync: return SCMP_FLTATR_CTL_TSYNC
+            }
+        }
+    }
+
+    /// Turns a filter attribute on or off.
+    public func set(_ attribute: Attribute, _ on: Bool) throws(SyscallError) {
+        let rc = seccomp_attr_set(ctx, attribute.libseccomp, on ? 1 : 0)
+        if rc != 0 { throw SyscallError("seccomp_attr_set", "\(attribute)", errno: Errno(rawValue: -rc)) }
     }
 
     /// The syscall number for a name on the filter's architectures, nil when unknown.
@@ -89,7 +115,7 @@ public final class SeccompFilter {
     /// Adds a rule; the comparisons must name distinct arguments.
     public func add(action: UInt32, syscall: Int32, comparisons: [Comparison]) throws(SyscallError) {
         let args = comparisons.map {
-            scmp_arg_cmp(arg: $0.index, op: scmp_compare(rawValue: $0.op), datum_a: $0.value, datum_b: $0.valueTwo)
+            scmp_arg_cmp(arg: $0.index, op: scmp_compare(rawValue: $0.op.rawValue), datum_a: $0.value, datum_b: $0.valueTwo)
         }
         let rc = args.withUnsafeBufferPointer {
             seccomp_rule_add_array(ctx, action, syscall, UInt32($0.count), $0.baseAddress)
@@ -119,8 +145,7 @@ public final class SeccompFilter {
     /// may include ones this libseccomp cannot set (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
     /// needs libseccomp 2.6; Debian 12 has 2.5.4).
     public func load(kernelFlags flags: UInt32, prefix: [SeccompStub.Instruction] = []) throws(SyscallError) {
-        let memfd = berth_memfd("berth-seccomp")
-        guard memfd >= 0 else { throw SyscallError("memfd_create", errno: currentErrno()) }
+        let memfd = try FileIO.memoryFile(named: "berth-seccomp")
         defer { close(memfd) }
         let rc = seccomp_export_bpf(ctx, memfd)
         if rc != 0 { throw SyscallError("seccomp_export_bpf", errno: Errno(rawValue: -rc)) }

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
@@ -297,6 +298,46 @@ int berth_bpf_attach_device_program(int cgroup_fd, int prog_fd) {
     return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }
 
+int berth_bpf_query_device_programs(int cgroup_fd, unsigned int *ids, unsigned int *count) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.query.target_fd = (uint32_t)cgroup_fd;
+    attr.query.attach_type = BPF_CGROUP_DEVICE;
+    attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+    attr.query.prog_cnt = *count;
+    int rc = (int)syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr));
+    *count = attr.query.prog_cnt;
+    return rc;
+}
+
+int berth_bpf_program_fd(unsigned int id) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;
+    attr.open_flags = 0;
+    return (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
+}
+
+int berth_bpf_replace_device_program(int cgroup_fd, int prog_fd, int old_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE;
+    attr.replace_bpf_fd = (uint32_t)old_fd;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
+}
+
+int berth_bpf_detach_device_program(int cgroup_fd, int prog_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)cgroup_fd;
+    attr.attach_bpf_fd = (uint32_t)prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    return (int)syscall(SYS_bpf, BPF_PROG_DETACH, &attr, sizeof(attr));
+}
+
 int berth_loopback_up(void) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -379,3 +420,12 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 }
 
 int berth_personality(unsigned long persona) { return personality(persona); }
+
+int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
+    return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+}
+
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
+    return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
+}

@@ -32,7 +32,7 @@ import Testing
             let again = try SpecLoader.decode(try spec.jsonData())
             #expect(again == spec)
             // Same JSON content as runc's file: compare as generic JSON trees.
-            #expect(try JSONTree(Data(text.utf8)) == JSONTree(try spec.jsonData()))
+            #expect(try JSONTree(Data(text.utf8)) == JSONTree(Data(try spec.jsonData())))
         }
     }
 

@@ -26,7 +26,7 @@ import Testing
         spec.process?.terminal = false
         spec.process?.args = ["sh", "-c", "echo embedded > /dev/null; sleep 0.2"]
         spec.root = Root(path: rootfs, readonly: true)
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let container = try runtime.create(id: "embedded", bundle: dir.path, options: CreateOptions(helperBinary: binary))
@@ -63,27 +63,27 @@ import Testing
         spec.process?.terminal = false
         spec.process?.args = ["true"]
         spec.root = Root(path: rootfs, readonly: true)
-        // A capability name libcap does not know: validation lets it through, the init
-        // refuses it as a spec error.
-        let defaultCapabilities = spec.process?.capabilities
-        spec.process?.capabilities?.bounding = ["CAP_NOT_A_CAPABILITY"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        // An environment entry without '=': validation lets it through, the init refuses it
+        // as a spec error (as runc's init does).
+        let defaultEnvironment = spec.process?.env
+        spec.process?.env = ["NOT_AN_ASSIGNMENT"]
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
 
         let runtime = ContainerRuntime(root: dir.appendingPathComponent("root").path)
         let options = CreateOptions(helperBinary: binary)
         do {
-            let c = try runtime.create(id: "badcap", bundle: dir.path, options: options)
+            let c = try runtime.create(id: "badenv", bundle: dir.path, options: options)
             try? c.delete(force: true)
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .invalidSpec)
-            #expect(error.message == "unable to start container process: process.capabilities.bounding: unknown capability \"CAP_NOT_A_CAPABILITY\"")
+            #expect(error.message == "unable to start container process: invalid environment variable: missing '='")
         }
         #expect(try runtime.list().isEmpty)
 
-        spec.process?.capabilities = defaultCapabilities
+        spec.process?.env = defaultEnvironment
         spec.process?.args = ["sleep", "10"]
-        try spec.jsonData().write(to: dir.appendingPathComponent("config.json"))
+        try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
         let container = try runtime.create(id: "twice", bundle: dir.path, options: options)
         defer { try? container.delete(force: true) }
         do {

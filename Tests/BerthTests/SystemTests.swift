@@ -27,11 +27,11 @@ import Testing
 
     @Test func symfollowIdmapAndClearedFlags() {
         let o = MountOptions(["bind", "nosymfollow", "dev", "idmap"])
-        #expect(o.flags & Mount.noSymfollow != 0)
+        #expect(o.flags & MountTable.noSymfollow != 0)
         #expect(o.clearedFlags == UInt(MS_NODEV))
         #expect(o.idmap == .top)
         #expect(MountOptions(["rbind", "ridmap", "symfollow"]).idmap == .recursive)
-        #expect(MountOptions(["symfollow"]).clearedFlags == Mount.noSymfollow)
+        #expect(MountOptions(["symfollow"]).clearedFlags == MountTable.noSymfollow)
         #expect(MountOptions(["defaults"]) == MountOptions())
     }
 

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// One container under a runtime's state root.
@@ -23,15 +22,17 @@ public struct Container: Sendable {
         ContainerState(ociVersion: record.ociVersion, id: record.id,
                        pid: status == .stopped ? 0 : record.pid, status: status,
                        bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                       annotations: record.config.annotations, owner: record.owner)
+                       annotations: record.annotations, owner: record.owner)
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {
         guard ProcStat.read(pid: record.pid).map({ !$0.isDead && $0.startTime == record.startTime }) == true else {
             return .stopped
         }
-        if store.hasFifo(id) { return .created }
+        // A frozen container is paused whether or not it has started, as runc reports it
+        // (and `start` refuses it: the init could not take the start signal).
         if record.cgroups.isFrozen() { return .paused }
+        if store.hasFifo(id) { return .created }
         return .running
     }
 
@@ -44,6 +45,7 @@ public struct Container: Sendable {
         switch status(record) {
         case .created: break
         case .stopped: throw BerthError(.invalidState, "cannot start a container that has stopped")
+        case .paused: throw BerthError(.invalidState, "cannot start a container in the paused state")
         default: throw BerthError(.invalidState, "cannot start an already running container")
         }
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
@@ -86,7 +88,7 @@ public struct Container: Sendable {
 
     /// The container's config.json as it was at create.
     public func configuration() throws(BerthError) -> Spec {
-        try store.load(id).config
+        try store.load(id).spec()
     }
 
     /// Starts `process` inside the running container: in all its namespaces and its
@@ -100,8 +102,18 @@ public struct Container: Sendable {
     /// Sends `signal` to the container's init, or with `all` to every process in it.
     /// The init is signalled through a pidfd only after its start time is checked, so a
     /// recycled pid is never hit.
+    ///
+    /// SIGKILL to a container without its own pid namespace goes to every process in its
+    /// cgroup, sub-cgroups included, as runc does: killing the init of a pid namespace
+    /// kills everything in it, but an init that shares berth's pid namespace is an
+    /// ordinary process, whose children would survive it. This works after the init is
+    /// gone too (the cgroup still names what is left).
     public func kill(_ signal: Int32 = SIGTERM, all: Bool = false) throws(BerthError) {
         let record = try store.load(id)
+        if signal == SIGKILL && !hasOwnPidNamespace(record) && !record.cgroupPaths.isEmpty {
+            record.cgroups.signalAll(SIGKILL)
+            return
+        }
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
             throw BerthError.containerNotRunning
         }
@@ -116,6 +128,11 @@ public struct Container: Sendable {
         }
         // A frozen task takes SIGKILL only once thawed (v1 freezer): let it die.
         if signal == SIGKILL { record.cgroups.thaw() }
+    }
+
+    /// The config gives the container a pid namespace (new or joined), as runc decides.
+    func hasOwnPidNamespace(_ record: StateRecord) -> Bool {
+        record.namespacePaths["pid"] != nil
     }
 
     /// Host pids of the container's processes: its cgroup's, else those sharing its pid
@@ -164,10 +181,11 @@ public struct Container: Sendable {
         var status: Int32 = 0
         _ = waitpid(record.pid, &status, WNOHANG)
         let cgroups = record.cgroups
-        // Processes can outlive the init (no pid namespace, or escaped children): kill
-        // whatever the cgroup still holds before removing it.
-        cgroups.thaw()
-        for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
+        // Processes can outlive the init (no pid namespace, or escaped children), also in
+        // sub-cgroups the container made: kill whatever the cgroups still hold, then
+        // remove them, sub-cgroups first.
+        cgroups.signalAll(SIGKILL)
+        _ = cgroups.waitEmpty(timeoutMs: 2000)
         if let devices = record.netDevices, let path = record.netDeviceNamespace {
             NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
@@ -185,19 +203,18 @@ public struct Container: Sendable {
     private func killAndWait(_ record: StateRecord) throws(BerthError) {
         let cgroups = record.cgroups
         for pid in processes(record) where pid != record.pid { _ = Glibc.kill(pid, SIGKILL) }
-        cgroups.thaw()
+        cgroups.thawAll()
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else { return }
         try? pidfd.signal(SIGKILL)
         if !pidfd.waitExit(timeoutMs: 10_000) {
             throw BerthError(.system, "container init \(record.pid) did not exit after SIGKILL")
         }
-        // Processes that escaped the init's pid namespace teardown but live in the cgroup.
-        for pid in cgroups.pids() { _ = Glibc.kill(pid, SIGKILL) }
     }
 
     /// Runs the poststart or poststop hooks, in berth's environment.
     func runHooks(_ kind: HookKind, record: StateRecord) throws(BerthError) {
-        let hooks = kind == .poststart ? record.config.hooks?.poststart : record.config.hooks?.poststop
+        let all = try record.hooks()
+        let hooks = kind == .poststart ? all?.poststart : all?.poststop
         guard let hooks, !hooks.isEmpty else { return }
         let state = makeState(record, status: status(record))
         try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state))
@@ -245,20 +262,21 @@ extension Container {
 
 extension Container {
     /// Applies new resource limits to a running (or paused, or created) container's cgroup.
-    public func update(_ resources: LinuxResources) throws(BerthError) {
+    ///
+    /// As with runc, only what `resources` sets changes: absent fields, and zeros where 0
+    /// is no meaningful limit, leave the current values alone (Docker sends whole objects
+    /// with zeros for everything unchanged); -1 lifts a limit. Device rules are applied
+    /// as the fewest transitions from the current ones. Warnings (a limit this kernel
+    /// cannot apply) go to `warningHandler`, or to stderr.
+    public func update(_ resources: LinuxResources,
+                       warningHandler: (@Sendable (String) -> Void)? = nil) throws(BerthError) {
         let lock = try store.lock(id)
         defer { close(lock) }
         let record = try store.load(id)
         guard status(record) != .stopped else { throw BerthError.containerNotRunning }
         let set = record.cgroups
-        if let memory = resources.memory, memory.checkBeforeUpdate == true, let limit = memory.limit, limit >= 0 {
-            let usage = CgroupStats.read(paths: record.cgroupPaths).memoryUsage
-            if UInt64(limit) < usage {
-                throw BerthError(.invalidSpec, "update: memory limit \(limit) is below the container's current usage \(usage) (checkBeforeUpdate)")
-            }
-        }
         do throws(SyscallError) {
-            try ResourceWriter(set: set).apply(resources)
+            try ResourceWriter(set: set, warn: { SecurityPreflight.emit($0, to: warningHandler) }).apply(resources)
             if let rules = resources.devices { try DeviceRules.apply(rules, to: set) }
         } catch {
             throw BerthError(.invalidSpec, "update: \(error)", errno: error.errno.rawValue)

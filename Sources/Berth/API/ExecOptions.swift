@@ -12,6 +12,11 @@ public struct ExecOptions: Sendable {
     /// so it (and this call, which waits for its execve) goes on only once the container
     /// is resumed, as with runc.
     public var ignorePaused: Bool
+    /// runc's `--cgroup`: an existing sub-cgroup of the container's cgroup to run the
+    /// process in. `["": "sub"]` applies to every hierarchy (the only form on cgroup v2),
+    /// `["memory": "sub"]` to the v1 hierarchy of that controller. A path leading out of
+    /// the container's cgroup is refused.
+    public var subCgroups: [String: String]
     /// A unix stream socket that receives a pidfd of the new process (runc's
     /// `--pidfd-socket`), once it has exec'd.
     public var pidfdSocket: String?
@@ -24,7 +29,9 @@ public struct ExecOptions: Sendable {
 
     public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
                 preserveFDs: Int = 0, ignorePaused: Bool = false, pidfdSocket: String? = nil,
+                subCgroups: [String: String] = [:],
                 warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil) {
+        self.subCgroups = subCgroups
         self.consoleSocket = consoleSocket
         self.pidFile = pidFile
         self.detach = detach

@@ -13,7 +13,7 @@ import Glibc
 /// kept, unless the options explicitly clear one of them or ask for another access-time
 /// setting: then the bind fails, rather than give a mount other than the one asked for.
 struct BindMount {
-    let mount: BerthSpec.Mount
+    let mount: Mount
     let index: Int
     let destination: String
     let ctx: InitContext
@@ -37,7 +37,7 @@ struct BindMount {
         // From here on the tree's descriptor names the attached mount.
         try applyFlags(tree, options)
         for p in options.propagation {
-            try Mount.mount(source: nil, target: procFDPath(tree), type: nil, flags: p, errorPath: destination)
+            try MountTable.mount(source: nil, target: procFDPath(tree), type: nil, flags: p, errorPath: destination)
         }
         if !options.recursive.isEmpty {
             try MountTree.setAttributes(tree, options.recursive, recursive: true, errorPath: destination)
@@ -75,17 +75,17 @@ struct BindMount {
         let path = procFDPath(mounted)
         var flags = options.flags | UInt(MS_BIND) | UInt(MS_REMOUNT)
         do throws(SyscallError) {
-            try Mount.mount(source: nil, target: path, type: nil, flags: flags, errorPath: destination)
+            try MountTable.mount(source: nil, target: path, type: nil, flags: flags, errorPath: destination)
         } catch {
-            let current = try Mount.flags(ofMount: mounted)
-            if current & options.clearedFlags & Mount.lockableFlags != 0 { throw error }
+            let current = try MountTable.flags(ofMount: mounted)
+            if current & options.clearedFlags & MountTable.lockableFlags != 0 { throw error }
             // The kernel ignores MS_RELATIME next to MS_NOATIME, and every other setting
             // next to MS_STRICTATIME: an access-time setting asked for must be the
             // source's, or it would silently not be applied.
-            let atime = options.flags & Mount.atimeFlags
-            if atime != 0 && atime != current & Mount.atimeFlags { throw error }
-            flags |= current & Mount.lockableFlags
-            try Mount.mount(source: nil, target: path, type: nil, flags: flags, errorPath: destination)
+            let atime = options.flags & MountTable.atimeFlags
+            if atime != 0 && atime != current & MountTable.atimeFlags { throw error }
+            flags |= current & MountTable.lockableFlags
+            try MountTable.mount(source: nil, target: path, type: nil, flags: flags, errorPath: destination)
         }
     }
 }

@@ -10,31 +10,31 @@ import Glibc
 /// carries its mapping: mount_setattr(MOUNT_ATTR_IDMAP) works only on a detached mount,
 /// and only for a caller privileged over the mapping's user namespace.
 enum BindSource {
-    static func isBind(_ m: BerthSpec.Mount) -> Bool {
+    static func isBind(_ m: Mount) -> Bool {
         m.type == "bind" || (m.options ?? []).contains(where: { $0 == "bind" || $0 == "rbind" })
     }
 
     /// `idmap`/`ridmap`, or mappings given: runc makes such a mount id-mapped.
-    static func isIDMapped(_ m: BerthSpec.Mount) -> Bool {
+    static func isIDMapped(_ m: Mount) -> Bool {
         m.uidMappings != nil || m.gidMappings != nil
             || (m.options ?? []).contains(where: { $0 == "idmap" || $0 == "ridmap" })
     }
 
     /// The source's host path; a relative source is relative to the bundle.
-    static func path(_ m: BerthSpec.Mount, bundle: String) -> String {
+    static func path(_ m: Mount, bundle: String) -> String {
         let source = m.source ?? ""
         return source.hasPrefix("/") ? source : bundle + "/" + source
     }
 
     /// An O_PATH descriptor of the source.
-    static func open(_ m: BerthSpec.Mount, bundle: String) throws(SyscallError) -> Int32 {
+    static func open(_ m: Mount, bundle: String) throws(SyscallError) -> Int32 {
         let source = path(m, bundle: bundle)
         return try sys("stat", source) { Glibc.open(source, O_PATH | O_CLOEXEC) }
     }
 
     /// A detached copy of the source (`rbind`: with the mounts below it) whose ids are
     /// mapped through `userNamespace` (`ridmap`: on every mount of the copy).
-    static func openIDMapped(_ m: BerthSpec.Mount, bundle: String, userNamespace: Int32) throws -> Int32 {
+    static func openIDMapped(_ m: Mount, bundle: String, userNamespace: Int32) throws -> Int32 {
         let options = MountOptions(m.options ?? [])
         let source = path(m, bundle: bundle)
         let tree = try MountTree.clone(AT_FDCWD, source, recursive: options.isRecursive)

@@ -25,12 +25,12 @@ struct CgroupMount {
         if layout.mode == .unified {
             let target = try rooted.makeMountPoint(destination, directory: true)
             defer { close(target) }
-            try Mount.mount(source: "cgroup", target: procFDPath(target), type: "cgroup2",
+            try MountTable.mount(source: "cgroup", target: procFDPath(target), type: "cgroup2",
                             flags: flags, errorPath: destination)
             return
         }
         let target = try rooted.makeMountPoint(destination, directory: true)
-        try Mount.mount(source: "tmpfs", target: procFDPath(target), type: "tmpfs",
+        try MountTable.mount(source: "tmpfs", target: procFDPath(target), type: "tmpfs",
                         flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), data: "mode=755",
                         errorPath: destination)
         close(target)
@@ -39,22 +39,22 @@ struct CgroupMount {
             let dir = try rooted.makeMountPoint(sub, directory: true)
             defer { close(dir) }
             if cgroupNS && !userNS {
-                try Mount.mount(source: "cgroup", target: procFDPath(dir), type: h.isUnified ? "cgroup2" : "cgroup",
+                try MountTable.mount(source: "cgroup", target: procFDPath(dir), type: h.isUnified ? "cgroup2" : "cgroup",
                                 flags: flags, data: h.isUnified ? nil : h.superOptions, errorPath: sub)
             } else {
-                try Mount.mount(source: hostPath, target: procFDPath(dir), type: nil,
+                try MountTable.mount(source: hostPath, target: procFDPath(dir), type: nil,
                                 flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: sub)
                 let mounted = try rooted.open(sub)
                 defer { close(mounted) }
-                try Mount.mount(source: nil, target: procFDPath(mounted), type: nil,
-                                flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | Mount.lockedFlags(of: procFDPath(mounted)),
+                try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
+                                flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | MountTable.lockedFlags(of: procFDPath(mounted)),
                                 errorPath: sub)
             }
         }
         if flags & UInt(MS_RDONLY) != 0 {
             let mounted = try rooted.open(destination)
             defer { close(mounted) }
-            try Mount.mount(source: nil, target: procFDPath(mounted), type: nil,
+            try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
                             flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
                             data: "mode=755", errorPath: destination)
         }

@@ -46,7 +46,7 @@ struct Console {
             Terminal.setSize(pty.slave, rows: UInt16(truncatingIfNeeded: size.height), cols: UInt16(truncatingIfNeeded: size.width))
         }
         if ownsDevConsole && FileIO.exists("/dev/console") {
-            try? Mount.mount(source: pty.name, target: "/dev/console", type: nil, flags: UInt(MS_BIND))
+            try? MountTable.mount(source: pty.name, target: "/dev/console", type: nil, flags: UInt(MS_BIND))
         }
         try Terminal.sendMaster(pty.master, name: pty.name, over: socketFD)
         close(pty.master)

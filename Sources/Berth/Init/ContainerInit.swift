@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The container init: the code the cloned child runs, from the clone to execve.
@@ -78,7 +77,7 @@ enum ContainerInit {
             // The parent could not clone the state directory (it is not root): the init
             // can, in the mount namespace its user namespace owns.
             let dir = ctx.stateDirectory
-            ctx.stateDirFD = try sys("open_tree", dir) { berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC)) }
+            ctx.stateDirFD = try MountTree.clone(AT_FDCWD, dir, recursive: false)
         }
         if ctx.newNamespaces.contains(.network) {
             try Loopback.bringUp()

@@ -63,7 +63,7 @@ struct Devices {
             if fd >= 0 { close(fd) }
             let target = try rooted.open(d.path)
             defer { close(target) }
-            try Mount.mount(source: d.path, target: procFDPath(target), type: nil, flags: UInt(MS_BIND), errorPath: d.path)
+            try MountTable.mount(source: d.path, target: procFDPath(target), type: nil, flags: UInt(MS_BIND), errorPath: d.path)
             return
         }
         var kind: mode_t

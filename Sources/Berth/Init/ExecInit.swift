@@ -90,6 +90,9 @@ enum ExecInit {
         try sys("setsid") { setsid() }
         // The container's session keyring, as the init got one.
         Keyring.joinNewSession(named: ctx.id)
+        // Where the name the process is executed under will be linked (see ExecName):
+        // made now, in the container's mount namespace, while the child may still mount.
+        let nameDirectory = ExecName.makeDirectory()
 
         let process = ctx.process
         if process.terminal == true {
@@ -99,7 +102,8 @@ enum ExecInit {
             close(ctx.consoleSocketFD)
         }
         let launch = try ProcessLaunch(process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
-                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true)
+                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true,
+                                       nameDirectory: nameDirectory)
         ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
                        + (ctx.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try launch.loadLateFilter()

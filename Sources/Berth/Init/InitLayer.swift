@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The init layer: generated `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`
@@ -124,15 +123,11 @@ struct InitLayer {
     /// that mount; a missing target is created only when the rootfs is writable.
     func apply(rooted: RootedPath) throws {
         if annotations[Annotation.enabled] == "false" { return }
-        let taken = Set((spec.mounts ?? []).map { "/" + $0.destination.split(separator: "/").joined(separator: "/") })
+        let taken = Set((spec.mounts ?? []).map { Paths.withoutDots($0.destination) })
         let wanted = files().filter { !taken.contains($0.path) }
         guard !wanted.isEmpty else { return }
 
-        let fsfd = try sys("fsopen", "tmpfs") { berth_fsopen("tmpfs", 1 /* FSOPEN_CLOEXEC */) }
-        defer { close(fsfd) }
-        try sys("fsconfig", "tmpfs") { berth_fsconfig(fsfd, 1 /* SET_STRING */, "mode", "0755", 0) }
-        try sys("fsconfig", "tmpfs") { berth_fsconfig(fsfd, 6 /* CMD_CREATE */, nil, nil, 0) }
-        let mnt = try sys("fsmount", "tmpfs") { berth_fsmount(fsfd, 1 /* FSMOUNT_CLOEXEC */, 0) }
+        let mnt = try MountTree.newFilesystem("tmpfs", options: [("mode", "0755")])
         defer { close(mnt) }
 
         // Kernels before cloning from detached mounts was allowed (6.1 among them) refuse
@@ -151,23 +146,18 @@ struct InitLayer {
             guard let target = mountPoint(file.path, rooted: rooted) else { continue }
             defer { close(target) }
             if attachedAt == nil {
-                let tree = berth_open_tree(mnt, name, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
-                if tree >= 0 {
+                do throws(SyscallError) {
+                    let tree = try MountTree.clone(mnt, name, recursive: false, errorPath: "init layer " + name)
                     defer { close(tree) }
-                    try sys("move_mount", file.path) {
-                        berth_move_mount(tree, "", target, "", 0x04 /* F_EMPTY_PATH */ | 0x40 /* T_EMPTY_PATH */)
-                    }
+                    try MountTree.attach(tree, to: target, errorPath: file.path)
                     continue
+                } catch {
+                    guard error.errno == .invalidArgument, error.operation == "open_tree" else { throw error }
                 }
-                guard currentErrno() == .invalidArgument else {
-                    throw SyscallError("open_tree", "init layer " + name, errno: currentErrno())
-                }
-                try sys("move_mount", stateDirectory) {
-                    berth_move_mount(mnt, "", AT_FDCWD, stateDirectory, 0x04 /* F_EMPTY_PATH */)
-                }
+                try MountTree.attach(mnt, at: stateDirectory)
                 attachedAt = stateDirectory
             }
-            try Mount.mount(source: stateDirectory + "/" + name, target: procFDPath(target), type: nil,
+            try MountTable.mount(source: stateDirectory + "/" + name, target: procFDPath(target), type: nil,
                             flags: UInt(MS_BIND), errorPath: file.path)
         }
     }

@@ -24,12 +24,12 @@ struct MaskedPaths {
             var st = stat()
             guard fstat(fd, &st) == 0 else { continue }
             if (st.st_mode & S_IFMT) != S_IFDIR {
-                try Mount.mount(source: "/dev/null", target: procFDPath(fd), type: nil, flags: UInt(MS_BIND), errorPath: path)
+                try MountTable.mount(source: "/dev/null", target: procFDPath(fd), type: nil, flags: UInt(MS_BIND), errorPath: path)
             } else if sharedTmpfs >= 0 {
-                try Mount.mount(source: procFDPath(sharedTmpfs), target: procFDPath(fd), type: nil, flags: UInt(MS_BIND),
+                try MountTable.mount(source: procFDPath(sharedTmpfs), target: procFDPath(fd), type: nil, flags: UInt(MS_BIND),
                                 errorPath: path)
             } else {
-                try Mount.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs", flags: UInt(MS_RDONLY),
+                try MountTable.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs", flags: UInt(MS_RDONLY),
                                 data: LSM.mountData("size=0k", type: "tmpfs", label: mountLabel), errorPath: path)
                 sharedTmpfs = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
             }
@@ -43,12 +43,12 @@ struct MaskedPaths {
     private func makeReadOnly(_ path: String) throws {
         guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { return }
         defer { close(fd) }
-        try Mount.mount(source: procFDPath(fd), target: procFDPath(fd), type: nil,
+        try MountTable.mount(source: procFDPath(fd), target: procFDPath(fd), type: nil,
                         flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
         let mounted = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
         defer { close(mounted) }
         let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY)
-            | Mount.lockedFlags(of: procFDPath(mounted))
-        try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: path)
+            | MountTable.lockedFlags(of: procFDPath(mounted))
+        try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: path)
     }
 }

@@ -32,7 +32,7 @@ enum NoPivotRoot {
             if umount2(path, Int32(MNT_DETACH)) != 0 {
                 let e = currentErrno()
                 guard e == .invalidArgument || e == .notPermitted else { throw SyscallError("umount", path, errno: e) }
-                try Mount.mount(source: "tmpfs", target: path, type: "tmpfs", flags: 0)
+                try MountTable.mount(source: "tmpfs", target: path, type: "tmpfs", flags: 0)
             }
         }
     }
@@ -44,11 +44,12 @@ enum NoPivotRoot {
         var type: String
 
         init?(_ line: Substring) {
-            let halves = line.split(separator: " - ", maxSplits: 1, omittingEmptySubsequences: false)
-            guard halves.count == 2 else { return nil }
-            let fields = halves[0].split(separator: " ")
-            let rest = halves[1].split(separator: " ")
-            guard fields.count >= 5, let type = rest.first else { return nil }
+            // The optional fields end with a lone "-"; the filesystem type follows it.
+            let all = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard let dash = all.firstIndex(of: "-"), dash + 1 < all.count else { return nil }
+            let fields = all[..<dash]
+            let type = all[dash + 1]
+            guard fields.count >= 5 else { return nil }
             root = Self.unescape(fields[3])
             mountPoint = Self.unescape(fields[4])
             self.type = String(type)

@@ -12,17 +12,20 @@ struct ProcessLaunch {
     let target: String
     /// The checked executable, to exec through; -1 to exec by path (a script).
     let targetFD: Int32
-    /// Exec through `targetFD` (execveat) rather than by path. The kernel names the
-    /// process after the file's own name then (`busybox`, not the `sh` link to it), so the
-    /// container's own process keeps execve by path, as runc does, with the check
-    /// repeated just before; `exec`, which runs while the container's processes could
-    /// swap the path, goes through the descriptor.
+    /// Exec through `targetFD` (execveat) rather than by path: `exec`, which runs while
+    /// the container's processes could swap the path, goes through the descriptor (under
+    /// the path's name, see ExecName); the container's own process keeps execve by path,
+    /// as runc does, with the check repeated just before.
     let throughDescriptor: Bool
+    /// The name `targetFD` is executed under.
+    let name: ExecName?
 
     /// Applies everything that may fail, so that after this only the execve can. A
     /// filter with notify rules hands its listener fd to the parent over `sync`.
+    /// `nameDirectory` (ExecName.makeDirectory) holds the name the descriptor is executed
+    /// under, with `throughDescriptor`.
     init(process: Process, attributes: ExecutionAttributes, seccomp config: LinuxSeccomp?, preserveFDs: Int,
-         sync: SyncSocket, throughDescriptor: Bool) throws {
+         sync: SyncSocket, throughDescriptor: Bool, nameDirectory: Int32 = -1) throws {
         self.throughDescriptor = throughDescriptor
         setup = try ProcessSetup(process: process, preserveFDs: preserveFDs)
         try LSM.applyExecLabels(process)
@@ -38,11 +41,12 @@ struct ProcessLaunch {
         if let warning = seccomp?.warning { try sync.send(.warning(warning)) }
         lateSeccomp = process.noNewPrivileges == true
         if let seccomp, !lateSeccomp { try seccomp.load(handingListenerTo: sync) }
-        try setup.apply()
+        try setup.apply { warning throws in try sync.send(.warning(warning)) }
         target = try setup.resolveExecutable()
         let checked = try ExecGuard.checkExecutable(target, display: process.args?.first ?? target)
         if !throughDescriptor && checked >= 0 { close(checked) }
         targetFD = throughDescriptor ? checked : -1
+        name = throughDescriptor ? ExecName.link(to: checked, named: target, in: nameDirectory) : nil
         // The caller's descriptors were closed when the process was cloned; berth's own
         // (the sync socket, the checked executable) close at exec.
         Descriptors.markCloseOnExec(from: Int32(3 + preserveFDs))
@@ -73,6 +77,6 @@ struct ProcessLaunch {
             let recheck = try ExecGuard.checkExecutable(target, display: setup.process.args?.first ?? target)
             if recheck >= 0 { close(recheck) }
         }
-        setup.exec(target, fd: targetFD, errorReport: errorReport)
+        setup.exec(target, fd: targetFD, link: name, errorReport: errorReport)
     }
 }

@@ -1,7 +1,7 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
+import SystemPackage
 
 /// The last steps before execve: limits, privileges, identity, working directory and
 /// the lookup of the executable, all inside the container's root.
@@ -15,45 +15,81 @@ struct ProcessSetup {
     init(process: Process, preserveFDs: Int) throws {
         self.process = process
         self.preserveFDs = preserveFDs
-        var env = Self.deduplicated(process.env ?? [])
-        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
-            env.append("HOME=" + Self.home(uid: process.user.uid))
-        }
-        self.environment = env
+        environment = try Self.environment(process.env, uid: process.user.uid)
     }
 
-    /// One entry per name, where the name first appears, with the last value given (an
-    /// `exec --env` overrides the container's value, as with runc).
-    static func deduplicated(_ env: [String]) -> [String] {
-        var result: [String] = []
-        var index: [Substring: Int] = [:]
-        for entry in env {
-            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            if let i = index[name] { result[i] = entry } else {
-                index[name] = result.count
-                result.append(entry)
+    /// The environment as runc prepares it: every entry `NAME=VALUE` (a missing `=` or
+    /// name is refused), duplicates removed keeping the last one where it stands (an
+    /// `exec --env` overrides the container's value), and HOME from the user's
+    /// /etc/passwd entry appended when it is unset or empty. No env at all stays empty.
+    static func environment(_ env: [String]?, uid: UInt32) throws -> [String] {
+        guard let env else { return [] }
+        var seen = Set<Substring>()
+        var kept: [String] = []
+        var homeSet = false
+        for entry in env.reversed() {
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw InitError.spec("invalid environment variable: missing '='")
             }
+            let name = entry[..<equals]
+            if name.isEmpty { throw InitError.spec("invalid environment variable: name cannot be empty") }
+            guard seen.insert(name).inserted else { continue }
+            if entry.utf8.contains(0) {
+                throw InitError.spec("invalid environment variable \"\(name)\": contains nul byte (\\x00)")
+            }
+            if name == "HOME" {
+                // An empty HOME is replaced by the user's.
+                if entry.index(after: equals) == entry.endIndex { continue }
+                homeSet = true
+            }
+            kept.append(entry)
         }
-        return result
+        kept.reverse()
+        if !homeSet { kept.append("HOME=" + home(uid: uid)) }
+        return kept
     }
 
-    /// Applies rlimits, no_new_privs, groups, gid, uid, umask and cwd, in that order:
-    /// limits and groups need the privileges the uid switch drops.
-    func apply() throws {
+    /// `env` without duplicates as runc removes them: the last value of a name, where the
+    /// last one stands (for hooks, which get the process's environment as it is given).
+    static func deduplicated(_ env: [String]) -> [String] {
+        var seen = Set<Substring>()
+        var kept: [String] = []
+        for entry in env.reversed() {
+            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if seen.insert(name).inserted { kept.append(entry) }
+        }
+        return kept.reversed()
+    }
+
+    /// Applies rlimits, no_new_privs, groups, gid, uid, umask and cwd: limits and groups
+    /// need the privileges the uid switch drops, and the working directory is entered
+    /// first while they are still held (as runc 1.2 does: a directory the user cannot
+    /// enter but berth can works), or else after the switch (a directory only the user
+    /// can enter). `warn` takes what runc would log as a warning.
+    func apply(warn: (String) throws -> Void) throws {
+        let cwd = process.cwd.isEmpty ? "/" : process.cwd
+        var enterLater = false
+        if chdir(cwd) != 0 {
+            let e = currentErrno()
+            guard e == .permissionDenied || e == .notPermitted else { throw Self.cwdError(cwd, e) }
+            enterLater = true
+        }
+        // The configured limits, or else the ones berth's caller had (berth raises none of
+        // its own). A hard limit above the caller's was raised by the parent already (see
+        // ProcessLimits), which a process in a user namespace could not do itself.
         for limit in process.rlimits ?? [] {
             guard let resource = RlimitTable.resource(named: limit.type) else {
                 throw InitError.spec("process.rlimits: unknown rlimit \"\(limit.type)\"")
             }
-            var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
-            if setrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &value) != 0 {
-                let e = currentErrno()
-                throw InitError("setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(e))", errno: e.rawValue)
+            do throws(SyscallError) { try ResourceLimits.set(resource, soft: limit.soft, hard: limit.hard) } catch {
+                throw InitError("setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(error.errno))",
+                                errno: error.errno.rawValue)
             }
         }
         if process.noNewPrivileges == true {
             try ProcessControl.setNoNewPrivileges()
         }
-        let capabilities = try process.capabilities.map(Capabilities.init)
+        let capabilities = process.capabilities.map(Capabilities.init)
         try capabilities?.dropBounding()
         let user = process.user
         let groups = (user.additionalGids ?? []).map { gid_t($0) }
@@ -67,16 +103,21 @@ struct ProcessSetup {
         // The process's terminal and stdio pipes become its user's while berth may still
         // chown (root needs nothing: it keeps what it has).
         if user.uid != 0 { try Terminal.giveStdio(to: user.uid, terminal: process.terminal == true) }
-        try sys("setresgid", "gid \(user.gid)") { berth_setresgid(user.gid, user.gid, user.gid) }
-        try sys("setresuid", "uid \(user.uid)") { berth_setresuid(user.uid, user.uid, user.uid) }
-        try capabilities?.apply()
-        umask(mode_t(user.umask ?? 0o022))
-        let cwd = process.cwd.isEmpty ? "/" : process.cwd
-        if chdir(cwd) != 0 {
-            let e = currentErrno()
-            throw InitError("chdir to cwd (\"\(cwd)\") set in config.json failed: \(errnoText(e))", errno: e.rawValue)
+        try Credentials.setGroup(user.gid)
+        try Credentials.setUser(user.uid)
+        if let refused = try capabilities?.apply() {
+            for (cap, e) in refused {
+                let name = (process.capabilities?.ambient ?? []).first { Capabilities.number(named: $0) == cap }
+                try warn("can't raise ambient capability \((name ?? String(cap)).uppercased()): \(errnoText(e))")
+            }
         }
+        umask(mode_t(user.umask ?? 0o022))
+        if enterLater && chdir(cwd) != 0 { throw Self.cwdError(cwd, currentErrno()) }
         try ExecGuard.checkWorkingDirectory(cwd)
+    }
+
+    static func cwdError(_ cwd: String, _ e: Errno) -> InitError {
+        InitError("chdir to cwd (\"\(cwd)\") set in config.json failed: \(errnoText(e))", errno: e.rawValue)
     }
 
     /// Finds `args[0]` the way execvp would, in the container's PATH, with runc's wording
@@ -95,7 +136,9 @@ struct ProcessSetup {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
             var st = stat()
             guard stat(candidate, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
-            if access(candidate, X_OK) == 0 { return candidate }
+            // By the effective ids and capabilities, as execve checks: a user with
+            // CAP_DAC_OVERRIDE runs a file it has no execute permission on.
+            if FileIO.isExecutable(candidate) { return candidate }
             denied = denied ?? candidate
         }
         if denied != nil {
@@ -110,7 +153,7 @@ struct ProcessSetup {
             let e = currentErrno()
             throw InitError("exec: \"\(display)\": stat \(path): \(errnoText(e))", errno: e.rawValue)
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR || access(path, X_OK) != 0 {
+        if (st.st_mode & S_IFMT) == S_IFDIR || !FileIO.isExecutable(path) {
             throw InitError("exec: \"\(display)\": permission denied", errno: EACCES)
         }
     }
@@ -118,12 +161,16 @@ struct ProcessSetup {
     /// execve; on failure reports on `errorReport` (exec, whose parent still listens) or
     /// else, as runc 1.2's init does once its parent has stopped listening, prints
     /// `exec PATH: ERROR` as the one line on stderr and exits 255.
-    /// With `fd` (>= 0), the file it refers to is executed (execveat, AT_EMPTY_PATH).
-    func exec(_ path: String, fd: Int32 = -1, errorReport: SyncSocket?) -> Never {
+    /// With `fd` (>= 0), the file it refers to is executed: through `link` (a name in a
+    /// private directory that leads to `fd`, so the process is named as the path's last
+    /// component, as with runc), else with execveat(AT_EMPTY_PATH), which names it after
+    /// the file itself (`busybox` for `sh`) or, before Linux 6.14, after `fd`.
+    func exec(_ path: String, fd: Int32 = -1, link: ExecName? = nil, errorReport: SyncSocket?) -> Never {
         let args = process.args ?? [path]
         let e = withCStrings(args) { argv in
             withCStrings(environment) { envp in
                 if fd >= 0 {
+                    if let link { _ = Exec.execute(at: link.directory, link.name, argv: argv, envp: envp) }
                     let e = Exec.execute(fd: fd, argv: argv, envp: envp)
                     // A seccomp profile that allows execve but not execveat (an allow list
                     // written with runc in mind) answers ENOSYS or EPERM: exec by path.

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// Builds the container's mount tree in its mount namespace and switches root.
@@ -61,9 +60,9 @@ struct RootfsSetup {
     /// devices and the init layer.
     func prepare() throws {
         if ownMountNamespace {
-            try Mount.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
+            try MountTable.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
             // pivot_root needs the rootfs to be a mount point.
-            try Mount.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+            try MountTable.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
         }
 
         let rooted = try RootedPath(root: ctx.rootfs)
@@ -88,7 +87,7 @@ struct RootfsSetup {
             }
         }
         Trace.mark("init: config mounts")
-        let devMounted = mounts.contains { normalize($0.destination) == "/dev" && !BindSource.isBind($0) }
+        let devMounted = mounts.contains { Paths.withoutDots($0.destination) == "/dev" && !BindSource.isBind($0) }
         if devMounted {
             try Devices(rooted: rooted, userNS: userNS).create(spec.linux?.devices ?? [],
                                                                 terminal: spec.process?.terminal == true)
@@ -102,7 +101,7 @@ struct RootfsSetup {
         for d in deferred {
             do throws(SyscallError) {
                 if d.flags & UInt(MS_RDONLY) != 0 && ownMountNamespace {
-                    try Mount.mount(source: nil, target: procFDPath(d.fd), type: nil,
+                    try MountTable.mount(source: nil, target: procFDPath(d.fd), type: nil,
                                     flags: d.flags | UInt(MS_REMOUNT) | UInt(MS_BIND), errorPath: d.destination)
                 }
                 if !d.recursive.isEmpty {
@@ -143,23 +142,19 @@ struct RootfsSetup {
         try MaskedPaths(rooted: slash, mountLabel: spec.linux?.mountLabel)
             .apply(readOnly: spec.linux?.readonlyPaths ?? [], masked: spec.linux?.maskedPaths ?? [])
         if spec.root?.readonly == true {
-            let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | (Mount.lockedFlags(of: "/") & ~UInt(MS_RDONLY))
-            try Mount.mount(source: nil, target: "/", type: nil, flags: flags)
+            let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | (MountTable.lockedFlags(of: "/") & ~UInt(MS_RDONLY))
+            try MountTable.mount(source: nil, target: "/", type: nil, flags: flags)
         }
         if let p = requestedPropagation, p != baselinePropagation {
-            try Mount.mount(source: nil, target: "/", type: nil, flags: p)
+            try MountTable.mount(source: nil, target: "/", type: nil, flags: p)
         }
         return Console(socketFD: ctx.consoleSocketFD, consoleSize: spec.process?.consoleSize, relayed: ctx.relaysTerminal)
     }
 
-    private func normalize(_ path: String) -> String {
-        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-    }
-
-    private func mountOne(_ m: BerthSpec.Mount, index: Int, rooted: RootedPath, deferred: inout [Deferred]) throws {
+    private func mountOne(_ m: Mount, index: Int, rooted: RootedPath, deferred: inout [Deferred]) throws {
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
-        let destination = normalize(m.destination)
+        let destination = Paths.withoutDots(m.destination)
         if type == "cgroup" || type == "cgroup2" {
             try CgroupMount(rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths, layout: ctx.cgroupLayout,
                             cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS).mount()
@@ -216,12 +211,12 @@ struct RootfsSetup {
             }
             // sysfs cannot be mounted in a user namespace that does not own the network
             // namespace; runc falls back to a read-only recursive bind of the host's /sys.
-            try Mount.mount(source: "/sys", target: procFDPath(target), type: nil,
+            try MountTable.mount(source: "/sys", target: procFDPath(target), type: nil,
                             flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: destination)
             let mounted = try rooted.open(destination)
             defer { close(mounted) }
-            try Mount.mount(source: nil, target: procFDPath(mounted), type: nil,
-                            flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | Mount.lockedFlags(of: procFDPath(mounted)),
+            try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
+                            flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | MountTable.lockedFlags(of: procFDPath(mounted)),
                             errorPath: destination)
         }
         let later = deferReadOnly && (options.flags & UInt(MS_RDONLY) != 0 || !options.recursive.isEmpty)
@@ -231,7 +226,7 @@ struct RootfsSetup {
         defer { if !keep { close(mounted) } }
         if copyFrom >= 0 { try TmpCopyUp.copy(from: copyFrom, to: mounted, path: destination) }
         for p in options.propagation {
-            try Mount.mount(source: nil, target: procFDPath(mounted), type: nil, flags: p, errorPath: destination)
+            try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil, flags: p, errorPath: destination)
         }
         if later {
             deferred.append(Deferred(fd: mounted, flags: options.flags, recursive: options.recursive, destination: destination))
@@ -253,22 +248,27 @@ struct RootfsSetup {
             // pivot_root(".", ".") stacks the old root on top of the new one; it is then
             // detached from inside, after making it a slave so the unmount does not
             // propagate to the host.
-            if berth_pivot_root(".", ".") == 0 {
+            var pivoted = true
+            do throws(SyscallError) { try MountTable.pivotRoot(".", ".") } catch {
+                // EINVAL: a rootfs pivot_root refuses (on ramfs, the initial rootfs): the
+                // switch below is made without it.
+                guard error.errno == .invalidArgument else { throw SyscallError("pivot_root", ctx.rootfs, errno: error.errno) }
+                pivoted = false
+            }
+            if pivoted {
                 try sys("fchdir", "old root") { fchdir(oldRoot) }
-                try Mount.mount(source: nil, target: ".", type: nil, flags: UInt(MS_SLAVE) | UInt(MS_REC))
-                try Mount.unmount(".", flags: Int32(MNT_DETACH))
+                try MountTable.mount(source: nil, target: ".", type: nil, flags: UInt(MS_SLAVE) | UInt(MS_REC))
+                try MountTable.unmount(".", flags: Int32(MNT_DETACH))
                 try sys("chdir", "/") { chdir("/") }
                 return
             }
-            let e = currentErrno()
-            guard e == .invalidArgument else { throw SyscallError("pivot_root", ctx.rootfs, errno: e) }
         }
         // Without pivot_root the host's mounts stay in this namespace, only out of sight:
         // a full procfs or sysfs among them would let the container mount a fresh,
         // unmasked one (the kernel allows that where one is fully visible).
         try NoPivotRoot.hideHostProcAndSys(rootfs: ctx.rootfs)
         try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
-        try Mount.mount(source: ctx.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE))
+        try MountTable.mount(source: ctx.rootfs, target: "/", type: nil, flags: UInt(MS_MOVE))
         try sys("chroot", ctx.rootfs) { chroot(".") }
         try sys("chdir", "/") { chdir("/") }
     }

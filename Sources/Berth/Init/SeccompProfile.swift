@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CSeccomp
 import Glibc
 
 /// `linux.seccomp` turned into a libseccomp filter, as runc builds it.
@@ -35,19 +34,19 @@ struct SeccompProfile {
         }
         // Runs as late as the process's privileges allow; no_new_privs is the caller's
         // choice (process.noNewPrivileges), not libseccomp's.
-        try filter.set(attribute: SCMP_FLTATR_CTL_NNP, 0)
+        try filter.set(.noNewPrivileges, false)
         var flags: UInt32 = notifies ? SeccompFilter.KernelFlag.newListener : 0
         var waitKillable = false
         for flag in config.flags ?? [] {
             switch flag {
             case "SECCOMP_FILTER_FLAG_LOG":
-                try filter.set(attribute: SCMP_FLTATR_CTL_LOG, 1)
+                try filter.set(.log, true)
                 flags |= SeccompFilter.KernelFlag.log
             case "SECCOMP_FILTER_FLAG_SPEC_ALLOW":
-                try filter.set(attribute: SCMP_FLTATR_CTL_SSB, 1)
+                try filter.set(.speculativeStoreBypass, true)
                 flags |= SeccompFilter.KernelFlag.specAllow
             case "SECCOMP_FILTER_FLAG_TSYNC":
-                try filter.set(attribute: SCMP_FLTATR_CTL_TSYNC, 1)
+                try filter.set(.threadSync, true)
                 flags |= SeccompFilter.KernelFlag.tsync
             case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
                 waitKillable = true
@@ -130,9 +129,9 @@ struct SeccompProfile {
         }
     }
 
-    static let operators: [String: UInt32] = [
-        "SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4,
-        "SCMP_CMP_GE": 5, "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7,
+    static let operators: [String: SeccompFilter.Operator] = [
+        "SCMP_CMP_NE": .notEqual, "SCMP_CMP_LT": .lessThan, "SCMP_CMP_LE": .lessOrEqual, "SCMP_CMP_EQ": .equal,
+        "SCMP_CMP_GE": .greaterOrEqual, "SCMP_CMP_GT": .greaterThan, "SCMP_CMP_MASKED_EQ": .maskedEqual,
     ]
 
     static func action(_ name: String, errnoRet: UInt32?) throws -> UInt32 {

@@ -53,14 +53,14 @@ final class CRIUSession {
         switch stdio {
         case .quiet:
             null = open("/dev/null", O_RDWR | O_CLOEXEC)
-            output = Spawn.memoryFile("criu-output")
+            output = HelperProgram.memoryFile("criu-output")
             if null >= 0 { descriptors[0] = null }
             if output >= 0 { descriptors[1] = output; descriptors[2] = output }
         case .inherited:
             for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) >= 0 { descriptors[fd] = fd }
         }
         do throws(SyscallError) {
-            pid = try Spawn.start(binary, arguments: [binary, "swrk", "3"], descriptors: descriptors)
+            pid = try HelperProgram.start(binary, arguments: [binary, "swrk", "3"], descriptors: descriptors)
         } catch {
             pair.parent.close()
             if output >= 0 { close(output) }
@@ -80,7 +80,7 @@ final class CRIUSession {
     }
 
     /// What CRIU printed (with `.quiet` stdio).
-    var output: String { Spawn.contents(of: outputFD) }
+    var output: String { HelperProgram.contents(of: outputFD) }
 
     /// Sends one request.
     func send(_ request: CRIURequest) throws(BerthError) {
@@ -151,7 +151,7 @@ final class CRIUSession {
     /// The error for a CRIU that cannot work on this host: one line with the first error
     /// `criu check` reports.
     static func cannotRun(_ binary: String) -> BerthError {
-        let output = Spawn.memoryFile("criu-check")
+        let output = HelperProgram.memoryFile("criu-check")
         defer { if output >= 0 { close(output) } }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { if null >= 0 { close(null) } }
@@ -159,9 +159,9 @@ final class CRIUSession {
         if null >= 0 { descriptors[0] = null }
         if output >= 0 { descriptors[1] = output; descriptors[2] = output }
         var reason = "its feature check failed"
-        if let pid = try? Spawn.start(binary, arguments: [binary, "check"], descriptors: descriptors) {
-            _ = Spawn.wait(pid)
-            if let line = firstError(in: Spawn.contents(of: output)) { reason = "criu check: " + line }
+        if let pid = try? HelperProgram.start(binary, arguments: [binary, "check"], descriptors: descriptors) {
+            _ = HelperProgram.wait(pid)
+            if let line = firstError(in: HelperProgram.contents(of: output)) { reason = "criu check: " + line }
         }
         return BerthError(.system, "CRIU cannot checkpoint or restore on this host: \(reason)")
     }
@@ -192,7 +192,7 @@ final class CRIUSession {
         socket = nil
         guard !waited else { return nil }
         waited = true
-        return Spawn.wait(pid).map(ExitStatus.init(rawWaitStatus:))
+        return HelperProgram.wait(pid).map(ExitStatus.init(rawWaitStatus:))
     }
 
     /// The error for a connection CRIU closed before answering: how it ended, and the

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// `checkpoint`: has CRIU dump a running (or paused) container into an image directory,
@@ -33,12 +32,13 @@ struct Checkpointer {
         let lock = try store.lock(container.id)
         defer { close(lock) }
         let record = try store.load(container.id)
+        let spec = try record.spec()
         let status = container.status(record)
         if status == .created || status == .stopped || status == .creating {
             throw BerthError(.invalidState, "Container cannot be checkpointed in \(status.rawValue) state")
         }
         try Self.validate(options)
-        let imagePath = Launcher.absolute(options.imagePath)
+        let imagePath = Paths.absolute(options.imagePath)
 
         let session = try CRIUSession(binary: options.criuPath, stdio: .quiet)
         defer { session.finish() }
@@ -60,7 +60,7 @@ struct Checkpointer {
         var workFD: Int32 = -1
         defer { if workFD >= 0 { close(workFD) } }
         if let work = options.workPath, !work.isEmpty {
-            logDirectory = Launcher.absolute(work)
+            logDirectory = Paths.absolute(work)
             workFD = try Self.openDirectory(logDirectory)
             opts.workDirFD = workFD
         }
@@ -75,12 +75,12 @@ struct Checkpointer {
         opts.emptyNamespaces = Self.emptyNamespaceMask(options.emptyNamespaces)
         opts.autoDedup = options.autoDedup
         opts.lazyPages = options.lazyPages
-        opts.configFile = Self.configFile(record.config)
+        opts.configFile = Self.configFile(spec)
 
         // A network or pid namespace joined by path belongs to someone else: CRIU leaves
         // it alone and expects it back at restore (`inherit_fd`).
         for (kind, minimum) in [(Namespace.network, Self.externalNetworkVersion), (Namespace.pid, Self.externalPIDVersion)] {
-            guard let path = record.config.linux?.namespaces?.first(where: { $0.type == kind.rawValue })?.path,
+            guard let path = spec.linux?.namespaces?.first(where: { $0.type == kind.rawValue })?.path,
                   !path.isEmpty else { continue }
             guard session.supports(minimum) else {
                 throw BerthError(.system, "criu lacks support for external \(kind.procName) namespace during checkpointing process (old criu version?)")
@@ -111,7 +111,7 @@ struct Checkpointer {
             opts.statusFD = statusFD
         }
         if !options.preDump {
-            let mounts = CheckpointMounts(spec: record.config, bundle: record.bundle, rootfs: record.rootfs)
+            let mounts = CheckpointMounts(spec: spec, bundle: record.bundle, rootfs: record.rootfs)
             let present = CheckpointMounts.mountPoints(of: record.pid)
             var seen: Set<String> = []
             for e in mounts.externals(cgroupPaths: record.cgroupPaths, layout: CgroupLayout.detect())
@@ -171,7 +171,7 @@ struct Checkpointer {
         if options.imagePath.isEmpty { throw BerthError(.invalidSpec, "invalid directory to save checkpoint") }
         if let parent = options.parentPath, !parent.isEmpty {
             if parent.hasPrefix("/") { throw BerthError(.invalidSpec, "--parent-path must be relative") }
-            let real = Launcher.canonical(Launcher.absolute(options.imagePath) + "/" + parent)
+            let real = Paths.canonical(Paths.absolute(options.imagePath) + "/" + parent)
             var st = stat()
             if stat(real, &st) != 0 {
                 throw BerthError(.invalidSpec, "invalid --parent-path: stat \(real): \(errnoText(currentErrno()))")
@@ -231,13 +231,12 @@ struct Checkpointer {
 
     /// Writes where the init's descriptors 0-2 point (`pipe:[N]`, `/dev/null`, ...).
     static func writeDescriptors(pid: Int32, to imagePath: String) throws(BerthError) {
-        let links = (0...2).map { readLink("/proc/\(pid)/fd/\($0)") ?? "" }
-        let json: Data
-        do { json = try JSONEncoder().encode(links) } catch {
-            throw BerthError(.system, "encode \(descriptorsFile): \(error)")
-        }
+        var w = JSONWriter()
+        w.beginArray()
+        for fd in 0...2 { w.string(readLink("/proc/\(pid)/fd/\(fd)") ?? "") }
+        w.endArray()
         do throws(SyscallError) {
-            try FileIO.writeAtomically(imagePath + "/" + descriptorsFile, json, mode: 0o600)
+            try FileIO.writeAtomically(imagePath + "/" + descriptorsFile, w.bytes, mode: 0o600)
         } catch { throw BerthError.system("checkpoint", error) }
     }
 

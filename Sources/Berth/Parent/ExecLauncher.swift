@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The parent side of `exec`: checks the container, clones a child into the container's
@@ -27,6 +26,9 @@ struct ExecLauncher {
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
         do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
+        if let warning = Capabilities.skippedNamesWarning(process.capabilities) {
+            SecurityPreflight.emit(warning, to: options.warningHandler)
+        }
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
@@ -36,7 +38,8 @@ struct ExecLauncher {
         guard Clone.isSingleThreaded else {
             throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
         }
-        var processSpec = record.config
+        let config = try record.spec()
+        var processSpec = config
         processSpec.process = process
         try SecurityPreflight.checkLabels(processSpec)
         // Read with the host's /proc: the child checks its executable against it.
@@ -78,12 +81,22 @@ struct ExecLauncher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
-        // On a unified host the child is cloned straight into the container's cgroup; on
-        // v1 the parent writes its pid into each hierarchy before letting it go on.
+        // On a unified host the child is cloned straight into the container's cgroup (or
+        // the --cgroup sub-cgroup); on v1 the parent writes its pid into each hierarchy
+        // before letting it go on.
         let cgroups = record.cgroups
+        var targets = cgroups.paths
+        if !options.subCgroups.isEmpty {
+            do throws(CgroupPathError) {
+                targets = try cgroups.directories(subCgroups: options.subCgroups, layout: CgroupLayout.detect())
+            } catch { throw BerthError(.invalidSpec, error.message) }
+        }
         var cgroupFD: Int32 = -1
-        if cgroups.unified, let dir = cgroups.paths.first {
+        if cgroups.unified, let dir = targets.first {
             cgroupFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if cgroupFD < 0 {
+                throw BerthError.system("unable to start container process", SyscallError("open cgroup", dir, errno: currentErrno()))
+            }
         }
         defer { if cgroupFD >= 0 { close(cgroupFD) } }
 
@@ -93,80 +106,73 @@ struct ExecLauncher {
 
         debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
               + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
-        var restorePID: Int32 = -1
-        if joinPID {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            if berth_setns(initPidfd.fd, Namespace.pid.cloneFlag) != 0 {
-                let e = currentErrno()
-                close(restorePID)
-                pair.child.close()
-                throw BerthError.system("exec", SyscallError("setns", "pid namespace of \(initPID)", errno: e))
-            }
-        }
         // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
         // child starts there and stays until it is in the container's cgroup (then the
         // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
-        let affinity = process.execCPUAffinity ?? record.config.process?.execCPUAffinity
+        let affinity = process.execCPUAffinity ?? config.process?.execCPUAffinity
         var ownCPUs: [Int]?
         if let initial = Self.cpus(affinity?.initial) {
             do throws(SyscallError) {
                 ownCPUs = try ProcessAttributes.cpuAffinity()
                 try ProcessAttributes.setCPUAffinity(cpus: initial)
             } catch {
-                if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
                 pair.child.close()
                 throw BerthError(.system, "error setting initial CPU affinity: \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
         }
         defer { if let ownCPUs { try? ProcessAttributes.setCPUAffinity(cpus: ownCPUs) } }
-        var attributes = ExecutionAttributes(process: process, linux: record.config.linux)
+        var attributes = ExecutionAttributes(process: process, linux: config.linux)
         // As with runc, the container's own settings apply where the exec process has none.
-        attributes.ioPriority = process.ioPriority ?? record.config.process?.ioPriority
-        attributes.scheduler = process.scheduler ?? record.config.process?.scheduler
+        attributes.ioPriority = process.ioPriority ?? config.process?.ioPriority
+        attributes.scheduler = process.scheduler ?? config.process?.scheduler
 
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroupFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: 0, cgroupFD: cgroupFD)
-            } catch {
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: 0, cgroupFD: -1)
-            }
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(cgroupFD: cgroupFD,
+                                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
+                                child: "exec process").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.child.close()
-            throw BerthError.system("clone exec process", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             ExecInit.run(ExecContext(
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
-                seccomp: record.config.linux?.seccomp,
+                seccomp: config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
                 consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
         func fail(_ error: BerthError) -> BerthError {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
+            Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: false).killAndReap()
             return error
         }
+        if !spawned.placedInCgroup {
+            do throws(SyscallError) {
+                try cgroups.prepareSubCgroups(targets)
+                try cgroups.join(pid: pid, directories: targets)
+            } catch {
+                throw fail(BerthError.system("unable to start container process: error adding pid \(pid) to cgroups", error))
+            }
+        }
         do throws(SyscallError) {
-            if !placedByClone { try cgroups.join(pid: pid) }
             if let adj = process.oomScoreAdj {
                 try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
             }
-            try pair.parent.send(.hostSetUpDone)
         } catch { throw fail(BerthError.system("set up exec process", error)) }
-        debug(placedByClone ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
+        do throws(BerthError) {
+            // Root never hops: `pid` is the exec child itself.
+            try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
+        } catch { throw fail(error) }
+        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+            throw fail(BerthError.system("set up exec process", error))
+        }
+        debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var pending: [SyncMessage] = []
@@ -195,7 +201,7 @@ struct ExecLauncher {
                 continue
             case .seccompListener(let fd):
                 do throws(BerthError) {
-                    try SeccompListener.forward(fd, spec: record.config, id: container.id, pid: pid, bundle: record.bundle)
+                    try SeccompListener.forward(fd, spec: config, id: container.id, pid: pid, bundle: record.bundle)
                 } catch { throw fail(error) }
                 do throws(SyscallError) { try pair.parent.send(.seccompListenerForwarded) } catch {
                     throw fail(BerthError.system("exec", error))
@@ -212,7 +218,7 @@ struct ExecLauncher {
         // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw fail(BerthError.system("write pid file", error)) }
         }
         if pidfdSocket >= 0 {

@@ -1,5 +1,4 @@
 import BerthSystem
-import CBerth
 import Glibc
 import SystemPackage
 

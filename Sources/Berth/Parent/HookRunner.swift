@@ -1,7 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
-import CBerth
 import Glibc
 import SystemPackage
 
@@ -22,11 +20,7 @@ enum HookRunner {
                         pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations))
     }
 
-    static func stateJSON(_ state: State) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(state)).map { Array($0) } ?? []
-    }
+    static func stateJSON(_ state: State) -> [UInt8] { state.jsonBytes }
 
     /// Runs `hooks` in order; the first failure stops them and is thrown in runc's words:
     /// `error running createRuntime hook #1: error running hook: exit status 1, stdout: …, stderr: …`.
@@ -42,13 +36,14 @@ enum HookRunner {
     }
 
     static func runOne(_ hook: Hook, stdin: [UInt8], environment: [String]?) throws(BerthError) {
-        var pipeFDs: [Int32] = [-1, -1]
-        guard berth_pipe_cloexec(&pipeFDs) == 0 else {
-            throw BerthError.system("hook", SyscallError("pipe2", errno: currentErrno()))
-        }
+        let pipeFDs: [Int32]
+        do throws(SyscallError) {
+            let ends = try FileIO.pipe()
+            pipeFDs = [ends.read, ends.write]
+        } catch { throw BerthError.system("hook", error) }
         // The hook's output is kept (memory files never block the hook, however much it
         // writes) and shown only when it fails, as runc does.
-        let output = (berth_memfd("hook-stdout"), berth_memfd("hook-stderr"))
+        let output = ((try? FileIO.memoryFile(named: "hook-stdout")) ?? -1, (try? FileIO.memoryFile(named: "hook-stderr")) ?? -1)
         defer {
             if output.0 >= 0 { close(output.0) }
             if output.1 >= 0 { close(output.1) }
@@ -90,15 +85,14 @@ enum HookRunner {
         try? FileIO.writeAll(pipeFDs[1], stdin)
         close(pipeFDs[1])
         // Wait on a pidfd, so a timeout needs no polling loop.
-        let pidfd = berth_pidfd_open(pid, 0)
-        if pidfd >= 0 {
+        if let pidfd = try? Pidfd.openChild(pid) {
             defer { close(pidfd) }
             var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
             let timeoutMs = hook.timeout.map { Int32(clamping: $0 * 1000) } ?? -1
             var ready: Int32
             repeat { ready = poll(&p, 1, timeoutMs) } while ready < 0 && currentErrno() == .interrupted
             if ready == 0 {
-                _ = berth_pidfd_send_signal(pidfd, SIGKILL)
+                Pidfd.send(SIGKILL, to: pidfd)
                 var status: Int32 = 0
                 _ = waitpid(pid, &status, 0)
                 throw BerthError(.system, "hook ran past specified timeout of \(hook.timeout ?? 0).0s")

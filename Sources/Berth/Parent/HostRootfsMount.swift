@@ -17,15 +17,15 @@ struct HostRootfsMount: Codable, Sendable, Equatable {
 
     static func bind(_ rootfs: String) throws(BerthError) -> HostRootfsMount {
         do throws(SyscallError) {
-            try Mount.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+            try MountTable.mount(source: rootfs, target: rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
         } catch { throw BerthError.system("bind the rootfs (no mount namespace)", error) }
-        guard let id = Mount.id(of: rootfs) else {
+        guard let id = MountTable.id(of: rootfs) else {
             _ = umount2(rootfs, Int32(MNT_DETACH))
             throw BerthError(.system, "bind the rootfs (no mount namespace): cannot read the id of the mount on \(rootfs)")
         }
         let made = HostRootfsMount(path: rootfs, mountID: id)
         do throws(SyscallError) {
-            try Mount.mount(source: nil, target: rootfs, type: nil, flags: UInt(MS_PRIVATE) | UInt(MS_REC))
+            try MountTable.mount(source: nil, target: rootfs, type: nil, flags: UInt(MS_PRIVATE) | UInt(MS_REC))
         } catch {
             made.detach()
             throw BerthError.system("bind the rootfs (no mount namespace)", error)
@@ -35,7 +35,7 @@ struct HostRootfsMount: Codable, Sendable, Equatable {
 
     /// Detaches the mount and everything below it, if it is still the top one on `path`.
     func detach() {
-        guard Mount.id(of: path) == mountID else { return }
+        guard MountTable.id(of: path) == mountID else { return }
         _ = umount2(path, Int32(MNT_DETACH))
     }
 }

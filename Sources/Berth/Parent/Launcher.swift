@@ -1,8 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import CBerth
-import FoundationEssentials
 import Glibc
 
 /// The parent side of `create`: validates the bundle, makes the state directory and
@@ -38,15 +36,16 @@ struct Launcher {
     func launch() throws(BerthError) -> Launched {
         Trace.mark("launch")
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
-        let bundlePath = Self.absolute(bundle)
+        let bundlePath = Paths.absolute(bundle)
         var spec: Spec
+        let document: JSONValue
         do throws(SpecError) {
-            spec = try SpecLoader.load(bundle: bundlePath)
+            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         Trace.mark("spec loaded")
         guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }
-        let rootfs = Self.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
+        let rootfs = Paths.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
         var st = stat()
         guard stat(rootfs, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw BerthError(.invalidSpec, "root.path: \(rootfs) does not exist")
@@ -97,8 +96,8 @@ struct Launcher {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, lockFD: lockFD,
-                                      netDevices: netDevices, cleanup: &cleanup)
+            let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
+                                      lockFD: lockFD, netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -107,7 +106,9 @@ struct Launcher {
         }
     }
 
-    private func launch(spec: Spec, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+    /// `document` is config.json as read (the state record keeps it); `spec` is the config
+    /// to run, with what berth adds (the notify socket, LISTEN_FDS).
+    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, lockFD: Int32,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
@@ -122,6 +123,9 @@ struct Launcher {
 
         // Read once: the init gets the same layout for the container's cgroup mount.
         let cgroupLayout = CgroupLayout.detect()
+        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
+            throw BerthError(.invalidSpec, error.operation)
+        }
         var cgroup: CgroupSet
         do throws(SyscallError) {
             cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
@@ -141,9 +145,20 @@ struct Launcher {
         debug(cgroup.paths.isEmpty ? "cgroup: none (no delegated cgroup for a non-root user)"
               : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
         cleanup.cgroup = cgroup
+        // An init placed in a frozen cgroup would stop before it reported back, and berth
+        // would wait for it forever; a cgroup that holds processes belongs to something
+        // else. runc refuses both, in these words.
+        if cgroup.isEffectivelyFrozen() {
+            throw BerthError(.invalidState, "container's cgroup unexpectedly frozen")
+        }
+        let occupants = cgroup.allPids()
+        if !occupants.isEmpty {
+            throw BerthError(.invalidState, "container's cgroup is not empty: \(occupants.count) process(es) found")
+        }
         if let resources = spec.linux?.resources {
+            let warn = options.warningHandler
             do throws(SyscallError) {
-                try ResourceWriter(set: cgroup).apply(resources)
+                try ResourceWriter(set: cgroup, warn: { SecurityPreflight.emit($0, to: warn) }).apply(resources)
             } catch { throw BerthError(.invalidSpec, "linux.resources: \(error)", errno: error.errno.rawValue) }
         }
         if let rules = spec.linux?.resources?.devices, !cgroup.paths.isEmpty {
@@ -168,8 +183,9 @@ struct Launcher {
             // A non-root parent may not clone mounts of the host's mount namespace: its init
             // makes the clone itself, in its own mount namespace.
             if !rootless {
-                stateDirFD = berth_open_tree(AT_FDCWD, dir, 1 /* OPEN_TREE_CLONE */ | UInt32(O_CLOEXEC))
-                if stateDirFD < 0 { throw BerthError.system("open state directory", SyscallError("open_tree", dir, errno: currentErrno())) }
+                do throws(SyscallError) { stateDirFD = try MountTree.clone(AT_FDCWD, dir, recursive: false) } catch {
+                    throw BerthError.system("open state directory", error)
+                }
             }
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
@@ -205,16 +221,6 @@ struct Launcher {
         var flags: UInt64 = 0
         for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
 
-        // A pid namespace is joined by the parent: setns(CLONE_NEWPID) only affects
-        // children created afterwards.
-        var restorePID: Int32 = -1
-        if let pidPath = joined.first(where: { $0.0 == .pid })?.1 {
-            restorePID = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            do throws(SyscallError) { try Namespace.pid.join(path: pidPath) } catch {
-                close(restorePID)
-                throw BerthError.system("join pid namespace", error)
-            }
-        }
         // Joining an existing user namespace: the new namespaces must be owned by it, so
         // they are made by a clone from inside it. And with any user namespace, the other
         // namespaces to join must be joined before the init is in it (see NamespaceJoin).
@@ -226,24 +232,16 @@ struct Launcher {
         Trace.mark("clone")
         debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
               + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
-        var cloned: (pid: Int32, pidfd: Int32)?
-        var placedByClone = cgroup.cloneIntoFD >= 0
-        do throws(SyscallError) {
-            do throws(SyscallError) {
-                cloned = try Clone.clone(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD)
-            } catch {
-                // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or
-                // otherwise unusable target): clone plainly and write cgroup.procs instead.
-                guard placedByClone else { throw error }
-                placedByClone = false
-                cloned = try Clone.clone(flags: firstFlags, cgroupFD: -1)
-            }
+        let spawned: Spawn.Child?
+        do throws(BerthError) {
+            spawned = try Spawn(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
+                                pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
+                                child: "container init").clone()
         } catch {
-            if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
             pair.parent.close(); pair.child.close()
-            throw BerthError.system("clone container init", error)
+            throw error
         }
-        guard var (pid, pidfd) = cloned else {
+        guard let spawned else {
             pair.parent.close()
             if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
@@ -256,14 +254,14 @@ struct Launcher {
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
                 newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
         }
-        if restorePID >= 0 { _ = berth_setns(restorePID, Namespace.pid.cloneFlag); close(restorePID) }
         pair.child.close()
+        var (pid, pidfd) = (spawned.pid, spawned.pidfd)
+        let placedByClone = spawned.placedInCgroup
         var early: [SyncMessage] = []
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
-        cleanup.pidfd = pidfd
-        cleanup.pid = pid
+        cleanup.initProcess = Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: placedByClone)
         debug("namespaces: init cloned, host pid \(pid)")
 
         guard let stat = ProcStat.read(pid: pid) else {
@@ -278,7 +276,7 @@ struct Launcher {
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec, notifySocket: options.notifySocket)
+            cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket)
         record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
@@ -313,7 +311,7 @@ struct Launcher {
         debug("create \(id): state saved, init \(pid) set up" + (startImmediately ? "" : " and waiting for start"))
         if let pidFile = options.pidFile {
             do throws(SyscallError) {
-                try FileIO.writeAtomically(Self.absolute(pidFile), Array(String(pid).utf8))
+                try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
         }
         if pidfdSocket >= 0 {
@@ -382,6 +380,7 @@ struct Launcher {
                     try IDMaps.write(pid: pid, linux: spec.linux)
                     debug("namespaces: uid and gid maps of the user namespace written")
                 }
+                try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
                 try beforeHostSetUpDone()
                 // The init has unshared its time namespace and not entered it yet.
                 if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
@@ -457,59 +456,5 @@ struct Launcher {
             ("rdma", !(r.rdma ?? [:]).isEmpty), ("unified", !(r.unified ?? [:]).isEmpty),
         ]
         return fields.first { $0.1 }?.0
-    }
-
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return canonical(path) }
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
-        guard getcwd(&buf, buf.count) != nil else { return path }
-        return canonical(String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path)
-    }
-
-    /// `path` with `.` and empty components removed and `..` applied lexically.
-    static func canonical(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
-}
-
-/// Undoes a half-made container: kills the init, removes the cgroup and state directory.
-struct Cleanup {
-    let store: StateStore
-    let id: String
-    var pid: Int32 = 0
-    var pidfd: Int32 = -1
-    var cgroup: CgroupSet?
-    var netDevices: [NetDeviceRecord] = []
-    var netDeviceNamespace: String?
-    var hostRootfs: HostRootfsMount?
-    private var armed = true
-
-    init(store: StateStore, id: String) {
-        self.store = store
-        self.id = id
-    }
-
-    mutating func disarm() { armed = false }
-
-    func run() {
-        guard armed else { return }
-        if pidfd >= 0 {
-            _ = berth_pidfd_send_signal(pidfd, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-            close(pidfd)
-        }
-        if let path = netDeviceNamespace {
-            NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
-        }
-        hostRootfs?.detach()
-        cgroup?.destroy()
-        try? store.remove(id)
     }
 }

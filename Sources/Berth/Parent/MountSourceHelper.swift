@@ -70,7 +70,7 @@ enum MountSourceHelper {
 
     /// In the helper: joins the init's mount namespace, opens every source, sends the
     /// descriptors in batches, and exits.
-    private static func openAll(_ mounts: [(offset: Int, element: BerthSpec.Mount)], bundle: String, initPidfd: Int32,
+    private static func openAll(_ mounts: [(offset: Int, element: Mount)], bundle: String, initPidfd: Int32,
                                 mountNamespace: String?, idmap: IDMapNamespaces, reply: SyncSocket) -> Never {
         var current = (index: -1, destination: "")
         do {

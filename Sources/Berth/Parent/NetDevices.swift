@@ -64,7 +64,7 @@ enum NetDevices {
         do throws(SyscallError) {
             let fd = try FileIO.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o400)
             close(fd)
-            try Mount.mount(source: "/proc/\(pid)/ns/net", target: path, type: nil, flags: UInt(MS_BIND))
+            try MountTable.mount(source: "/proc/\(pid)/ns/net", target: path, type: nil, flags: UInt(MS_BIND))
         } catch {
             throw BerthError.system("linux.netDevices: keep the network namespace", error)
         }

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import CBerth
 import Glibc
 
 /// The `NOTIFY_SOCKET` proxy (systemd's readiness protocol), as runc does it: the
@@ -19,7 +18,7 @@ enum NotifySocket {
             throw BerthError.system("create notify socket directory", SyscallError("mkdir", dir, errno: currentErrno()))
         }
         var mounts = spec.mounts ?? []
-        mounts.append(BerthSpec.Mount(destination: "/run/notify", type: "bind", source: dir,
+        mounts.append(Mount(destination: "/run/notify", type: "bind", source: dir,
                             options: ["bind", "nosuid", "noexec", "nodev", "ro"]))
         spec.mounts = mounts
         let env = spec.process?.env ?? []

@@ -1,7 +1,6 @@
 import BerthCgroups
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// `restore`: makes a container from a bundle and has CRIU bring its processes back from
@@ -42,16 +41,17 @@ struct Restorer {
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
         _ = try Checkpointer.emptyNamespaceMaskChecked(options.emptyNamespaces)
         if options.imagePath.isEmpty { throw BerthError(.invalidSpec, "invalid directory to restore checkpoint") }
-        let imagePath = Launcher.absolute(options.imagePath)
+        let imagePath = Paths.absolute(options.imagePath)
         let descriptors = try Self.readDescriptors(imagePath)
-        let bundlePath = Launcher.absolute(bundle)
-        var spec: Spec
+        let bundlePath = Paths.absolute(bundle)
+        let spec: Spec
+        let document: JSONValue
         do throws(SpecError) {
-            spec = try SpecLoader.load(bundle: bundlePath)
+            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }
-        let rootfs = Launcher.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
+        let rootfs = Paths.canonical(rootPath.hasPrefix("/") ? rootPath : bundlePath + "/" + rootPath)
         var st = stat()
         guard stat(rootfs, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw BerthError(.invalidSpec, "root.path: \(rootfs) does not exist")
@@ -84,7 +84,7 @@ struct Restorer {
         var mounts = TemporaryMounts()
         defer { mounts.release() }
         do throws(BerthError) {
-            let restored = try restore(spec: spec, bundle: bundlePath, rootfs: rootfs, dir: dir, imagePath: imagePath,
+            let restored = try restore(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir, imagePath: imagePath,
                                        descriptors: descriptors, netDevices: netDevices, mounts: &mounts, cleanup: &cleanup)
             cleanup.disarm()
             return restored
@@ -95,7 +95,7 @@ struct Restorer {
         }
     }
 
-    private func restore(spec: Spec, bundle: String, rootfs: String, dir: String, imagePath: String,
+    private func restore(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, imagePath: String,
                          descriptors: [String], netDevices: [NetDeviceRecord],
                          mounts: inout TemporaryMounts, cleanup: inout Cleanup) throws(BerthError) -> Restored {
         let layout = CgroupLayout.detect()
@@ -155,7 +155,7 @@ struct Restorer {
         var workFD: Int32 = -1
         defer { if workFD >= 0 { close(workFD) } }
         if let work = options.workPath, !work.isEmpty {
-            logDirectory = Launcher.absolute(work)
+            logDirectory = Paths.absolute(work)
             workFD = try Checkpointer.openDirectory(logDirectory)
             opts.workDirFD = workFD
         }
@@ -262,8 +262,7 @@ struct Restorer {
                         do throws(SyscallError) { pidfd = try Pidfd.openChild(pid) } catch {
                             throw BerthError.system("restore: open the restored init", error)
                         }
-                        cleanup.pid = pid
-                        cleanup.pidfd = pidfd
+                        cleanup.initProcess = Spawn.Child(pid: pid, pidfd: pidfd, placedInCgroup: false)
                     }
                 case "orphan-pts-master":
                     // CRIU made a new pty for the restored terminal: its master goes to the
@@ -309,7 +308,7 @@ struct Restorer {
             ociVersion: ociSpecVersion, id: id, pid: restoredPID, startTime: stat.startTime,
             bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: spec, notifySocket: nil)
+            cgroupUnified: cgroup.unified, config: document, notifySocket: nil)
         if !netDevices.isEmpty {
             record.netDevices = netDevices
             record.netDeviceNamespace = joinedNetwork ?? pinnedNetwork
@@ -318,7 +317,7 @@ struct Restorer {
             try store.save(record)
             if let pidFile = options.pidFile {
                 do throws(SyscallError) {
-                    try FileIO.writeAtomically(Launcher.absolute(pidFile), Array(String(restoredPID).utf8))
+                    try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(restoredPID).utf8))
                 } catch { throw BerthError.system("write pid file", error) }
             }
         } catch {
@@ -400,11 +399,10 @@ struct Restorer {
             // Go's wording, as runc reports a missing image.
             throw BerthError(.invalidSpec, "open \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
         }
-        do {
-            return try JSONDecoder().decode([String?].self, from: Data(bytes)).map { $0 ?? "" }
-        } catch {
-            throw BerthError(.invalidSpec, "\(path): not a list of descriptors: \(error)")
+        guard case .array(let items)? = try? JSONValue.parse(bytes) else {
+            throw BerthError(.invalidSpec, "\(path): not a list of descriptors")
         }
+        return items.map { if case .string(let s) = $0 { s } else { "" } }
     }
 
     /// The cgroup roots for CRIU: where `pid` (CRIU itself, already in the container's
@@ -434,20 +432,20 @@ struct TemporaryMounts {
     mutating func bindPrivately(_ source: String, at path: String) throws(SyscallError) {
         try sys("mkdir", path) { mkdir(path, 0o755) }
         tops.append(path)
-        try Mount.mount(source: source, target: path, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
-        try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_PRIVATE) | UInt(MS_REC))
+        try MountTable.mount(source: source, target: path, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+        try MountTable.mount(source: nil, target: path, type: nil, flags: UInt(MS_PRIVATE) | UInt(MS_REC))
     }
 
     mutating func tmpfs(at path: String) throws(SyscallError) {
         try sys("mkdir", path) { mkdir(path, 0o700) }
         tops.append(path)
-        try Mount.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_NOSUID) | UInt(MS_NODEV), data: "mode=755,size=64k")
-        try Mount.mount(source: nil, target: path, type: nil, flags: UInt(MS_PRIVATE))
+        try MountTable.mount(source: "tmpfs", target: path, type: "tmpfs", flags: UInt(MS_NOSUID) | UInt(MS_NODEV), data: "mode=755,size=64k")
+        try MountTable.mount(source: nil, target: path, type: nil, flags: UInt(MS_PRIVATE))
     }
 
     /// Binds `source` onto the mountpoint `target` (an O_PATH descriptor) for the moment.
     mutating func bind(_ source: String, onto target: Int32, path: String) throws(SyscallError) {
-        try Mount.mount(source: source, target: procFDPath(target), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
+        try MountTable.mount(source: source, target: procFDPath(target), type: nil, flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
         binds.append(readLink(procFDPath(target)) ?? path)
     }
 

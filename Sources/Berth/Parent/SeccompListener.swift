@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// The parent's side of SCMP_ACT_NOTIFY: the init's listener fd goes to the unix socket at
@@ -16,11 +15,7 @@ enum SeccompListener {
         let document = ContainerProcessState(
             fds: [ContainerProcessState.seccompFdName], pid: pid, metadata: seccomp.listenerMetadata,
             state: State(id: id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        guard let json = try? encoder.encode(document) else {
-            throw BerthError(.system, "seccomp listener: cannot encode the container process state")
-        }
+        let json = document.jsonBytes
         // runc's wording (with Go's for the dial), which callers and tests match on.
         let socket: Int32
         do throws(SyscallError) { socket = try UnixSocket.connect(path) } catch {
@@ -28,7 +23,7 @@ enum SeccompListener {
                              errno: error.errno.rawValue)
         }
         defer { close(socket) }
-        do throws(SyscallError) { try UnixSocket.send(Array(json), fd: fd, over: socket, path: path) } catch {
+        do throws(SyscallError) { try UnixSocket.send(json, fd: fd, over: socket, path: path) } catch {
             throw BerthError(.system, "cannot send seccomp fd to \(path): \(errnoText(error.errno))", errno: error.errno.rawValue)
         }
     }

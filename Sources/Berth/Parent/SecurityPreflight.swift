@@ -3,8 +3,8 @@ import BerthSystem
 import Glibc
 
 /// Security checks the parent makes before it creates anything: LSM labels the host cannot
-/// apply are refused with one clear line; capability names the running kernel does not
-/// know are reported as warnings and skipped by the init, as runc skips them. (Syscall
+/// apply are refused with one clear line; capability names unknown to libcap or to the
+/// running kernel are reported as warnings and skipped by the init, as runc skips them. (Syscall
 /// names libseccomp does not know are found by the init, which resolves them once while
 /// building the filter, and reported back as a `warning` message.)
 enum SecurityPreflight {
@@ -36,21 +36,9 @@ enum SecurityPreflight {
         }
     }
 
-    /// The warning for skipped capability names, if any.
+    /// The warning for skipped capability names, if any: unknown ones and ones newer than
+    /// the running kernel, in runc's words.
     static func warnings(_ spec: Spec) -> [String] {
-        var lines: [String] = []
-        if let caps = spec.process?.capabilities {
-            var seen = Set<String>()
-            let newer = [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient]
-                .compactMap { $0 }.joined().filter { name in
-                    guard let value = Capabilities.number(named: name) else { return false }
-                    return value > Capabilities.lastCap && seen.insert(name).inserted
-                }
-            if !newer.isEmpty {
-                lines.append("process.capabilities: ignoring capabilities unknown to the running kernel: "
-                             + newer.joined(separator: ", "))
-            }
-        }
-        return lines
+        Capabilities.skippedNamesWarning(spec.process?.capabilities).map { [$0] } ?? []
     }
 }

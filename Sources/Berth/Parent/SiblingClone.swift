@@ -1,5 +1,4 @@
 import BerthSystem
-import CBerth
 import Glibc
 
 /// A process cloned on berth's behalf by an intermediate child, for namespaces berth
@@ -14,7 +13,7 @@ enum SiblingClone {
         // clone, single-threaded by construction.
         guard let (child, childPidfd) = try Clone.clone(flags: flags | Clone.parentFlag, knownSingleThreaded: true) else {
             // The parent-death signal is not inherited across clone.
-            _ = berth_prctl(Int32(BERTH_PR_SET_PDEATHSIG), UInt(SIGKILL), 0, 0, 0)
+            ProcessControl.setParentDeathSignal(SIGKILL)
             return
         }
         close(childPidfd)
@@ -53,11 +52,8 @@ enum SiblingClone {
         while waitpid(intermediate, &status, 0) < 0 && currentErrno() == .interrupted {}
         close(pidfd)
         if let failure { throw BerthError.containerProcess(failure) }
-        let fd = berth_pidfd_open(child, 0)
-        guard fd >= 0 else {
-            throw BerthError.system("open the container's process", SyscallError("pidfd_open", "pid \(child)", errno: currentErrno()))
+        do throws(SyscallError) { return (child, try Pidfd.openChild(child), early) } catch {
+            throw BerthError.system("open the container's process", error)
         }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        return (child, fd, early)
     }
 }

@@ -2,8 +2,11 @@ import BerthCgroups
 import BerthSpec
 
 /// What `<root>/<id>/state.json` holds: everything later commands need without the
-/// bundle (the bundle may be gone by the time `delete` runs).
-struct StateRecord: Codable, Sendable {
+/// bundle (the bundle may be gone by the time `delete` runs). Written and read without
+/// `Codable` (see `StateRecordJSON.swift`); the config stays a parsed document that only
+/// the commands needing it decode (`exec`, hooks), so `state`, `kill`, `start`, `delete`
+/// and `list` never build a `Spec`.
+struct StateRecord: Sendable {
     var ociVersion: String
     var id: String
     var pid: Int32
@@ -21,8 +24,9 @@ struct StateRecord: Codable, Sendable {
     var cgroupCreated: [String]
     /// They are on a pure cgroup v2 host.
     var cgroupUnified: Bool
-    /// The config the container was created from (hooks, process for exec, annotations).
-    var config: Spec
+    /// config.json as the bundle had it at create (exec's process and settings, hooks,
+    /// annotations), not decoded until needed (see `spec()`).
+    var config: JSONValue
     /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
     var notifySocket: String?
     /// `linux.netDevices` as moved in, and the network namespace they live in (the
@@ -35,6 +39,28 @@ struct StateRecord: Codable, Sendable {
 }
 
 extension StateRecord {
+    /// The config the container was created from.
+    func spec() throws(BerthError) -> Spec {
+        do throws(SpecError) { return try SpecLoader.decode(Spec.self, from: config, fileName: "state.json config") } catch {
+            throw BerthError(.system, "read state of \(id): \(error.message)")
+        }
+    }
+
+    /// The config's annotations (for the state document), decoded alone.
+    var annotations: [String: String]? {
+        guard case .object(let o) = config, let value = o["annotations"], case .object = value else { return nil }
+        return try? [String: String](json: value)
+    }
+
+    /// The config's hooks, decoded alone; a container without any decodes nothing.
+    func hooks() throws(BerthError) -> Hooks? {
+        guard case .object(let o) = config, let value = o["hooks"] else { return nil }
+        if case .null = value { return nil }
+        do throws(SpecError) { return try SpecLoader.decode(Hooks.self, from: value, fileName: "state.json config hooks") } catch {
+            throw BerthError(.system, "read state of \(id): \(error.message)")
+        }
+    }
+
     /// The container's cgroups as recorded at create (the host layout is not read again).
     var cgroups: CgroupSet {
         CgroupSet(paths: cgroupPaths, created: cgroupCreated, unified: cgroupUnified)

@@ -1,6 +1,5 @@
 import BerthSpec
 import BerthSystem
-import FoundationEssentials
 import Glibc
 
 /// The on-disk state under `--root`: one directory per container holding `state.json`
@@ -60,27 +59,25 @@ struct StateStore: Sendable {
             if error.errno == .noSuchFileOrDirectory { throw BerthError.containerNotExist }
             throw BerthError.system("read state", error)
         }
-        do {
-            return try JSONDecoder().decode(StateRecord.self, from: Data(bytes))
-        } catch {
-            throw BerthError(.system, "read state \(path): \(error)")
+        let json: JSONValue
+        do throws(JSONSyntaxError) { json = try JSONValue.parse(bytes) } catch {
+            throw BerthError(.system, "read state \(path): invalid JSON at line \(error.line), column \(error.column): \(error.reason)")
+        }
+        do throws(JSONDecodingError) { return try StateRecord(json: json) } catch {
+            throw BerthError(.system, "read state \(path): \(error.message)")
         }
     }
 
     func save(_ record: StateRecord) throws(BerthError) {
-        let data: Data
-        do { data = try JSONEncoder().encode(record) } catch {
-            throw BerthError(.system, "encode state: \(error)")
-        }
         do throws(SyscallError) {
-            try FileIO.writeAtomically(directory(record.id) + "/" + Self.stateFile, data, mode: 0o600)
+            try FileIO.writeAtomically(directory(record.id) + "/" + Self.stateFile, record.jsonBytes, mode: 0o600)
         } catch { throw BerthError.system("write state", error) }
     }
 
     func remove(_ id: String) throws(BerthError) {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
-        try? Mount.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
+        try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
         do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
             throw BerthError.system("remove state directory", error)
         }

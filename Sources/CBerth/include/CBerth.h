@@ -100,6 +100,16 @@ int berth_cap_set_proc(const int *effective, int ne, const int *permitted, int n
 int berth_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
 /// bpf(BPF_PROG_ATTACH) of a device program to a cgroup directory (BPF_F_ALLOW_MULTI).
 int berth_bpf_attach_device_program(int cgroup_fd, int prog_fd);
+/// bpf(BPF_PROG_QUERY): ids of the device programs attached to the cgroup itself; on
+/// return *count is how many there are (at most the capacity passed in).
+int berth_bpf_query_device_programs(int cgroup_fd, unsigned int *ids, unsigned int *count);
+/// bpf(BPF_PROG_GET_FD_BY_ID).
+int berth_bpf_program_fd(unsigned int id);
+/// bpf(BPF_PROG_ATTACH) with BPF_F_ALLOW_MULTI | BPF_F_REPLACE: swaps old_fd's program for
+/// prog_fd's in one step.
+int berth_bpf_replace_device_program(int cgroup_fd, int prog_fd, int old_fd);
+/// bpf(BPF_PROG_DETACH) of one device program.
+int berth_bpf_detach_device_program(int cgroup_fd, int prog_fd);
 
 /// sched_setaffinity(2)/sched_getaffinity(2) on a raw mask of `len` bytes (the glibc
 /// cpu_set_t macros are not importable); getaffinity returns the bytes the kernel wrote.
@@ -114,6 +124,10 @@ int berth_ioprio_set(int which, int who, int ioprio);
 long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 /// personality(2); returns the previous persona, or -1 with errno.
 int berth_personality(unsigned long persona);
+/// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
+int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
+/// prlimit(2) setting one limit of `pid`.
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
 
 /// Kernel ABI constants glibc hides behind _GNU_SOURCE.
 enum {
@@ -155,6 +169,11 @@ enum {
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
     BERTH_IOPRIO_WHO_PGRP = 2,
     BERTH_IOPRIO_CLASS_SHIFT = 13,
+    BERTH_AT_EACCESS = 0x200,
+    BERTH_FSOPEN_CLOEXEC = 1,
+    BERTH_FSCONFIG_SET_STRING = 1,
+    BERTH_FSCONFIG_CMD_CREATE = 6,
+    BERTH_FSMOUNT_CLOEXEC = 1,
 };
 
 #endif

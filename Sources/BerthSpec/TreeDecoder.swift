@@ -1,78 +1,8 @@
-import FoundationEssentials
-
-/// A slow, strict second decoder used only after `JSONDecoder` rejected a syntactically
-/// valid document without saying where (it does so for numbers that do not fit their
-/// field). It decodes the same type over a generic JSON tree and reports the JSON path.
-enum DiagnosticDecoder {
-    /// Decodes `T` from `data` and returns the resulting error, if any.
-    static func firstError<T: Decodable>(_ type: T.Type, data: Data) -> (any Error)? {
-        let tree: TreeValue
-        do {
-            tree = try JSONDecoder().decode(TreeValue.self, from: data)
-        } catch {
-            return error
-        }
-        do {
-            _ = try T(from: TreeDecoder(value: tree, codingPath: []))
-            return nil
-        } catch {
-            return error
-        }
-    }
-}
-
-/// A generic JSON value; integers are kept exact.
-indirect enum TreeValue: Decodable {
-    case null
-    case bool(Bool)
-    case uint(UInt64)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([TreeValue])
-    case object([String: TreeValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let v = try? c.decode(Bool.self) {
-            self = .bool(v)
-        } else if let v = try? c.decode(UInt64.self) {
-            self = .uint(v)
-        } else if let v = try? c.decode(Int64.self) {
-            self = .int(v)
-        } else if let v = try? c.decode(Double.self) {
-            self = .double(v)
-        } else if let v = try? c.decode(String.self) {
-            self = .string(v)
-        } else if let v = try? c.decode([TreeValue].self) {
-            self = .array(v)
-        } else {
-            self = .object(try c.decode([String: TreeValue].self))
-        }
-    }
-
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .uint, .int, .double: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
-
-    var numberText: String? {
-        switch self {
-        case .uint(let v): return String(v)
-        case .int(let v): return String(v)
-        case .double(let v): return String(v)
-        default: return nil
-        }
-    }
-}
+/// A `Decoder` over a parsed JSON document, for the spec documents that have no
+/// `JSONDecodable` conformance (``Features``, a library caller's own types): the generic
+/// ``SpecLoader/decode(_:from:fileName:)`` uses it. It is slower than `JSONDecodable`
+/// (each `Codable` type costs a run-time lookup of its generic containers), so nothing on
+/// the container lifecycle's path uses it.
 
 private struct TreeKey: CodingKey {
     var stringValue: String
@@ -84,24 +14,17 @@ private struct TreeKey: CodingKey {
     }
 }
 
-private func mismatch(_ type: Any.Type, _ value: TreeValue, _ path: [any CodingKey]) -> DecodingError {
-    .typeMismatch(type, .init(codingPath: path, debugDescription: "found \(value.typeName)"))
+private func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey]) -> DecodingError {
+    if case .null = value { return .valueNotFound(type, .init(codingPath: path, debugDescription: "null")) }
+    return .typeMismatch(type, .init(codingPath: path, debugDescription: "mismatch"))
 }
 
-private func unboxScalar<T: Decodable>(_ value: TreeValue, as type: T.Type, path: [any CodingKey]) throws -> T {
-    func number<N: BinaryInteger>(_ n: N.Type) throws -> N {
-        let result: N?
-        switch value {
-        case .uint(let v): result = N(exactly: v)
-        case .int(let v): result = N(exactly: v)
-        case .double(let v): result = N(exactly: v)
-        default: throw mismatch(type, value, path)
-        }
-        guard let result else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: path, debugDescription: "Number \(value.numberText ?? "?") is not representable in Swift."))
-        }
-        return result
+private func unboxScalar<T: Decodable>(_ value: JSONValue, as type: T.Type, path: [any CodingKey]) throws -> T {
+    func number<N: FixedWidthInteger>(_ n: N.Type) throws -> N {
+        guard case .number(let text) = value else { throw mismatch(type, value, path) }
+        if let n = N(text, radix: 10) { return n }
+        if let d = Double(text), let n = N(exactly: d) { return n }
+        throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "number \(text) is out of range"))
     }
     switch type {
     case is String.Type:
@@ -111,13 +34,7 @@ private func unboxScalar<T: Decodable>(_ value: TreeValue, as type: T.Type, path
         guard case .bool(let b) = value else { throw mismatch(type, value, path) }
         return b as! T
     case is Double.Type, is Float.Type:
-        let d: Double
-        switch value {
-        case .uint(let v): d = Double(v)
-        case .int(let v): d = Double(v)
-        case .double(let v): d = v
-        default: throw mismatch(type, value, path)
-        }
+        guard case .number(let text) = value, let d = Double(text) else { throw mismatch(type, value, path) }
         return (type is Float.Type ? Float(d) as Any : d as Any) as! T
     case is Int.Type: return try number(Int.self) as! T
     case is Int8.Type: return try number(Int8.self) as! T
@@ -134,8 +51,8 @@ private func unboxScalar<T: Decodable>(_ value: TreeValue, as type: T.Type, path
     }
 }
 
-private struct TreeDecoder: Decoder {
-    let value: TreeValue
+struct TreeDecoder: Decoder {
+    let value: JSONValue
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -155,13 +72,13 @@ private struct TreeDecoder: Decoder {
 }
 
 private struct TreeKeyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: TreeValue]
+    let members: JSONObject
     let codingPath: [any CodingKey]
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
 
-    private func value(_ key: Key) throws -> TreeValue {
+    private func value(_ key: Key) throws -> JSONValue {
         guard let v = members[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
         }
@@ -201,18 +118,18 @@ private struct TreeKeyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
 }
 
 private struct TreeUnkeyed: UnkeyedDecodingContainer {
-    let items: [TreeValue]
+    let items: [JSONValue]
     let codingPath: [any CodingKey]
     var currentIndex = 0
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    init(items: [TreeValue], codingPath: [any CodingKey]) {
+    init(items: [JSONValue], codingPath: [any CodingKey]) {
         self.items = items
         self.codingPath = codingPath
     }
 
-    private mutating func next(_ type: Any.Type) throws -> (TreeValue, [any CodingKey]) {
+    private mutating func next(_ type: Any.Type) throws -> (JSONValue, [any CodingKey]) {
         let path = codingPath + [TreeKey(intValue: currentIndex)]
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(type, .init(codingPath: path, debugDescription: "end of array"))
@@ -252,7 +169,7 @@ private struct TreeUnkeyed: UnkeyedDecodingContainer {
 }
 
 private struct TreeSingle: SingleValueDecodingContainer {
-    let value: TreeValue
+    let value: JSONValue
     let codingPath: [any CodingKey]
 
     func decodeNil() -> Bool {

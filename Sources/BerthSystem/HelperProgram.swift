@@ -4,7 +4,7 @@ import SystemPackage
 
 /// Starting a helper program (posix_spawn, so berth stays single-threaded and nothing of
 /// berth runs in the child) with chosen descriptors at chosen numbers.
-public enum Spawn {
+public enum HelperProgram {
     /// Descriptor numbers at or above this are where sources are parked before they are
     /// moved to their targets, so no target overwrites a source still to be moved.
     static let parking: Int32 = 100
