@@ -27,7 +27,7 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")]),
         .executableTarget(
             name: "BerthCLI",
-            dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"]),
+            dependencies: ["Berth", "BerthSpec"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),

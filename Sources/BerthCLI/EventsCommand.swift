@@ -1,5 +1,5 @@
 import Berth
-import BerthCgroups
+import BerthSpec
 import Glibc
 
 struct EventsCommand: BerthCommand {
@@ -34,27 +34,24 @@ struct EventsCommand: BerthCommand {
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         let container = try global.runtime.container(id: id)
         guard try container.state().status != .stopped else { throw BerthError(.invalidState, "container not running") }
-        let paths = try container.cgroupPaths()
         if stats {
-            print(Self.statsJSON(id: id, CgroupStats.read(paths: paths)))
+            print(Self.statsJSON(id: id, try container.stats()))
             return 0
         }
-        var ooms = CgroupStats.read(paths: paths).oomKills
-        while (try? container.state().status) .map({ $0 != .stopped }) == true {
-            let s = CgroupStats.read(paths: paths)
-            if s.oomKills > ooms {
-                print("{\"type\":\"oom\",\"id\":\(JSONText.quote(id))}")
-                ooms = s.oomKills
+        try container.events(intervalMs: intervalMs) { event in
+            switch event {
+            case .oom: print("{\"type\":\"oom\",\"id\":\(JSONText.quote(id))}")
+            case .stats(let s):
+                print(Self.statsJSON(id: id, s))
+                fflush(nil)
             }
-            print(Self.statsJSON(id: id, s))
-            fflush(nil)
-            usleep(useconds_t(intervalMs * 1000))
+            return true
         }
         return 0
     }
 
     /// runc's `{"type":"stats","id":...,"data":{cpu, memory, pids, blkio, hugetlb}}`.
-    static func statsJSON(id: String, _ s: CgroupStats) -> String {
+    static func statsJSON(id: String, _ s: ContainerStats) -> String {
         func obj(_ f: [(String, String)]) -> String { JSONText.object(f) }
         let cpu = obj([
             ("usage", obj([("total", "\(s.cpuTotal)"), ("percpu", "[" + s.cpuPerCPU.map(String.init).joined(separator: ",") + "]"),

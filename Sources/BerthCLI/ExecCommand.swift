@@ -1,6 +1,5 @@
 import Berth
 import BerthSpec
-import BerthSystem
 import Glibc
 
 struct ExecCommand: BerthCommand {
@@ -97,8 +96,8 @@ struct ExecCommand: BerthCommand {
     func makeProcess(_ container: Container) throws -> Process {
         if let path = arguments.string("process") {
             let bytes: [UInt8]
-            do throws(SyscallError) { bytes = try FileIO.read(path) } catch {
-                throw BerthError(.invalidSpec, "process: \(error)")
+            do throws(SpecError) { bytes = try SpecLoader.read(path) } catch {
+                throw BerthError(.invalidSpec, "process: \(error.message)")
             }
             do throws(SpecError) {
                 return try SpecLoader.decode(Process.self, from: bytes, fileName: path)

@@ -1,4 +1,3 @@
-import BerthSystem
 import Glibc
 
 /// runc-style logging: errors always to stderr as one line; with `--log`, also to the
@@ -38,10 +37,20 @@ struct Logger: Sendable {
     /// The message is built only with --debug.
     func debug(_ message: @autoclosure () -> String) { if debugEnabled { log("debug", message(), orStderr: true) } }
 
+    /// Now, in UTC to the second, as runc's logrus lines carry it: `2026-11-22T20:33:25Z`.
+    static func timestamp() -> String {
+        var now = time(nil)
+        var fields = tm()
+        gmtime_r(&now, &fields)
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = strftime(&buf, buf.count, "%Y-%m-%dT%H:%M:%SZ", &fields)
+        return String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private func log(_ level: String, _ message: String, orStderr: Bool = false) {
         let fd = self.fd >= 0 ? self.fd : (orStderr ? 2 : -1)
         guard fd >= 0 else { return }
-        let time = Clock.rfc3339()
+        let time = Self.timestamp()
         let line: String
         if json {
             line = "{\"level\":\"\(level)\",\"msg\":\(JSONText.quote(message)),\"time\":\"\(time)\"}\n"

@@ -1,6 +1,5 @@
 import Berth
 import BerthSpec
-import BerthSystem
 import Glibc
 
 /// runc's `update`: every flag runc has, with its meaning. A flag that is not given
@@ -61,7 +60,7 @@ struct UpdateCommand: BerthCommand {
 
     func resources() throws -> LinuxResources {
         if let source = arguments.string("resources") {
-            let bytes: [UInt8] = source == "-" ? try FileIO.readAll(0, path: "stdin") : try FileIO.read(source)
+            let bytes = source == "-" ? try StandardInput.readAll() : try SpecLoader.read(source)
             do throws(SpecError) {
                 return try SpecLoader.decode(LinuxResources.self, from: bytes, fileName: "resources")
             } catch { throw BerthError(.invalidSpec, error.message) }

@@ -1,6 +1,5 @@
 import Berth
 import BerthSpec
-import BerthSystem
 import Glibc
 
 /// One berth command: its flags, how it is built from parsed arguments, and what it does.

@@ -1,31 +1,11 @@
+import BerthSpec
 import BerthSystem
 
-/// A container's resource usage read from its cgroup files, v1 or v2, in the units of
-/// runc's `events --stats` document (nanoseconds, bytes).
-public struct CgroupStats: Sendable {
-    public var cpuTotal: UInt64 = 0
-    public var cpuPerCPU: [UInt64] = []
-    public var cpuUser: UInt64 = 0
-    public var cpuKernel: UInt64 = 0
-    public var throttlePeriods: UInt64 = 0
-    public var throttledPeriods: UInt64 = 0
-    public var throttledTime: UInt64 = 0
-    public var memoryUsage: UInt64 = 0
-    public var memoryMax: UInt64 = 0
-    public var memoryLimit: UInt64 = 0
-    public var memoryFailcnt: UInt64 = 0
-    public var memoryRaw: [(String, UInt64)] = []
-    public var swapUsage: UInt64 = 0
-    public var pidsCurrent: UInt64 = 0
-    public var pidsLimit: UInt64 = 0
-    /// (major, minor, op, value) for bytes serviced.
-    public var ioServiceBytes: [(UInt64, UInt64, String, UInt64)] = []
-    /// OOM kills so far (v1 memory.oom_control oom_kill, v2 memory.events oom_kill).
-    public var oomKills: UInt64 = 0
-
+/// Reads a container's resource usage from its cgroup files, v1 or v2.
+public enum CgroupStats {
     /// Reads the stats of the cgroup directories `paths`.
-    public static func read(paths: [String]) -> CgroupStats {
-        var s = CgroupStats()
+    public static func read(paths: [String]) -> ContainerStats {
+        var s = ContainerStats()
         func file(_ name: String) -> String? {
             for dir in paths { if let text = try? FileIO.readString(dir + "/" + name) { return text } }
             return nil

@@ -7,9 +7,6 @@ public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
     /// Creates an error with a message.
     public init(_ message: String) { self.message = message }
 
-    /// Creates an error with a message.
-    public init(message: String) { self.message = message }
-
     /// The message.
     public var description: String { message }
 }

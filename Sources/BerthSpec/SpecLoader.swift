@@ -98,7 +98,7 @@ public enum SpecLoader {
 
     /// The whole file; a failure is `open <path>: <reason>` (`read` for a directory, as
     /// in Go).
-    static func read(_ path: String) throws(SpecError) -> [UInt8] {
+    public static func read(_ path: String) throws(SpecError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SpecError("open \(path): \(errnoText(errno))") }
         defer { close(fd) }

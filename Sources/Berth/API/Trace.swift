@@ -1,7 +1,8 @@
 import Glibc
 
 /// Phase timing for performance work: with `BERTH_TRACE=1` in the environment, each mark
-/// prints the microseconds since process start (monotonic) and the phase to stderr.
+/// prints the microseconds since process start (monotonic) and the phase to stderr. The
+/// library marks its phases; a program embedding it (the CLI) may add its own.
 public enum Trace {
     static let enabled = getenv("BERTH_TRACE") != nil
     nonisolated(unsafe) static var start: timespec = {

@@ -1,0 +1,35 @@
+import BerthCgroups
+import BerthSpec
+import Glibc
+
+/// What `Container.events` reports.
+public enum ContainerEvent: Sendable {
+    /// The container's resource usage at this moment.
+    case stats(ContainerStats)
+    /// A process of the container was killed for lack of memory since the last report.
+    case oom
+}
+
+extension Container {
+    /// The container's resource usage now, read from its cgroup.
+    public func stats() throws(BerthError) -> ContainerStats {
+        CgroupStats.read(paths: try cgroupPaths())
+    }
+
+    /// Reports the container's stats every `intervalMs` milliseconds, each preceded by
+    /// `.oom` when an OOM kill happened since the previous report, until the container
+    /// stops or `handler` returns false. Synchronous: it returns when done.
+    public func events(intervalMs: Int, _ handler: (ContainerEvent) -> Bool) throws(BerthError) {
+        let paths = try cgroupPaths()
+        var ooms = CgroupStats.read(paths: paths).oomKills
+        while (try? state().status).map({ $0 != .stopped }) == true {
+            let stats = CgroupStats.read(paths: paths)
+            if stats.oomKills > ooms {
+                ooms = stats.oomKills
+                guard handler(.oom) else { return }
+            }
+            guard handler(.stats(stats)) else { return }
+            usleep(useconds_t(max(0, intervalMs) * 1000))
+        }
+    }
+}

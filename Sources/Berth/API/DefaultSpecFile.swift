@@ -1,0 +1,25 @@
+import BerthSpec
+import BerthSystem
+import Glibc
+
+extension ContainerRuntime {
+    /// Writes a default `config.json` into `bundle` (`berth spec`): the rootless variant
+    /// maps the container's root to the caller's uid and gid. An existing file (or
+    /// symlink) there is never replaced.
+    public static func writeDefaultSpec(bundle: String, rootless: Bool) throws(BerthError) {
+        let path = bundle + "/config.json"
+        if FileIO.exists(path, follow: false) {
+            throw BerthError(.alreadyExists, "File \(path) exists. Remove it first or use a different bundle directory.")
+        }
+        let spec = rootless ? Spec.defaultSpec(rootless: true, uid: getuid(), gid: getgid()) : Spec.defaultSpec()
+        let data: [UInt8]
+        do { data = Array(try spec.jsonData()) } catch { throw BerthError(.system, "encode config.json: \(error)") }
+        do throws(SyscallError) {
+            let fd = try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666) }
+            defer { close(fd) }
+            try FileIO.writeAll(fd, data, path: path)
+        } catch {
+            throw BerthError(.system, String(describing: error), errno: error.errno.rawValue)
+        }
+    }
+}
