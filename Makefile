@@ -4,6 +4,8 @@
 #   make bench  berth against the floor (../shared/tools/floor), crun and runc on one bundle
 #   make e2e    podman, containerd, Docker and the Kubernetes CRI driving berth end to end
 #               (E2E_RUNTIME=/usr/sbin/runc runs the same checks against runc)
+#   make fuzz   each libFuzzer target for FUZZ_TIME seconds (or FUZZ_RUNS inputs)
+#   make soak   1,000 sequential run + 1,000 create/start/delete, host checked after
 
 SWIFT      ?= swift
 BUILD_DIR  := .build
@@ -20,7 +22,8 @@ E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nf
 	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean \
+	fuzz fuzz-build fuzz-short soak
 
 all: build
 
@@ -71,6 +74,8 @@ integration-test: build examples
 
 test: build examples e2e-deps
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
+	@$(MAKE) --no-print-directory fuzz-short
+	sh scripts/soak.sh $(BERTH) $(ROOTFS) 100
 	sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
 	@$(call e2e_run,$(BERTH))
 
@@ -91,6 +96,39 @@ bench: build examples
 	BERTH=$(BERTH) ROOTFS=$(ROOTFS) sh scripts/bench.sh
 	sh scripts/cgroup-cost.sh $(BERTH) spec-examples/limits 20
 	BENCH_V2=1 sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
+
+# Fuzzing (Fuzz/BerthFuzz): every target, libFuzzer-instrumented, in a build directory of
+# its own (the release berth is never built with it). New inputs go to .build/fuzz/corpus;
+# Fuzz/corpus holds the committed seeds. FUZZ_RUNS=1000000 runs that many inputs per
+# target instead of FUZZ_TIME seconds.
+FUZZ_BUILD   := $(BUILD_DIR)/fuzz
+FUZZ_TIME    ?= 60
+FUZZ_RUNS    ?=
+FUZZ_TARGETS := config process resources mount-options seccomp cgroup-path passwd state
+FUZZ_LIMIT    = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_TIME))
+
+fuzz-build: deps
+	$(SWIFT) build -c release --scratch-path $(FUZZ_BUILD) --product berth-fuzz \
+	  -Xswiftc -sanitize=fuzzer -Xswiftc -DBERTH_LIBFUZZER -Xswiftc -use-ld=lld
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	  BERTH_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/release/berth-fuzz $(FUZZ_LIMIT) \
+	    -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus/$$t Fuzz/corpus/$$t \
+	    > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; rc=$$?; \
+	  echo "fuzz $$t: exit $$rc, $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/fuzz-$$t.log) inputs, corpus $$(ls $(FUZZ_BUILD)/corpus/$$t | wc -l) (log $(FUZZ_BUILD)/fuzz-$$t.log)"; \
+	  [ $$rc -eq 0 ] || { grep -E "ERROR|SUMMARY|Test unit written" $(FUZZ_BUILD)/fuzz-$$t.log; exit 1; }; \
+	done; echo "fuzz: no crash, trap or hang"
+
+# The short pass of `make test`: the replay driver (a normal build) runs the seeds and 300
+# deterministic mutations of each through every target.
+fuzz-short: deps
+	$(SWIFT) build --product berth-fuzz
+	@for t in $(FUZZ_TARGETS); do $(BUILD_DIR)/debug/berth-fuzz $$t --mutate 300 Fuzz/corpus/$$t || exit 1; done
+
+soak: build examples
+	sh scripts/soak.sh $(BERTH) $(ROOTFS) 1000
 
 clean:
 	rm -rf $(BUILD_DIR) build spec-examples/*/rootfs

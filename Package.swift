@@ -7,6 +7,9 @@ let package = Package(
         .library(name: "Berth", targets: ["Berth"]),
         .executable(name: "berth", targets: ["BerthCLI"]),
         .executable(name: "berth-embed-example", targets: ["BerthEmbedExample"]),
+        // The fuzz targets (Fuzz/BerthFuzz): a replay driver in a normal build, a libFuzzer
+        // binary with `make fuzz`. Never part of the `berth` executable.
+        .executable(name: "berth-fuzz", targets: ["BerthFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -30,6 +33,8 @@ let package = Package(
             dependencies: ["Berth", "BerthSpec"]),
         .executableTarget(name: "BerthEmbedExample", dependencies: ["Berth"], path: "spec-examples/embed",
                           exclude: ["README.md"]),
+        .executableTarget(name: "BerthFuzz", dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"],
+                          path: "Fuzz/BerthFuzz"),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
         .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthCgroups", "BerthSystem", "BerthSpec"]),
         .testTarget(name: "BerthIntegrationTests"),

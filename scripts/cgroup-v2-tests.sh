@@ -94,6 +94,10 @@ check "init layer hostname" "$out" "basic"
 check "cgroup namespace root" "$out" "0::/"
 check "cgroup2 mount in the container" "$out" "cgroup2-mounted"
 [ -d /sys/fs/cgroup/b1 ] && notok "no cgroup left after run" "/sys/fs/cgroup/b1 exists" || ok "no cgroup left after run"
+# berth spec, as runc spec, adds a cgroup namespace on a pure v2 host (next to the
+# cgroup mount, the only other "type": "cgroup" entry).
+rm -rf specdir && mkdir specdir && ./berth spec --bundle specdir
+check "spec: cgroup namespace on v2" "$(grep -c '"type": "cgroup"' specdir/config.json)" "2"
 
 out=$($B run --bundle limits l1 2>&1)
 check "pids.max" "$out" "pids=9 "

@@ -79,6 +79,13 @@ func unknownCommand(_ name: String, _ log: Logger) -> Int32 {
 
 func main() -> Int32 {
     Trace.mark("main")
+    // The Swift runtime reads the arguments from /proc/self/cmdline: without a descriptor
+    // to spare (RLIMIT_NOFILE of 3) it gets none, and berth must not take that for a
+    // plain `berth` and exit 0.
+    if CommandLine.arguments.isEmpty {
+        Logger(options: GlobalOptions()).error("cannot read the command line from /proc/self/cmdline (too many open files?)")
+        return 1
+    }
     let global: GlobalOptions
     let name: String?
     let rest: [String]

@@ -20,55 +20,88 @@ public struct CgroupSet: Sendable {
         self.unified = unified
     }
 
+    /// Where the container's cgroup directories go, and which of them (and of their
+    /// parents) do not exist yet, before anything is made: what `create` records as its
+    /// intent. Fails only for a `cgroupsPath` that cannot be laid out.
+    public struct Plan: Sendable {
+        /// One directory per hierarchy.
+        public var paths: [String]
+        /// The directories to make, outermost first within each hierarchy.
+        public var missing: [String]
+        public var unified: Bool
+        let layout: CgroupLayout
+    }
+
+    public static func plan(id: String, cgroupsPath: String?, systemd: Bool, layout: CgroupLayout) throws(CgroupPathError) -> Plan {
+        let own = CgroupLayout.ownCgroups()
+        var all: [String] = []
+        var missing: [String] = []
+        for h in layout.hierarchies {
+            let key = h.isUnified ? "" : h.controllers.joined(separator: ",")
+            var parent = own[key] ?? "/"
+            if h.root != "/" && parent.hasPrefix(h.root) { parent = String(parent.dropFirst(h.root.count)) }
+            let dir = h.mountPoint + (try CgroupPath.resolve(cgroupsPath, id: id, parent: parent, systemd: systemd))
+            all.append(dir)
+            missing += missingDirectories(dir, under: h.mountPoint)
+        }
+        return Plan(paths: all, missing: missing, unified: layout.mode == .unified, layout: layout)
+    }
+
     /// Creates the container's cgroup directories. Directories that already existed are
     /// not recorded, so `destroy` only removes what this call made.
     public static func create(id: String, cgroupsPath: String?, systemd: Bool, layout: CgroupLayout) throws(SyscallError) -> CgroupSet {
-        let own = CgroupLayout.ownCgroups()
+        let plan: Plan
+        do throws(CgroupPathError) {
+            plan = try Self.plan(id: id, cgroupsPath: cgroupsPath, systemd: systemd, layout: layout)
+        } catch {
+            throw SyscallError("cgroupsPath: \(error.message)", errno: .invalidArgument)
+        }
+        return try create(plan)
+    }
+
+    /// Creates the directories of `plan` (those missing now: another container may have
+    /// made a shared parent since).
+    public static func create(_ plan: Plan) throws(SyscallError) -> CgroupSet {
         var made: [String] = []
-        var all: [String] = []
         var cloneFD: Int32 = -1
         do throws(SyscallError) {
-            for h in layout.hierarchies {
-                let key = h.isUnified ? "" : h.controllers.joined(separator: ",")
-                var parent = own[key] ?? "/"
-                if h.root != "/" && parent.hasPrefix(h.root) { parent = String(parent.dropFirst(h.root.count)) }
-                let rel: String
-                do throws(CgroupPathError) {
-                    rel = try CgroupPath.resolve(cgroupsPath, id: id, parent: parent, systemd: systemd)
-                } catch {
-                    throw SyscallError("cgroupsPath: \(error.message)", errno: .invalidArgument)
-                }
-                let dir = h.mountPoint + rel
-                all.append(dir)
+            for (h, dir) in zip(plan.layout.hierarchies, plan.paths) {
                 if !FileIO.exists(dir) {
                     made += try makeDirectories(dir, under: h.mountPoint)
                 }
                 if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
-                if layout.mode == .unified {
+                if plan.layout.mode == .unified {
                     // runc's delegation: every controller the root offers, at every level.
                     enableControllers(nil, above: dir)
                     cloneFD = try sys("open", dir) { open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
                 }
             }
         } catch {
-            CgroupSet(paths: made, unified: layout.mode == .unified).destroy()
+            CgroupSet(paths: made, unified: plan.unified).destroy()
             throw error
         }
-        return CgroupSet(paths: all, created: made, cloneIntoFD: cloneFD, unified: layout.mode == .unified)
+        return CgroupSet(paths: plan.paths, created: made, cloneIntoFD: cloneFD, unified: plan.unified)
     }
 
-    /// mkdir -p below `mountPoint`, returning the directories made, outermost first.
-    static func makeDirectories(_ dir: String, under mountPoint: String) throws(SyscallError) -> [String] {
+    /// The directories from `mountPoint` down to `dir` that do not exist, outermost first.
+    static func missingDirectories(_ dir: String, under mountPoint: String) -> [String] {
         var missing: [String] = []
         var d = dir
         while d.count > mountPoint.count && !FileIO.exists(d) {
             missing.insert(d, at: 0)
             d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
         }
-        for m in missing where mkdir(m, 0o755) != 0 && currentErrno() != .fileExists {
-            throw SyscallError("mkdir", m, errno: currentErrno())
-        }
         return missing
+    }
+
+    /// mkdir -p below `mountPoint`, returning the directories made, outermost first.
+    static func makeDirectories(_ dir: String, under mountPoint: String) throws(SyscallError) -> [String] {
+        var made: [String] = []
+        for m in missingDirectories(dir, under: mountPoint) {
+            if mkdir(m, 0o755) == 0 { made.append(m); continue }
+            if currentErrno() != .fileExists { throw SyscallError("mkdir", m, errno: currentErrno()) }
+        }
+        return made
     }
 
     /// A v1 cpuset cgroup with empty cpus or mems refuses every task (ENOSPC on the

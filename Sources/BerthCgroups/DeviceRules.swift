@@ -33,7 +33,9 @@ public enum DeviceRules {
         var state = DeviceState(defaultAllow: false)
         for rule in rules {
             let type = rule.type.flatMap { $0.isEmpty ? nil : $0 } ?? "a"
-            let key = DeviceState.Key(type: Character(type), major: rule.major, minor: rule.minor)
+            // Spec validation refuses other types; one that got here anyway makes a line
+            // the kernel refuses (EINVAL), never a trap.
+            let key = DeviceState.Key(type: type.count == 1 ? Character(type) : "?", major: rule.major, minor: rule.minor)
             state.apply(key, DeviceState.permissions(rule.access ?? "rwm"), allow: rule.allow)
         }
         for entry in always { if let (key, perms) = DeviceState.parse(entry) { state.apply(key, perms, allow: true) } }

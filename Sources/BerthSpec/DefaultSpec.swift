@@ -1,9 +1,9 @@
 extension Spec {
-    /// The configuration `berth spec` writes: the same content as `runc spec`
+    /// The configuration `berth spec` writes: the same content as current `runc spec`
     /// (`runc spec --rootless` when `rootless`), with hostname `berth`.
     ///
     /// The rootless variant maps container root to uid/gid 1000, a placeholder:
-    /// use ``defaultSpec(rootless:uid:gid:)`` to map the caller's ids.
+    /// use ``defaultSpec(rootless:uid:gid:cgroupNamespace:)`` to map the caller's ids.
     public static func defaultSpec(rootless: Bool = false) -> Spec {
         defaultSpec(rootless: rootless, uid: 1000, gid: 1000)
     }
@@ -11,8 +11,10 @@ extension Spec {
     /// The configuration `berth spec` writes. When `rootless`, container root is mapped
     /// to host `uid`/`gid` in a new user namespace, there is no network namespace and no
     /// device cgroup rule, `/sys` is a read-only recursive bind of the host's, and
-    /// `/dev/pts` has no `gid=5`. `uid` and `gid` are ignored otherwise.
-    public static func defaultSpec(rootless: Bool, uid: UInt32, gid: UInt32) -> Spec {
+    /// `/dev/pts` has no `gid=5`. `uid` and `gid` are ignored otherwise. As runc does,
+    /// the capabilities have no ambient set, and a host with pure cgroup v2 gets a
+    /// cgroup namespace (`cgroupNamespace`).
+    public static func defaultSpec(rootless: Bool, uid: UInt32, gid: UInt32, cgroupNamespace: Bool = false) -> Spec {
         let capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
         let process = Process(
             terminal: true,
@@ -24,7 +26,7 @@ extension Spec {
             ],
             cwd: "/",
             capabilities: LinuxCapabilities(
-                bounding: capabilities, effective: capabilities, permitted: capabilities, ambient: capabilities),
+                bounding: capabilities, effective: capabilities, permitted: capabilities),
             rlimits: [POSIXRlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
             noNewPrivileges: true
         )
@@ -54,7 +56,7 @@ extension Spec {
         var linux = Linux(
             maskedPaths: [
                 "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/tpm",
             ],
             readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
         )
@@ -66,6 +68,7 @@ extension Spec {
             linux.resources = LinuxResources(devices: [LinuxDeviceCgroup(allow: false, access: "rwm")])
             linux.namespaces = [NamespaceKind.pid, .network, .ipc, .uts, .mount].map { LinuxNamespace($0) }
         }
+        if cgroupNamespace { linux.namespaces?.append(LinuxNamespace(.cgroup)) }
 
         return Spec(
             ociVersion: ociSpecVersion,

@@ -18,6 +18,13 @@ extension Spec {
     /// or `linux.namespaces[2].type: unknown namespace "foo"`.
     public func validate() throws(SpecError) {
         if ociVersion.isEmpty { throw SpecError("ociVersion: must not be empty") }
+        // The runtime spec: MUST be SemVer 2.0.0; compatibility holds within a major version.
+        guard let version = SemanticVersion(ociVersion) else {
+            throw SpecError("ociVersion: \"\(Self.printable(ociVersion))\" is not a SemVer 2.0.0 version (berth runs runtime-spec 1.x configs)")
+        }
+        if version.major != 1 {
+            throw SpecError("ociVersion: \"\(ociVersion)\": unsupported major version \(version.major) (berth runs runtime-spec 1.x configs)")
+        }
         guard let root else { throw SpecError("root: must be set") }
         if root.path.isEmpty { throw SpecError("root.path: must not be empty") }
         if let process { try Self.validate(process: process) }
@@ -26,6 +33,15 @@ extension Spec {
         }
         if let hooks { try Self.validate(hooks: hooks) }
         try validateLinux()
+    }
+
+    /// `text` for a one-line message: at most 64 characters, control characters escaped.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(64) {
+            out += scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
+        }
+        return text.unicodeScalars.count > 64 ? out + "..." : out
     }
 
     private static func validate(process: Process) throws(SpecError) {
@@ -239,12 +255,30 @@ extension Spec {
             }
         }
 
+        if let rules = linux.resources?.devices { try Self.validate(deviceRules: rules, field: "linux.resources.devices") }
+
         if let seccomp = linux.seccomp { try Self.validate(seccomp: seccomp) }
 
         if let personality = linux.personality, PersonalityTable.domains[personality.domain] == nil {
             throw SpecError("linux.personality.domain: invalid personality domain \"\(personality.domain)\"")
         }
         if let policy = linux.memoryPolicy { try Self.validate(memoryPolicy: policy) }
+    }
+
+    /// Device cgroup rules (`linux.resources.devices`, and `update --resources`): the
+    /// type is `a`, `b` or `c` (empty or absent: all), the access letters from `rwm`, as
+    /// runc requires. Checked before anything is written: on cgroup v1 an unknown type
+    /// is a line the kernel refuses half-way through the transitions, and on v2 a rule
+    /// the device program could not match by type would apply to every device.
+    public static func validate(deviceRules rules: [LinuxDeviceCgroup], field: String) throws(SpecError) {
+        for (i, rule) in rules.enumerated() {
+            if let type = rule.type, !["", "a", "b", "c"].contains(type) {
+                throw SpecError("\(field)[\(i)].type: invalid cgroup device type \"\(printable(type))\"")
+            }
+            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
+                throw SpecError("\(field)[\(i)].access: invalid cgroup device permissions \"\(printable(access))\"")
+            }
+        }
     }
 
     /// Mode, flags and node list of `linux.memoryPolicy` (`{}` means no policy, as with

@@ -9,6 +9,11 @@ public enum Clock {
         return format(seconds: ts.tv_sec, nanos: Int(ts.tv_nsec), fractionDigits: 9)
     }
 
+    /// `seconds` and `nanos` since the epoch, as `rfc3339Nano()` writes now.
+    public static func rfc3339Nano(seconds: Int, nanos: Int) -> String {
+        format(seconds: seconds, nanos: nanos, fractionDigits: 9)
+    }
+
     /// Now, with microseconds, for log lines.
     public static func rfc3339() -> String {
         var ts = timespec()

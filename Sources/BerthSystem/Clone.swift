@@ -4,9 +4,16 @@ import Glibc
 /// Process creation with fork semantics, under the fork-boundary rule (DESIGN.md):
 /// berth only clones while it is single-threaded, so the child may run Swift freely.
 public enum Clone {
-    /// The number of threads in this process (entries of `/proc/self/task`).
+    /// The number of threads in this process (entries of `/proc/self/task`); 0 when it
+    /// cannot be read (see `countThreads`).
     public static func threadCount() -> Int {
-        (try? FileIO.list("/proc/self/task").count) ?? 0
+        (try? countThreads()) ?? 0
+    }
+
+    /// The number of threads in this process, or why it cannot be known (no descriptor
+    /// left to list /proc/self/task: a low RLIMIT_NOFILE).
+    public static func countThreads() throws(SyscallError) -> Int {
+        try FileIO.list("/proc/self/task").count
     }
 
     /// True when this process has exactly one thread.
@@ -21,7 +28,7 @@ public enum Clone {
     /// `knownSingleThreaded`: the caller is itself a fresh clone (whose /proc may be
     /// another pid namespace's), so the /proc/self/task check is skipped.
     public static func clone(flags: UInt64, cgroupFD: Int32 = -1, knownSingleThreaded: Bool = false) throws(SyscallError) -> (pid: Int32, pidfd: Int32)? {
-        let threads = knownSingleThreaded ? 1 : threadCount()
+        let threads = knownSingleThreaded ? 1 : try countThreads()
         guard threads == 1 else {
             // Cloning a multi-threaded process would let the child inherit locks held by
             // threads that no longer exist.

@@ -3,9 +3,16 @@ import Glibc
 
 /// Client ends of AF_UNIX stream sockets: the console socket and the seccomp listener.
 public enum UnixSocket {
-    /// Connects to the socket at `path`; the descriptor is close-on-exec.
+    /// How long `connect` waits for room in a listener's backlog.
+    public static let connectTimeoutMs = 5000
+
+    /// Connects to the socket at `path`; the descriptor is close-on-exec (and blocking).
+    /// A listener whose backlog stays full (one that never accepts) is an error after
+    /// `connectTimeoutMs`, where a blocking connect would wait for ever.
     public static func connect(_ path: String) throws(SyscallError) -> Int32 {
-        let fd = try sys("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try sys("socket", path) {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -17,14 +24,28 @@ public enum UnixSocket {
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, len) }
-        }
-        if r != 0 {
+        // A non-blocking AF_UNIX connect either connects at once or fails with EAGAIN
+        // (backlog full), and is simply tried again.
+        var waited = 0
+        while true {
+            let r = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, len) }
+            }
+            if r == 0 { break }
             let e = currentErrno()
+            if e == .interrupted { continue }
+            if e == .resourceTemporarilyUnavailable && waited < connectTimeoutMs {
+                usleep(10_000)
+                waited += 10
+                continue
+            }
             Glibc.close(fd)
+            if e == .resourceTemporarilyUnavailable {
+                throw SyscallError("connect (the listener accepted no connection in \(connectTimeoutMs / 1000) s)", path, errno: e)
+            }
             throw SyscallError("connect", path, errno: e)
         }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         return fd
     }
 

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <net/if.h>
 #include <sys/capability.h>
@@ -420,6 +421,14 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 }
 
 int berth_personality(unsigned long persona) { return personality(persona); }
+
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}
+
+ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return lgetxattr(path, name, value, size);
+}
 
 int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
     return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);

@@ -287,4 +287,24 @@ struct CgroupUpdateTests {
         #expect((deniedAgain.stdout + deniedAgain.stderr).contains("Operation not permitted"), "\(deniedAgain)")
         #expect(Host.readFile(s.out + "/failed") == nil, "/dev/null was refused during an update")
     }
+
+    @Test("a device rule of an unknown type or access is refused before anything is written, at create and on update")
+    func unknownDeviceRuleRefused() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let id = s.newID()
+        let cg = try s.runWithCgroup(id) { b in b.config["linux.resources.devices"] = [["allow": false, "access": "rwm"]] }
+        let listBefore = cg.read("devices", "devices.list")
+        let bad = s.berth(["update", "--resources", "-", id], stdin: #"{"devices":[{"allow":true,"type":"cc","access":"rwm"}]}"#)
+        expectError(bad, contains: [#"devices[0].type: invalid cgroup device type "cc""#])
+        let access = s.berth(["update", "--resources", "-", id], stdin: #"{"devices":[{"allow":true,"type":"c","access":"rwx"}]}"#)
+        expectError(access, contains: [#"devices[0].access: invalid cgroup device permissions "rwx""#])
+        #expect(cg.read("devices", "devices.list") == listBefore)
+        #expect(s.status(id) == "running")
+        let other = s.newID()
+        s.bundle.config["linux.resources.devices"] = [["allow": true, "type": "xy"]]
+        try s.bundle.write()
+        let create = s.berth(["create", "--bundle", s.bundle.path, other])
+        expectError(create, contains: [#"linux.resources.devices[0].type: invalid cgroup device type "xy""#])
+        #expect(!s.stateEntries().contains(other))
+    }
 }

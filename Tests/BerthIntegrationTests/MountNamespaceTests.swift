@@ -35,7 +35,7 @@ struct MountNamespaceTests {
     /// Mount point and propagation fields (`shared:N`, `master:N`) of `/`, to compare
     /// before and after.
     func rootPropagation() -> String {
-        (Host.readFile("/proc/self/mountinfo") ?? "").split(separator: "\n").first { line in
+        Host.stableMountInfo().split(separator: "\n").first { line in
             line.split(separator: " ").dropFirst(4).first == "/"
         }.map { line in
             line.split(separator: " ").dropFirst(6).prefix { $0 != "-" }.joined(separator: " ")

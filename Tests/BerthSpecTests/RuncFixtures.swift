@@ -1,4 +1,5 @@
-/// `config.json` as written by `runc spec` (runc 1.1.5).
+/// `config.json` as written by `runc spec` (current runc, on a host without pure cgroup v2:
+/// 1.1.5's output without the ambient set, with /sys/devices/virtual/tpm masked).
 let runcDefaultConfig = #"""
 {
 	"ociVersion": "1.0.2-dev",
@@ -28,11 +29,6 @@ let runcDefaultConfig = #"""
 				"CAP_NET_BIND_SERVICE"
 			],
 			"permitted": [
-				"CAP_AUDIT_WRITE",
-				"CAP_KILL",
-				"CAP_NET_BIND_SERVICE"
-			],
-			"ambient": [
 				"CAP_AUDIT_WRITE",
 				"CAP_KILL",
 				"CAP_NET_BIND_SERVICE"
@@ -164,7 +160,8 @@ let runcDefaultConfig = #"""
 			"/proc/timer_stats",
 			"/proc/sched_debug",
 			"/sys/firmware",
-			"/proc/scsi"
+			"/proc/scsi",
+			"/sys/devices/virtual/tpm"
 		],
 		"readonlyPaths": [
 			"/proc/bus",
@@ -177,7 +174,7 @@ let runcDefaultConfig = #"""
 }
 """#
 
-/// `config.json` as written by `runc spec --rootless` (runc 1.1.5, run as root, so ids 0).
+/// `config.json` as written by `runc spec --rootless` (current runc, run as root, so ids 0).
 let runcRootlessConfig = #"""
 {
 	"ociVersion": "1.0.2-dev",
@@ -207,11 +204,6 @@ let runcRootlessConfig = #"""
 				"CAP_NET_BIND_SERVICE"
 			],
 			"permitted": [
-				"CAP_AUDIT_WRITE",
-				"CAP_KILL",
-				"CAP_NET_BIND_SERVICE"
-			],
-			"ambient": [
 				"CAP_AUDIT_WRITE",
 				"CAP_KILL",
 				"CAP_NET_BIND_SERVICE"
@@ -349,7 +341,8 @@ let runcRootlessConfig = #"""
 			"/proc/timer_stats",
 			"/proc/sched_debug",
 			"/sys/firmware",
-			"/proc/scsi"
+			"/proc/scsi",
+			"/sys/devices/virtual/tpm"
 		],
 		"readonlyPaths": [
 			"/proc/bus",

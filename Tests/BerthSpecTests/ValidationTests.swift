@@ -177,6 +177,25 @@ import Testing
         #expect(message(s) == #"linux.timeOffsets["realtime"]: unknown clock "realtime""#)
     }
 
+    /// An unknown type or access letter is refused before any rule is written (the fuzz
+    /// `resources` target found a type of two letters trapping in the v1 rule builder, and
+    /// on v2 such a rule would have matched every device).
+    @Test func deviceCgroupRules() {
+        var s = base()
+        s.linux?.resources = LinuxResources()
+        for ok in [LinuxDeviceCgroup(allow: false), LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+                   LinuxDeviceCgroup(allow: true, type: "a"), LinuxDeviceCgroup(allow: true, type: "", access: "")] {
+            s.linux?.resources?.devices = [ok]
+            #expect(message(s) == nil)
+        }
+        s.linux?.resources?.devices = [LinuxDeviceCgroup(allow: false), LinuxDeviceCgroup(allow: true, type: "cc")]
+        #expect(message(s) == #"linux.resources.devices[1].type: invalid cgroup device type "cc""#)
+        s.linux?.resources?.devices = [LinuxDeviceCgroup(allow: true, type: "u")]
+        #expect(message(s) == #"linux.resources.devices[0].type: invalid cgroup device type "u""#)
+        s.linux?.resources?.devices = [LinuxDeviceCgroup(allow: true, type: "c", access: "rwx")]
+        #expect(message(s) == #"linux.resources.devices[0].access: invalid cgroup device permissions "rwx""#)
+    }
+
     @Test func hooksAndSeccomp() {
         var s = base()
         s.hooks = Hooks(poststart: [Hook(path: "bin/hook")])

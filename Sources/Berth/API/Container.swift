@@ -13,9 +13,27 @@ public struct Container: Sendable {
     var store: StateStore { runtime.store }
 
     /// The current state, as `runc state` reports it.
+    /// A create that has not finished (or died half-way) shows as `creating` while its
+    /// berth holds the container's lock, else `stopped`, with pid 0.
     public func state() throws(BerthError) -> ContainerState {
-        let record = try store.load(id)
-        return makeState(record, status: status(record))
+        switch try store.entry(id) {
+        case .complete(let record): return makeState(record, status: status(record))
+        case .partial(let intent): return partialState(intent)
+        }
+    }
+
+    func partialState(_ intent: CreateIntent?) -> ContainerState {
+        var created = intent?.created ?? ""
+        if created.isEmpty {
+            var st = stat()
+            if stat(store.directory(id), &st) == 0 {
+                created = Clock.rfc3339Nano(seconds: st.st_mtim.tv_sec, nanos: st.st_mtim.tv_nsec)
+            }
+        }
+        return ContainerState(ociVersion: ociSpecVersion, id: id, pid: 0,
+                              status: store.isLocked(id) ? .creating : .stopped,
+                              bundle: intent?.bundle ?? "", rootfs: intent?.rootfs ?? "", created: created,
+                              annotations: nil, owner: "")
     }
 
     func makeState(_ record: StateRecord, status: ContainerStatus) -> ContainerState {
@@ -32,8 +50,18 @@ public struct Container: Sendable {
         // A frozen container is paused whether or not it has started, as runc reports it
         // (and `start` refuses it: the init could not take the start signal).
         if record.cgroups.isFrozen() { return .paused }
-        if store.hasFifo(id) { return .created }
+        if store.hasFifo(id) && !hasLeftFifo(record) { return .created }
         return .running
+    }
+
+    /// The exec fifo is still there, but the init is no longer the runtime's binary: it
+    /// exec'd, and the `start` that released it died before removing the fifo. Unknown
+    /// (false) where /proc/<pid>/exe cannot be read (a non-root berth).
+    func hasLeftFifo(_ record: StateRecord) -> Bool {
+        guard let binary = record.runtimeBinary, binary.count == 2 else { return false }
+        var st = stat()
+        guard stat("/proc/\(record.pid)/exe", &st) == 0 else { return false }
+        return UInt64(st.st_dev) != binary[0] || UInt64(st.st_ino) != binary[1]
     }
 
     /// Starts a created container: releases its init from the exec fifo, then runs the
@@ -41,12 +69,18 @@ public struct Container: Sendable {
     public func start() throws(BerthError) {
         let lock = try store.lock(id)
         defer { close(lock) }
-        let record = try store.load(id)
+        Trace.mark("start: locked")
+        guard case .complete(let record) = try store.entry(id) else {
+            throw BerthError(.invalidState, "cannot start a container that has stopped")
+        }
         switch status(record) {
         case .created: break
         case .stopped: throw BerthError(.invalidState, "cannot start a container that has stopped")
         case .paused: throw BerthError(.invalidState, "cannot start a container in the paused state")
-        default: throw BerthError(.invalidState, "cannot start an already running container")
+        default:
+            // A start that died between releasing the init and removing the fifo.
+            if store.hasFifo(id) { unlink(store.directory(id) + "/" + StateStore.fifoFile) }
+            throw BerthError(.invalidState, "cannot start an already running container")
         }
         guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
             throw BerthError(.invalidState, "cannot start a container that has stopped")
@@ -60,12 +94,23 @@ public struct Container: Sendable {
         let fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fifo >= 0 else { throw BerthError.system("start", SyscallError("open", path, errno: currentErrno())) }
         defer { close(fifo) }
+        Trace.mark("start: fifo opened")
         var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0)]
         while true {
-            let r = poll(&fds, 2, -1)
+            // The init may not have opened its end yet (create has just returned): wait.
+            // But a start that died after releasing the init leaves a fifo nobody
+            // will write to; the exe check finds that (looked at every 100 ms).
+            let r = poll(&fds, 2, 100)
             if r < 0 && currentErrno() == .interrupted { continue }
             if r < 0 { throw BerthError.system("start", SyscallError("poll", path, errno: currentErrno())) }
+            if r == 0 {
+                if hasLeftFifo(record) {
+                    unlink(path)
+                    throw BerthError(.invalidState, "cannot start an already running container")
+                }
+                continue
+            }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var byte: UInt8 = 0
                 if read(fifo, &byte, 1) == 1 { break }
@@ -74,7 +119,11 @@ public struct Container: Sendable {
                 throw BerthError(.invalidState, "cannot start a container that has stopped: its init exited before start")
             }
         }
+        // Released: from here a start that dies leaves a fifo behind, which `status` sees
+        // through (the init is no longer the runtime's binary) and the next start removes.
+        Trace.mark("start: released")
         unlink(path)
+        Trace.mark("start: started")
         do throws(BerthError) { try runHooks(.poststart, record: record) } catch {
             // As runc: a failing poststart hook fails start and takes the container down.
             try? pidfd.signal(SIGKILL)
@@ -158,10 +207,19 @@ public struct Container: Sendable {
 
     /// Deletes the container. A stopped container is removed; a created one is killed
     /// first (as runc does); a running or paused one only with `force`.
+    /// Every step can be repeated: a delete that died half-way is finished by the next.
     public func delete(force: Bool = false) throws(BerthError) {
         let lock = try store.lock(id)
         defer { close(lock) }
-        let record = try store.load(id)
+        Trace.mark("delete: locked")
+        let record: StateRecord
+        switch try store.entry(id) {
+        case .complete(let r): record = r
+        case .partial(let intent):
+            // The create died (we hold its lock) before writing state.json: stopped.
+            deletePartial(intent)
+            return
+        }
         let current = status(record)
         if current == .running || current == .paused {
             guard force else {
@@ -177,6 +235,7 @@ public struct Container: Sendable {
         if current != .stopped {
             try killAndWait(record)
         }
+        Trace.mark("delete: killed")
         // Reap the init if it is this process's child (the `run` path and library users).
         var status: Int32 = 0
         _ = waitpid(record.pid, &status, WNOHANG)
@@ -192,12 +251,33 @@ public struct Container: Sendable {
         // Mounts a container without a mount namespace made in the host's.
         record.hostRootfsMount?.detach()
         cgroups.destroy()
+        Trace.mark("delete: cgroups removed")
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
             // The container is gone by now: a failing poststop hook is only reported.
             let line = "berth: warning: " + error.message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }
+        Trace.mark("delete: poststop")
         try store.remove(id)
+    }
+
+    /// Removes what a create that died before writing state.json may have made: the
+    /// processes in the cgroups it meant to make (an init between its clone and the
+    /// parent's death, which it does not outlive long), those cgroups, the directory.
+    private func deletePartial(_ intent: CreateIntent?) {
+        intent?.hostRootfsMount?.detach()
+        if let cgroups = intent?.cgroups {
+            cgroups.thaw()
+            for _ in 0..<100 {
+                let pids = cgroups.pids()
+                if pids.isEmpty { break }
+                for pid in pids { _ = Glibc.kill(pid, SIGKILL) }
+                usleep(1000)
+            }
+            cgroups.destroy()
+            Trace.mark("delete: cgroups removed")
+        }
+        try? store.remove(id)
     }
 
     private func killAndWait(_ record: StateRecord) throws(BerthError) {
@@ -242,6 +322,7 @@ extension Container {
     private func setFrozen(_ frozen: Bool) throws(BerthError) {
         let lock = try store.lock(id)
         defer { close(lock) }
+        Trace.mark("freezer: locked")
         let record = try store.load(id)
         let current = status(record)
         switch (frozen, current) {
@@ -257,6 +338,7 @@ extension Container {
         do throws(SyscallError) { try cgroups.setFrozen(frozen) } catch {
             throw BerthError.system(frozen ? "pause" : "resume", error)
         }
+        Trace.mark("freezer: set")
     }
 }
 
@@ -270,8 +352,12 @@ extension Container {
     /// cannot apply) go to `warningHandler`, or to stderr.
     public func update(_ resources: LinuxResources,
                        warningHandler: (@Sendable (String) -> Void)? = nil) throws(BerthError) {
+        if let rules = resources.devices {
+            do throws(SpecError) { try Spec.validate(deviceRules: rules, field: "devices") } catch { throw BerthError.spec(error) }
+        }
         let lock = try store.lock(id)
         defer { close(lock) }
+        Trace.mark("update: locked")
         let record = try store.load(id)
         guard status(record) != .stopped else { throw BerthError.containerNotRunning }
         let set = record.cgroups
@@ -281,6 +367,7 @@ extension Container {
         } catch {
             throw BerthError(.invalidSpec, "update: \(error)", errno: error.errno.rawValue)
         }
+        Trace.mark("update: applied")
     }
 }
 

@@ -21,7 +21,9 @@ public struct ContainerRuntime: Sendable {
 
     /// Creates a container from the bundle: its init is set up and waits for `start`.
     public func create(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> Container {
-        if !Clone.isSingleThreaded {
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("create", error) }
+        if threads != 1 {
             return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle)
         }
         let launched: Launcher.Launched
@@ -40,8 +42,10 @@ public struct ContainerRuntime: Sendable {
     /// caller's child and can be waited for. Signals to forward should be blocked (see
     /// `SignalForwarder`) before calling this, so none is lost in between.
     public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> RunningContainer {
-        guard Clone.isSingleThreaded else {
-            throw BerthError(.system, "run: the calling process has \(Clone.threadCount()) threads; use create and start")
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("run", error) }
+        guard threads == 1 else {
+            throw BerthError(.system, "run: the calling process has \(threads) threads; use create and start")
         }
         let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: true).launch()
         let container = Container(id: id, runtime: self)
@@ -90,15 +94,16 @@ public struct ContainerRuntime: Sendable {
     /// The container with this id.
     public func container(id: String) throws(BerthError) -> Container {
         do throws(SpecError) { try ContainerID.validate(id) } catch { throw BerthError.spec(error) }
-        guard FileIO.exists(store.directory(id) + "/" + StateStore.stateFile) else {
-            throw BerthError.containerNotExist
-        }
+        // The directory is the container: with state.json, or with only the intent of a
+        // create in progress or that died (see `CreateIntent`).
+        guard FileIO.exists(store.directory(id)) else { throw BerthError.containerNotExist }
         return Container(id: id, runtime: self)
     }
 
-    /// The states of all containers, sorted by id. A root directory that does not exist
-    /// holds no containers, or with `rootMustExist` (a root the caller named, as runc 1.2
-    /// treats `--root`) is an error.
+    /// The states of all containers, sorted by id: those whose create is in progress
+    /// (`creating`) or died half-way (`stopped`, until `delete`) too. A root directory that
+    /// does not exist holds no containers, or with `rootMustExist` (a root the caller named,
+    /// as runc 1.2 treats `--root`) is an error.
     public func list(rootMustExist: Bool = false) throws(BerthError) -> [ContainerState] {
         var states: [ContainerState] = []
         for id in try store.ids(rootMustExist: rootMustExist) {

@@ -1,8 +1,18 @@
+import BerthCgroups
 import BerthSpec
 import BerthSystem
 import Glibc
 
 extension ContainerRuntime {
+    /// The configuration `berth spec` writes for this host and caller: current
+    /// `runc spec`'s content (hostname `berth`), with a cgroup namespace where the host
+    /// runs pure cgroup v2, and for `rootless` the container's root mapped to the
+    /// caller's uid and gid.
+    public static func defaultSpec(rootless: Bool) -> Spec {
+        Spec.defaultSpec(rootless: rootless, uid: getuid(), gid: getgid(),
+                         cgroupNamespace: CgroupLayout.detect().mode == .unified)
+    }
+
     /// Writes a default `config.json` into `bundle` (`berth spec`): the rootless variant
     /// maps the container's root to the caller's uid and gid. An existing file (or
     /// symlink) there is never replaced.
@@ -11,7 +21,7 @@ extension ContainerRuntime {
         if FileIO.exists(path, follow: false) {
             throw BerthError(.alreadyExists, "File \(path) exists. Remove it first or use a different bundle directory.")
         }
-        let spec = rootless ? Spec.defaultSpec(rootless: true, uid: getuid(), gid: getgid()) : Spec.defaultSpec()
+        let spec = defaultSpec(rootless: rootless)
         let data: [UInt8]
         do { data = Array(try spec.jsonData()) } catch { throw BerthError(.system, "encode config.json: \(error)") }
         do throws(SyscallError) {

@@ -174,6 +174,9 @@ enum ContainerInit {
     /// Blocks until `start`: on the exec fifo (create) or a sync message (run).
     private static func waitForStart(_ ctx: InitContext) throws {
         if ctx.waitsOnFifo {
+            // Not before berth has recorded the container: end of stream instead means it
+            // died, and an init waiting for `start` that no state.json names would be lost.
+            guard case .stateRecorded = try ctx.sync.receive() else { _exit(1) }
             // Opening a FIFO for writing blocks until `start` opens it for reading.
             let fd = try sys("open", "exec.fifo") {
                 openat(ctx.stateDirFD, StateStore.fifoFile, O_WRONLY | O_CLOEXEC)

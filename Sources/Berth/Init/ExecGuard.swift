@@ -21,6 +21,11 @@ enum ExecGuard {
         if stat("/proc/self/exe", &st) == 0 { runtimeBinary = (UInt(st.st_dev), UInt(st.st_ino)) }
     }
 
+    /// The recorded identity as [device, inode], for the state record.
+    static var runtimeIdentity: [UInt64]? {
+        runtimeBinary.map { [UInt64($0.dev), UInt64($0.ino)] }
+    }
+
     /// binfmt_script follows at most this many nested `#!` interpreters (BINPRM_MAX_RECURSION).
     static let maxInterpreterDepth = 4
 

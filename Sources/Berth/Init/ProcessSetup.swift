@@ -198,15 +198,10 @@ struct ProcessSetup {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return "/" }
-        var bytes = [UInt8](repeating: 0, count: min(Int(st.st_size), 1 << 20))
+        var bytes = [UInt8](repeating: 0, count: min(Int(st.st_size), PasswdFile.maxBytes))
         let n = read(fd, &bytes, bytes.count)
         guard n > 0 else { return "/" }
-        let text = String(decoding: bytes[0..<n], as: UTF8.self)
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
-        }
-        return "/"
+        return PasswdFile.home(uid: uid, in: bytes[0..<n]) ?? "/"
     }
 }
 

@@ -17,7 +17,9 @@ struct ExecLauncher {
     }
 
     func launch() throws(BerthError) -> RunningContainer {
-        let record = try container.store.load(container.id)
+        guard case .complete(let record) = try container.store.entry(container.id) else {
+            throw BerthError(.invalidState, "cannot exec in a stopped container")
+        }
         switch container.status(record) {
         case .stopped, .creating: throw BerthError(.invalidState, "cannot exec in a stopped container")
         case .paused where !options.ignorePaused:
@@ -35,8 +37,10 @@ struct ExecLauncher {
         if process.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
-        guard Clone.isSingleThreaded else {
-            throw BerthError(.system, "exec: the calling process has \(Clone.threadCount()) threads")
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
+        guard threads == 1 else {
+            throw BerthError(.system, "exec: the calling process has \(threads) threads")
         }
         let config = try record.spec()
         var processSpec = config
@@ -126,6 +130,7 @@ struct ExecLauncher {
         attributes.ioPriority = process.ioPriority ?? config.process?.ioPriority
         attributes.scheduler = process.scheduler ?? config.process?.scheduler
 
+        Trace.mark("exec: clone")
         let spawned: Spawn.Child?
         do throws(BerthError) {
             spawned = try Spawn(cgroupFD: cgroupFD,
@@ -172,6 +177,7 @@ struct ExecLauncher {
         do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
+        Trace.mark("exec: placed")
         debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
@@ -214,6 +220,7 @@ struct ExecLauncher {
             }
             break
         }
+        Trace.mark("exec: started")
 
         // As runc, a process berth cannot account for (no pid file) does not outlive exec.
         if let pidFile = options.pidFile {

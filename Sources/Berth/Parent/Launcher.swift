@@ -79,25 +79,42 @@ struct Launcher {
             if rootless { throw BerthError(.invalidSpec, "linux.netDevices: network devices are not supported for rootless containers") }
             netDevices = try NetDevices.inspect(devices)
         }
+        // Read once: the init gets the same layout for the container's cgroup mount.
+        let cgroupLayout = CgroupLayout.detect()
+        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
+            throw BerthError(.invalidSpec, error.operation)
+        }
+        let cgroupPlan: CgroupSet.Plan
+        do throws(CgroupPathError) {
+            cgroupPlan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
+                                            layout: cgroupLayout)
+        } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
         Trace.mark("validated")
         debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
-        let dir = try store.makeDirectory(id)
-        // The lock is held until a failed create has removed everything it made.
-        let lockFD: Int32
-        do throws(BerthError) { lockFD = try store.lock(id) } catch {
-            try? store.remove(id)
-            throw error
-        }
+        // The directory is made locked, and the lock is held until a failed create has
+        // removed everything it made. Before anything else exists, the directory records
+        // what will (the intent): whenever berth dies from here on, `list` shows the
+        // container and `delete --force` finds all of it.
+        let (dir, lockFD) = try store.makeDirectory(id)
         defer { close(lockFD) }
+        Trace.mark("state directory")
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
+            let created = Clock.rfc3339Nano()
+            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
+                                      cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
+                                      cgroupUnified: cgroupPlan.unified)
+            try store.recordIntent(intent, id: id, lock: lockFD)
+            Trace.mark("intent recorded")
             if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
             if options.listenFDs > 0 {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
-                                      lockFD: lockFD, netDevices: netDevices, cleanup: &cleanup)
+                                      intent: intent, lockFD: lockFD, created: created,
+                                      cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
+                                      netDevices: netDevices, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -108,7 +125,9 @@ struct Launcher {
 
     /// `document` is config.json as read (the state record keeps it); `spec` is the config
     /// to run, with what berth adds (the notify socket, LISTEN_FDS).
-    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, lockFD: Int32,
+    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
+                        intent: CreateIntent, lockFD: Int32, created: String,
+                        cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
                         netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
@@ -121,15 +140,9 @@ struct Launcher {
         let joinOrder: [Namespace] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         joined.sort { joinOrder.firstIndex(of: $0.0)! < joinOrder.firstIndex(of: $1.0)! }
 
-        // Read once: the init gets the same layout for the container's cgroup mount.
-        let cgroupLayout = CgroupLayout.detect()
-        do throws(SyscallError) { try ResourceWriter.checkUnified(spec.linux?.resources, layout: cgroupLayout) } catch {
-            throw BerthError(.invalidSpec, error.operation)
-        }
         var cgroup: CgroupSet
         do throws(SyscallError) {
-            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
-                                          layout: cgroupLayout)
+            cgroup = try CgroupSet.create(cgroupPlan)
         } catch {
             // A non-root user has cgroups only where they were delegated to it. Without
             // them the container runs in the caller's cgroup, unless it asks for limits.
@@ -166,6 +179,7 @@ struct Launcher {
                 try DeviceRules.apply(rules, to: cgroup)
             } catch { throw BerthError.system("apply device rules", error) }
         }
+        Trace.mark("resources applied")
         if spec.linux?.resources != nil { debug("cgroup: linux.resources applied") }
 
         var stateDirFD: Int32 = -1
@@ -187,6 +201,7 @@ struct Launcher {
                     throw BerthError.system("open state directory", error)
                 }
             }
+            Trace.mark("exec fifo")
         }
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
@@ -202,6 +217,11 @@ struct Launcher {
         if spec.linux?.namespace(.mount) == nil {
             hostRootfs = try HostRootfsMount.bind(rootfs)
             cleanup.hostRootfs = hostRootfs
+            // A mount on the host: into the intent at once (its id is known only now).
+            var withMount = intent
+            withMount.hostRootfsMount = hostRootfs
+            try store.recordIntent(withMount, id: id, lock: lockFD)
+            Trace.mark("host rootfs mount")
         }
 
         let pair: (parent: SyncSocket, child: SyncSocket)
@@ -274,9 +294,10 @@ struct Launcher {
         }
         var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
-            bundle: bundle, rootfs: rootfs, created: Clock.rfc3339Nano(), owner: "",
+            bundle: bundle, rootfs: rootfs, created: created, owner: "",
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
-            cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket)
+            cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
+            runtimeBinary: ExecGuard.runtimeIdentity)
         record.hostRootfsMount = hostRootfs
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
@@ -306,6 +327,7 @@ struct Launcher {
                        beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
             try store.save(record)
+            Trace.mark("state saved")
         }
         Trace.mark("init ready")
         debug("create \(id): state saved, init \(pid) set up" + (startImmediately ? "" : " and waiting for start"))
@@ -313,6 +335,7 @@ struct Launcher {
             do throws(SyscallError) {
                 try FileIO.writeAtomically(Paths.absolute(pidFile), Array(String(pid).utf8))
             } catch { throw BerthError.system("write pid file", error) }
+            Trace.mark("pid file")
         }
         if pidfdSocket >= 0 {
             defer { pidfdSocket = -1 }
@@ -360,7 +383,8 @@ struct Launcher {
                 var how = ""
                 if waitpid(pid, &status, 0) == pid {
                     let exit = ExitStatus(rawWaitStatus: status)
-                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL ? " (out of memory under linux.resources.memory?)" : "")" }
+                    let limited = spec.linux?.resources?.memory?.limit != nil
+                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL && limited ? " (out of memory under linux.resources.memory?)" : "")" }
                         ?? ": exit status \(exit.code)"
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
@@ -425,6 +449,14 @@ struct Launcher {
                 }
                 if !saved { try whileInitWorks() }
             case .awaitingStart:
+                // state.json is written by now: only then may the init wait for `start`,
+                // where it outlives berth (were berth to die before, it exits at the end of
+                // the sync stream, rather than wait where no record leads to it).
+                if !startImmediately {
+                    do throws(SyscallError) { try sync.send(.stateRecorded) } catch {
+                        throw BerthError.system("set up container init", error)
+                    }
+                }
                 return
             case .failed(let error):
                 throw BerthError.containerProcess(error)

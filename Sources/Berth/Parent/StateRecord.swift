@@ -33,6 +33,9 @@ struct StateRecord: Sendable {
     /// state directory's pin, or the joined path): `delete` moves them back from there.
     var netDevices: [NetDeviceRecord]? = nil
     var netDeviceNamespace: String? = nil
+    /// Device and inode of the berth binary that cloned the init: while the init's
+    /// /proc/<pid>/exe is still that file, it has not exec'd (see `Container.status`).
+    var runtimeBinary: [UInt64]? = nil
     /// Without a mount namespace of its own: the bind of the rootfs on the host below
     /// which the container's mounts are, detached by `delete`.
     var hostRootfsMount: HostRootfsMount? = nil

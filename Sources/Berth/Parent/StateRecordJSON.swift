@@ -46,6 +46,12 @@ extension StateRecord {
             w.field("mountID", m.mountID)
             w.endObject()
         }
+        if let runtimeBinary {
+            w.key("runtimeBinary")
+            w.beginArray()
+            for n in runtimeBinary { w.number(n) }
+            w.endArray()
+        }
         // Last: the largest member.
         w.key("config")
         w.value(config)
@@ -66,6 +72,7 @@ extension StateRecord {
         netDevices = try o.optional("netDevices")
         netDeviceNamespace = try o.optional("netDeviceNamespace")
         hostRootfsMount = try o.optional("hostRootfsMount")
+        runtimeBinary = try o.optional("runtimeBinary")
     }
 }
 

@@ -6,7 +6,8 @@ import Glibc
 /// and, between create and start, `exec.fifo`.
 ///
 /// Each directory is also its own lock (flock on the directory descriptor), so no lock
-/// file is created: every file under an ext4 `/run` costs about a millisecond.
+/// file is created (every file under an ext4 `/run` costs a file creation), and carries
+/// the create's intent as an extended attribute (see `CreateIntent`).
 struct StateStore: Sendable {
     let root: String
 
@@ -16,22 +17,45 @@ struct StateStore: Sendable {
     /// keeps that namespace (and the devices in it) alive until `delete` moves them back.
     static let networkPin = "netns"
 
+    /// Every file berth may leave in a container's directory but state.json.
+    static let knownFiles = [fifoFile, stateFile + ".tmp", CreateIntent.file, CreateIntent.file + ".tmp",
+                             NotifySocket.directory + "/" + NotifySocket.socketName]
+
     func directory(_ id: String) -> String { root + "/" + id }
 
-    /// Creates the container's directory; fails with runc's wording when it exists.
-    func makeDirectory(_ id: String) throws(BerthError) -> String {
+    /// Creates the container's directory, locked; fails with runc's wording when it
+    /// exists. Returns the directory and the lock (see `lock`).
+    ///
+    /// Between mkdir and flock another berth may find the directory empty and unlocked,
+    /// take it for the remains of a create that died, and remove it (`delete --force`):
+    /// then this one starts over.
+    func makeDirectory(_ id: String) throws(BerthError) -> (path: String, lock: Int32) {
         do throws(SyscallError) {
             try FileIO.makeDirectories(root, mode: 0o711)
         } catch {
             throw BerthError.system("create state root", error)
         }
         let dir = directory(id)
-        if mkdir(dir, 0o711) != 0 {
-            let e = currentErrno()
-            if e == .fileExists { throw BerthError(.alreadyExists, "container with given ID already exists") }
-            throw BerthError.system("create state directory", SyscallError("mkdir", dir, errno: e))
+        for _ in 0..<8 {
+            if mkdir(dir, 0o711) != 0 {
+                let e = currentErrno()
+                if e == .fileExists { throw BerthError(.alreadyExists, "container with given ID already exists") }
+                throw BerthError.system("create state directory", SyscallError("mkdir", dir, errno: e))
+            }
+            let fd: Int32
+            do throws(BerthError) { fd = try lock(id) } catch {
+                if error.code == .notFound { continue }
+                try? remove(id)
+                throw error
+            }
+            var st = stat()
+            if fstat(fd, &st) == 0 && st.st_nlink == 0 {
+                close(fd)
+                continue
+            }
+            return (dir, fd)
         }
-        return dir
+        throw BerthError(.system, "create state directory \(dir): removed repeatedly by another berth while being created")
     }
 
     /// Takes an exclusive lock on the container's directory; the lock lasts as long as
@@ -52,20 +76,60 @@ struct StateStore: Sendable {
         return fd
     }
 
+    /// True while another berth holds the container's lock (a create, start, delete,
+    /// pause, resume or update in progress); never waits.
+    func isLocked(_ id: String) -> Bool {
+        let fd = open(directory(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) != 0 && currentErrno() == .wouldBlock
+    }
+
+    /// Records what a create is about to make (see `CreateIntent`), on the locked
+    /// directory `lock`: as an extended attribute, or where the filesystem keeps none, in
+    /// a file of its own.
+    func recordIntent(_ intent: CreateIntent, id: String, lock: Int32) throws(BerthError) {
+        let bytes = intent.encoded
+        do throws(SyscallError) {
+            try ExtendedAttributes.set(lock, CreateIntent.attribute, bytes)
+            return
+        } catch {
+            guard ExtendedAttributes.isUnsupported(error) else { throw BerthError.system("record intent", error) }
+        }
+        do throws(SyscallError) {
+            try FileIO.writeAtomically(directory(id) + "/" + CreateIntent.file, bytes, mode: 0o600)
+        } catch { throw BerthError.system("record intent", error) }
+    }
+
+    /// What the container's directory holds: a complete record once create has written
+    /// it, else (create in progress, or died) the intent, if any. Throws "container does
+    /// not exist" without a directory.
+    enum Entry {
+        case complete(StateRecord)
+        case partial(CreateIntent?)
+    }
+
+    func entry(_ id: String) throws(BerthError) -> Entry {
+        let dir = directory(id)
+        let path = dir + "/" + Self.stateFile
+        do throws(SyscallError) {
+            let bytes = try FileIO.read(path)
+            // A record cut short (a power loss after the rename) counts as partial.
+            if let json = try? JSONValue.parse(bytes), let record = try? StateRecord(json: json) { return .complete(record) }
+        } catch {
+            guard error.errno == .noSuchFileOrDirectory else { throw BerthError.system("read state", error) }
+        }
+        guard FileIO.exists(dir) else { throw BerthError.containerNotExist }
+        var bytes = (try? ExtendedAttributes.get(dir, CreateIntent.attribute)) ?? nil
+        if bytes == nil { bytes = try? FileIO.read(dir + "/" + CreateIntent.file) }
+        return .partial(bytes.flatMap(CreateIntent.init(decoding:)))
+    }
+
+    /// The complete record; a container whose create has not finished (or died) is not
+    /// running.
     func load(_ id: String) throws(BerthError) -> StateRecord {
-        let path = directory(id) + "/" + Self.stateFile
-        let bytes: [UInt8]
-        do throws(SyscallError) { bytes = try FileIO.read(path) } catch {
-            if error.errno == .noSuchFileOrDirectory { throw BerthError.containerNotExist }
-            throw BerthError.system("read state", error)
-        }
-        let json: JSONValue
-        do throws(JSONSyntaxError) { json = try JSONValue.parse(bytes) } catch {
-            throw BerthError(.system, "read state \(path): invalid JSON at line \(error.line), column \(error.column): \(error.reason)")
-        }
-        do throws(JSONDecodingError) { return try StateRecord(json: json) } catch {
-            throw BerthError(.system, "read state \(path): \(error.message)")
-        }
+        guard case .complete(let record) = try entry(id) else { throw BerthError.containerNotRunning }
+        return record
     }
 
     func save(_ record: StateRecord) throws(BerthError) {
@@ -78,7 +142,21 @@ struct StateStore: Sendable {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
         try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
-        do throws(SyscallError) { try FileIO.removeTree(directory(id)) } catch {
+        // state.json goes last but for the directory: until then `list` shows the
+        // complete record, not the intent.
+        // The names berth makes go first by name, without listing the directory: that
+        // needs no descriptor (a create failing for want of them must still clean up).
+        let dir = directory(id)
+        for name in Self.knownFiles { _ = unlink(dir + "/" + name) }
+        _ = rmdir(dir + "/" + NotifySocket.directory)
+        _ = unlink(dir + "/" + Self.stateFile)
+        if rmdir(dir) == 0 || currentErrno() == .noSuchFileOrDirectory { return }
+        do throws(SyscallError) {
+            for name in try FileIO.list(dir) where name != Self.stateFile {
+                try FileIO.removeTree(dir + "/" + name)
+            }
+            try FileIO.removeTree(dir)
+        } catch {
             throw BerthError.system("remove state directory", error)
         }
     }

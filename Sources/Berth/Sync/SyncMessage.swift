@@ -29,8 +29,9 @@ import Glibc
 //                        ◄────── seccompListener(fd)   a filter with notify rules is loaded
 //   sends the fd to linux.seccomp.listenerPath
 //   seccompListenerForwarded ───────────────────────►
-//                        ◄──────────── awaitingStart   then blocks: on exec.fifo (create), or
-//   create: writes --pid-file, exits                   on this socket (run)
+//                        ◄──────────── awaitingStart   then blocks: for stateRecorded and on
+//   create: stateRecorded ──────────────────────────►  exec.fifo (create), or on this socket (run)
+//   writes --pid-file, exits
 //   run: startProcess ──────────────────────────────►  startContainer hooks, execve
 //                        ◄──────────── end of stream   execve succeeded
 //
@@ -81,6 +82,9 @@ enum SyncMessage: Equatable, Sendable {
     case awaitingStart
     /// parent → child: exec the process now (the `run` path, which has no exec fifo).
     case startProcess
+    /// parent → child (create): state.json is written; wait for `start` on the exec fifo.
+    /// Until then the init must not outlive berth, since nothing on disk would lead to it.
+    case stateRecorded
     /// intermediate child → parent: the pid of the process it cloned with CLONE_PARENT
     /// on berth's behalf; the intermediate exits next.
     case siblingCloned(pid: Int32)
@@ -101,6 +105,7 @@ enum SyncMessage: Equatable, Sendable {
         case warning = 9
         case mountSources = 10
         case debug = 11
+        case stateRecorded = 12
     }
 
     /// Error codes on the wire.
@@ -122,6 +127,7 @@ enum SyncMessage: Equatable, Sendable {
         case .seccompListenerForwarded: return [Tag.seccompListenerForwarded.rawValue]
         case .awaitingStart: return [Tag.awaitingStart.rawValue]
         case .startProcess: return [Tag.startProcess.rawValue]
+        case .stateRecorded: return [Tag.stateRecorded.rawValue]
         case .siblingCloned(let pid): return [Tag.siblingCloned.rawValue] + Self.bytes(pid)
         case .failed(let error):
             // code (1 byte), errno present (1 byte), errno (4 bytes LE), message
@@ -161,6 +167,7 @@ enum SyncMessage: Equatable, Sendable {
         case .seccompListenerForwarded: self = .seccompListenerForwarded
         case .awaitingStart: self = .awaitingStart
         case .startProcess: self = .startProcess
+        case .stateRecorded: self = .stateRecorded
         case .siblingCloned:
             guard let pid = Self.int32(payload) else { return nil }
             self = .siblingCloned(pid: pid)

@@ -28,6 +28,9 @@ int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsig
 int berth_memfd(const char *name);
 /// execveat(2): with AT_EMPTY_PATH and path "", executes the file `dirfd` refers to.
 int berth_execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags);
+/// fsetxattr(2) and lgetxattr(2) (sys/xattr.h is not in Glibc's module map).
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+ssize_t berth_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 /// New mount API (Linux 5.2+).
 int berth_fsopen(const char *fsname, unsigned int flags);

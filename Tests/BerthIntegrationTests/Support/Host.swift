@@ -164,8 +164,19 @@ enum Host {
 
     /// Lines of the host's /proc/self/mountinfo that mention `fragment`.
     static func hostMounts(containing fragment: String) -> [String] {
-        (readFile("/proc/self/mountinfo") ?? "").split(separator: "\n").map(String.init)
-            .filter { $0.contains(fragment) }
+        stableMountInfo().split(separator: "\n").map(String.init).filter { $0.contains(fragment) }
+    }
+
+    /// /proc/self/mountinfo read until two reads in a row agree: the kernel produces it a
+    /// page at a time, so a line can be skipped while other tests mount and unmount.
+    static func stableMountInfo() -> String {
+        var last = readFile("/proc/self/mountinfo") ?? ""
+        for _ in 0..<20 {
+            let next = readFile("/proc/self/mountinfo") ?? ""
+            if next == last { break }
+            last = next
+        }
+        return last
     }
 
     /// The host's /proc/uptime first field.

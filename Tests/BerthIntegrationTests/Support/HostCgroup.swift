@@ -18,7 +18,7 @@ struct HostCgroup {
 
     static let mounts: [Mount] = {
         var result: [Mount] = []
-        for line in (Host.readFile("/proc/self/mountinfo") ?? "").split(separator: "\n") {
+        for line in Host.stableMountInfo().split(separator: "\n") {
             let parts = line.split(separator: " ")
             guard let dash = parts.firstIndex(of: "-"), parts.count > dash + 3 else { continue }
             let type = parts[dash + 1]
