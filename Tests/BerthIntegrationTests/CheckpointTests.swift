@@ -241,7 +241,12 @@ struct CheckpointTests {
                     contains: ["cannot use console socket if berth will not detach or allocate tty"])
         s.expectNothingLeft(id)
 
-        // CRIU that cannot run here, then one whose restore fails: nothing is left.
+        // CRIU that cannot run here, then one whose restore fails: nothing is left. The
+        // restore binds the rootfs on the host for CRIU: a rootfs of this test's own, so
+        // other tests checking the shared one's host mounts never see it.
+        try FileManager.default.createDirectory(atPath: s.dir + "/own-rootfs", withIntermediateDirectories: true)
+        s.bundle.config["root.path"] = s.dir + "/own-rootfs"
+        try s.bundle.write()
         expectError(s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id]),
                     contains: ["CRIU cannot checkpoint or restore on this host: criu check: vdso: Failed to fill self vdso symtable"])
         s.expectNothingLeft(id)
@@ -272,10 +277,65 @@ struct CheckpointTests {
         }
 
         // An id that exists already.
+        s.bundle.config["root.path"] = Host.rootfsPath
         let existing = try sleeper(s)
         expectError(s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, existing]),
                     contains: ["container with given ID already exists"])
         #expect(s.status(existing) == "running")
+    }
+
+    @Test("restore killed at every phase: list shows it, delete --force removes state, cgroup, mounts and CRIU, and never the rootfs bound in the state directory")
+    func restoreKilledAtEveryPhase() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let criu = try fake(s)
+        let parent = s.useOwnCgroupParent()
+        let images = s.dir + "/images"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        try Host.write(images + "/descriptors.json", #"["/dev/null","/dev/null","/dev/null"]"#)
+        // A rootfs of the test's own: a restore binds it into the state directory, and a
+        // removal that walked into that bind would empty it.
+        let rootfs = s.dir + "/own-rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
+        try Host.write(rootfs + "/etc/keep", "kept")
+        let source = s.dir + "/bind-source"
+        try FileManager.default.createDirectory(atPath: source + "/inner", withIntermediateDirectories: true)
+        try Host.write(source + "/inner/keep", "kept")
+        s.bundle.config["root.path"] = rootfs
+        s.bundle.config.addMount("/data", source: source, options: ["bind"])
+        var phases: [String] = []
+        var ended = false
+        for n in 1...40 {
+            let id = s.newID("r\(n)")
+            s.bundle.config["linux.cgroupsPath"] = parent + "/" + id
+            try s.bundle.write()
+            let r = s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id],
+                            env: ["BERTH_TEST_KILL_AT": String(n), "FAKE_CRIU_MODE": "works"])
+            #expect(!r.timedOut, "restore killed at phase \(n) hung: \(r)")
+            let phase = r.stderr.lines.first { $0.hasPrefix("berth: test kill at phase") } ?? "none"
+            if r.signal == SIGKILL {
+                phases.append(phase)
+                if FileManager.default.fileExists(atPath: s.root + "/" + id) {
+                    let list = s.berth(["list", "--format", "json"])
+                    let entries = (Host.parseJSON(list.stdout) as? [[String: Any]]) ?? []
+                    #expect(entries.contains { $0["id"] as? String == id }, "killed at \(phase): list does not show \(id): \(list)")
+                }
+            } else {
+                // Past the last phase: the stand-in CRIU fails the restore itself.
+                expectError(r, contains: ["criu failed: type RESTORE errno 5: fake: no way"])
+                ended = true
+            }
+            let d = s.berth(["delete", "--force", id], timeout: 30)
+            #expect(d.status == 0 || d.stderr.contains("container does not exist"), "killed at \(phase): delete --force: \(d)")
+            #expect(!FileManager.default.fileExists(atPath: s.root + "/" + id), "killed at \(phase): state directory left")
+            s.expectHostClean(cgroupParent: parent, "after restore killed at \(phase)")
+            #expect(Host.readFile(rootfs + "/etc/keep") == "kept", "killed at \(phase): the rootfs lost its files")
+            #expect(Host.readFile(source + "/inner/keep") == "kept", "killed at \(phase): the bind source lost its files")
+            if ended { break }
+        }
+        #expect(ended, "restore never got past its phases: \(phases)")
+        for name in ["restore: rootfs bound", "restore: mountpoints made", "restore: criu in the cgroup", "restore: request sent"] {
+            #expect(phases.contains { $0.hasSuffix(name) }, "never killed at \(name): \(phases)")
+        }
     }
 
     @Test("help lists runc's checkpoint and restore flags; `checkpoint --help` exits 0 (podman probes it); features says so")

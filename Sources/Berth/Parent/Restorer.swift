@@ -20,9 +20,9 @@ struct Restorer {
     static let logFile = "restore.log"
     static let lsmVersion = 31600
     /// Where the rootfs is bound for CRIU (a mount point whose parent is not overmounted).
-    static let rootDirectory = "criu-root"
+    static let rootDirectory = StateStore.restoreRoot
     /// A small tmpfs holding the init layer's files while CRIU binds them in.
-    static let layerDirectory = "criu-layer"
+    static let layerDirectory = StateStore.restoreLayer
 
     var rootless: Bool { geteuid() != 0 }
 
@@ -73,19 +73,29 @@ struct Restorer {
             netDevices = try NetDevices.inspect(devices)
         }
 
-        let dir = try store.makeDirectory(id)
-        let lockFD: Int32
-        do throws(BerthError) { lockFD = try store.lock(id) } catch {
-            try? store.remove(id)
-            throw error
-        }
+        let layout = CgroupLayout.detect()
+        let plan: CgroupSet.Plan
+        do throws(CgroupPathError) {
+            plan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup, layout: layout)
+        } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
+
+        // As create: the directory is made locked and records what will be made (the
+        // intent) before anything else exists, so a restore that dies anywhere is listed
+        // and `delete --force` removes all of it (the restore's own mounts in the
+        // directory too: StateStore.remove detaches them first).
+        let (dir, lockFD) = try store.makeDirectory(id)
         defer { close(lockFD) }
         var cleanup = Cleanup(store: store, id: id)
         var mounts = TemporaryMounts()
         defer { mounts.release() }
         do throws(BerthError) {
+            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: Clock.rfc3339Nano(),
+                                      cgroupPaths: plan.paths, cgroupToMake: plan.missing, cgroupUnified: plan.unified)
+            try store.recordIntent(intent, id: id, lock: lockFD)
+            Trace.mark("restore: intent recorded")
             let restored = try restore(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir, imagePath: imagePath,
-                                       descriptors: descriptors, netDevices: netDevices, mounts: &mounts, cleanup: &cleanup)
+                                       descriptors: descriptors, netDevices: netDevices, layout: layout, plan: plan,
+                                       mounts: &mounts, cleanup: &cleanup)
             cleanup.disarm()
             return restored
         } catch {
@@ -96,13 +106,10 @@ struct Restorer {
     }
 
     private func restore(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, imagePath: String,
-                         descriptors: [String], netDevices: [NetDeviceRecord],
+                         descriptors: [String], netDevices: [NetDeviceRecord], layout: CgroupLayout, plan: CgroupSet.Plan,
                          mounts: inout TemporaryMounts, cleanup: inout Cleanup) throws(BerthError) -> Restored {
-        let layout = CgroupLayout.detect()
-        var cgroup: CgroupSet
-        do throws(SyscallError) {
-            cgroup = try CgroupSet.create(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup, layout: layout)
-        } catch { throw BerthError.system("create cgroup", error) }
+        let cgroup: CgroupSet
+        do throws(SyscallError) { cgroup = try CgroupSet.create(plan) } catch { throw BerthError.system("create cgroup", error) }
         cleanup.cgroup = cgroup
         if let resources = spec.linux?.resources {
             do throws(SyscallError) { try ResourceWriter(set: cgroup).apply(resources) } catch {
@@ -114,6 +121,7 @@ struct Restorer {
                 throw BerthError.system("apply device rules", error)
             }
         }
+        Trace.mark("restore: cgroup created")
         debug("restore \(id): cgroup \(cgroup.paths.first ?? "none") created")
 
         // Namespaces joined by path: net and pid are handed to CRIU as descriptors (it
@@ -144,6 +152,7 @@ struct Restorer {
         do throws(SyscallError) {
             try mounts.bindPrivately(rootfs, at: criuRoot)
         } catch { throw BerthError.system("restore: bind the rootfs", error) }
+        Trace.mark("restore: rootfs bound")
         let externals = try prepareMountpoints(spec: spec, bundle: bundle, rootfs: rootfs, criuRoot: criuRoot,
                                               cgroup: cgroup, layout: layout, dir: dir, mounts: &mounts)
 
@@ -206,6 +215,7 @@ struct Restorer {
             throw BerthError.system("restore: place criu in the container's cgroup", error)
         }
         opts.cgroupRoots = Self.cgroupRoots(of: session.pid)
+        Trace.mark("restore: criu in the cgroup")
 
         var consoleSocket: Int32 = -1
         defer { if consoleSocket >= 0 { close(consoleSocket) } }
@@ -222,6 +232,7 @@ struct Restorer {
         var pinnedNetwork: String?
         do throws(BerthError) {
             try session.send(CRIURequest(type: .restore, options: opts))
+            Trace.mark("restore: request sent")
             while true {
                 guard let (response, fds) = try session.receive() else {
                     throw session.unexpectedEOF()
@@ -314,6 +325,7 @@ struct Restorer {
             record.netDeviceNamespace = joinedNetwork ?? pinnedNetwork
         }
         do throws(BerthError) {
+            Trace.mark("restore: restored")
             try store.save(record)
             if let pidFile = options.pidFile {
                 do throws(SyscallError) {
@@ -355,6 +367,7 @@ struct Restorer {
                 if bind { try mounts.bind(BindSource.path(m, bundle: bundle), onto: target, path: destination) }
             }
         } catch { throw BerthError.system("restore: create mountpoint", error) }
+        Trace.mark("restore: mountpoints made")
         mounts.releaseBinds()
 
         // The init layer's files, generated afresh for this host, on a small tmpfs that
