@@ -120,6 +120,33 @@ check "pre-dump chain: the restored process answers on the new pipes" "$(cat /tm
 $B delete -f c6 2>/dev/null
 wait
 
+# Lazy migration, as runc's test does it: a checkpoint with --lazy-pages serves the memory
+# from its page server and says so on --status-fd; CRIU's lazy-pages daemon fetches the
+# pages for a restore into a fresh id with --lazy-pages; once every page has moved, the
+# checkpoint ends and the source container is removed.
+if criu check --feature uffd-noncoop >/dev/null 2>&1; then
+    if start_counter c9 lazy; then
+        mkfifo /tmp/cr/lazy.pipe
+        ($B checkpoint --lazy-pages --page-server 0.0.0.0:27277 --status-fd 9 --work-path /tmp/cr/c9.work \
+            --image-path /tmp/cr/c9.img c9 9>/tmp/cr/lazy.pipe >/tmp/cr/c9.out 2>&1; echo "exit $?" >>/tmp/cr/c9.out) &
+        ready=$(head -c1 /tmp/cr/lazy.pipe | od -An -tx1 | tr -d ' ')
+        if [ "$ready" = "00" ]; then ok "--lazy-pages: --status-fd gets a zero byte once the pages are served"
+        else notok "--lazy-pages: --status-fd gets a zero byte once the pages are served" "got '$ready': $(cat /tmp/cr/c9.out) $(logs /tmp/cr/c9.work/dump.log)"; fi
+        (criu lazy-pages --page-server --address 127.0.0.1 --port 27277 -D /tmp/cr/c9.img >/tmp/cr/lazyd.out 2>&1 &)
+        out=$($B restore -d --lazy-pages --image-path /tmp/cr/c9.img --work-path /tmp/cr/c9.img --bundle cr-lazy c9b </dev/null 2>&1) \
+            || notok "--lazy-pages: restore" "$out $(logs /tmp/cr/c9.img/restore.log)"
+        continues "--lazy-pages: the restored copy counts on" c9b "$r"
+        check "--lazy-pages: exec in the restored copy" "$($B exec --cwd /bin c9b echo ok 2>&1)" "ok"
+        n=0; while [ $n -lt 150 ] && ! grep -q '^exit' /tmp/cr/c9.out; do sleep 0.2; n=$((n + 1)); done
+        check "--lazy-pages: the checkpoint ends once every page has moved" "$(cat /tmp/cr/c9.out)" "exit 0"
+        check "--lazy-pages: then the source container is removed" "$($B state c9 2>&1)" "container does not exist"
+    fi
+    $B delete -f c9 2>/dev/null; $B delete -f c9b
+    gone "--lazy-pages: delete removes the restored copy" c9b /sys/fs/cgroup/c9b
+else
+    notok "--lazy-pages" "criu check --feature uffd-noncoop fails in the VM: $(criu check --feature uffd-noncoop 2>&1 | tail -1)"
+fi
+
 # An external network namespace (joined by path) with a network device moved in
 # (linux.netDevices): the namespace is the same one after restore, and the device, back
 # on the host while the container is checkpointed, is moved in again with its settings.
