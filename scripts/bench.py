@@ -326,8 +326,11 @@ class Remote:
 def main():
     _, berth, runc, crun, floor, bundle, roots, tmp, n, prefix, hostline = sys.argv
     n = int(n)
-    names = ["floor", "berth", "crun", "runc"]
-    bins = {"floor": floor, "berth": berth, "runc": runc, "crun": crun}
+    # BERTH_BASE: a second berth binary (say, main's) measured in the same rounds, so a
+    # change is compared with its baseline within one interleaved run.
+    base = os.environ.get("BERTH_BASE", "")
+    names = ["floor", "berth"] + (["base"] if base else []) + ["crun", "runc"]
+    bins = {"floor": floor, "berth": berth, "base": base, "runc": runc, "crun": crun}
     rts, why = {}, {}
     for name in names:
         if not bins[name]:
@@ -344,7 +347,7 @@ def main():
         except Exception as e:
             why[name] = str(e)
 
-    kinds = {"floor": ("run", "rss"), "berth": ALL, "crun": ALL, "runc": ALL}
+    kinds = {"floor": ("run", "rss"), "berth": ALL, "base": ALL, "crun": ALL, "runc": ALL}
     results = {name: {} for name in names}
     syscalls = {}
     try:
@@ -380,7 +383,7 @@ def main():
             for name in names:
                 # runc's init is a re-exec of runc, and crun re-executes itself (from a
                 # sealed copy) first thing: -b execve would stop counting there.
-                if name in rts and name not in why and name in ("floor", "berth"):
+                if name in rts and name not in why and name in ("floor", "berth", "base"):
                     err, counts = rts[name].syscalls(f"{prefix}-{name}-strace")
                     if not err:
                         syscalls[name] = counts
@@ -402,13 +405,15 @@ def main():
                 ("run: memory", [("run", "rss", "peak RSS (kB)", count), ("run", "faults", "minor page faults", count)])]
     print(f"berth bench: `run` of /bin/true and the lifecycle on one busybox bundle, N={n}, medians, interleaved")
     for title, rows in sections:
-        print(f"{title:26}{'floor':>8}{'berth':>8}{'crun':>8}{'runc':>8}{'berth/floor':>13}{'berth/crun':>12}{'berth/runc':>12}")
+        print(f"{title:26}" + "".join(f"{name:>8}" for name in names)
+              + f"{'berth/floor':>13}{'berth/crun':>12}{'berth/runc':>12}" + (f"{'berth/base':>12}" if base else ""))
         for step, metric, label, fmt in rows:
             v = {name: med(name, step, metric) for name in names}
             cell = lambda x: fmt(x) if x is not None else "-"
             ratio = lambda x, y: f"{x / y:.2f}" if x is not None and y else "-"
             print(f"  {label:24}" + "".join(f"{cell(v[name]):>8}" for name in names)
-                  + f"{ratio(v['berth'], v['floor']):>13}{ratio(v['berth'], v['crun']):>12}{ratio(v['berth'], v['runc']):>12}")
+                  + f"{ratio(v['berth'], v['floor']):>13}{ratio(v['berth'], v['crun']):>12}{ratio(v['berth'], v['runc']):>12}"
+                  + (f"{ratio(v['berth'], v['base']):>12}" if base else ""))
     if syscalls:
         print("system calls per command (strace -f -c -b execve: the command and its children until they exec):")
         for name in names:

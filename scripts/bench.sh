@@ -4,6 +4,7 @@
 #
 #   BERTH=/path/to/berth [FLOOR_DIR=../shared/tools/floor] [BENCH_N=30] sh scripts/bench.sh
 #   BERTH=/path/to/berth FLOOR_DIR= ROOTFS=/abs/busybox/rootfs sh scripts/bench.sh
+#   BERTH=new/berth BERTH_BASE=old/berth sh scripts/bench.sh   # a change against its baseline
 #
 # Needs root. Installs runc, crun, strace and GNU time (and, for the floor, gcc and busybox-static)
 # with apt-get when they are missing. The floor (FLOOR_DIR/mini.c: a C program that does by
@@ -86,8 +87,8 @@ prefix=bench$$
 cleanup() {
     # The driver deletes its containers itself; this catches anything an interrupted
     # driver left behind.
-    for rt in berth runc; do
-        case $rt in berth) bin=$BERTH ;; runc) bin=$RUNC ;; esac
+    for rt in berth base runc; do
+        case $rt in berth) bin=$BERTH ;; base) bin=${BERTH_BASE:-} ;; runc) bin=$RUNC ;; esac
         [ -n "$bin" ] && [ -d "$roots/$rt" ] || continue
         for c in $("$bin" --root "$roots/$rt" list -q 2>/dev/null || true); do
             "$bin" --root "$roots/$rt" delete --force "$c" >/dev/null 2>&1 || true
@@ -105,7 +106,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-mkdir -p "$roots/berth" "$roots/runc" "$roots/crun"
+mkdir -p "$roots/berth" "$roots/base" "$roots/runc" "$roots/crun"
 
 if [ -n "$floor" ]; then
     # /tmp/floor/bundle (busybox-static, runc's default config running /bin/true) and

@@ -209,6 +209,12 @@ check "exec --cgroup: cloned into the sub-cgroup" "$(cat $C/excg/foobar/cgroup.p
 check "exec --cgroup ..: refused" "$($B exec --cgroup .. ec true 2>&1)" "bad sub cgroup path"
 check "exec --cgroup to a missing sub-cgroup" "$($B exec --cgroup nope ec true 2>&1)" "no such file or directory"
 check "exec --cgroup CONTROLLER:SUB on v2" "$($B exec --cgroup memory:foobar ec true 2>&1)" "unknown controller memory"
+# The init moves into foobar and the container delegates memory to its sub-cgroups: its
+# own cgroup then takes no process (v2's no-internal-process rule), and exec follows the
+# init there, as runc does; `--cgroup /` asks for the top and gets the kernel's refusal.
+$B exec ec sh -euc 'echo 1 > /sys/fs/cgroup/foobar/cgroup.procs; echo $$ > /sys/fs/cgroup/foobar/cgroup.procs; echo +memory > /sys/fs/cgroup/cgroup.subtree_control'
+check "exec follows the init's cgroup when the top takes no process" "$($B exec ec cat /proc/self/cgroup 2>&1)" "0::/foobar"
+check "exec --cgroup / does not follow it" "$($B exec --cgroup / ec true 2>&1)" "device or resource busy"
 $B delete -f ec
 [ -d $C/excg ] && notok "exec --cgroup: cgroups removed" "left" || ok "exec --cgroup: cgroups removed"
 $B run -d --bundle devupd dv

@@ -11,6 +11,7 @@ struct CreateFlags {
         .bool("no-pivot", nil, "use MS_MOVE + chroot instead of pivot_root"),
         .bool("no-new-keyring", nil, "keep the caller's session keyring"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the container"),
+        .option("overlay", nil, "volatile|DIR", "a copy-on-write layer over the rootfs: on a tmpfs, or kept in DIR"),
     ]
 
     var bundle: String
@@ -20,6 +21,7 @@ struct CreateFlags {
     var noPivot: Bool
     var noNewKeyring: Bool
     var preserveFDs: Int
+    var overlay: String?
 
     init(_ a: Arguments) throws(UsageError) {
         bundle = a.string("bundle") ?? "."
@@ -30,6 +32,7 @@ struct CreateFlags {
         noNewKeyring = a.bool("no-new-keyring")
         preserveFDs = try a.int("preserve-fds") ?? 0
         guard preserveFDs >= 0 else { throw UsageError("--preserve-fds must not be negative") }
+        overlay = a.string("overlay")
     }
 
     func options(_ global: GlobalOptions, _ log: Logger) -> CreateOptions {
@@ -38,7 +41,7 @@ struct CreateFlags {
                       noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
                       notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
                       pidfdSocket: pidfdSocket, warningHandler: { log.warning($0) },
-                      debugHandler: debug)
+                      debugHandler: debug, overlay: overlay)
     }
 
     static func environment(_ name: String) -> String? {

@@ -88,7 +88,7 @@ struct ExecCommand: BerthCommand {
         if !options.detach { SignalForwarder.block() }
         let running = try container.exec(process, options: options)
         if options.detach { return 0 }
-        return running.wait(forwardSignals: true).code
+        return running.waitForwardingSignals().code
     }
 
     /// The process from `--process`, or the container's own process with the flags'

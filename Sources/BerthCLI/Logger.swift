@@ -1,3 +1,4 @@
+import Berth
 import Glibc
 
 /// runc-style logging: errors always to stderr as one line; with `--log`, also to the
@@ -21,8 +22,12 @@ struct Logger: Sendable {
     }
 
     func error(_ message: String) {
-        let line = "berth: " + message + "\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
+        // The library's helper reports its error to the library instead; its stderr may
+        // be the container's.
+        if !ContainerRuntime.runsAsLibraryHelper {
+            let line = "berth: " + message + "\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+        }
         log("error", message)
     }
 

@@ -68,7 +68,7 @@ struct RestoreCommand: BerthCommand {
         // is removed when it exits, with its exit status as berth's.
         SignalForwarder.block()
         let running = try global.runtime.restore(id: id, bundle: bundle, options: options)
-        let status = running.wait(forwardSignals: true)
+        let status = running.waitForwardingSignals()
         do { try running.container.delete(force: true) } catch { log.warning("delete: \(error)") }
         return status.code
     }

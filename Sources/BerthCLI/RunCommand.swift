@@ -32,7 +32,7 @@ struct RunCommand: BerthCommand {
         SignalForwarder.block()
         let running = try runtime.run(id: id, bundle: flags.bundle, options: flags.options(global, log))
         Trace.mark("run: started")
-        let status = running.wait(forwardSignals: true)
+        let status = running.waitForwardingSignals()
         Trace.mark("run: exited")
         if !keep {
             do { try running.container.delete(force: true) } catch { log.warning("delete: \(error)") }

@@ -121,7 +121,7 @@ struct UpdateCommand: BerthCommand {
                 throw BerthError(.invalidSpec, "Intel RDT/MBA: memory bandwidth schema is not enabled")
             }
         }
-        try global.runtime.container(id: id).update(resources, warningHandler: { log.warning($0) })
+        try global.runtime.container(id: id).update(resources: resources, warningHandler: { log.warning($0) })
         return 0
     }
 }

@@ -42,13 +42,20 @@ extension CgroupSet {
 
     /// Every pid in the container's cgroups and their sub-cgroups, in every hierarchy
     /// (a process can sit in a sub-cgroup of one controller and the top of another).
-    public func allPids() -> [Int32] {
-        var seen = Set<Int32>()
+    public func allPids() -> [Int32] { Self.pids(in: tree()) }
+
+    /// Every directory of the set: each one's sub-cgroups (deepest first), then itself.
+    public func tree() -> [String] {
+        var result: [String] = []
+        for dir in paths { result += Self.descendants(of: dir) + [dir] }
+        return result
+    }
+
+    /// The pids listed in the `cgroup.procs` of `directories`, each once.
+    public static func pids(in directories: [String]) -> [Int32] {
         var result: [Int32] = []
-        for dir in paths {
-            for d in [dir] + Self.descendants(of: dir) {
-                for pid in Self.procs(d) where seen.insert(pid).inserted { result.append(pid) }
-            }
+        for d in directories {
+            for pid in procs(d) where !result.contains(pid) { result.append(pid) }
         }
         return result
     }

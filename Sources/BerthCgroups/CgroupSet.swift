@@ -66,7 +66,10 @@ public struct CgroupSet: Sendable {
         var cloneFD: Int32 = -1
         do throws(SyscallError) {
             for (h, dir) in zip(plan.layout.hierarchies, plan.paths) {
-                if !FileIO.exists(dir) {
+                // Usually only the last directory is missing: one mkdir says so.
+                if mkdir(dir, 0o755) == 0 {
+                    made.append(dir)
+                } else if currentErrno() != .fileExists {
                     made += try makeDirectories(dir, under: h.mountPoint)
                 }
                 if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
@@ -133,10 +136,14 @@ public struct CgroupSet: Sendable {
     /// processes made below them (deepest first: a cgroup with children cannot be
     /// removed), retrying while the kernel still counts exiting tasks in them. A
     /// directory that existed before `create` is left alone.
-    public func destroy() {
+    ///
+    /// - Parameter tree: the set's directories as `tree()` listed them, when no process
+    ///   was left that could have made more since (no walk again).
+    public func destroy(tree: [String]? = nil) {
         if cloneIntoFD >= 0 { close(cloneIntoFD) }
         for dir in created.reversed() {
-            for sub in Self.descendants(of: dir) { Self.removeDirectory(sub) }
+            let subs = tree.map { t in t.filter { $0.hasPrefix(dir + "/") } } ?? Self.descendants(of: dir)
+            for sub in subs { Self.removeDirectory(sub) }
             Self.removeDirectory(dir)
         }
     }

@@ -1,5 +1,6 @@
 import BerthSpec
 import BerthSystem
+import Glibc
 
 /// `linux.resources.devices` on cgroup v1: the config's rules after a deny-all, with the
 /// devices every container needs always allowed after them (as runc does), written as
@@ -53,9 +54,18 @@ public enum DeviceRules {
             return
         }
         let current = DeviceState.parseList((try? FileIO.readString(dir + "/devices.list")) ?? "")
+        // One write per rule (the kernel takes one per write), through one open file for
+        // each run of lines to the same file.
+        var open: (allow: Bool, fd: Int32)?
+        defer { if let open { close(open.fd) } }
         for (allow, line) in current.transition(to: target(rules)) {
             let file = dir + (allow ? "/devices.allow" : "/devices.deny")
-            do throws(SyscallError) { try FileIO.write(file, Array(line.utf8)) } catch {
+            if open?.allow != allow {
+                if let open { close(open.fd) }
+                open = nil
+                open = (allow, try FileIO.open(file, O_WRONLY | O_CLOEXEC))
+            }
+            do throws(SyscallError) { try FileIO.writeAll(open!.fd, Array(line.utf8), path: file) } catch {
                 throw SyscallError("write \(line) to", file, errno: error.errno)
             }
         }

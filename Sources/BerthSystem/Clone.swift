@@ -24,7 +24,9 @@ public enum Clone {
     public static let parentFlag: UInt64 = 0x8000
 
     /// clone3 with `flags` (CLONE_NEW* etc.): returns nil in the child, and in the parent
-    /// the child's pid and a pidfd for it.
+    /// the child's pid and a pidfd for it. The child starts with every signal handler
+    /// reset to SIG_DFL (CLONE_CLEAR_SIGHAND); ignored signals stay ignored (see
+    /// `Signals.resetToDefault`).
     /// `knownSingleThreaded`: the caller is itself a fresh clone (whose /proc may be
     /// another pid namespace's), so the /proc/self/task check is skipped.
     public static func clone(flags: UInt64, cgroupFD: Int32 = -1, knownSingleThreaded: Bool = false) throws(SyscallError) -> (pid: Int32, pidfd: Int32)? {

@@ -36,4 +36,34 @@ public enum ExtendedAttributes {
     public static func isUnsupported(_ error: SyscallError) -> Bool {
         [.notSupported, .argListTooLong, .outOfRange, .notPermitted].contains(error.errno)
     }
+
+    /// The attribute names of `path` (`follow: false`: of a final symlink itself), in the
+    /// order the filesystem lists them; none where the filesystem keeps no xattrs.
+    public static func names(_ path: String, follow: Bool = false) throws(SyscallError) -> [String] {
+        while true {
+            let size = berth_listxattr(path, nil, 0, follow ? 1 : 0)
+            if size < 0 {
+                let e = currentErrno()
+                if e == .notSupported { return [] }
+                throw SyscallError("listxattr", path, errno: e)
+            }
+            if size == 0 { return [] }
+            var buffer = [CChar](repeating: 0, count: size)
+            let n = berth_listxattr(path, &buffer, size, follow ? 1 : 0)
+            if n < 0 {
+                // Grown since the size was asked for: ask again.
+                if currentErrno() == .outOfRange { continue }
+                throw SyscallError("listxattr", path, errno: currentErrno())
+            }
+            return buffer[0..<n].split(separator: 0).map {
+                String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
+    }
+
+    /// Sets `name` on `path` to `value`; `follow: true` follows a final symlink (as for
+    /// `/proc/self/fd/N`), `false` acts on the symlink itself.
+    public static func set(_ path: String, _ name: String, _ value: [UInt8], follow: Bool = false) throws(SyscallError) {
+        try sys("setxattr", path + " " + name) { berth_setxattr(path, name, value, value.count, follow ? 1 : 0) }
+    }
 }

@@ -24,13 +24,14 @@ public enum FileIO {
     /// Reads `fd` to end of file.
     public static func readAll(_ fd: Int32, path: String? = nil) throws(SyscallError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = try sys("read", path) {
-                chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        // A stack buffer: most files berth reads (cgroup, /proc) are a few bytes, and a
+        // zero-filled heap chunk per read cost more than the read.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8192) { (chunk) throws(SyscallError) in
+            while true {
+                let n = try sys("read", path) { Glibc.read(fd, chunk.baseAddress, chunk.count) }
+                if n == 0 { break }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<n]))
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
         }
         return out
     }
@@ -87,14 +88,20 @@ public enum FileIO {
     }
 
     /// Removes a directory tree; missing entries are not an error.
-    public static func removeTree(_ path: String) throws(SyscallError) {
+    ///
+    /// `makeAccessible` gives a directory this process owns but may not read or search
+    /// (overlayfs leaves its `work/work` at mode 000) owner permissions first.
+    public static func removeTree(_ path: String, makeAccessible: Bool = false) throws(SyscallError) {
         var st = stat()
         if lstat(path, &st) != 0 {
             if currentErrno() == .noSuchFileOrDirectory { return }
             throw SyscallError("lstat", path, errno: currentErrno())
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in try list(path) { try removeTree(path + "/" + name) }
+            if makeAccessible && (st.st_mode & 0o700) != 0o700 && st.st_uid == geteuid() {
+                _ = chmod(path, 0o700)
+            }
+            for name in try list(path) { try removeTree(path + "/" + name, makeAccessible: makeAccessible) }
             if rmdir(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
                 throw SyscallError("rmdir", path, errno: currentErrno())
             }

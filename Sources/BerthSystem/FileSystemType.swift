@@ -4,6 +4,10 @@ import CBerth
 public enum FileSystemType {
     /// PROC_SUPER_MAGIC.
     public static let proc = Int(BERTH_PROC_SUPER_MAGIC)
+    /// TMPFS_MAGIC.
+    public static let tmpfs = Int(BERTH_TMPFS_MAGIC)
+    /// OVERLAYFS_SUPER_MAGIC.
+    public static let overlay = Int(BERTH_OVERLAYFS_SUPER_MAGIC)
 
     /// The magic number of the filesystem `fd` is on, or nil when fstatfs fails.
     public static func of(_ fd: Int32) -> Int? {

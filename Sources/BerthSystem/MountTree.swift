@@ -93,4 +93,22 @@ public struct MountAttributes: Sendable, Equatable {
     public static let noDiratime = UInt64(BERTH_MOUNT_ATTR_NODIRATIME)
     public static let idmap = UInt64(BERTH_MOUNT_ATTR_IDMAP)
     public static let noSymfollow = UInt64(BERTH_MOUNT_ATTR_NOSYMFOLLOW)
+
+    /// The per-mount MS_* flags among `flags` as attributes to set: what a bind remount
+    /// with `flags` would add to a mount (its other flags, the locked ones included, stay
+    /// as they are with mount_setattr, as the remount keeps them by repeating them).
+    public init(setting flags: UInt) {
+        self.init()
+        let table: [(UInt, UInt64)] = [
+            (UInt(MS_RDONLY), Self.readOnly), (UInt(MS_NOSUID), Self.noSUID), (UInt(MS_NODEV), Self.noDev),
+            (UInt(MS_NOEXEC), Self.noExec), (UInt(MS_NODIRATIME), Self.noDiratime), (UInt(BERTH_MS_NOSYMFOLLOW), Self.noSymfollow),
+        ]
+        for (flag, attr) in table where flags & flag != 0 { attrSet |= attr }
+        let atime: [(UInt, UInt64)] = [(UInt(MS_NOATIME), Self.noAtime), (UInt(MS_STRICTATIME), Self.strictAtime),
+                                       (UInt(MS_RELATIME), Self.relatime)]
+        if let (_, attr) = atime.first(where: { flags & $0.0 != 0 }) {
+            attrSet |= attr
+            attrClear |= Self.atimeMask
+        }
+    }
 }

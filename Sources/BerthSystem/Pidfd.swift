@@ -61,3 +61,55 @@ extension Pidfd {
         berth_pidfd_send_signal(pidfd, signal) == 0
     }
 }
+
+extension Pidfd {
+    /// Waits until the process behind `pidfd` has ended and returns its status in
+    /// waitpid's encoding. The caller's own child is waited for (and reaped) with
+    /// waitid(P_PIDFD). Any other process (an init re-parented to a subreaper when the
+    /// `berth` that cloned it exited) is waited for until its parent has reaped it, which
+    /// the pidfd reports as POLLHUP, and its status is then the one the kernel keeps for
+    /// pidfd holders (PIDFD_INFO_EXIT, Linux 6.15). nil when the kernel kept none: an
+    /// older kernel.
+    public static func waitForExit(_ pidfd: Int32) throws(SyscallError) -> Int32? {
+        var status: Int32 = 0
+        while true {
+            if berth_waitid_pidfd(pidfd, 0, &status) == 1 { return status }
+            let e = currentErrno()
+            if e == .interrupted { continue }
+            guard e == .noChildProcess else { throw SyscallError("waitid", "pidfd \(pidfd)", errno: e) }
+            break
+        }
+        // Not (or no longer) our child: POLLHUP, which poll reports unasked, once reaped.
+        var p = pollfd(fd: pidfd, events: 0, revents: 0)
+        while poll(&p, 1, -1) < 0 {
+            let e = currentErrno()
+            if e != .interrupted { throw SyscallError("poll", "pidfd \(pidfd)", errno: e) }
+        }
+        return reapedExitStatus(pidfd)
+    }
+
+    /// The status (waitpid's encoding) of a process that has been reaped, as the kernel
+    /// keeps it for pidfd holders (Linux 6.15); nil while it runs, is a zombie, or on a
+    /// kernel that keeps none.
+    public static func reapedExitStatus(_ pidfd: Int32) -> Int32? {
+        var status: Int32 = 0
+        return berth_pidfd_exit_status(pidfd, &status) == 1 ? status : nil
+    }
+
+    /// The caller's child's status when it has exited (reaping it), nil while it runs;
+    /// throws ECHILD for a process that is not the caller's child.
+    public static func exitStatusIfExited(child pidfd: Int32) throws(SyscallError) -> Int32? {
+        var status: Int32 = 0
+        let r = try sys("waitid", "pidfd \(pidfd)") { berth_waitid_pidfd(pidfd, WNOHANG, &status) }
+        return r == 1 ? status : nil
+    }
+}
+
+extension Pidfd {
+    /// Gives up ownership: the descriptor is the caller's to close.
+    public consuming func release() -> Int32 {
+        let fd = self.fd
+        discard self
+        return fd
+    }
+}

@@ -8,6 +8,8 @@ public struct ProcStat: Sendable, Equatable {
     public var parentPID: Int32
     /// Field 22, in clock ticks since boot: with the pid, the identity of a process.
     public var startTime: UInt64
+    /// Field 33: the ignored signals (bit `signal - 1`).
+    public var ignoredSignals: UInt64 = 0
 
     /// Reads `/proc/<pid>/stat`; nil when the process does not exist.
     public static func read(pid: Int32) -> ProcStat? {
@@ -24,7 +26,8 @@ public struct ProcStat: Sendable, Equatable {
         guard rest.count > 19, let s = rest[0].first,
               let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
               let start = UInt64(String(decoding: rest[19], as: UTF8.self)) else { return nil }
-        return ProcStat(state: Character(UnicodeScalar(s)), parentPID: ppid, startTime: start)
+        let ignored = rest.count > 30 ? UInt64(String(decoding: rest[30], as: UTF8.self)) ?? 0 : 0
+        return ProcStat(state: Character(UnicodeScalar(s)), parentPID: ppid, startTime: start, ignoredSignals: ignored)
     }
 
     /// True for a process that has exited but not been reaped, or is dying.

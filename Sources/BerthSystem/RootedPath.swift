@@ -13,6 +13,9 @@ public final class RootedPath {
     public let rootFD: Int32
     /// The root's host path, for messages.
     public let rootPath: String
+    /// Set when the root is an overlay with a writable layer of the container's: what is
+    /// created through this object is marked as berth's own (see `CreationMarker`).
+    public var marker: CreationMarker?
 
     static let resolveInRoot = UInt64(BERTH_RESOLVE_IN_ROOT)
     static let resolveNoMagiclinks = UInt64(BERTH_RESOLVE_NO_MAGICLINKS)
@@ -46,7 +49,9 @@ public final class RootedPath {
     /// that is a symlink to a directory that does not exist yet has its target created
     /// (as runc does), resolved in the root like any other path.
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) -> Int32 {
-        try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
+        // Most destinations exist already (/proc, /dev, /sys in any image): one lookup.
+        if let fd = try? open(path, flags: O_PATH | O_DIRECTORY) { return fd }
+        return try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
     }
 
     /// The symlinks followed while creating one path, as the kernel's limit (ELOOP).
@@ -64,7 +69,7 @@ public final class RootedPath {
             if let fd = try? open(sofar, flags: O_PATH | O_DIRECTORY) {
                 next = fd
             } else {
-                if mkdirat(current, name, mode) != 0 {
+                if created(in: current, name, { mkdirat(current, name, mode) }) != 0 {
                     let e = currentErrno()
                     if e == .fileExists, let link = Self.readLink(current, name) {
                         close(current)
@@ -112,11 +117,18 @@ public final class RootedPath {
             Glibc.openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         defer { close(reopened) }
-        let fd = Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        let fd = created(in: reopened, name) { Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644) }
         if fd >= 0 { close(fd) } else if currentErrno() != .fileExists {
             throw SyscallError("create", rootPath + "/" + rel, errno: currentErrno())
         }
         return try open(path, flags: O_PATH)
+    }
+
+    /// Runs `make`, which creates `name` in the directory `parent` and returns -1 on
+    /// failure; with a `marker`, what it made is marked as berth's.
+    public func created(in parent: Int32, _ name: String, _ make: () -> Int32) -> Int32 {
+        guard let marker else { return make() }
+        return marker.create(in: parent, name, make)
     }
 
     /// `path` without leading slashes.

@@ -93,3 +93,12 @@ extension Terminal {
         }
     }
 }
+
+extension Terminal {
+    /// The window size of a terminal (TIOCGWINSZ); zeros when `fd` is not one.
+    public static func windowSize(_ fd: Int32) -> (rows: UInt16, cols: UInt16) {
+        var size = [UInt16](repeating: 0, count: 4)
+        guard berth_ioctl_ptr(fd, berth_TIOCGWINSZ, &size) == 0 else { return (0, 0) }
+        return (size[0], size[1])
+    }
+}

@@ -66,3 +66,40 @@ extension UnixSocket {
         return berth_recv_fd(socket, &payload, payload.count, &length)
     }
 }
+
+extension UnixSocket {
+    /// A listening socket bound at `path` (close-on-exec), for the console or pidfd socket
+    /// of a helper `berth` process.
+    public static func listen(_ path: String) throws(SyscallError) -> Int32 {
+        let fd = try sys("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(fd)
+            throw SyscallError("bind", path, errno: .fileNameTooLong)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, len) }
+        }
+        if bound != 0 || Glibc.listen(fd, 4) != 0 {
+            let e = currentErrno()
+            Glibc.close(fd)
+            throw SyscallError(bound != 0 ? "bind" : "listen", path, errno: e)
+        }
+        return fd
+    }
+
+    /// Accepts a connection that is already queued (the peer connected and may have
+    /// exited); -1 when there is none.
+    public static func acceptQueued(_ listener: Int32) -> Int32 {
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        let fd = accept(listener, nil, nil)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fd
+    }
+}

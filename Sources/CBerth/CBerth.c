@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <termios.h>
 #include <net/if.h>
@@ -28,7 +29,7 @@
 pid_t berth_clone3(uint64_t flags, int *pidfd, int cgroup_fd, int exit_signal) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));
-    args.flags = flags | CLONE_PIDFD;
+    args.flags = flags | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
     args.exit_signal = (uint64_t)exit_signal;
     if (cgroup_fd >= 0) {
@@ -60,6 +61,44 @@ int berth_pidfd_open(pid_t pid, unsigned int flags) {
 
 int berth_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int berth_waitid_pidfd(int pidfd, int options, int *wstatus) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | options) != 0) return -1;
+    if (info.si_pid == 0) return 0;
+    switch (info.si_code) {
+    case CLD_EXITED: *wstatus = (info.si_status & 0xff) << 8; break;
+    case CLD_DUMPED: *wstatus = (info.si_status & 0x7f) | 0x80; break;
+    default: *wstatus = info.si_status & 0x7f; break;
+    }
+    return 1;
+}
+
+/* struct pidfd_info of <linux/pidfd.h> (Linux 6.15), which this system's headers predate:
+   the first 64 bytes (PIDFD_INFO_SIZE_VER0), exit_code included. */
+struct berth_pidfd_info {
+    uint64_t mask;
+    uint64_t cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define BERTH_PIDFD_INFO_EXIT (1ULL << 3)
+#define BERTH_PIDFD_GET_INFO _IOWR(0xFF, 11, struct berth_pidfd_info)
+
+int berth_pidfd_exit_status(int pidfd, int *wstatus) {
+    struct berth_pidfd_info info;
+    memset(&info, 0, sizeof(info));
+    info.mask = BERTH_PIDFD_INFO_EXIT;
+    if (ioctl(pidfd, BERTH_PIDFD_GET_INFO, &info) != 0) return -1;
+    if (!(info.mask & BERTH_PIDFD_INFO_EXIT)) return 0;
+    *wstatus = info.exit_code;
+    return 1;
 }
 
 int berth_seccomp_set_filter(unsigned int flags, const void *instructions, unsigned short count) {
@@ -260,6 +299,17 @@ int berth_reset_signal_handlers(void) {
     return 0;
 }
 
+int berth_reset_signals(uint64_t mask) {
+    /* The kernel's struct sigaction (x86_64, arm64): glibc's sigaction refuses its own
+     * internal signals (32, 33), which a caller may have left ignored too. */
+    struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } act = { SIG_DFL, 0, NULL, 0 };
+    for (int sig = 1; sig <= 64; sig++) {
+        if (!(mask & (1ULL << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+        syscall(SYS_rt_sigaction, sig, &act, NULL, 8);
+    }
+    return 0;
+}
+
 int berth_join_session_keyring(const char *name) {
     return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
 }
@@ -437,4 +487,11 @@ int berth_faccessat2(int dirfd, const char *path, int mode, int flags) {
 int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
     struct rlimit64 limit = { .rlim_cur = soft, .rlim_max = hard };
     return (int)syscall(SYS_prlimit64, pid, resource, &limit, NULL);
+}
+
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
+    return follow ? listxattr(path, list, size) : llistxattr(path, list, size);
+}
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
+    return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
 }

@@ -45,3 +45,28 @@ struct ExampleBundleTests {
         unlink(dir + "/rootfs/home/made-by-root")
     }
 }
+
+/// spec-examples/embed, the library in a single-threaded program (every call clones in
+/// process): the bundle's output captured through pipes and its exit status without
+/// polling, then an exec with its own output and status, and the init's killing signal.
+@Suite("spec-examples/embed")
+struct ExampleProgramTests {
+    @Test func embedCapturesOutputAndExitStatuses() throws {
+        try Host.checkPreconditions()
+        let program = (Host.binary as NSString).deletingLastPathComponent + "/berth-embed-example"
+        try #require(FileManager.default.isExecutableFile(atPath: program), "\(program) is missing: run `make build`")
+        let s = try Sandbox(); defer { s.cleanup() }
+        let id = s.newID("embed")
+        let r = Runner.run(program, [Host.repoRoot + "/spec-examples/hello", id, s.root], ioDir: s.io)
+        #expect(r.status == 0, "\(r)")
+        let lines = r.stdout.lines
+        #expect(lines.contains("created \(id): created, init pid " + (lines.first?.split(separator: " ").last.map(String.init) ?? "?")), "\(r)")
+        #expect(lines.contains { $0.hasPrefix("Hello from hello, running as pid 1") }, "\(r)")
+        #expect(lines.contains("\(id) exited with status 0"), "\(r)")
+        #expect(lines.contains { $0.hasPrefix("exec in hello, pid ") }, "\(r)")
+        #expect(lines.contains("exec exited with status 7"), "\(r)")
+        #expect(lines.contains("\(id)-idle's init was killed by signal 9"), "\(r)")
+        #expect(lines.last == "deleted \(id)-idle", "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: s.root + "/" + id), "\(r)")
+    }
+}

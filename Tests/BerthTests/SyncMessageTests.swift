@@ -8,6 +8,7 @@ import Testing
 @Suite struct SyncMessageTests {
     static let messages: [SyncMessage] = [
         .requestHostSetUp,
+        .resetSignals(1 << 12 | 1 << 0 | 1 << 63),
         .hostSetUpDone,
         .warning("linux.seccomp: ignoring syscalls unknown to libseccomp: foo"),
         .debug("mounts: root switched (pivot_root), masked and read-only paths applied"),

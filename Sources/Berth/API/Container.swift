@@ -9,6 +9,10 @@ public struct Container: Sendable {
     public let id: String
     /// The runtime (state root) it belongs to.
     public let runtime: ContainerRuntime
+    /// The container's init, with the caller's ends of its standard streams, when this
+    /// value came from `ContainerRuntime.create`; nil from `ContainerRuntime.container(id:)`
+    /// (see `openInitProcess()`).
+    public internal(set) var initProcess: ContainerProcess?
 
     var store: StateStore { runtime.store }
 
@@ -140,12 +144,52 @@ public struct Container: Sendable {
         try store.load(id).spec()
     }
 
-    /// Starts `process` inside the running container: in all its namespaces and its
-    /// cgroup, with the container's seccomp profile, as runc's `exec`. Returns once the
-    /// process has exec'd; it is this process's child (wait for it with `wait`).
-    /// Signals to forward should be blocked (`SignalForwarder`) beforehand.
-    public func exec(_ process: Process, options: ExecOptions = ExecOptions()) throws(BerthError) -> RunningContainer {
-        try ExecLauncher(container: self, process: process, options: options).launch()
+    /// Waits for the container's init to exit and returns its exit status (or the signal
+    /// that killed it): `initProcess.wait()` when this value came from `create`, else
+    /// through a pidfd opened now, which needs the init to be still running (take one
+    /// earlier with `openInitProcess()`). Blocks the calling thread.
+    public func wait() throws(BerthError) -> ExitStatus {
+        if let initProcess { return try initProcess.wait() }
+        return try openInitProcess().wait()
+    }
+
+    /// A handle on the container's running init, to wait for and signal from any
+    /// process, not only the one that created it (through a pidfd, opened after the
+    /// init's start time is checked, so a recycled pid is never taken for it).
+    public func openInitProcess() throws(BerthError) -> ContainerProcess {
+        let record = try store.load(id)
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+            throw BerthError(.invalidState, "container \(id) has stopped already: its exit status is gone")
+        }
+        return ContainerProcess(container: self, pid: record.pid, pidfd: pidfd.release())
+    }
+
+    /// Starts `process` inside the running container, as runc's `exec`: in all its
+    /// namespaces and its cgroup, with the container's seccomp profile. Returns once the
+    /// process has exec'd, as a handle to wait for and signal; its standard streams are
+    /// `io` (`.terminal` sets `process.terminal`).
+    ///
+    /// From a program with more than one thread, the set-up runs in a fresh `berth exec`
+    /// process (`ExecOptions.helperBinary`). For `waitForwardingSignals()`, block the
+    /// signals (`SignalForwarder.block()`) beforehand.
+    public func exec(_ process: Process, io: ProcessIO = .inherit, options: ExecOptions = ExecOptions())
+        throws(BerthError) -> ContainerProcess
+    {
+        var process = process
+        if io == .terminal { process.terminal = true }
+        let threads: Int
+        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
+        guard threads == 1 else {
+            return try HelperProcess(runtime: runtime, helperBinary: options.helperBinary)
+                .exec(process, io: io, in: self, options: options)
+        }
+        do throws(BerthError) {
+            return try ExecLauncher(container: self, process: process, io: io, options: options).launch()
+        } catch {
+            // In a helper `berth exec`: the embedding library gets the error with its code.
+            HelperProcess.report(error)
+            throw error
+        }
     }
 
     /// Sends `signal` to the container's init, or with `all` to every process in it.
@@ -242,15 +286,22 @@ public struct Container: Sendable {
         let cgroups = record.cgroups
         // Processes can outlive the init (no pid namespace, or escaped children), also in
         // sub-cgroups the container made: kill whatever the cgroups still hold, then
-        // remove them, sub-cgroups first.
-        cgroups.signalAll(SIGKILL)
-        _ = cgroups.waitEmpty(timeoutMs: 2000)
+        // remove them, sub-cgroups first. Usually nothing is left: then the cgroups are
+        // walked once, and nothing can make a sub-cgroup before they are removed.
+        var tree: [String]? = cgroups.tree()
+        if !CgroupSet.pids(in: tree ?? []).isEmpty {
+            cgroups.signalAll(SIGKILL)
+            _ = cgroups.waitEmpty(timeoutMs: 2000)
+            tree = nil
+        }
         if let devices = record.netDevices, let path = record.netDeviceNamespace {
             NetDevices.moveBack(devices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         // Mounts a container without a mount namespace made in the host's.
         record.hostRootfsMount?.detach()
-        cgroups.destroy()
+        // A kept layer is free for the next container (a volatile one goes with the state).
+        record.layer?.release(stateDirectory: store.directory(id))
+        cgroups.destroy(tree: tree)
         Trace.mark("delete: cgroups removed")
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
             // The container is gone by now: a failing poststop hook is only reported.
@@ -350,7 +401,7 @@ extension Container {
     /// with zeros for everything unchanged); -1 lifts a limit. Device rules are applied
     /// as the fewest transitions from the current ones. Warnings (a limit this kernel
     /// cannot apply) go to `warningHandler`, or to stderr.
-    public func update(_ resources: LinuxResources,
+    public func update(resources: LinuxResources,
                        warningHandler: (@Sendable (String) -> Void)? = nil) throws(BerthError) {
         if let rules = resources.devices {
             do throws(SpecError) { try Spec.validate(deviceRules: rules, field: "devices") } catch { throw BerthError.spec(error) }

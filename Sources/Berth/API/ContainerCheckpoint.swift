@@ -14,9 +14,9 @@ extension ContainerRuntime {
     /// `runc restore` does: a fresh container (state, cgroup, network devices) whose
     /// processes CRIU restores from `options.imagePath`. The restored init is the
     /// caller's child: `wait()` on the result, or let it go (detach) and close it.
-    public func restore(id: String, bundle: String, options: RestoreOptions) throws(BerthError) -> RunningContainer {
+    public func restore(id: String, bundle: String, options: RestoreOptions) throws(BerthError) -> ContainerProcess {
         let restored = try Restorer(store: store, id: id, bundle: bundle, options: options).restore()
-        return RunningContainer(container: Container(id: id, runtime: self), pid: restored.record.pid,
-                                pidfd: restored.pidfd, master: restored.master)
+        return ContainerProcess(container: Container(id: id, runtime: self), pid: restored.record.pid,
+                                pidfd: restored.pidfd, relayMaster: restored.master)
     }
 }

@@ -19,12 +19,18 @@ public struct ContainerRuntime: Sendable {
         self.store = StateStore(root: root)
     }
 
-    /// Creates a container from the bundle: its init is set up and waits for `start`.
+    /// Creates a container from the bundle (runc's `create`): its init is set up and
+    /// waits for `Container.start()`.
+    ///
+    /// The init's standard streams are `options.io`; the returned container's
+    /// `initProcess` holds the caller's ends, and `Container.wait()` its exit status.
+    /// From a program with more than one thread, the set-up runs in a fresh `berth`
+    /// process (`CreateOptions.helperBinary`).
     public func create(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> Container {
         let threads: Int
         do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("create", error) }
         if threads != 1 {
-            return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle)
+            return try HelperProcess(runtime: self, options: options).create(id: id, bundle: bundle, options: options)
         }
         let launched: Launcher.Launched
         do throws(BerthError) {
@@ -34,28 +40,57 @@ public struct ContainerRuntime: Sendable {
             HelperProcess.report(error)
             throw error
         }
-        close(launched.pidfd)
-        return Container(id: id, runtime: self)
+        var container = Container(id: id, runtime: self)
+        // The init sent its pty master before it reported ready.
+        var terminal: PseudoTerminal?
+        if launched.consoleReceiver >= 0 {
+            let master = Console.receiveMaster(launched.consoleReceiver)
+            close(launched.consoleReceiver)
+            if master >= 0 { terminal = PseudoTerminal(master: master) }
+        }
+        container.initProcess = ContainerProcess(container: container, pid: launched.record.pid, pidfd: launched.pidfd,
+                                                 streams: launched.streams, terminal: terminal)
+        return container
     }
 
-    /// Creates and starts a container without the exec fifo; the returned process is the
-    /// caller's child and can be waited for. Signals to forward should be blocked (see
-    /// `SignalForwarder`) before calling this, so none is lost in between.
-    public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> RunningContainer {
+    /// Creates and starts a container without the exec fifo (runc's `run`); the returned
+    /// process is its init, to wait for and signal. Signals to forward
+    /// (`ContainerProcess.waitForwardingSignals()`) should be blocked with
+    /// `SignalForwarder.block()` before calling this, so none is lost in between.
+    ///
+    /// From a program with more than one thread this is `create` (in a helper `berth`
+    /// process) followed by `start`.
+    public func run(id: String, bundle: String, options: CreateOptions = CreateOptions()) throws(BerthError) -> ContainerProcess {
         let threads: Int
         do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("run", error) }
         guard threads == 1 else {
-            throw BerthError(.system, "run: the calling process has \(threads) threads; use create and start")
+            let container = try create(id: id, bundle: bundle, options: options)
+            do throws(BerthError) { try container.start() } catch {
+                _ = try? container.delete(force: true)
+                throw error
+            }
+            guard let process = container.initProcess else { throw BerthError(.system, "run: the init is gone") }
+            return process
         }
         let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: true).launch()
         let container = Container(id: id, runtime: self)
-        guard let sync = launched.sync else { return RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd) }
+        guard let sync = launched.sync else {
+            return ContainerProcess(container: container, pid: launched.record.pid, pidfd: launched.pidfd,
+                                    streams: launched.streams)
+        }
         defer { sync.close() }
         var notifyFD: Int32 = -1
+        func fail(_ error: BerthError) -> BerthError {
+            if notifyFD >= 0 { close(notifyFD) }
+            if launched.consoleReceiver >= 0 { close(launched.consoleReceiver) }
+            launched.streams?.closeAll()
+            close(launched.pidfd)
+            _ = try? container.delete(force: true)
+            return error
+        }
         if options.notifySocket != nil {
             do throws(BerthError) { notifyFD = try NotifySocket.bind(stateDirectory: store.directory(id)) } catch {
-                _ = try? container.delete(force: true)
-                throw error
+                throw fail(error)
             }
         }
         let reply: SyncMessage?
@@ -64,14 +99,10 @@ public struct ContainerRuntime: Sendable {
             // The sync socket is close-on-exec: end of stream means execve succeeded.
             reply = try sync.receive()
         } catch {
-            if notifyFD >= 0 { close(notifyFD) }
-            _ = try? container.delete(force: true)
-            throw BerthError.system("start container", error)
+            throw fail(BerthError.system("start container", error))
         }
         if case .failed(let error) = reply {
-            if notifyFD >= 0 { close(notifyFD) }
-            _ = try? container.delete(force: true)
-            throw BerthError.containerProcess(error)
+            throw fail(BerthError.containerProcess(error))
         }
         var master: Int32 = -1
         if launched.consoleReceiver >= 0 {
@@ -82,13 +113,16 @@ public struct ContainerRuntime: Sendable {
             // As runc: a failing poststart hook fails run and takes the container down.
             if master >= 0 { close(master) }
             if notifyFD >= 0 { close(notifyFD) }
+            launched.streams?.closeAll()
             close(launched.pidfd)
             _ = try? container.delete(force: true)
             throw error
         }
-        var running = RunningContainer(container: container, pid: launched.record.pid, pidfd: launched.pidfd, master: master)
-        if notifyFD >= 0 { running.notify = (notifyFD, options.notifySocket ?? "") }
-        return running
+        let toCaller = options.io == .terminal && master >= 0
+        return ContainerProcess(
+            container: container, pid: launched.record.pid, pidfd: launched.pidfd, streams: launched.streams,
+            terminal: toCaller ? PseudoTerminal(master: master) : nil, relayMaster: toCaller ? -1 : master,
+            notify: notifyFD >= 0 ? (notifyFD, options.notifySocket ?? "") : nil)
     }
 
     /// The container with this id.
@@ -111,4 +145,11 @@ public struct ContainerRuntime: Sendable {
         }
         return states
     }
+}
+
+extension ContainerRuntime {
+    /// True in a `berth` process the library started to run a set-up for a program with
+    /// threads: its errors go back to the library, typed, and its standard error may be
+    /// the container's, so the CLI writes no error there.
+    public static var runsAsLibraryHelper: Bool { HelperProcess.isHelper }
 }

@@ -32,12 +32,21 @@ public struct CreateOptions: Sendable {
     /// running kernel does not know, syscalls libseccomp does not know: both skipped, as
     /// runc skips them). nil writes them to stderr as `berth: warning: ...`.
     public var warningHandler: (@Sendable (String) -> Void)?
+    /// The init's standard input, output and error; the caller's ends are in
+    /// `Container.initProcess`.
+    public var io: ProcessIO
+    /// A copy-on-write layer over the rootfs, as the annotation `org.berth.rootfs.overlay`
+    /// asks for one (this wins over it): `volatile`, or an absolute directory that keeps
+    /// the layer. nil leaves it to the bundle.
+    public var overlay: String?
 
+    /// Options as runc's create flags default them.
     public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
                 noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
                 helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
                 pidfdSocket: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil,
-                debugHandler: (@Sendable (String) -> Void)? = nil) {
+                debugHandler: (@Sendable (String) -> Void)? = nil, overlay: String? = nil, io: ProcessIO = .inherit) {
+        self.io = io
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket
         self.noPivot = noPivot
@@ -50,5 +59,6 @@ public struct CreateOptions: Sendable {
         self.pidfdSocket = pidfdSocket
         self.warningHandler = warningHandler
         self.debugHandler = debugHandler
+        self.overlay = overlay
     }
 }

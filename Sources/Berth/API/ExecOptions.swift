@@ -26,11 +26,18 @@ public struct ExecOptions: Sendable {
     /// Receives warnings about the process that do not stop it (syscall names libseccomp
     /// does not know); nil writes them to stderr as `berth: warning: ...`.
     public var warningHandler: (@Sendable (String) -> Void)?
+    /// The `berth` executable that runs the set-up when the calling program has more
+    /// than one thread (see `CreateOptions.helperBinary`). Defaults to `$BERTH_BINARY`,
+    /// then `berth` on `$PATH`.
+    public var helperBinary: String?
 
+    /// Options as runc's exec flags default them.
     public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
                 preserveFDs: Int = 0, ignorePaused: Bool = false, pidfdSocket: String? = nil,
                 subCgroups: [String: String] = [:],
-                warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil) {
+                warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil,
+                helperBinary: String? = nil) {
+        self.helperBinary = helperBinary
         self.subCgroups = subCgroups
         self.consoleSocket = consoleSocket
         self.pidFile = pidFile

@@ -34,30 +34,47 @@ struct CgroupMount {
                         flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), data: "mode=755",
                         errorPath: destination)
         close(target)
+        // The tmpfs just mounted holds nothing of the image, and no process of the
+        // container runs yet: its directories are made and opened relative to it, one
+        // call each, instead of resolving every path from the rootfs again.
+        let tmpfs = try rooted.open(destination, flags: O_PATH | O_DIRECTORY)
+        defer { close(tmpfs) }
+        // A bind of a host hierarchy gets its flags before it is attached: a detached
+        // copy, its attributes set, then moved in (as a bind plus a remount would, in
+        // one lookup).
+        let bindAttributes = MountAttributes(setting: flags)
         for (h, hostPath) in zip(hierarchies, hostPaths) {
             let sub = destination + "/" + h.name
-            let dir = try rooted.makeMountPoint(sub, directory: true)
+            let dir = try Self.makeDirectory(h.name, in: tmpfs, path: sub)
             defer { close(dir) }
             if cgroupNS && !userNS {
                 try MountTable.mount(source: "cgroup", target: procFDPath(dir), type: h.isUnified ? "cgroup2" : "cgroup",
                                 flags: flags, data: h.isUnified ? nil : h.superOptions, errorPath: sub)
             } else {
-                try MountTable.mount(source: hostPath, target: procFDPath(dir), type: nil,
-                                flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: sub)
-                let mounted = try rooted.open(sub)
-                defer { close(mounted) }
-                try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
-                                flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | flags | MountTable.lockedFlags(of: procFDPath(mounted)),
-                                errorPath: sub)
+                let tree = try MountTree.clone(AT_FDCWD, hostPath, recursive: true, errorPath: sub)
+                defer { close(tree) }
+                if !bindAttributes.isEmpty {
+                    try MountTree.setAttributes(tree, bindAttributes, recursive: false, errorPath: sub)
+                }
+                try MountTree.attach(tree, to: dir, errorPath: sub)
             }
         }
         if flags & UInt(MS_RDONLY) != 0 {
-            let mounted = try rooted.open(destination)
-            defer { close(mounted) }
-            try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
+            try MountTable.mount(source: nil, target: procFDPath(tmpfs), type: nil,
                             flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
                             data: "mode=755", errorPath: destination)
         }
+    }
+}
+
+extension CgroupMount {
+    /// `name` made (if missing) in the directory `parent` and opened as an O_PATH
+    /// directory, not following a symlink.
+    static func makeDirectory(_ name: String, in parent: Int32, path: String) throws(SyscallError) -> Int32 {
+        if mkdirat(parent, name, 0o755) != 0 && currentErrno() != .fileExists {
+            throw SyscallError("mkdir", path, errno: currentErrno())
+        }
+        return try sys("open", path) { openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
     }
 }
 

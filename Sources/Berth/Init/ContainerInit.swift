@@ -45,8 +45,9 @@ enum ContainerInit {
         // Die with the parent until set-up is done: a create that fails must leave no
         // process behind.
         ProcessControl.setParentDeathSignal(SIGKILL)
+        // Handlers were reset by the clone (CLONE_CLEAR_SIGHAND); ignored signals are reset
+        // when the parent names them (resetSignals).
         Signals.unblockAll()
-        Signals.resetHandlers()
         umask(0)
 
         if ctx.newNamespaces.contains(.time) {
@@ -153,6 +154,8 @@ enum ContainerInit {
             switch try ctx.sync.receive() {
             case .hostSetUpDone?:
                 return
+            case .resetSignals(let mask)?:
+                Signals.resetToDefault(mask)
             case .mountSources(let indexes, let fds)?:
                 for (index, fd) in zip(indexes, fds) { ctx.mountSources[index] = fd }
             case nil:

@@ -23,43 +23,62 @@ struct Devices {
             all.removeAll { $0.path == d.path }
             all.append(d)
         }
-        for d in all { try node(d) }
+        // Nodes share their directory (/dev nearly always): it is resolved once.
+        var parents = Parents()
+        defer { parents.close() }
+        for d in all { try node(d, parents: &parents) }
         guard defaults else { return }
-        let dev = try rooted.open("/dev", flags: O_PATH | O_DIRECTORY)
-        defer { close(dev) }
+        let dev = try parents.directory("/dev", rooted: rooted).fd
         var links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                      ("stderr", "/proc/self/fd/2")]
         // As runc: /dev/core only where the kernel has /proc/kcore (this runs before the
         // root switch, with the host's /proc), never a dangling link.
         if access("/proc/kcore", F_OK) == 0 { links.append(("core", "/proc/kcore")) }
         for (name, target) in links {
-            if symlinkat(target, dev, name) != 0 && currentErrno() != .fileExists {
+            if rooted.created(in: dev, name, { symlinkat(target, dev, name) }) != 0 && currentErrno() != .fileExists {
                 throw SyscallError("symlink", "/dev/" + name, errno: currentErrno())
             }
         }
         // /dev/ptmx must reach the container's own devpts instance.
         if (try? rooted.open("/dev/pts/ptmx")).map({ close($0); return true }) == true {
             unlinkat(dev, "ptmx", 0)
-            if symlinkat("pts/ptmx", dev, "ptmx") != 0 {
+            if rooted.created(in: dev, "ptmx", { symlinkat("pts/ptmx", dev, "ptmx") }) != 0 {
                 throw SyscallError("symlink", "/dev/ptmx", errno: currentErrno())
             }
         }
         if terminal {
-            let fd = openat(dev, "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let fd = rooted.created(in: dev, "console") { openat(dev, "console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600) }
             if fd >= 0 { close(fd) }
         }
     }
 
-    private func node(_ d: LinuxDevice) throws {
+    /// The directories nodes are made in, each opened once.
+    struct Parents {
+        var open: [(path: String, fd: Int32, setgid: Bool)] = []
+        /// Who a new node belongs to: the init's (effective, so filesystem) ids.
+        let owner = (uid: geteuid(), gid: getegid())
+
+        mutating func directory(_ path: String, rooted: RootedPath) throws(SyscallError) -> (fd: Int32, setgid: Bool) {
+            if let known = open.first(where: { $0.path == path }) { return (known.fd, known.setgid) }
+            let fd = try rooted.makeDirectories(path)
+            var st = stat()
+            let setgid = fstat(fd, &st) != 0 || st.st_mode & S_ISGID != 0
+            open.append((path, fd, setgid))
+            return (fd, setgid)
+        }
+
+        func close() { for entry in open { Glibc.close(entry.fd) } }
+    }
+
+    private func node(_ d: LinuxDevice, parents: inout Parents) throws {
         let rel = RootedPath.relative(d.path)
         let parts = rel.split(separator: "/")
         guard let last = parts.last else { return }
-        let parent = try rooted.makeDirectories("/" + parts.dropLast().joined(separator: "/"))
-        defer { close(parent) }
+        let (parent, setgid) = try parents.directory("/" + parts.dropLast().joined(separator: "/"), rooted: rooted)
         let name = String(last)
         if userNS {
             // mknod is refused in a user namespace: bind the host's node instead.
-            let fd = openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            let fd = rooted.created(in: parent, name) { openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600) }
             if fd >= 0 { close(fd) }
             let target = try rooted.open(d.path)
             defer { close(target) }
@@ -75,15 +94,20 @@ struct Devices {
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
         let dev = DeviceNumber.make(major: d.major, minor: d.minor)
-        if mknodat(parent, name, mode, dev) != 0 {
+        if rooted.created(in: parent, name, { mknodat(parent, name, mode, dev) }) != 0 {
             let e = currentErrno()
             if e == .fileExists {
                 unlinkat(parent, name, 0)
-                try sys("mknod", d.path) { mknodat(parent, name, mode, dev) }
+                try sys("mknod", d.path) { rooted.created(in: parent, name) { mknodat(parent, name, mode, dev) } }
             } else {
                 throw SyscallError("mknod", d.path, errno: e)
             }
         }
-        try sys("chown", d.path) { fchownat(parent, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) }
+        // The node belongs to the init's fsuid and fsgid (its group: the directory's, in a
+        // setgid one) already: a chown only when it asks for another owner.
+        let (uid, gid) = (d.uid ?? 0, d.gid ?? 0)
+        if setgid || uid != parents.owner.uid || gid != parents.owner.gid {
+            try sys("chown", d.path) { fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) }
+        }
     }
 }

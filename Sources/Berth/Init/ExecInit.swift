@@ -58,12 +58,18 @@ enum ExecInit {
         Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
                                 + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
         ProcessControl.setParentDeathSignal(SIGKILL)
+        // Handlers were reset by the clone (CLONE_CLEAR_SIGHAND); ignored signals are reset
+        // when the parent names them (resetSignals).
         Signals.unblockAll()
-        Signals.resetHandlers()
 
         // Wait until the parent has put us in the container's cgroup: the cgroup
         // namespace joined below is rooted there.
-        guard case .hostSetUpDone = try ctx.sync.receive() else {
+        var message = try ctx.sync.receive()
+        if case .resetSignals(let mask)? = message {
+            Signals.resetToDefault(mask)
+            message = try ctx.sync.receive()
+        }
+        guard case .hostSetUpDone = message else {
             throw InitError("parent went away during exec set-up")
         }
         // In the cgroup now: the final CPU affinity, or all the cgroup allows (not the

@@ -49,6 +49,8 @@ struct InitContext {
     /// (with a user namespace); else the init joins them itself (the pid namespace is
     /// always the parent's to join).
     var joinedBeforeClone: Bool
+    /// A copy-on-write layer over the rootfs: mounted in place of the rootfs bind.
+    var overlay: OverlayRootfs? = nil
 
     /// The descriptors the init keeps when it closes the rest: stdio, the ones passed
     /// to the container, and those of its own set-up. Not the parent's others: the

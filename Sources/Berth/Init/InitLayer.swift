@@ -106,9 +106,25 @@ struct InitLayer {
             close(fd)
             if n >= 0 { link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         }
-        if spec.root?.readonly != true {
+        // Over a copy-on-write layer (`rooted.marker`) the rootfs itself is never written,
+        // read-only or not: the mount point goes to the layer, marked as berth's.
+        if spec.root?.readonly != true || rooted.marker != nil {
+            let parentPath = "/" + RootedPath.relative(path).split(separator: "/").dropLast().joined(separator: "/")
+            var parentTimes: stat?
+            if rooted.marker != nil, link.isEmpty, let parent = try? rooted.open(parentPath, flags: O_PATH) {
+                var st = stat()
+                if fstat(parent, &st) == 0 { parentTimes = st }
+                close(parent)
+            }
             // O_CREAT through a dangling symlink creates its target, resolved in the root.
             if let made = try? rooted.open(path, flags: O_WRONLY | O_CREAT, mode: 0o644) {
+                if let marker = rooted.marker {
+                    marker.mark(made)
+                    if let st = parentTimes, let parent = try? rooted.open(parentPath, flags: O_PATH) {
+                        marker.restoreTimes(procFDPath(parent), st)
+                        close(parent)
+                    }
+                }
                 close(made)
                 if let existing = try? rooted.open(path, flags: O_PATH) { return existing }
             }

@@ -61,11 +61,20 @@ struct RootfsSetup {
     func prepare() throws {
         if ownMountNamespace {
             try MountTable.mount(source: nil, target: "/", type: nil, flags: baselinePropagation)
-            // pivot_root needs the rootfs to be a mount point.
-            try MountTable.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+            // pivot_root needs the rootfs to be a mount point: a bind of it, or the overlay
+            // whose lowest layers it is (the config's mounts then go on the overlay).
+            if let overlay = ctx.overlay {
+                try overlay.mount(at: ctx.rootfs, userNamespace: userNS)
+                Trace.mark("init: overlay")
+            } else {
+                try MountTable.mount(source: ctx.rootfs, target: ctx.rootfs, type: nil, flags: UInt(MS_BIND) | UInt(MS_REC))
+            }
         }
 
         let rooted = try RootedPath(root: ctx.rootfs)
+        // Mount points and device nodes made from here on land in the container's upper
+        // layer: marked, they do not count as its changes.
+        if ctx.overlay != nil { rooted.marker = CreationMarker(userNamespace: userNS) }
         let mounts = spec.mounts ?? []
         var deferred: [Deferred] = []
         defer {

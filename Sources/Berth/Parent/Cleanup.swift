@@ -11,6 +11,7 @@ struct Cleanup {
     var netDevices: [NetDeviceRecord] = []
     var netDeviceNamespace: String?
     var hostRootfs: HostRootfsMount?
+    var layer: ContainerLayer?
     private var armed = true
 
     init(store: StateStore, id: String) {
@@ -27,6 +28,7 @@ struct Cleanup {
             NetDevices.moveBack(netDevices, namespacePath: path) { SecurityPreflight.emit($0, to: nil) }
         }
         hostRootfs?.detach()
+        layer?.release(stateDirectory: store.directory(id))
         cgroup?.destroy()
         try? store.remove(id)
     }

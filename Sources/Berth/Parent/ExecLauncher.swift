@@ -9,6 +9,8 @@ import Glibc
 struct ExecLauncher {
     let container: Container
     let process: Process
+    /// The process's standard streams.
+    var io: ProcessIO = .inherit
     let options: ExecOptions
 
     /// One `--debug` line, built only when the caller wants it.
@@ -16,7 +18,7 @@ struct ExecLauncher {
         if let handler = options.debugHandler { handler(text()) }
     }
 
-    func launch() throws(BerthError) -> RunningContainer {
+    func launch() throws(BerthError) -> ContainerProcess {
         guard case .complete(let record) = try container.store.entry(container.id) else {
             throw BerthError(.invalidState, "cannot exec in a stopped container")
         }
@@ -36,6 +38,12 @@ struct ExecLauncher {
         }
         if process.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        if io == .terminal && options.consoleSocket != nil {
+            throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        }
+        if process.terminal == true, io != .terminal && io != .inherit {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not \(io == .pipes ? "pipes" : "the descriptors given")")
         }
         let threads: Int
         do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
@@ -82,6 +90,9 @@ struct ExecLauncher {
                                                                  relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
+        let streams = try StandardStreams(io)
+        var streamsKept = false
+        defer { if !streamsKept { streams.closeAll() } }
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
@@ -98,7 +109,9 @@ struct ExecLauncher {
         var cgroupFD: Int32 = -1
         if cgroups.unified, let dir = targets.first {
             cgroupFD = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
-            if cgroupFD < 0 {
+            // A container cgroup that is gone (its init moved elsewhere and it was
+            // removed) is handled below, as the join falls back to the init's cgroup.
+            if cgroupFD < 0 && !(currentErrno() == .noSuchFileOrDirectory && options.subCgroups.isEmpty) {
                 throw BerthError.system("unable to start container process", SyscallError("open cgroup", dir, errno: currentErrno()))
             }
         }
@@ -135,7 +148,7 @@ struct ExecLauncher {
         do throws(BerthError) {
             spawned = try Spawn(cgroupFD: cgroupFD,
                                 pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
-                                child: "exec process").clone()
+                                child: "exec process", stdio: streams.childEnds).clone()
         } catch {
             pair.child.close()
             throw error
@@ -146,10 +159,11 @@ struct ExecLauncher {
                 id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
                 seccomp: config.linux?.seccomp,
                 sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0, preserveFDs: options.preserveFDs,
+                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0 && io != .terminal, preserveFDs: options.preserveFDs,
                 debug: options.debugHandler != nil))
         }
         pair.child.close()
+        streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
 
         // Until the execve succeeds, a failure kills and reaps the child.
@@ -160,7 +174,17 @@ struct ExecLauncher {
         if !spawned.placedInCgroup {
             do throws(SyscallError) {
                 try cgroups.prepareSubCgroups(targets)
-                try cgroups.join(pid: pid, directories: targets)
+                do throws(SyscallError) {
+                    try cgroups.join(pid: pid, directories: targets)
+                } catch where cgroups.unified && options.subCgroups.isEmpty
+                    && (error.errno == .resourceBusy || error.errno == .noSuchFileOrDirectory) {
+                    // v2 keeps processes out of a cgroup that delegates a domain
+                    // controller to its sub-cgroups (EBUSY), and the container may have
+                    // moved its init away and removed its cgroup: as runc does, the process
+                    // then goes where the init is. `--cgroup /` asks for the top itself.
+                    guard let initDir = Self.initCgroupDirectory(initPID) else { throw error }
+                    try cgroups.join(pid: pid, directories: [initDir])
+                }
             } catch {
                 throw fail(BerthError.system("unable to start container process: error adding pid \(pid) to cgroups", error))
             }
@@ -174,7 +198,13 @@ struct ExecLauncher {
             // Root never hops: `pid` is the exec child itself.
             try ProcessLimits.raiseHardLimits(process.rlimits, of: pid)
         } catch { throw fail(error) }
-        do throws(SyscallError) { try pair.parent.send(.hostSetUpDone) } catch {
+        do throws(SyscallError) {
+            // Signals berth's caller left ignored would stay ignored through execve.
+            if let ignored = ProcStat.read(pid: pid)?.ignoredSignals, ignored != 0 {
+                try pair.parent.send(.resetSignals(ignored))
+            }
+            try pair.parent.send(.hostSetUpDone)
+        } catch {
             throw fail(BerthError.system("set up exec process", error))
         }
         Trace.mark("exec: placed")
@@ -236,13 +266,27 @@ struct ExecLauncher {
         }
         debug("exec \(container.id): process \(pid) started")
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
-        return RunningContainer(container: container, pid: pid, pidfd: pidfd, master: master)
+        streamsKept = true
+        let toCaller = io == .terminal && master >= 0
+        return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams,
+                                terminal: toCaller ? PseudoTerminal(master: master) : nil,
+                                relayMaster: toCaller ? -1 : master)
     }
 
     /// The CPUs of a validated list, nil when it is unset or empty.
     static func cpus(_ list: String?) -> [Int]? {
         guard let list, !list.isEmpty, case .success(let cpus) = CPUList.parse(list, limit: CPUTable.maxCPU) else { return nil }
         return cpus
+    }
+
+    /// The cgroup v2 directory the init is in now, from its /proc/<pid>/cgroup.
+    static func initCgroupDirectory(_ pid: Int32) -> String? {
+        guard let text = try? FileIO.readString("/proc/\(pid)/cgroup"),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
+              let mount = CgroupLayout.detect().hierarchies.first(where: { $0.isUnified && $0.root == "/" })
+        else { return nil }
+        let path = line.dropFirst(3)
+        return path == "/" ? mount.mountPoint : mount.mountPoint + path
     }
 
     /// True when berth and the container's init share the namespace.

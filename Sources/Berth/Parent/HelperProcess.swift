@@ -1,3 +1,4 @@
+import BerthSpec
 import BerthSystem
 import Glibc
 import SystemPackage
@@ -5,43 +6,145 @@ import SystemPackage
 /// Container set-up in a fresh single-threaded `berth` process, for embedding programs
 /// that already run threads (cloning a multi-threaded process is unsafe: the child could
 /// inherit a lock held by a thread that does not exist in it). posix_spawn is safe there.
+///
+/// The helper runs `create` or `exec --detach` and exits. The process it started gets
+/// its standard streams from the helper's (the `ProcessIO` descriptors, put there by
+/// posix_spawn), sends a pty master to a console socket this process listens on, and a
+/// pidfd of an exec'd process to a pidfd socket; a failure comes back typed, as the sync
+/// protocol's `failed` message, in a report file.
 struct HelperProcess {
     let runtime: ContainerRuntime
-    let options: CreateOptions
+    let helperBinary: String?
+
+    init(runtime: ContainerRuntime, helperBinary: String?) {
+        self.runtime = runtime
+        self.helperBinary = helperBinary
+    }
+
+    init(runtime: ContainerRuntime, options: CreateOptions) {
+        self.init(runtime: runtime, helperBinary: options.helperBinary)
+    }
 
     func binary() throws(BerthError) -> String {
-        if let path = options.helperBinary { return path }
+        if let path = helperBinary { return path }
         if let env = getenv("BERTH_BINARY") { return String(cString: env) }
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in path.split(separator: ":") where access(dir + "/berth", X_OK) == 0 {
             return dir + "/berth"
         }
-        throw BerthError(.system, "create: this process has threads and no berth binary was found for set-up (set CreateOptions.helperBinary or BERTH_BINARY)")
+        throw BerthError(.system, "this process has threads and no berth binary was found for set-up (set helperBinary or BERTH_BINARY)")
     }
 
-    func create(id: String, bundle: String) throws(BerthError) -> Container {
-        var args = [try binary(), "--root", runtime.root, "create", "--bundle", bundle]
+    func create(id: String, bundle: String, options: CreateOptions) throws(BerthError) -> Container {
+        var args = ["create", "--bundle", Paths.absolute(bundle)]
         if let p = options.pidFile { args += ["--pid-file", p] }
         if let s = options.consoleSocket { args += ["--console-socket", s] }
         if let s = options.pidfdSocket { args += ["--pidfd-socket", s] }
         if options.noPivot { args.append("--no-pivot") }
         if options.noNewKeyring { args.append("--no-new-keyring") }
         if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
-        if options.systemdCgroup { args.insert("--systemd-cgroup", at: 1) }
-        args.append(id)
-
-        // The container init inherits the helper's stdio, which must stay the embedding
-        // program's; warnings go to no log (as without a warning handler), and a failure
-        // comes back typed, as the sync protocol's `failed` message, in a report file.
-        var template = Array("/tmp/berth-create-XXXXXX".utf8CString)
-        let reportFD = mkstemp(&template)
-        guard reportFD >= 0 else {
-            throw BerthError.system("create", SyscallError("mkstemp", "/tmp", errno: currentErrno()))
+        if let overlay = options.overlay { args += ["--overlay", overlay] }
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        var console: Int32 = -1
+        if options.io == .terminal {
+            if options.consoleSocket != nil {
+                throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+            }
+            // As an in-process create words it (the helper's CLI sees only a console socket).
+            if try Spec.load(bundle: bundle).process?.terminal != true {
+                throw BerthError(.invalidSpec, "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)")
+            }
+            console = try workspace.listen("console.sock")
+            args += ["--console-socket", workspace.path + "/console.sock"]
         }
-        close(reportFD)
-        let reportPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { unlink(reportPath) }
-        args.insert(contentsOf: ["--log", "/dev/null", "--log-format", "json"], at: 1)
+        defer { if console >= 0 { close(console) } }
+        args.append(id)
+        let streams = try StandardStreams(options.io)
+        var kept = false
+        defer { if !kept { streams.closeAll() } }
+        try run(args, global: options.systemdCgroup ? ["--systemd-cgroup"] : [], stdio: streams.childEnds,
+                workspace: workspace)
+        streams.closeChildEnds()
+
+        var container = Container(id: id, runtime: runtime)
+        let terminal = console >= 0 ? try Self.receive(over: console, what: "pty master").map(PseudoTerminal.init) : nil
+        // The init waits for start: its pidfd, checked against its start time, is safe.
+        let record = try runtime.store.load(id)
+        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+            terminal?.close()
+            throw BerthError(.system, "create: the container init exited during set-up")
+        }
+        kept = true
+        container.initProcess = ContainerProcess(container: container, pid: record.pid, pidfd: pidfd.release(),
+                                                 streams: streams, terminal: terminal)
+        return container
+    }
+
+    func exec(_ process: Process, io: ProcessIO, in container: Container, options: ExecOptions)
+        throws(BerthError) -> ContainerProcess
+    {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        let document: [UInt8]
+        do throws(SpecError) { document = try SpecEncoding.encode(process, pretty: false) } catch {
+            throw BerthError.spec(error)
+        }
+        do throws(SyscallError) { try FileIO.writeAtomically(workspace.path + "/process.json", document) } catch {
+            throw BerthError.system("exec", error)
+        }
+        let pidFile = options.pidFile.map(Paths.absolute) ?? workspace.path + "/pid"
+        var args = ["exec", "--detach", "--process", workspace.path + "/process.json", "--pid-file", pidFile,
+                    "--pidfd-socket", workspace.path + "/pidfd.sock"]
+        let pidfdListener = try workspace.listen("pidfd.sock")
+        defer { close(pidfdListener) }
+        var console: Int32 = -1
+        defer { if console >= 0 { close(console) } }
+        if io == .terminal {
+            if options.consoleSocket != nil {
+                throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+            }
+            console = try workspace.listen("console.sock")
+            args += ["--console-socket", workspace.path + "/console.sock"]
+        } else if let s = options.consoleSocket {
+            args += ["--console-socket", s]
+        }
+        if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
+        if options.ignorePaused { args.append("--ignore-paused") }
+        for (controllers, path) in options.subCgroups.sorted(by: { $0.key < $1.key }) {
+            args += ["--cgroup", controllers.isEmpty ? path : controllers + ":" + path]
+        }
+        args.append(container.id)
+        let streams = try StandardStreams(io)
+        var kept = false
+        defer { if !kept { streams.closeAll() } }
+        try run(args, stdio: streams.childEnds, workspace: workspace)
+        streams.closeChildEnds()
+
+        let terminal = console >= 0 ? try Self.receive(over: console, what: "pty master").map(PseudoTerminal.init) : nil
+        guard let pidfd = try Self.receive(over: pidfdListener, what: "pidfd"),
+              let text = try? FileIO.readString(pidFile), let pid = Int32(text) else {
+            terminal?.close()
+            throw BerthError(.system, "exec: the helper berth reported no process")
+        }
+        _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC)
+        kept = true
+        return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams, terminal: terminal)
+    }
+
+    /// Runs `berth [global] ARGS` with `stdio` as its 0, 1 and 2 (nil: this process's),
+    /// and waits for it; its failure is thrown as the error it reported.
+    private func run(_ arguments: [String], global: [String] = [], stdio: [Int32]?, workspace: Workspace)
+        throws(BerthError)
+    {
+        let reportPath = workspace.path + "/report"
+        // The helper writes into this file, which must exist: it opens it without O_CREAT.
+        do throws(SyscallError) { try FileIO.writeAtomically(reportPath, [], mode: 0o600) } catch {
+            throw BerthError.system("helper", error)
+        }
+        // Warnings go to no log (as without a warning handler).
+        let args = [try binary(), "--root", runtime.root, "--log", "/dev/null", "--log-format", "json"]
+            + global + arguments
         var environment: [String] = []
         var entry = environ
         while let p = entry.pointee {
@@ -50,32 +153,75 @@ struct HelperProcess {
             entry += 1
         }
         environment.append(Self.reportVariable + "=" + reportPath)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, fd) in (stdio ?? []).enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
+        }
         var pid: pid_t = 0
         let rc = withCStrings(args) { argv in
             withCStrings(environment) { envp in
-                posix_spawn(&pid, args[0], nil, nil, UnsafeMutablePointer(mutating: argv),
+                posix_spawn(&pid, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv),
                             UnsafeMutablePointer(mutating: envp))
             }
         }
         guard rc == 0 else {
-            throw BerthError.system("create", SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
+            throw BerthError.system(arguments[0], SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
         let exit = ExitStatus(rawWaitStatus: status)
-        if exit.code == 0 { return Container(id: id, runtime: runtime) }
+        if exit.code == 0 { return }
         if let bytes = try? FileIO.read(reportPath), case .failed(let error)? = SyncMessage(packet: bytes) {
             throw error
         }
-        throw BerthError(.system, "create failed: \(args[0]) exited with status \(exit.code)")
+        throw BerthError(.system, "\(arguments[0]) failed: \(args[0]) exited with status \(exit.code)")
     }
 
-    /// The environment variable naming the report file of a helper `berth create`.
+    /// The descriptor the helper (or what it started) sent over a socket this process
+    /// listens on; nil when none came.
+    private static func receive(over listener: Int32, what: String) throws(BerthError) -> Int32? {
+        let connection = UnixSocket.acceptQueued(listener)
+        guard connection >= 0 else { return nil }
+        defer { close(connection) }
+        let fd = UnixSocket.receiveFD(over: connection)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// The environment variable naming the report file of a helper `berth`.
     static let reportVariable = "BERTH_HELPER_REPORT"
 
-    /// In the helper `berth create`: writes `error` where the embedding library reads it.
+    /// This `berth` runs as the library's helper.
+    static var isHelper: Bool { getenv(reportVariable) != nil }
+
+    /// In a helper `berth`: writes `error` where the embedding library reads it.
     static func report(_ error: BerthError) {
         guard let path = getenv(reportVariable) else { return }
         try? FileIO.write(String(cString: path), SyncMessage.failed(error).encoded)
+    }
+
+    /// A private temporary directory for one helper call: the report file, the sockets,
+    /// the process document.
+    struct Workspace {
+        let path: String
+
+        init() throws(BerthError) {
+            var template = Array("/tmp/berth-helper-XXXXXX".utf8CString)
+            guard mkdtemp(&template) != nil else {
+                throw BerthError.system("helper", SyscallError("mkdtemp", "/tmp", errno: currentErrno()))
+            }
+            path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+
+        func listen(_ name: String) throws(BerthError) -> Int32 {
+            do throws(SyscallError) { return try UnixSocket.listen(path + "/" + name) } catch {
+                throw BerthError.system("helper", error)
+            }
+        }
+
+        func remove() {
+            try? FileIO.removeTree(path)
+        }
     }
 }

@@ -23,9 +23,12 @@ struct Launcher {
         var pidfd: Int32
         /// The parent's end of the sync socket, open on the `run` path only.
         var sync: SyncSocket?
-        /// On a foreground `run` with a terminal and no console socket: the socket on
-        /// which the init sends the pty master, for berth to relay.
+        /// On a foreground `run` with a terminal and no console socket, or with
+        /// `ProcessIO.terminal`: the socket on which the init sends the pty master, for
+        /// berth to relay or to hand to the caller.
         var consoleReceiver: Int32 = -1
+        /// The init's standard streams; the caller's ends are open.
+        var streams: StandardStreams?
     }
 
     /// One `--debug` line, built only when the caller wants it.
@@ -55,11 +58,23 @@ struct Launcher {
             throw BerthError(.invalidSpec, "annotations[\"\(key)\"]: systemd unit properties need the systemd cgroup manager; berth lays out cgroups itself, without systemd")
         }
         let process = spec.process
-        if process?.terminal == true && options.consoleSocket == nil && !startImmediately {
+        let terminalToCaller = options.io == .terminal
+        if process?.terminal == true && options.consoleSocket == nil && !startImmediately && !terminalToCaller {
             throw BerthError(.invalidSpec, "cannot allocate tty if berth will detach without setting console socket")
         }
         if process?.terminal != true && options.consoleSocket != nil {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
+        }
+        if terminalToCaller && (process?.terminal != true || options.consoleSocket != nil) {
+            throw BerthError(.invalidSpec, process?.terminal != true
+                ? "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)"
+                : "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        }
+        if process?.terminal == true, case .descriptors = options.io {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not the descriptors given")
+        }
+        if process?.terminal == true && options.io == .pipes {
+            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not pipes")
         }
         if rootless, let i = (spec.mounts ?? []).firstIndex(where: BindSource.isIDMapped) {
             throw BerthError(.invalidSpec, "mounts[\(i)]: invalid mount: id-mapped mounts are not supported for rootless containers")
@@ -71,6 +86,13 @@ struct Launcher {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
 
+        let layers: RootfsLayers?
+        do throws(SpecError) {
+            layers = try RootfsLayers.requested(annotations: spec.annotations, override: options.overlay)
+        } catch { throw BerthError.spec(error) }
+        if layers != nil && spec.linux?.namespace(.mount) == nil {
+            throw BerthError(.invalidSpec, "\(RootfsLayers.overlayAnnotation): a copy-on-write layer needs a mount namespace of the container's own")
+        }
         if let policy = spec.linux?.memoryPolicy { try Self.checkHostNodes(policy) }
         try SecurityPreflight.check(spec, warn: options.warningHandler)
         var netDevices: [NetDeviceRecord] = []
@@ -114,7 +136,7 @@ struct Launcher {
             let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
                                       intent: intent, lockFD: lockFD, created: created,
                                       cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
-                                      netDevices: netDevices, cleanup: &cleanup)
+                                      netDevices: netDevices, layers: layers, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -128,7 +150,7 @@ struct Launcher {
     private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
                         intent: CreateIntent, lockFD: Int32, created: String,
                         cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
-                        netDevices: [NetDeviceRecord], cleanup: inout Cleanup) throws(BerthError) -> Launched
+                        netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup) throws(BerthError) -> Launched
     {
 
         var newNamespaces = Set<Namespace>()
@@ -206,10 +228,35 @@ struct Launcher {
         defer { if stateDirFD >= 0 { close(stateDirFD) } }
 
         let (consoleFD, consoleReceiver) = try Console.endpoints(
-            socketPath: options.consoleSocket, relay: startImmediately && spec.process?.terminal == true)
+            socketPath: options.consoleSocket,
+            relay: (startImmediately || options.io == .terminal) && spec.process?.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
+        var receiverKept = false
+        defer { if !receiverKept && consoleReceiver >= 0 { close(consoleReceiver) } }
+        let streams = try StandardStreams(options.io)
+        var streamsKept = false
+        defer { if !streamsKept { streams.closeAll() } }
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
+
+        // The copy-on-write layer, before the clone: the init's mount namespace, a copy of
+        // this one, must find the volatile layers' tmpfs mounted.
+        var layer: ContainerLayer?
+        if let layers {
+            var workOwner: (uid: UInt32, gid: UInt32)?
+            if !rootless && newNamespaces.contains(.user),
+               let uid = spec.linux?.uidMappings?.first(where: { $0.containerID == 0 }),
+               let gid = spec.linux?.gidMappings?.first(where: { $0.containerID == 0 }) {
+                workOwner = (uid.hostID, gid.hostID)
+            }
+            layer = try ContainerLayer.prepare(layers, rootfs: rootfs, root: store.root, id: id, stateDirectory: dir,
+                                               workOwner: workOwner)
+            cleanup.layer = layer
+            Trace.mark("layer")
+            debug("layer: \(layer!.kept ? "kept" : "volatile") layer \(layer!.directory) over \(layer!.lowers.count) read-only layer(s)")
+        }
+
+        let overlay = layer.map(OverlayRootfs.init)
 
         // No mount namespace of its own (runc allows it): the container's mounts are made
         // in the host's, below a bind of the rootfs that berth makes and removes.
@@ -256,7 +303,7 @@ struct Launcher {
         do throws(BerthError) {
             spawned = try Spawn(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
                                 pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
-                                child: "container init").clone()
+                                child: "container init", stdio: streams.childEnds).clone()
         } catch {
             pair.parent.close(); pair.child.close()
             throw error
@@ -268,13 +315,15 @@ struct Launcher {
             ContainerInit.run(InitContext(
                 id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
                 stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
-                relaysTerminal: consoleReceiver >= 0, noPivot: options.noPivot,
+                relaysTerminal: consoleReceiver >= 0 && options.io != .terminal, noPivot: options.noPivot,
                 noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
-                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly))
+                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
+                overlay: overlay))
         }
         pair.child.close()
+        streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
         let placedByClone = spawned.placedInCgroup
         var early: [SyncMessage] = []
@@ -299,6 +348,7 @@ struct Launcher {
             cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
             runtimeBinary: ExecGuard.runtimeIdentity)
         record.hostRootfsMount = hostRootfs
+        record.layer = layer
         var moveDevices: (() throws(BerthError) -> Void)?
         if !netDevices.isEmpty {
             // A joined network namespace lives on with its owner; a new one is pinned in the
@@ -322,7 +372,7 @@ struct Launcher {
                                         mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
         }
         try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
-                       cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+                       ignoredSignals: stat.ignoredSignals, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
                        timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
                        beforeHostSetUpDone: sendMountSources) {
             [record] () throws(BerthError) in
@@ -341,11 +391,13 @@ struct Launcher {
             defer { pidfdSocket = -1 }
             try PidfdSocket.send(pidfd, over: pidfdSocket, kind: PidfdSocket.initKind)
         }
+        (receiverKept, streamsKept) = (true, true)
         if startImmediately {
-            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver)
+            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver,
+                            streams: streams)
         }
         pair.parent.close()
-        return Launched(record: record, pidfd: pidfd, sync: nil)
+        return Launched(record: record, pidfd: pidfd, sync: nil, consoleReceiver: consoleReceiver, streams: streams)
     }
 
     /// The intermediate child: joins the namespaces to join (a user namespace among
@@ -363,8 +415,10 @@ struct Launcher {
     }
 
     /// Answers the init's requests until it reports ready or fails.
+    /// `ignoredSignals`: what the init inherited as ignored (its /proc/<pid>/stat), to
+    /// reset before the container's process inherits it through execve.
     private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: [SyncMessage], cgroup: CgroupSet,
+                            first: [SyncMessage], cgroup: CgroupSet, ignoredSignals: UInt64,
                             cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
                             beforeHostSetUpDone: () throws(BerthError) -> Void,
                             whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
@@ -444,7 +498,10 @@ struct Launcher {
                 if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
                     debug("hooks: prestart and createRuntime hooks ran")
                 }
-                do throws(SyscallError) { try sync.send(.hostSetUpDone) } catch {
+                do throws(SyscallError) {
+                    if ignoredSignals != 0 { try sync.send(.resetSignals(ignoredSignals)) }
+                    try sync.send(.hostSetUpDone)
+                } catch {
                     throw BerthError.system("set up container init", error)
                 }
                 if !saved { try whileInitWorks() }

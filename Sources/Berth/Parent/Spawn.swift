@@ -21,6 +21,8 @@ struct Spawn {
     var pidNamespace: PidNamespace?
     /// What the child is, for errors: "container init", "exec process".
     var child: String
+    /// Descriptors that become the child's 0, 1 and 2 (`StandardStreams`); nil to inherit.
+    var stdio: [Int32]? = nil
 
     /// A started child, seen from the parent.
     struct Child {
@@ -42,6 +44,20 @@ struct Spawn {
     /// Clones: returns nil in the child, the child in the parent. The parent's pid
     /// namespace is restored before this returns, whether the clone worked or not.
     func clone() throws(BerthError) -> Child? {
+        // The child inherits the descriptor table: its stdio is put in place for the
+        // clone, and the parent's own is back right after.
+        let savedStdio = try stdio.map(StandardStreams.install)
+        do throws(BerthError) {
+            let cloned = try cloneWithPidNamespace()
+            if cloned != nil, let savedStdio { StandardStreams.restore(savedStdio) }
+            return cloned
+        } catch {
+            if let savedStdio { StandardStreams.restore(savedStdio) }
+            throw error
+        }
+    }
+
+    private func cloneWithPidNamespace() throws(BerthError) -> Child? {
         // setns(CLONE_NEWPID) only affects children created afterwards: the parent enters
         // the namespace for the clone and goes back to its own right after.
         var ownPID: Int32 = -1

@@ -39,6 +39,8 @@ struct StateRecord: Sendable {
     /// Without a mount namespace of its own: the bind of the rootfs on the host below
     /// which the container's mounts are, detached by `delete`.
     var hostRootfsMount: HostRootfsMount? = nil
+    /// The copy-on-write layer over the rootfs, if the container has one.
+    var layer: ContainerLayer? = nil
 }
 
 extension StateRecord {

@@ -52,6 +52,14 @@ extension StateRecord {
             for n in runtimeBinary { w.number(n) }
             w.endArray()
         }
+        if let l = layer {
+            w.key("layer")
+            w.beginObject()
+            w.field("directory", l.directory)
+            w.field("kept", l.kept)
+            w.field("lowers", l.lowers)
+            w.endObject()
+        }
         // Last: the largest member.
         w.key("config")
         w.value(config)
@@ -73,6 +81,7 @@ extension StateRecord {
         netDeviceNamespace = try o.optional("netDeviceNamespace")
         hostRootfsMount = try o.optional("hostRootfsMount")
         runtimeBinary = try o.optional("runtimeBinary")
+        layer = try o.optional("layer")
     }
 }
 
@@ -88,5 +97,13 @@ extension HostRootfsMount: JSONDecodable {
     init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
         self.init(path: try o.lenient("path", ""), mountID: try o.lenient("mountID", 0))
+    }
+}
+
+extension ContainerLayer: JSONDecodable {
+    init(json: JSONValue) throws(JSONDecodingError) {
+        let o = try JSONFields(json)
+        self.init(directory: try o.lenient("directory", ""), kept: try o.lenient("kept", false),
+                  lowers: try o.lenient("lowers", []))
     }
 }

@@ -157,6 +157,9 @@ struct StateStore: Sendable {
                 throw BerthError.system("remove state directory", SyscallError("rmdir", path, errno: currentErrno()))
             }
         }
+        // A volatile layer goes with the container; its path needs only the id, so a
+        // create that died before recording it leaves nothing behind either.
+        try? FileIO.removeTree(ContainerLayer.volatileDirectory(root: root, id: id), makeAccessible: true)
         // state.json goes last but for the directory: until then `list` shows the
         // complete record, not the intent.
         // The names berth makes go first by name, without listing the directory: that

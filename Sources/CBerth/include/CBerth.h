@@ -20,6 +20,14 @@ int berth_unshare(int flags);
 int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int berth_pidfd_open(pid_t pid, unsigned int flags);
 int berth_pidfd_send_signal(int pidfd, int sig);
+/// waitid(P_PIDFD, pidfd, WEXITED | options) on a child: 1 with `*wstatus` in waitpid's
+/// encoding once it exited (and is reaped), 0 when WNOHANG finds it running, -1 with errno
+/// (ECHILD: not the caller's child).
+int berth_waitid_pidfd(int pidfd, int options, int *wstatus);
+/// ioctl(PIDFD_GET_INFO) asking for PIDFD_INFO_EXIT (Linux 6.15): 1 with `*wstatus` in
+/// waitpid's encoding once the process was reaped (by anyone), 0 while the kernel keeps no
+/// exit status for it, -1 with errno (ENOTTY: a kernel without PIDFD_GET_INFO).
+int berth_pidfd_exit_status(int pidfd, int *wstatus);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
 /// seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) for a classic BPF program of `count`
 /// 8-byte instructions; returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER.
@@ -67,6 +75,8 @@ int berth_block_signals(sigset_t *old);
 int berth_signalfd_all(void);
 int berth_unblock_all_signals(void);
 int berth_reset_signal_handlers(void);
+/* SIG_DFL for each signal whose bit (signal - 1) is set in mask. */
+int berth_reset_signals(uint64_t mask);
 
 /// Constants that are macros Swift cannot import.
 extern const unsigned long berth_TIOCSCTTY;
@@ -129,6 +139,10 @@ long berth_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long 
 int berth_personality(unsigned long persona);
 /// faccessat2(2): with AT_EACCESS the check uses the effective ids and capabilities.
 int berth_faccessat2(int dirfd, const char *path, int mode, int flags);
+/// listxattr(2)/setxattr(2); `follow` chooses them over the l* forms that act on a final
+/// symlink itself.
+ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow);
+int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow);
 /// prlimit(2) setting one limit of `pid`.
 int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
 
@@ -170,10 +184,13 @@ enum {
     BERTH_PR_CAP_AMBIENT_RAISE = 2,
     BERTH_PR_CAP_AMBIENT_CLEAR_ALL = 4,
     BERTH_PROC_SUPER_MAGIC = 0x9fa0,
+    BERTH_TMPFS_MAGIC = 0x01021994,
+    BERTH_OVERLAYFS_SUPER_MAGIC = 0x794c7630,
     BERTH_IOPRIO_WHO_PGRP = 2,
     BERTH_IOPRIO_CLASS_SHIFT = 13,
     BERTH_AT_EACCESS = 0x200,
     BERTH_FSOPEN_CLOEXEC = 1,
+    BERTH_FSCONFIG_SET_FLAG = 0,
     BERTH_FSCONFIG_SET_STRING = 1,
     BERTH_FSCONFIG_CMD_CREATE = 6,
     BERTH_FSMOUNT_CLOEXEC = 1,
