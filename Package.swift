@@ -5,6 +5,8 @@ let package = Package(
     name: "berth",
     products: [
         .library(name: "Berth", targets: ["Berth"]),
+        // Swift concurrency on top of Berth, for servers; never linked into `berth`.
+        .library(name: "BerthAsync", targets: ["BerthAsync"]),
         .executable(name: "berth", targets: ["BerthCLI"]),
         .executable(name: "berth-embed-example", targets: ["BerthEmbedExample"]),
         // The fuzz targets (Fuzz/BerthFuzz): a replay driver in a normal build, a libFuzzer
@@ -28,6 +30,7 @@ let package = Package(
             name: "Berth",
             dependencies: ["BerthSpec", "BerthSystem", "BerthCgroups",
                            .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "BerthAsync", dependencies: ["Berth"]),
         .executableTarget(
             name: "BerthCLI",
             dependencies: ["Berth", "BerthSpec"]),
@@ -37,6 +40,7 @@ let package = Package(
                           path: "Fuzz/BerthFuzz"),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
         .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthCgroups", "BerthSystem", "BerthSpec"]),
+        .testTarget(name: "BerthAsyncTests", dependencies: ["BerthAsync"]),
         .testTarget(name: "BerthIntegrationTests"),
     ]
 )

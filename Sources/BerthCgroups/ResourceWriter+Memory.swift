@@ -11,6 +11,11 @@ extension ResourceWriter {
         // with it, else v1 refuses a memory limit above the memsw limit.
         if limit == -1 && swap == 0 { swap = -1 }
         if limit < -1 { limit = -1 }
+        // -1 is unlimited; below it is no limit the kernel or runc knows (and no number to
+        // compare the usage with): refused before anything is written.
+        guard swap >= -1 else {
+            throw SyscallError("linux.resources.memory.swap: invalid memory+swap limit \(swap)", errno: .invalidArgument)
+        }
         if m.checkBeforeUpdate == true { try checkUsage(limit: limit, swap: swap) }
         if unified {
             try memoryV2(limit: limit, swap: swap, reservation: reservation)

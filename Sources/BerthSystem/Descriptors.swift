@@ -22,6 +22,19 @@ public enum Descriptors {
         if !closeRange(first, UInt32.max) { closeListed(except: Set(kept)) }
     }
 
+    /// The first descriptor of `count` from `first` on that is not open in this process
+    /// (a number beyond what a descriptor can be counts as not open), or nil. Stops at
+    /// the first gap, so a huge count costs as many fcntl(2) calls as there are open ones.
+    public static func firstClosed(from first: Int, count: Int) -> Int? {
+        var i = 0
+        while i < count {
+            let fd = first + i
+            guard fd >= 0, fd <= Int(Int32.max), fcntl(Int32(fd), F_GETFD) != -1 else { return fd }
+            i += 1
+        }
+        return nil
+    }
+
     /// Marks every descriptor from `first` on close-on-exec.
     public static func markCloseOnExec(from first: Int32) {
         _ = berth_close_range(UInt32(first), UInt32.max, closeRangeCloexec)

@@ -307,4 +307,26 @@ struct CgroupUpdateTests {
         expectError(create, contains: [#"linux.resources.devices[0].type: invalid cgroup device type "xy""#])
         #expect(!s.stateEntries().contains(other))
     }
+
+    /// The libFuzzer pass found `{"memory":{"limit":-1,"swap":-2}}` trapping berth (a
+    /// negative memory+swap converted to an unsigned number on v1).
+    @Test("a memory+swap limit below -1 is refused in one line, at create and on update; the container keeps its limits")
+    func swapBelowUnlimitedRefused() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let id = s.newID()
+        let cg = try s.runWithCgroup(id) { b in b.config["linux.resources.memory"] = ["limit": 64 << 20] }
+        for doc in [#"{"memory":{"limit":-1,"swap":-2}}"#, #"{"memory":{"limit":1048576,"swap":-9223372036854775808}}"#] {
+            let r = s.berth(["update", "--resources", "-", id], stdin: doc)
+            expectError(r, contains: ["linux.resources.memory.swap: invalid memory+swap limit"])
+        }
+        #expect(cg.value(.memory) == String(64 << 20))
+        #expect(s.status(id) == "running")
+        let other = s.newID()
+        s.bundle.config["linux.resources.memory"] = ["limit": 64 << 20, "swap": -2]
+        s.bundle.config["linux.cgroupsPath"] = ""  // not the running container's
+        try s.bundle.write()
+        let create = s.berth(["create", "--bundle", s.bundle.path, other])
+        expectError(create, contains: ["linux.resources.memory.swap: invalid memory+swap limit -2"])
+        #expect(!s.stateEntries().contains(other))
+    }
 }

@@ -112,6 +112,14 @@ struct CrashTests {
         #expect(r.status == 0, "setup run -d: \(r)")
     }
 
+    /// What the descriptors of process `pid` point at (readlink of /proc/PID/fd/N).
+    static func descriptorTargets(_ pid: Int32) -> [String] {
+        let dir = "/proc/\(pid)/fd"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/" + $0)
+        }
+    }
+
     static let walks: [CrashWalk] = [
         CrashWalk(name: "create", setup: { _, _ in }, command: { s, id in ["create", "--bundle", s.bundle.path, "--pid-file", s.dir + "/pid", id] },
                   allowed: ["created", "stopped"]),
@@ -145,13 +153,19 @@ struct CrashTests {
         try Self.prepare(s, parent: parent)
         var phases: [String] = []
         var completed = false
+        // A descriptor of the caller's that berth inherits (as from a shim that leaks one):
+        // a created init, whatever killed its berth, must not hold it.
+        let leaked = s.dir + "/caller-leaked"
+        try Host.write(leaked, "")
+        let callerFD = open(leaked, O_RDONLY | O_CLOEXEC)
+        defer { close(callerFD) }
         for n in 1...80 {
             try Self.prepare(s, parent: parent)
             let id = s.newID("k\(n)")
             s.bundle.config["linux.cgroupsPath"] = Self.cgroupArg(parent, id)
             try s.bundle.write()
             walk.setup(s, id)
-            let r = s.berth(walk.command(s, id), env: ["BERTH_TEST_KILL_AT": String(n)])
+            let r = s.berth(walk.command(s, id), extraFds: [callerFD], env: ["BERTH_TEST_KILL_AT": String(n)])
             #expect(!r.timedOut, "\(walk.name) killed at phase \(n) hung: \(r)")
             guard r.signal == SIGKILL else {
                 // The command ran to its end: every phase has been tried.
@@ -183,6 +197,10 @@ struct CrashTests {
                 }
                 let st = s.berth(["state", id])
                 #expect(st.status == 0, "\(context): state: \(st)")
+                if status == "created" && Host.isAlive(pid) {
+                    let held = Self.descriptorTargets(pid).filter { $0 == leaked || $0.hasPrefix(s.bundle.path) }
+                    #expect(held.isEmpty, "\(context): the created init holds the caller's descriptors \(held)")
+                }
                 if status == "created" {
                     // Startable (unless its init was on its way out), and `start` never hangs
                     // on what a killed start left.

@@ -186,4 +186,41 @@ struct FaultTests {
         #expect(s.berth(["delete", "--force", id]).status == 0)
         s.expectHostClean(cgroupParent: parent, "after the bundle was deleted under a container")
     }
+
+    /// Found by reviewing number conversions after the fuzz pass found one: with
+    /// `--preserve-fds 4294967299` the init died of SIGILL (a descriptor number out of
+    /// Int32) after the state directory and cgroups were made. Descriptors that are not
+    /// open are refused first, as runc's exec of its init refuses them.
+    @Test("--preserve-fds naming descriptors berth does not have: one line, nothing made (create, run, exec)")
+    func preserveFDsNotOpen() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let parent = s.useOwnCgroupParent()
+        s.bundle.config.shell("sleep 1000")
+        s.bundle.config.env += [s.token]
+        s.bundle.config["linux.cgroupsPath"] = parent + "/pf"
+        try s.bundle.write()
+        let file = s.dir + "/passed"
+        try Host.write(file, "")
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        for (count, closed) in [("4294967299", "3"), ("9223372036854775807", "3"), ("2", "4")] {
+            for command in ["create", "run"] {
+                let id = s.newID("pf")
+                let extra: [String] = command == "run" ? ["-d"] : []
+                let r = s.berth([command] + extra + ["--preserve-fds", count, "--bundle", s.bundle.path, id],
+                                extraFds: closed == "4" ? [fd] : [])
+                expectError(r, contains: ["preserve-fds \(count): descriptor \(closed) is not open"])
+                #expect(!s.stateEntries().contains(id), "\(command) --preserve-fds \(count) left its state directory")
+            }
+        }
+        s.expectHostClean(cgroupParent: parent, "after --preserve-fds named closed descriptors")
+        let id = s.newID("pfexec")
+        #expect(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
+        let r = s.berth(["exec", "--preserve-fds", "4294967299", id, "true"])
+        #expect(r.status != 0 && r.stderr.lines.count == 1 && r.stderr.contains("preserve-fds 4294967299: descriptor 3 is not open"), "\(r)")
+        let kept = s.berth(["exec", "--preserve-fds", "1", id, "sh", "-c", "readlink /proc/self/fd/3"], extraFds: [fd])
+        #expect(kept.status == 0 && kept.stdout.trimmed == file, "\(kept)")
+        #expect(s.berth(["delete", "--force", id]).status == 0)
+        s.expectHostClean(cgroupParent: parent, "after exec --preserve-fds")
+    }
 }

@@ -51,6 +51,26 @@ struct HostileRootfsTests {
         #expect(Host.hostMounts(containing: sentinel).isEmpty)
     }
 
+    /// The directories berth mounts filesystems on (proc, sysfs, the /dev tmpfs) as a fifo or
+    /// a device node: refused as runc refuses a symlink there, before anything is opened,
+    /// and nothing is left.
+    @Test("/proc, /sys and /dev as fifos or device nodes are refused",
+          arguments: [("proc", "fifo"), ("proc", "device"), ("sys", "fifo"), ("sys", "device"), ("dev", "fifo"), ("dev", "device")])
+    func specialDirectoryAsSpecialFile(_ dir: String, _ kind: String) throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let rootfs = try s.privateRootfs()
+        let path = rootfs + "/" + dir
+        try FileManager.default.removeItem(atPath: path)
+        #expect((kind == "fifo" ? mkfifo(path, 0o644) : mknod(path, S_IFCHR | 0o644, dev_t(1 << 8 | 5))) == 0)
+        let r = try s.sh("true", timeout: 30)
+        #expect(!r.timedOut, "\(r)")
+        expectError(r, contains: ["(/\(dir))", "must be mounted on ordinary directory"])
+        #expect(s.stateEntries().isEmpty)
+        #expect(Host.hostMounts(containing: s.dir).isEmpty)
+        var st = stat()
+        #expect(lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == (kind == "fifo" ? S_IFIFO : S_IFCHR))
+    }
+
     @Test("a mount destination that is a fifo or a device node: an error, no hang", arguments: ["fifo", "device"])
     func mountOnSpecialFile(_ kind: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }

@@ -30,6 +30,7 @@ struct ExecLauncher {
         }
         guard process.args?.isEmpty == false else { throw BerthError(.invalidSpec, "process args cannot be empty") }
         do throws(SpecError) { try Spec.validateSettings(of: process) } catch { throw BerthError.spec(error) }
+        try PreservedDescriptors.check(first: 3, count: options.preserveFDs)
         if let warning = Capabilities.skippedNamesWarning(process.capabilities) {
             SecurityPreflight.emit(warning, to: options.warningHandler)
         }

@@ -85,6 +85,7 @@ struct Launcher {
         if rootless && !(spec.linux?.namespaces ?? []).contains(where: { $0.type == "user" }) {
             throw BerthError(.invalidSpec, "rootless container requires user namespaces (see berth spec --rootless)")
         }
+        try PreservedDescriptors.check(first: 3 + options.listenFDs, count: options.preserveFDs)
 
         let layers: RootfsLayers?
         do throws(SpecError) {
