@@ -21,12 +21,15 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // gzip and zstd for layer tarballs (commit --compress, layers unpack).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // The C wrappers; BerthSystem is the only Swift target that imports them (and libseccomp).
         .target(name: "CBerth", dependencies: ["CLibcap"]),
         .target(name: "BerthSpec"),
         .target(
             name: "BerthSystem",
-            dependencies: ["CBerth", "CSeccomp", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["CBerth", "CSeccomp", "CZlib", "CZstd", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "BerthCgroups", dependencies: ["BerthSystem", "BerthSpec"]),
         .target(
             name: "Berth",
