@@ -22,7 +22,7 @@ E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nf
 	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean \
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean docs \
 	fuzz fuzz-build fuzz-short soak
 
 all: build
@@ -132,3 +132,11 @@ soak: build examples
 
 clean:
 	rm -rf $(BUILD_DIR) build spec-examples/*/rootfs
+
+# DocC documentation of the Berth and BerthAsync libraries (swift-docc-plugin), into
+# build/docs/{Berth,BerthAsync}; any DocC warning fails the target.
+docs:
+	@mkdir -p build/docs
+	for t in Berth BerthAsync; do \
+	  $(SWIFT) package --allow-writing-to-directory build/docs generate-documentation --target $$t \
+	    --output-path build/docs/$$t --include-extended-types --warnings-as-errors --transform-for-static-hosting || exit 1; done
