@@ -48,5 +48,6 @@ public struct AsyncStreamError: Error, Sendable, CustomStringConvertible {
     /// The errno it failed with.
     public var errno: Int32
 
+    /// `read: <what errno says>`.
     public var description: String { "\(operation): \(String(cString: strerror(errno)))" }
 }
