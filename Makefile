@@ -13,7 +13,9 @@ RELEASE    := $(BUILD_DIR)/release
 BERTH      := $(abspath $(RELEASE)/berth)
 ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
-APT_PKGS   := busybox-static libseccomp-dev libcap-dev zlib1g-dev libzstd-dev pkg-config uidmap golang-github-containers-common python3
+# criu, tar, iptables and iproute2: checkpoint/restore (run in the cgroup v2 VM, scripts/checkpoint-guest.sh).
+APT_PKGS   := busybox-static libseccomp-dev libcap-dev zlib1g-dev libzstd-dev pkg-config uidmap golang-github-containers-common python3 \
+	criu tar iptables iproute2
 # for the end-to-end tests (scripts/e2e-*.sh); installed without recommends. Docker 20.10
 # (docker.io); the CRI client's gRPC and protobuf for Debian's python3 (scripts/e2e-cri.py).
 E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nftables iproute2 \

@@ -39,7 +39,8 @@ enum Commands {
     nonisolated(unsafe) static let all: [any BerthCommand.Type] = [
         CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
         RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-        FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, ExecCommand.self, DiffCommand.self, CommitCommand.self, LayersCommand.self, BundleCommand.self,
+        FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, ExecCommand.self, DiffCommand.self, CommitCommand.self, LayersCommand.self,
+        BundleCommand.self, CheckpointCommand.self, RestoreCommand.self,
     ]
     static let version = "0.1.0"
 }
