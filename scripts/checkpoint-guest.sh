@@ -97,6 +97,44 @@ fi
 $B delete -f c2; gone "delete the original" c2 /sys/fs/cgroup/berth-cr/one
 $B delete -f c2b; gone "delete the one restored into a different cgroup" c2b /sys/fs/cgroup/berth-cr/two
 
+# As CRI-O checkpoints (pause, checkpoint --leave-running, resume): the container stays
+# paused through the checkpoint and counts on once resumed; its image restores.
+if start_counter c3 counter; then
+    $B pause c3
+    frozen=$(reading)
+    out=$($B checkpoint --leave-running --image-path /tmp/cr/c3.img c3 2>&1) \
+        || notok "checkpoint of a paused container" "$out $(logs /tmp/cr/c3.img/dump.log)"
+    check "checkpoint of a paused container: still paused" "$($B state c3 2>&1)" '"paused"'
+    sleep 0.5
+    [ "$(reading)" = "$frozen" ] && ok "checkpoint of a paused container: nothing ran" \
+        || notok "checkpoint of a paused container: nothing ran" "count went from '$frozen' to '$(reading)'"
+    $B resume c3
+    continues "checkpoint of a paused container: counts on once resumed" c3 "$frozen"
+    $B delete -f c3
+    out=$($B restore -d --image-path /tmp/cr/c3.img --bundle cr-counter c3r </dev/null 2>&1) \
+        || notok "restore of a paused container's image" "$out $(logs /tmp/cr/c3.img/restore.log)"
+    check "restore of a paused container's image: running" "$($B state c3r 2>&1)" '"running"'
+    continues "restore of a paused container's image: counts on from the checkpoint" c3r "$frozen"
+fi
+$B delete -f c3 2>/dev/null; $B delete -f c3r; gone "delete the restored copy of a paused container" c3r /sys/fs/cgroup/c3r
+
+# --page-server without lazy pages: the memory goes to CRIU's page server (as to another
+# host), the rest to the image directory; together they restore.
+if start_counter c4 counter; then
+    mkdir -p /tmp/cr/c4.pages
+    criu page-server --images-dir /tmp/cr/c4.pages --port 27278 -d -o /tmp/cr/c4.pages/page-server.log >/dev/null 2>&1
+    out=$($B checkpoint --page-server 127.0.0.1:27278 --image-path /tmp/cr/c4.img c4 2>&1) \
+        || notok "checkpoint --page-server" "$out $(logs /tmp/cr/c4.img/dump.log)"
+    if ls /tmp/cr/c4.pages/pages-*.img >/dev/null 2>&1 && ! ls /tmp/cr/c4.img/pages-*.img >/dev/null 2>&1; then
+        ok "checkpoint --page-server: the pages went to the page server"
+    else notok "checkpoint --page-server: the pages went to the page server" "server: $(ls /tmp/cr/c4.pages | tr '\n' ' ') images: $(ls /tmp/cr/c4.img | tr '\n' ' ')"; fi
+    cp /tmp/cr/c4.pages/*.img /tmp/cr/c4.img/
+    out=$($B restore -d --image-path /tmp/cr/c4.img --bundle cr-counter c4 </dev/null 2>&1) \
+        || notok "restore of a --page-server checkpoint" "$out $(logs /tmp/cr/c4.img/restore.log)"
+    continues "restore of a --page-server checkpoint: the count continues" c4 "$r"
+fi
+$B delete -f c4; gone "delete after --page-server" c4 /sys/fs/cgroup/c4
+
 # A pre-dump, then a dump on top of it (--parent-path), of a container whose stdio are
 # pipes: the restored process gets the restoring berth's pipes in their place.
 mkfifo /tmp/cr/in1 /tmp/cr/in2
@@ -105,9 +143,15 @@ exec 7>/tmp/cr/in1
 n=0; while [ $n -lt 50 ] && [ "$($B state c6 2>/dev/null | grep -c running)" = 0 ]; do sleep 0.2; n=$((n + 1)); done
 out=$($B checkpoint --pre-dump --image-path /tmp/cr/c6.parent c6 2>&1) || notok "pre-dump" "$out $(logs /tmp/cr/c6.parent/dump.log)"
 check "pre-dump leaves it running" "$($B state c6 2>&1)" '"running"'
-out=$($B checkpoint --parent-path ../c6.parent --image-path /tmp/cr/c6.img --work-path /tmp/cr/c6.work c6 2>&1) \
+# A second pre-dump on the first, then the dump on the second: a chain of three.
+out=$($B checkpoint --pre-dump --parent-path ../c6.parent --image-path /tmp/cr/c6.parent2 c6 2>&1) \
+    || notok "pre-dump on a pre-dump" "$out $(logs /tmp/cr/c6.parent2/dump.log)"
+[ "$(readlink /tmp/cr/c6.parent2/parent)" = "../c6.parent" ] && ok "pre-dump on a pre-dump links its parent" \
+    || notok "pre-dump on a pre-dump links its parent" "parent link: $(readlink /tmp/cr/c6.parent2/parent)"
+out=$($B checkpoint --parent-path ../c6.parent2 --image-path /tmp/cr/c6.img --work-path /tmp/cr/c6.work c6 2>&1) \
     || notok "dump on a pre-dump" "$out $(logs /tmp/cr/c6.work/dump.log)"
-[ -L /tmp/cr/c6.img/parent ] && ok "dump on a pre-dump links its parent" || notok "dump on a pre-dump links its parent" "no parent link"
+[ "$(readlink /tmp/cr/c6.img/parent)" = "../c6.parent2" ] && ok "dump on a pre-dump links its parent" \
+    || notok "dump on a pre-dump links its parent" "parent link: $(readlink /tmp/cr/c6.img/parent)"
 (cat /tmp/cr/in2 | $B restore -d --bundle cr-ponger --image-path /tmp/cr/c6.img --work-path /tmp/cr/c6.work c6 2>&1 | cat > /tmp/cr/out2) &
 exec 8>/tmp/cr/in2
 n=0; while [ $n -lt 50 ] && [ "$($B state c6 2>/dev/null | grep -c running)" = 0 ]; do sleep 0.2; n=$((n + 1)); done

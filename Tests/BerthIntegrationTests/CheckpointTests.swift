@@ -146,6 +146,10 @@ struct CheckpointTests {
         expectError(s.berth(["--criu", criu, "checkpoint", "--pre-dump", "--image-path", images + "/new", id],
                             env: ["FAKE_CRIU_MODE": "no-memtrack"]),
                     contains: ["criu is missing features: [MemTrack]"])
+        // The stand-in's kernel has no userfaultfd for lazy pages.
+        expectError(s.berth(["--criu", criu, "checkpoint", "--lazy-pages", "--image-path", images + "/new", id],
+                            env: ["FAKE_CRIU_MODE": "works"]),
+                    contains: ["criu is missing features: [LazyPages]"])
         #expect(!FileManager.default.fileExists(atPath: images + "/new"), "an image directory was made")
         #expect(s.status(id) == "running")
     }
@@ -275,6 +279,13 @@ struct CheckpointTests {
                       "key: \"/data\"\n    val: \"\(s.out)\"", "val: \"\(s.root)/\(id)/criu-layer/hosts\"", "cg_root"] {
             #expect(restore.contains(field), "\(field) missing from the RESTORE request:\n\(restore)")
         }
+
+        // Lazy pages that this CRIU and kernel cannot serve.
+        expectError(s.berth(["--criu", criu, "restore", "-d", "--lazy-pages", "--image-path", images, "--bundle", s.bundle.path, id],
+                            env: ["FAKE_CRIU_MODE": "works"]),
+                    contains: ["criu is missing features: [LazyPages]"])
+        s.expectNothingLeft(id)
+        #expect(cgroupDirs(id).isEmpty, "cgroup left: \(cgroupDirs(id))")
 
         // An id that exists already.
         s.bundle.config["root.path"] = Host.rootfsPath
