@@ -44,7 +44,9 @@ let package = Package(
         .executableTarget(name: "BerthFuzz", dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"],
                           path: "Fuzz/BerthFuzz"),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
-        .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthCgroups", "BerthSystem", "BerthSpec"]),
+        .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
+        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSpec"]),
+        .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthSystem", "BerthSpec"]),
         .testTarget(name: "BerthAsyncTests", dependencies: ["BerthAsync"]),
         .testTarget(name: "BerthIntegrationTests"),
     ]

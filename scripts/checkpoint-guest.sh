@@ -135,6 +135,27 @@ if start_counter c4 counter; then
 fi
 $B delete -f c4; gone "delete after --page-server" c4 /sys/fs/cgroup/c4
 
+# Hooks, as runc runs them around a checkpoint and a restore: poststop when the
+# checkpoint removes the container; prestart and createRuntime once the restored
+# processes' namespaces exist (the state carries the restored init's pid); poststop again
+# when the restored container is deleted.
+rm -f /tmp/cr/hooks.log
+if start_counter c5 hooks; then
+    out=$($B checkpoint --image-path /tmp/cr/c5.img c5 2>&1) || notok "hooks: checkpoint" "$out $(logs /tmp/cr/c5.img/dump.log)"
+    check "hooks: poststop when the checkpoint removes the container" "$(tail -1 /tmp/cr/hooks.log)" "poststop"
+    : > /tmp/cr/hooks.log
+    out=$($B restore -d --image-path /tmp/cr/c5.img --bundle cr-hooks c5 </dev/null 2>&1) \
+        || notok "hooks: restore" "$out $(logs /tmp/cr/c5.img/restore.log)"
+    pid=$(pidof_ct c5)
+    log=$(cat /tmp/cr/hooks.log)
+    check "hooks: prestart at restore, with the restored init's pid" "$(grep '^prestart' /tmp/cr/hooks.log)" "\"pid\":$pid"
+    check "hooks: createRuntime at restore, with the restored init's pid" "$(grep '^createRuntime' /tmp/cr/hooks.log)" "\"pid\":$pid"
+    case "$log" in *poststart*) notok "hooks: no poststart at restore (as runc)" "$log" ;; *) ok "hooks: no poststart at restore (as runc)" ;; esac
+    $B delete -f c5
+    check "hooks: poststop when the restored container is deleted" "$(tail -1 /tmp/cr/hooks.log)" "poststop"
+fi
+$B delete -f c5 2>/dev/null
+
 # A pre-dump, then a dump on top of it (--parent-path), of a container whose stdio are
 # pipes: the restored process gets the restoring berth's pipes in their place.
 mkfifo /tmp/cr/in1 /tmp/cr/in2

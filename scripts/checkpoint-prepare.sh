@@ -19,7 +19,7 @@ done
 python3 - "$work" <<'PY'
 import json, os, sys
 work = sys.argv[1]
-def bundle(name, args, mounts=(), terminal=False, namespaces=("pid", "network", "ipc", "uts", "mount", "cgroup"), readonly=True, **linux):
+def bundle(name, args, mounts=(), terminal=False, namespaces=("pid", "network", "ipc", "uts", "mount", "cgroup"), readonly=True, hooks=None, **linux):
     d = os.path.join(work, "cr-" + name); os.makedirs(d)
     c = {
         "ociVersion": "1.2.0",
@@ -40,6 +40,8 @@ def bundle(name, args, mounts=(), terminal=False, namespaces=("pid", "network", 
         "linux": dict({"namespaces": [n if isinstance(n, dict) else {"type": n} for n in namespaces],
                        "maskedPaths": ["/proc/kcore", "/proc/acpi"], "readonlyPaths": ["/proc/sys"]}, **linux),
     }
+    if hooks:
+        c["hooks"] = hooks
     json.dump(c, open(os.path.join(d, "config.json"), "w"), indent=1)
 # Counts in memory: a token drawn at start and a counter, written to /tmp (a tmpfs CRIU
 # saves) every tenth of a second. After a restore the token must be the same and the
@@ -57,6 +59,10 @@ bundle("ponger", ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do read x || conti
 bundle("netdev", ["sh", "-c", count],
        namespaces=("pid", {"type": "network", "path": "/run/netns/crns"}, "ipc", "uts", "mount", "cgroup"),
        netDevices={"crdev0": {}})
+# Hooks: each appends its kind and the state it was given (one line) to a log.
+def hook(kind):
+    return [{"path": "/bin/sh", "args": ["sh", "-c", "echo %s $(tr -d '\\n' ) >> /tmp/cr/hooks.log" % kind]}]
+bundle("hooks", ["sh", "-c", count], hooks={k: hook(k) for k in ("prestart", "createRuntime", "poststart", "poststop")})
 # Lazy migration: CRIU restores a read-only root badly with lazy pages (runc's test
 # makes it writable too: checkpoint-restore/criu#575).
 bundle("lazy", ["sh", "-c", count], readonly=False)
