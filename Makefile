@@ -13,14 +13,16 @@ RELEASE    := $(BUILD_DIR)/release
 BERTH      := $(abspath $(RELEASE)/berth)
 ROOTFS     := $(abspath build/rootfs)
 STATE_ROOT ?= /run/berth
-APT_PKGS   := busybox-static libseccomp-dev libcap-dev pkg-config uidmap golang-github-containers-common python3
+# criu, tar, iptables and iproute2: checkpoint/restore (run in the cgroup v2 VM, scripts/checkpoint-guest.sh).
+APT_PKGS   := busybox-static libseccomp-dev libcap-dev zlib1g-dev libzstd-dev pkg-config uidmap golang-github-containers-common python3 \
+	criu tar iptables iproute2
 # for the end-to-end tests (scripts/e2e-*.sh); installed without recommends. Docker 20.10
 # (docker.io); the CRI client's gRPC and protobuf for Debian's python3 (scripts/e2e-cri.py).
 E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nftables iproute2 \
 	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean \
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean docs warnings \
 	fuzz fuzz-build fuzz-short soak
 
 all: build
@@ -64,13 +66,24 @@ examples: deps
 run: build examples
 	$(BERTH) --root $(STATE_ROOT) run --bundle spec-examples/hello hello-$$$$
 
+# Zero compiler warnings: every target and test target is built, and a warning from
+# berth's own files (Sources, Tests, spec-examples, Fuzz) fails. CI builds from a fresh
+# clone, so every file is compiled and every warning printed; locally, files compiled
+# earlier are not recompiled and their warnings not repeated.
+warnings: deps
+	@mkdir -p build
+	@{ $(SWIFT) build --build-tests 2>&1; echo $$? > build/warnings.rc; } | tee build/warnings.log
+	@[ "$$(cat build/warnings.rc)" = 0 ] || exit 1
+	@if grep -E "^$(CURDIR)/[^ ]*: warning:" build/warnings.log | grep -v "/.build/" | sort -u | grep .; then \
+	  echo "make: the compiler warnings above fail the build"; exit 1; fi
+
 unit-test: deps
 	$(SWIFT) test --skip BerthIntegrationTests
 
 integration-test: build examples
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test --filter BerthIntegrationTests
 
-test: build examples e2e-deps
+test: build warnings examples e2e-deps
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
 	@$(MAKE) --no-print-directory fuzz-short
 	sh scripts/soak.sh $(BERTH) $(ROOTFS) 100
@@ -130,3 +143,11 @@ soak: build examples
 
 clean:
 	rm -rf $(BUILD_DIR) build spec-examples/*/rootfs
+
+# DocC documentation of the Berth and BerthAsync libraries (swift-docc-plugin), into
+# build/docs/{Berth,BerthAsync}; any DocC warning fails the target.
+docs:
+	@mkdir -p build/docs
+	for t in Berth BerthAsync; do \
+	  $(SWIFT) package --allow-writing-to-directory build/docs generate-documentation --target $$t \
+	    --output-path build/docs/$$t --include-extended-types --warnings-as-errors --transform-for-static-hosting || exit 1; done

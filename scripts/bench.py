@@ -80,7 +80,7 @@ def add(a, b):
 # process to signal): the commands callers such as containerd run for every container.
 LIFE = ("create", "state", "start", "list", "kill", "delete")
 # What each round measures, in this order.
-ALL = ("run", "rss", "csd", "exec", "life")
+ALL = ("run", "rss", "csd", "exec", "life", "overlay")
 
 
 class Local:
@@ -117,6 +117,12 @@ class Local:
     def rss(self, cid):
         self.ids.append(cid)
         return rss(self.cmd("run", "--bundle", self.bundle, cid), self.tmp)
+
+    def overlay(self, cid):
+        """berth only: `run` with a volatile copy-on-write layer over the same rootfs."""
+        self.ids.append(cid)
+        rc, m = spawn_wait(self.cmd("run", "--overlay", "volatile", "--bundle", self.bundle, cid))
+        return (f"`run --overlay volatile {cid}` exited {rc}" if rc else None), {"overlay": m}
 
     def csd(self, cid):
         self.ids.append(cid)
@@ -347,7 +353,8 @@ def main():
         except Exception as e:
             why[name] = str(e)
 
-    kinds = {"floor": ("run", "rss"), "berth": ALL, "base": ALL, "crun": ALL, "runc": ALL}
+    others = tuple(k for k in ALL if k != "overlay")
+    kinds = {"floor": ("run", "rss"), "berth": ALL, "base": others, "crun": others, "runc": others}
     results = {name: {} for name in names}
     syscalls = {}
     try:
@@ -399,7 +406,8 @@ def main():
 
     ms = lambda v: f"{v / 1e6:.2f}"
     count = lambda v: f"{v:.0f}"
-    steps = [("run", "run"), ("csd", "create+start+delete"), ("exec", "exec /bin/true")] + [(x, x) for x in LIFE]
+    steps = [("run", "run"), ("overlay", "run --overlay volatile"), ("csd", "create+start+delete"),
+             ("exec", "exec /bin/true")] + [(x, x) for x in LIFE]
     sections = [("wall time (ms)", [(step, "wall", label, ms) for step, label in steps]),
                 ("CPU time, user + system (ms)", [(step, "cpu", label, ms) for step, label in steps]),
                 ("run: memory", [("run", "rss", "peak RSS (kB)", count), ("run", "faults", "minor page faults", count)])]
@@ -414,6 +422,11 @@ def main():
             print(f"  {label:24}" + "".join(f"{cell(v[name]):>8}" for name in names)
                   + f"{ratio(v['berth'], v['floor']):>13}{ratio(v['berth'], v['crun']):>12}{ratio(v['berth'], v['runc']):>12}"
                   + (f"{ratio(v['berth'], v['base']):>12}" if base else ""))
+    plain, layered = med("berth", "run", "wall"), med("berth", "overlay", "wall")
+    if plain is not None and layered is not None:
+        cpu_plain, cpu_layered = med("berth", "run", "cpu"), med("berth", "overlay", "cpu")
+        print(f"volatile layer: run --overlay volatile costs {(layered - plain) / 1e3:+.0f} us wall, "
+              f"{((cpu_layered or 0) - (cpu_plain or 0)) / 1e3:+.0f} us CPU over a plain run (medians)")
     if syscalls:
         print("system calls per command (strace -f -c -b execve: the command and its children until they exec):")
         for name in names:

@@ -1,6 +1,7 @@
 #!/bin/sh
 # cgroup v2 tests: berth on a real cgroup v2 kernel (../shared/tools/cg2vm boots one in
-# QEMU; this host's own cgroup mounts are never touched). One VM boot runs every scenario;
+# QEMU; this host's own cgroup mounts are never touched). One VM boot runs every scenario,
+# the checkpoint/restore ones (scripts/checkpoint-guest.sh, CRIU from the host) included;
 # each prints "ok NAME" or "not ok NAME: why".
 #
 #   scripts/cgroup-v2-tests.sh BERTH ROOTFS
@@ -73,6 +74,9 @@ bundle("devupd", ["sleep", "1000"], cgroupsPath="/devupd",
 bundle("nested", ["sh", "-c", "cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/memory.max"], cgroupsPath="/nest/ed/ct",
        resources={"pids": {"limit": 7}, "memory": {"limit": 67108864}})
 PY
+
+# The checkpoint/restore scenarios run in the same boot (bundles and helpers into $work).
+sh "$(dirname "$0")/checkpoint-prepare.sh" "$work"
 
 cat > "$work/guest.sh" <<'EOF2'
 #!/bin/sh
@@ -224,6 +228,9 @@ echo '{"devices":[{"allow":false,"access":"rwm"}]}' | $B update -r - dv
 check "devices: denied again" "$($B exec dv sh -c 'exec 3<> /dev/fuse' 2>&1)" "Operation not permitted"
 $B delete -f dv
 
+# CRIU from the host: checkpoint, restore (scripts/checkpoint-guest.sh).
+sh ./checkpoint-guest.sh
+
 if [ -n "${BENCH_V2:-}" ]; then
     for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
         BERTH_TRACE=1 $B run --bundle limits bench$i 2>>trace.txt >/dev/null
@@ -233,7 +240,14 @@ EOF2
 chmod +x "$work/guest.sh"
 
 status=0
-"$cg2vm" --timeout 600 --env "BENCH_V2=${BENCH_V2:-}" "$work" -- "$work/guest.sh" > "$work/result" 2>&1 || status=$?
+# CRIU needs GNU tar (it saves a tmpfs with it), iptables-restore (its network lock), ip
+# (the network namespace scenario) and the socket-diag, netfilter and conntrack modules.
+criu_vm="--host-bin criu --host-bin tar --host-bin iptables-restore --host-bin ip6tables-restore --host-bin ip"
+for m in unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nft_compat xt_mark nf_conntrack_netlink; do
+    criu_vm="$criu_vm --module $m"
+done
+# shellcheck disable=SC2086
+"$cg2vm" --timeout 600 --env "BENCH_V2=${BENCH_V2:-}" $criu_vm "$work" -- "$work/guest.sh" > "$work/result" 2>&1 || status=$?
 cat "$work/result"
 passed=$(grep -c '^ok ' "$work/result" || true)
 failed=$(grep -c '^not ok ' "$work/result" || true)

@@ -12,6 +12,8 @@ struct GlobalOptions {
     var logFormat = "text"
     var debug = false
     var systemdCgroup = false
+    /// CRIU, for checkpoint and restore.
+    var criu = "criu"
 
     static let flags: [Flag] = [
         .option("root", nil, "DIR", "state directory (default /run/berth, or $XDG_RUNTIME_DIR/berth for a non-root user)"),
@@ -20,7 +22,7 @@ struct GlobalOptions {
         .bool("debug", nil, "log debug messages to --log"),
         .bool("systemd-cgroup", nil, "treat cgroupsPath as systemd's slice:prefix:name"),
         .option("rootless", nil, "true|false|auto", "accepted for runc compatibility"),
-        .option("criu", nil, "PATH", "accepted for runc compatibility (checkpointing is not supported)"),
+        .option("criu", nil, "PATH", "path to the criu binary used for checkpoint and restore (default: criu in $PATH)"),
         .bool("version", "v", "print the version"),
         .bool("help", "h", "show help"),
     ]
@@ -55,6 +57,7 @@ struct GlobalOptions {
         }
         options.debug = parsed.bool("debug")
         options.systemdCgroup = parsed.bool("systemd-cgroup")
+        if let criu = parsed.string("criu"), !criu.isEmpty { options.criu = criu }
         if parsed.bool("version") { return (options, "--version", []) }
         if parsed.bool("help") || end >= arguments.count { return (options, nil, []) }
         return (options, arguments[end], Array(arguments[(end + 1)...]))

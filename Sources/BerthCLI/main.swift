@@ -40,6 +40,7 @@ enum Commands {
         CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
         RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
         FeaturesCommand.self, UpdateCommand.self, EventsCommand.self, ExecCommand.self, DiffCommand.self, CommitCommand.self, LayersCommand.self,
+        BundleCommand.self, CheckpointCommand.self, RestoreCommand.self,
     ]
     static let version = "0.1.0"
 }

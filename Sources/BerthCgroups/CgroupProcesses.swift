@@ -64,8 +64,17 @@ extension CgroupSet {
     /// v1 `freezer.state` other than THAWED, v2 `frozen 1` in `cgroup.events` (or
     /// `cgroup.freeze` set while the freeze is still in progress). A process placed in
     /// it would stop before it ever reported back.
-    public func isEffectivelyFrozen() -> Bool {
-        for dir in paths {
+    ///
+    /// With the `layout` the set's paths were planned from (one path per hierarchy, in
+    /// its order), only the freezer's and the v2 directories are read: the other v1
+    /// hierarchies have none of these files. A directory just made is read too: it is
+    /// born frozen under a frozen ancestor.
+    public func isEffectivelyFrozen(layout: CgroupLayout? = nil) -> Bool {
+        var dirs = paths
+        if let layout, layout.hierarchies.count == paths.count {
+            dirs = zip(layout.hierarchies, paths).filter { $0.0.isUnified || $0.0.controllers.contains("freezer") }.map(\.1)
+        }
+        for dir in dirs {
             if let state = try? FileIO.readString(dir + "/freezer.state"),
                !state.hasPrefix("THAWED") {
                 return true
@@ -79,6 +88,15 @@ extension CgroupSet {
             }
         }
         return false
+    }
+
+    /// The pids in the set's directories that existed before `create` (and their
+    /// sub-cgroups): a directory `create` just made holds no process and no sub-cgroup
+    /// yet, so in the usual case (every directory new) nothing is read.
+    public func pidsInExistingDirectories() -> [Int32] {
+        var dirs: [String] = []
+        for dir in paths where !created.contains(dir) { dirs += Self.descendants(of: dir) + [dir] }
+        return Self.pids(in: dirs)
     }
 
     /// Sends `signal` to every process in the cgroups and their sub-cgroups.

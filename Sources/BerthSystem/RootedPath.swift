@@ -48,9 +48,34 @@ public final class RootedPath {
     /// component resolved in the root; returns an O_PATH fd of the directory. A component
     /// that is a symlink to a directory that does not exist yet has its target created
     /// (as runc does), resolved in the root like any other path.
-    public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SyscallError) -> Int32 {
+    ///
+    /// `knownMissing`: the caller has just seen `path` missing, so the first lookup is
+    /// skipped.
+    public func makeDirectories(_ path: String, mode: mode_t = 0o755, knownMissing: Bool = false) throws(SyscallError) -> Int32 {
         // Most destinations exist already (/proc, /dev, /sys in any image): one lookup.
-        if let fd = try? open(path, flags: O_PATH | O_DIRECTORY) { return fd }
+        var missing = knownMissing
+        if !knownMissing {
+            do throws(SyscallError) { return try open(path, flags: O_PATH | O_DIRECTORY) } catch {
+                missing = error.errno == .noSuchFileOrDirectory
+            }
+        }
+        // Next most often only the last component is missing (/dev/pts, /dev/shm on the
+        // /dev tmpfs): made in its parent, resolved in the root, and opened there without
+        // following a symlink. Anything else (a missing parent too, a symlink in the way)
+        // takes the walk below, component by component.
+        let rel = Self.relative(path)
+        if missing, let slash = rel.lastIndex(of: "/") ?? (rel.isEmpty ? nil : rel.startIndex) {
+            let parentPath = rel[..<slash]
+            let name = String(rel[(rel[slash] == "/" ? rel.index(after: slash) : slash)...])
+            if !name.isEmpty && name != "." && name != "..",
+               let parent = try? open(String(parentPath), flags: O_PATH | O_DIRECTORY) {
+                defer { close(parent) }
+                if created(in: parent, name, { mkdirat(parent, name, mode) }) == 0 || currentErrno() == .fileExists {
+                    let fd = Glibc.openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if fd >= 0 { return fd }
+                }
+            }
+        }
         return try makeDirectories(path, mode: mode, linksLeft: Self.maxLinks)
     }
 
@@ -104,8 +129,9 @@ public final class RootedPath {
 
     /// Makes sure `path` exists inside the root as a directory (`directory: true`) or an
     /// empty regular file, creating parents; returns an O_PATH fd of it.
-    public func makeMountPoint(_ path: String, directory: Bool) throws(SyscallError) -> Int32 {
-        if directory { return try makeDirectories(path) }
+    /// `knownMissing`: the caller has just seen `path` missing.
+    public func makeMountPoint(_ path: String, directory: Bool, knownMissing: Bool = false) throws(SyscallError) -> Int32 {
+        if directory { return try makeDirectories(path, knownMissing: knownMissing) }
         if let fd = try? open(path, flags: O_PATH) { return fd }
         let rel = Self.relative(path)
         let parent = rel.split(separator: "/").dropLast().joined(separator: "/")

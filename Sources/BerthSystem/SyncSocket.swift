@@ -55,20 +55,31 @@ public struct SyncSocket: Sendable {
         var buf = [UInt8](repeating: 0, count: Self.maxPacket)
         var fds = [Int32](repeating: -1, count: Self.maxDescriptors)
         var count: Int32 = 0
-        let n: Int
-        do throws(SyscallError) {
-            n = try sys("recvmsg", "sync socket") {
-                buf.withUnsafeMutableBytes { b in
-                    fds.withUnsafeMutableBufferPointer {
-                        berth_recv_fds(fd, b.baseAddress, b.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
+        var n = 0
+        var resets = 0
+        while true {
+            do throws(SyscallError) {
+                n = try sys("recvmsg", "sync socket") {
+                    buf.withUnsafeMutableBytes { b in
+                        fds.withUnsafeMutableBufferPointer {
+                            berth_recv_fds(fd, b.baseAddress, b.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
+                        }
                     }
                 }
+                break
+            } catch {
+                // A peer that dies with a packet of ours unread (a child that failed before
+                // it read its answer) resets the connection instead of closing it. The
+                // kernel reports the reset first, once, before what the peer sent and we
+                // have not read yet (its failure report): read on, to that or to the end
+                // (the peer is gone: nothing blocks).
+                if error.errno == .connectionReset && resets == 0 {
+                    resets += 1
+                    continue
+                }
+                if error.errno == .connectionReset { return nil }
+                throw error
             }
-        } catch {
-            // A peer that dies with a packet of ours unread (a child OOM-killed before it
-            // read its answer) resets the connection instead of closing it: the end too.
-            if error.errno == .connectionReset { return nil }
-            throw error
         }
         let received = Array(fds.prefix(Int(count)))
         if n == 0 {

@@ -468,6 +468,34 @@ struct LayerCommitTests {
         #expect(two == bytes && three == bytes)
     }
 
+    @Test("commit --compress gzip|zstd: the same bytes every time, the diff id of the tarball inside, unpacked as it is")
+    func compressed() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let keep = s.dir + "/kept"
+        s.bundle.config["root.readonly"] = false
+        s.bundle.config.shell("echo new > /added; rm /bin/vi; seq 1 20000 > /numbers")
+        let r = try s.runContainer(extra: ["--overlay", keep])
+        #expect(r.status == 0, "\(r)")
+        let plain = s.berth(["commit", "-o", s.dir + "/plain.tar", keep])
+        #expect(plain.status == 0, "\(plain)")
+        let plainSize = (try? FileManager.default.attributesOfItem(atPath: s.dir + "/plain.tar")[.size] as? Int) ?? 0
+        for (kind, magic) in [("gzip", [0x1f, 0x8b] as [UInt8]), ("zstd", [0x28, 0xb5, 0x2f, 0xfd])] {
+            let a = s.berth(["commit", "--compress", kind, "-o", s.dir + "/a." + kind, keep])
+            let b = s.berth(["commit", "--compress", kind, "-o", s.dir + "/b." + kind, keep])
+            #expect(a.status == 0 && a.stdout == plain.stdout && b.stdout == plain.stdout, "\(kind): \(a) \(b)")
+            let first = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/a." + kind))
+            let second = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/b." + kind))
+            #expect(first == second, "\(kind): the same bytes twice")
+            #expect(Array(first.prefix(magic.count)) == magic, "\(kind)")
+            #expect(first.count < plainSize / 2, "\(kind): compressed (\(first.count) of \(plainSize) bytes)")
+            let u = s.berth(["layers", "unpack", s.dir + "/a." + kind, s.dir + "/unpacked-" + kind])
+            #expect(u.status == 0 && u.stdout == plain.stdout, "\(kind): \(u)")
+            #expect(Host.readFile(s.dir + "/unpacked-" + kind + "/added") == "new\n")
+        }
+        let bad = s.berth(["commit", "--compress", "lz4", "-o", s.dir + "/x", keep])
+        #expect(bad.status != 0 && bad.stderr.contains(#"--compress: "lz4" is not gzip or zstd"#), "\(bad)")
+    }
+
     @Test("commit of a container without a layer, or without -o: one line, nothing written")
     func commitRefusals() throws {
         let s = try Sandbox(); defer { s.cleanup() }
@@ -604,5 +632,173 @@ struct LayerRoundTripTests {
         let garbage = s.berth(["layers", "unpack", s.dir + "/garbage.tar", s.dir + "/g"])
         #expect(garbage.status == 1 && garbage.stderr.lines == ["berth: \(s.dir)/garbage.tar: not a tar archive (bad header checksum)"], "\(garbage)")
         #expect(!FileManager.default.fileExists(atPath: s.dir + "/g"))
+    }
+}
+
+/// An OCI image layout written by a test: blobs under blobs/sha256, index.json, oci-layout.
+struct OCILayoutBuilder {
+    let dir: String
+    let io: String
+
+    init(dir: String, io: String) throws {
+        self.dir = dir
+        self.io = io
+        try FileManager.default.createDirectory(atPath: dir + "/blobs/sha256", withIntermediateDirectories: true)
+        try Host.write(dir + "/oci-layout", #"{"imageLayoutVersion":"1.0.0"}"#)
+    }
+
+    static func sha256(_ path: String, io: String) -> String {
+        let r = Runner.run("/usr/bin/sha256sum", [path], ioDir: io)
+        return "sha256:" + (r.stdout.split(separator: " ").first.map(String.init) ?? "")
+    }
+
+    /// Stores the file as a blob; returns its descriptor's JSON.
+    func add(file path: String, mediaType: String) throws -> String {
+        let digest = Self.sha256(path, io: io)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let target = dir + "/blobs/sha256/" + digest.dropFirst(7)
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: path, toPath: target)
+        return #"{"mediaType":"\#(mediaType)","digest":"\#(digest)","size":\#(size)}"#
+    }
+
+    func add(json: String, mediaType: String, name: String) throws -> String {
+        let path = io + "/" + name
+        try Host.write(path, json)
+        return try add(file: path, mediaType: mediaType)
+    }
+}
+
+@Suite("OCI images as shared layers", .enabled(if: Host.isBerth, "berth's own rootfs layers"))
+struct ImageLayerTests {
+    /// A two-layer image: the busybox rootfs (gzip) and a layer with a user, a config
+    /// file and a whiteout of /bin/vi. Returns the layout directory.
+    static func makeImage(_ s: Sandbox, tamper: Bool = false, hostileUpper: Bool = false) throws -> (String, [String]) {
+        let rootfs = try LayerFixture.rootfsCopy(s, name: "image-rootfs")
+        let base = s.dir + "/base.tar"
+        let t = Runner.run("/bin/tar", ["--numeric-owner", "-C", rootfs, "-cf", base, "."], ioDir: s.io)
+        try #require(t.status == 0, "\(t)")
+        let baseDiff = OCILayoutBuilder.sha256(base, io: s.io)
+        let z = Runner.run("/bin/gzip", ["-n", "-k", base], ioDir: s.io)
+        try #require(z.status == 0, "\(z)")
+        var upper = TarBuilder()
+        upper.add("etc/", type: "5", mode: 0o755)
+        upper.add("etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\napp:x:1234:1235::/home/app:/bin/sh\n")
+        upper.add("etc/group", content: "root:x:0:\napp:x:1235:\nextra:x:2000:app\n")
+        upper.add("etc/app.conf", content: "configured\n")
+        upper.add("bin/.wh.vi")
+        upper.add("opt/", type: "5", mode: 0o777)
+        if hostileUpper { upper.add("../../escaped", content: "x") }
+        let upperPath = s.dir + "/upper.tar"
+        try upper.write(upperPath)
+        let upperDiff = OCILayoutBuilder.sha256(upperPath, io: s.io)
+        let layout = try OCILayoutBuilder(dir: s.dir + "/layout", io: s.io)
+        let l1 = try layout.add(file: base + ".gz", mediaType: "application/vnd.oci.image.layer.v1.tar+gzip")
+        let l2 = try layout.add(file: upperPath, mediaType: "application/vnd.oci.image.layer.v1.tar")
+        let config = #"""
+            {"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sh","-c"],
+            "Cmd":["id -u; id -g; id -G; cat /etc/app.conf; ls /bin/vi 2>/dev/null || echo no-vi; pwd; echo $GREETING; touch /opt/written && echo wrote"],
+            "Env":["PATH=/bin:/usr/bin","GREETING=hi"],"WorkingDir":"/opt","User":"app","Labels":{"org.example.label":"v"}},
+            "rootfs":{"type":"layers","diff_ids":["\#(baseDiff)","\#(upperDiff)"]}}
+            """#
+        let c = try layout.add(json: config, mediaType: "application/vnd.oci.image.config.v1+json", name: "config.json")
+        let manifest = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":\#(c),"layers":[\#(l1),\#(l2)]}"#
+        let m = try layout.add(json: manifest, mediaType: "application/vnd.oci.image.manifest.v1+json", name: "manifest.json")
+        let entry = m.dropLast() + #","annotations":{"org.opencontainers.image.ref.name":"v1"}}"#
+        try Host.write(layout.dir + "/index.json", #"{"schemaVersion":2,"manifests":[\#(entry)]}"#)
+        if tamper {
+            // One byte of the upper layer's blob changed: its digest no longer matches.
+            let blob = layout.dir + "/blobs/sha256/" + upperDiff.dropFirst(7)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: blob))
+            bytes[bytes.count - 2000] ^= 0xff
+            try bytes.write(to: URL(fileURLWithPath: blob))
+        }
+        return (layout.dir, [baseDiff, upperDiff])
+    }
+
+    @Test("an image layout built by the test becomes two bundles sharing every layer directory, runs with the image's user, env, cwd and whiteout; prune keeps what a bundle uses")
+    func imageBundles() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let (layout, diffs) = try Self.makeImage(s)
+        let store = s.dir + "/store"
+        let one = s.berth(["bundle", "--image", layout + ":v1", "--store", store, s.dir + "/b1"])
+        #expect(one.status == 0, "\(one)")
+        let two = s.berth(["bundle", "--image", layout, "--store", store, s.dir + "/b2"])
+        #expect(two.status == 0, "\(two)")
+        let layerDirs = diffs.reversed().map { store + "/" + $0.dropFirst(7) }
+        #expect(Host.readFile(s.dir + "/b1/layers")?.lines == layerDirs)
+        #expect(Host.readFile(s.dir + "/b2/layers")?.lines == layerDirs)
+        // Shared on disk: one directory per layer in the store, whatever the bundles.
+        let inStore = ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).filter { $0.count == 64 }.sorted()
+        #expect(inStore == diffs.map { String($0.dropFirst(7)) }.sorted())
+        let du = Runner.run("/usr/bin/du", ["-sk", store], ioDir: s.io)
+        let duBundles = Runner.run("/usr/bin/du", ["-sk", s.dir + "/b1", s.dir + "/b2"], ioDir: s.io)
+        // Measured: the layers are in the store once; each bundle holds config.json and
+        // its layers file only.
+        let storeKB = Int(du.stdout.split(separator: "\t").first ?? "") ?? 0
+        let bundleKB = duBundles.stdout.lines.map { Int($0.split(separator: "\t").first ?? "") ?? Int.max }
+        #expect(du.status == 0 && storeKB > 500, "\(du)")
+        #expect(bundleKB.count == 2 && bundleKB.allSatisfy { $0 <= 16 }, "bundles hold only config.json and layers: \(duBundles)")
+        let config = Host.readFile(s.dir + "/b1/config.json") ?? ""
+        #expect(config.contains(#""org.example.label": "v""#) || config.contains(#""org.example.label":"v""#), "\(config)")
+        let before = LayerFixture.fingerprint(layerDirs[0])
+
+        for b in ["b1", "b2"] {
+            let r = s.berth(["run", "--bundle", s.dir + "/" + b, s.newID("img")])
+            #expect(r.status == 0, "\(r)")
+            let lines = r.stdout.lines
+            #expect(lines.count == 8 && lines[0] == "1234" && lines[1] == "1235" && lines[2].split(separator: " ").contains("2000"), "\(r)")
+            #expect(Array(lines.dropFirst(3)) == ["configured", "no-vi", "/opt", "hi", "wrote"], "\(r)")
+        }
+        #expect(LayerFixture.fingerprint(layerDirs[0]) == before, "the store's layers are never written")
+        #expect(!FileManager.default.fileExists(atPath: layerDirs[0] + "/opt/written"))
+
+        // prune: nothing while a bundle uses the layers; everything once none does.
+        #expect(s.berth(["layers", "prune", "--store", store]).stdout == "")
+        try FileManager.default.removeItem(atPath: s.dir + "/b2")
+        #expect(s.berth(["layers", "prune", "--store", store]).stdout == "")
+        try FileManager.default.removeItem(atPath: s.dir + "/b1")
+        let pruned = s.berth(["layers", "prune", "--store", store])
+        #expect(pruned.status == 0 && pruned.stdout.lines.sorted() == layerDirs.map { "removed " + $0 }.sorted(), "\(pruned)")
+    }
+
+    @Test("bad image layouts: one line naming what and why, exit 1, nothing written outside the store")
+    func badLayouts() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let store = s.dir + "/store"
+        // Not a layout.
+        let empty = s.dir + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let r1 = s.berth(["bundle", "--image", empty, "--store", store, s.dir + "/x1"])
+        #expect(r1.status == 1 && r1.stderr.lines == ["berth: \(empty): not an OCI image layout (no oci-layout file)"], "\(r1)")
+        // A layout whose index.json is not JSON.
+        let (layout, _) = try Self.makeImage(s)
+        let index = Host.readFile(layout + "/index.json") ?? ""
+        try Host.write(layout + "/index.json", "{not json")
+        let r2 = s.berth(["bundle", "--image", layout, "--store", store, s.dir + "/x2"])
+        #expect(r2.status == 1 && r2.stderr.lines.count == 1 && r2.stderr.contains("\(layout): index.json: not JSON"), "\(r2)")
+        try Host.write(layout + "/index.json", index)
+        // A name the index does not have.
+        let r3 = s.berth(["bundle", "--image", layout + ":v2", "--store", store, s.dir + "/x3"])
+        #expect(r3.status == 1 && r3.stderr.lines == ["berth: \(layout): no image named \"v2\" (names: v1)"], "\(r3)")
+        for x in ["x1", "x2", "x3"] { #expect(!FileManager.default.fileExists(atPath: s.dir + "/" + x)) }
+
+        // A blob that does not match its digest.
+        let s2 = try Sandbox(); defer { s2.cleanup() }
+        let (tampered, diffs) = try Self.makeImage(s2, tamper: true)
+        let r4 = s2.berth(["bundle", "--image", tampered, "--store", s2.dir + "/store", s2.dir + "/x4"])
+        #expect(r4.status == 1 && r4.stderr.lines == ["berth: \(tampered): blob \(diffs[1]) does not match its digest"], "\(r4)")
+        #expect(!FileManager.default.fileExists(atPath: s2.dir + "/store/" + diffs[1].dropFirst(7)))
+        #expect(!FileManager.default.fileExists(atPath: s2.dir + "/x4"))
+
+        // A layer that would write outside the store.
+        let s3 = try Sandbox(); defer { s3.cleanup() }
+        let (hostile, hostileDiffs) = try Self.makeImage(s3, hostileUpper: true)
+        let r5 = s3.berth(["bundle", "--image", hostile, "--store", s3.dir + "/store", s3.dir + "/x5"])
+        #expect(r5.status == 1 && r5.stderr.lines.count == 1 && r5.stderr.contains(#"entry "../../escaped": ".." in a path (it would leave the layer)"#), "\(r5)")
+        #expect(!FileManager.default.fileExists(atPath: s3.dir + "/escaped") && !FileManager.default.fileExists(atPath: s3.dir + "/store/escaped"))
+        #expect(!FileManager.default.fileExists(atPath: s3.dir + "/store/" + hostileDiffs[1].dropFirst(7)))
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: s3.dir + "/store")) ?? []).filter { $0.hasPrefix(".unpacking") }
+        #expect(leftovers.isEmpty)
     }
 }

@@ -32,6 +32,25 @@ struct MountNamespaceTests {
         }
     }
 
+    /// Waits (bounded) until a mount of `rootfs`'s container shows in the host's table at
+    /// `mountPoint` (`kind` a fragment of the line, e.g. " - cgroup"); on failure the
+    /// message says whether the container's init is in this mount namespace and what its
+    /// own table holds there, to tell a missed read from mounts made elsewhere.
+    func expectContainerMount(_ s: Sandbox, _ id: String, rootfs: String, below mountPoint: String, kind: String = "",
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+        let found = Host.waitUntil(timeout: 10) {
+            mountsBelow(mountPoint).contains { kind.isEmpty || $0.contains(kind) }
+        }
+        guard !found else { return }
+        let pid = (s.state(id)?["pid"] as? Int) ?? 0
+        let inside = (Host.readFile("/proc/\(pid)/mountinfo") ?? "").split(separator: "\n").filter { $0.contains(rootfs) }
+        Issue.record("""
+            no mount\(kind) below \(mountPoint) in the host's table: \(mountsBelow(rootfs)); \
+            init \(pid) mnt \(Host.nsLink(pid: Int32(pid), "mnt") ?? "?"), ours \(Host.selfNS("mnt") ?? "?"), \
+            its table: \(inside)
+            """, sourceLocation: sourceLocation)
+    }
+
     /// Mount point and propagation fields (`shared:N`, `master:N`) of `/`, to compare
     /// before and after.
     func rootPropagation() -> String {
@@ -61,8 +80,9 @@ struct MountNamespaceTests {
         // From the host: same mount namespace, root at the rootfs, its mounts visible here.
         #expect(Host.nsLink(pid: pid, "mnt") == Host.selfNS("mnt"))
         #expect(Host.readLink("/proc/\(pid)/root") == rootfs)
-        let mounted = mountsBelow(rootfs).map { String($0.split(separator: " ")[4]) }
-        #expect(mounted.contains(rootfs) && mounted.contains(rootfs + "/proc") && mounted.contains(rootfs + "/dev"), "\(mounted)")
+        #expect(mountsBelow(rootfs).contains { $0.split(separator: " ")[4] == rootfs }, "\(mountsBelow(rootfs))")
+        expectContainerMount(s, id, rootfs: rootfs, below: rootfs + "/proc")
+        expectContainerMount(s, id, rootfs: rootfs, below: rootfs + "/dev")
         #expect(rootPropagation() == before, "propagation of / changed: \(before) → \(rootPropagation())")
 
         #expect(s.berth(["exec", id, "ls", "/made-inside"]).stdout == "/made-inside\n")
@@ -81,7 +101,7 @@ struct MountNamespaceTests {
         try s.bundle.write()
         let id = s.newID()
         #expect(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
-        #expect(mountsBelow(rootfs).contains { $0.split(separator: " ")[4] == rootfs + "/proc" })
+        expectContainerMount(s, id, rootfs: rootfs, below: rootfs + "/proc")
         #expect(s.berth(["delete", "--force", id]).status == 0)
         let left = mountsBelow(rootfs).map { String($0.split(separator: " ")[4]) }
         #expect(left == [rootfs], "the user's mount alone should remain: \(left)")
@@ -131,8 +151,7 @@ struct MountNamespaceTests {
         let first = s.newID()
         #expect(s.berth(["run", "-d", "--bundle", s.bundle.path, first]).status == 0)
         // Its /sys/fs/cgroup mounts are in the host's mountinfo, after the host's own.
-        let cgroupMounts = mountsBelow(rootfs + "/sys/fs/cgroup").filter { $0.contains(" - cgroup") }
-        #expect(!cgroupMounts.isEmpty, "\(mountsBelow(rootfs))")
+        expectContainerMount(s, first, rootfs: rootfs, below: rootfs + "/sys/fs/cgroup", kind: " - cgroup")
 
         let other = try s.newBundle("other")
         other.config.shell("cat /proc/self/cgroup")

@@ -18,18 +18,21 @@ public struct BerthError: Error, CustomStringConvertible, Sendable, Equatable {
         case system
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// One line, naming what failed and why.
     public var message: String
     /// The errno behind a system failure, when there is one.
     public var errno: Int32?
 
+    /// An error of kind `code`, worded `message`, with the errno behind it if any.
     public init(_ code: Code, _ message: String, errno: Int32? = nil) {
         self.code = code
         self.message = message
         self.errno = errno
     }
 
+    /// The message.
     public var description: String { message }
 
     static func system(_ context: String, _ error: SyscallError) -> BerthError {

@@ -270,6 +270,12 @@ public struct Container: Sendable {
                 throw BerthError(.invalidState, "cannot delete container \(id) that is not stopped: \(current.rawValue)")
             }
         }
+        try destroy(record, status: current)
+    }
+
+    /// Removes everything of the container (killing what still runs), with its lock
+    /// held by the caller: `delete`, and `checkpoint` once CRIU has dumped it.
+    func destroy(_ record: StateRecord, status current: ContainerStatus) throws(BerthError) {
         if current != .stopped {
             try killAndWait(record)
         }

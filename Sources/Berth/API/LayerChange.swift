@@ -75,36 +75,62 @@ public struct LayerCommit: Sendable, Equatable {
 extension Container {
     /// Writes the container's layer to `path` as an OCI image layer tarball (see
     /// `ContainerRuntime.commitLayer(directory:to:)`).
-    public func commit(to path: String) throws(BerthError) -> LayerCommit {
-        try LayerCommit.write(try layer(), to: path)
+    public func commit(to path: String, compression: LayerCompression? = nil) throws(BerthError) -> LayerCommit {
+        try LayerCommit.write(try layer(), to: path, compression: compression)
     }
 }
 
 extension ContainerRuntime {
     /// Writes a kept layer directory to `path` as an OCI image layer tarball: the same
     /// bytes for the same layer content.
-    public static func commitLayer(directory: String, to path: String) throws(BerthError) -> LayerCommit {
-        try LayerCommit.write(try ContainerLayer.kept(at: directory), to: path)
+    /// `compression` compresses the file (gzip or zstd); the diff id stays that of the
+    /// uncompressed tarball.
+    public static func commitLayer(directory: String, to path: String, compression: LayerCompression? = nil)
+        throws(BerthError) -> LayerCommit
+    {
+        try LayerCommit.write(try ContainerLayer.kept(at: directory), to: path, compression: compression)
     }
 }
 
 extension LayerCommit {
-    static func write(_ layer: ContainerLayer, to path: String) throws(BerthError) -> LayerCommit {
+    static func write(_ layer: ContainerLayer, to path: String, compression: LayerCompression?) throws(BerthError) -> LayerCommit {
         let target = Paths.absolute(path)
         let temporary = target + ".berth-tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw BerthError.system("commit", SyscallError("open", temporary, errno: currentErrno())) }
         var hash = SHA256()
+        var blobHash = SHA256()
         var size: UInt64 = 0
+        var compressor: CompressionStream?
+        if let compression {
+            do throws(CompressionError) { compressor = try CompressionStream(compression.stream, compress: true) } catch {
+                close(fd)
+                unlink(temporary)
+                throw BerthError(.system, "commit: \(error.message)")
+            }
+        }
+        func store(_ bytes: [UInt8]) throws(BerthError) {
+            blobHash.update(bytes)
+            size += UInt64(bytes.count)
+            do throws(SyscallError) { try FileIO.writeAll(fd, bytes, path: temporary) } catch {
+                throw BerthError.system("commit", error)
+            }
+        }
         do throws(BerthError) {
             defer { close(fd) }
             // Written in large pieces: the tar writer hands over headers and file pieces.
             var pending: [UInt8] = []
-            func flush() throws(BerthError) {
+            func flush(end: Bool = false) throws(BerthError) {
                 hash.update(pending)
-                size += UInt64(pending.count)
-                do throws(SyscallError) { try FileIO.writeAll(fd, pending, path: temporary) } catch {
-                    throw BerthError.system("commit", error)
+                if let compressor {
+                    var out: [UInt8]
+                    do throws(CompressionError) {
+                        out = try compressor.update(pending)
+                        if end { out += try compressor.finish() }
+                    } catch { throw BerthError(.system, "commit: \(error.message)") }
+                    try store(out)
+                } else {
+                    try store(pending)
                 }
                 pending.removeAll(keepingCapacity: true)
             }
@@ -113,7 +139,7 @@ extension LayerCommit {
                 if pending.count >= 1 << 18 { try flush() }
             }
             try tar.write()
-            try flush()
+            try flush(end: true)
         } catch {
             unlink(temporary)
             throw error
@@ -123,8 +149,7 @@ extension LayerCommit {
             unlink(temporary)
             throw BerthError.system("commit", SyscallError("rename", target, errno: e))
         }
-        let digest = hash.finishDigest()
-        return LayerCommit(diffID: digest, digest: digest, size: size)
+        return LayerCommit(diffID: hash.finishDigest(), digest: blobHash.finishDigest(), size: size)
     }
 }
 
@@ -135,5 +160,76 @@ extension ContainerRuntime {
     /// tarball that would write outside the directory is refused and nothing is left.
     public static func unpackLayer(_ tarball: String, into directory: String) throws(BerthError) -> String {
         try LayerUnpack(source: tarball, directory: Paths.absolute(directory)).run()
+    }
+}
+
+/// How `commit` compresses a layer tarball.
+public enum LayerCompression: String, Sendable, CaseIterable {
+    case gzip
+    case zstd
+
+    var stream: Compression { self == .gzip ? .gzip : .zstd }
+}
+
+extension ContainerRuntime {
+    /// Where `bundle --image` keeps unpacked layers unless told: `/var/lib/berth/layers`,
+    /// or for a non-root user `$XDG_DATA_HOME/berth/layers` (`~/.local/share/...`).
+    public static var defaultLayerStore: String {
+        if geteuid() == 0 { return "/var/lib/berth/layers" }
+        if let data = getenv("XDG_DATA_HOME").map({ String(cString: $0) }), data.hasPrefix("/") {
+            return data + "/berth/layers"
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
+        return home + "/.local/share/berth/layers"
+    }
+
+    /// Makes `bundle` from the OCI image layout `layout` (the image `reference` names in
+    /// its index.json, or its only one): blobs checked against their digests, layers
+    /// unpacked once into `store` and shared, config.json from the image config. Returns
+    /// the bundle's layer directories, top first.
+    @discardableResult
+    public static func makeBundle(image layout: String, reference: String?, bundle: String, store: String? = nil)
+        throws(BerthError) -> [String]
+    {
+        try ImageBundle(layout: Paths.absolute(layout), reference: reference, store: Paths.absolute(store ?? defaultLayerStore),
+                        bundle: Paths.absolute(bundle)).run()
+    }
+
+    /// Removes the layer directories of `store` that no bundle made from it uses any more
+    /// (a bundle whose `layers` file is gone no longer counts). Returns what was removed.
+    public static func pruneLayers(store: String? = nil) throws(BerthError) -> [String] {
+        let store = Paths.absolute(store ?? defaultLayerStore)
+        let registry = store + "/" + ImageBundle.registryDirectory
+        var used = Set<String>()
+        for entry in (try? FileIO.list(registry)) ?? [] {
+            guard let bundle = try? FileIO.readString(registry + "/" + entry),
+                  let layers = try? FileIO.readString(bundle + "/" + ImageBundle.bundleLayersFile) else {
+                unlink(registry + "/" + entry)
+                continue
+            }
+            for line in layers.split(separator: "\n") { used.insert(String(line)) }
+        }
+        var removed: [String] = []
+        let names: [String]
+        do throws(SyscallError) { names = try FileIO.list(store) } catch {
+            if error.errno == .noSuchFileOrDirectory { return [] }
+            throw BerthError.system("read layer store", error)
+        }
+        for name in names.sorted() where name.utf8.count == 64 && !used.contains(store + "/" + name) {
+            do throws(SyscallError) { try FileIO.removeTree(store + "/" + name, makeAccessible: true) } catch {
+                throw BerthError.system("prune layer", error)
+            }
+            removed.append(store + "/" + name)
+        }
+        return removed
+    }
+}
+
+extension ContainerRuntime {
+    /// Whether `path` is a directory (following symlinks).
+    public static func isDirectory(_ path: String) throws(BerthError) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        return (st.st_mode & S_IFMT) == S_IFDIR
     }
 }

@@ -51,6 +51,11 @@ extension ContainerRuntime {
                 "org.berth.dns.options": "resolv.conf options, comma-separated",
                 "org.berth.host.apparmor": hostHasAppArmor ? "enabled" : "not enabled on this host",
                 "org.berth.host.selinux": hostHasSELinux ? "enabled" : "not enabled on this host",
-            ])
+                // checkpoint and restore through CRIU; the runc key too, as crun reports it.
+                "org.berth.checkpoint.enabled": "true",
+                "org.opencontainers.runc.checkpoint.enabled": "true",
+            ],
+            // A CRIU configuration file named by the config can change what restore does.
+            potentiallyUnsafeConfigAnnotations: ["org.criu.config"])
     }
 }

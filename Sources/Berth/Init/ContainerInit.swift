@@ -54,14 +54,16 @@ enum ContainerInit {
             // Before the request below: the parent writes the offsets while serving it.
             try TimeNamespace.unshareForChildren()
         }
-        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
-        try ctx.sync.send(.requestHostSetUp)
-        try receiveHostSetUp(&ctx)
-        if rootlessParent { ProcessControl.setDumpable(false) }
-        // In its cgroup now: the container's process gets the CPUs the cgroup allows, not
-        // an affinity of berth's caller (`taskset -c 0 berth run`), which the kernel keeps
-        // across the cpuset move. Best effort, as with runc.
-        try? ProcessAttributes.allowAllCPUs()
+        if !ctx.hostSetUpWhileMounting {
+            // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
+            try ctx.sync.send(.requestHostSetUp)
+            try receiveHostSetUp(&ctx)
+            if rootlessParent { ProcessControl.setDumpable(false) }
+            // In its cgroup now: the container's process gets the CPUs the cgroup allows, not
+            // an affinity of berth's caller (`taskset -c 0 berth run`), which the kernel keeps
+            // across the cpuset move. Best effort, as with runc.
+            try? ProcessAttributes.allowAllCPUs()
+        }
         // A joined user namespace was entered by the intermediate child that cloned us.
         let joinedUser = ctx.joinedNamespaces.contains { $0.0 == .user }
         if ctx.newNamespaces.contains(.user) || joinedUser {
@@ -98,6 +100,13 @@ enum ContainerInit {
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
+        if ctx.hostSetUpWhileMounting {
+            // The parent has been joining the cgroups (a v1 cgroup.procs write can wait an
+            // RCU grace period) while the mounts were made: from here on (hooks, the
+            // process) the init must be in its cgroup.
+            try receiveHostSetUp(&ctx)
+            try? ProcessAttributes.allowAllCPUs()
+        }
         // createContainer hooks: in the container's namespaces, before the root switch,
         // in the rootfs directory (as runc runs them), with the process's environment.
         if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {

@@ -40,15 +40,16 @@ struct MaskedPaths {
         "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
+    /// A read-only bind of `path` over itself: a detached recursive copy, made read-only
+    /// at its top and attached where it came from (what a recursive bind and a read-only
+    /// remount do, without looking the path up again; its other flags, the locked ones
+    /// included, stay as they are).
     private func makeReadOnly(_ path: String) throws {
         guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { return }
         defer { close(fd) }
-        try MountTable.mount(source: procFDPath(fd), target: procFDPath(fd), type: nil,
-                        flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: path)
-        let mounted = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
-        defer { close(mounted) }
-        let flags = UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY)
-            | MountTable.lockedFlags(of: procFDPath(mounted))
-        try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil, flags: flags, errorPath: path)
+        let tree = try MountTree.clone(fd, recursive: true, errorPath: path)
+        defer { close(tree) }
+        try MountTree.setAttributes(tree, MountAttributes(set: MountAttributes.readOnly), recursive: false, errorPath: path)
+        try MountTree.attach(tree, to: fd, errorPath: path)
     }
 }

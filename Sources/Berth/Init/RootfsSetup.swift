@@ -175,28 +175,26 @@ struct RootfsSetup {
         }
         // procfs and sysfs (and the /dev tmpfs) only on a real directory: a symlink there
         // would move them elsewhere in the rootfs, where masks and read-only paths miss.
-        if type == "proc" || type == "sysfs" || destination == "/dev" {
-            if let existing = try? rooted.open(destination, flags: O_PATH | O_NOFOLLOW) {
-                var st = stat()
-                let isDirectory = fstat(existing, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-                close(existing)
-                if !isDirectory { throw InitError.spec("filesystem \"\(type)\" must be mounted on ordinary directory") }
-            }
-        }
+        // Their destination is looked up without following a last symlink, so the object
+        // checked is the one mounted on.
+        let ordinaryDirectoryOnly = type == "proc" || type == "sysfs" || destination == "/dev"
         var data = options.data
         let target: Int32
-        if let existing = try? rooted.open(destination, flags: O_PATH) {
+        if let existing = try? rooted.open(destination, flags: ordinaryDirectoryOnly ? O_PATH | O_NOFOLLOW : O_PATH) {
+            var st = stat()
+            let isDirectory = fstat(existing, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            if ordinaryDirectoryOnly && !isDirectory {
+                close(existing)
+                throw InitError.spec("filesystem \"\(type)\" must be mounted on ordinary directory")
+            }
             target = existing
             // As runc: a tmpfs takes the mode of the directory it covers, unless mode= says.
-            if type == "tmpfs" && !data.contains(where: { $0.hasPrefix("mode=") }) {
-                var st = stat()
-                if fstat(existing, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-                    let octal = String(st.st_mode & 0o7777, radix: 8)
-                    data.insert("mode=" + String(repeating: "0", count: max(0, 4 - octal.count)) + octal, at: 0)
-                }
+            if type == "tmpfs" && isDirectory && !data.contains(where: { $0.hasPrefix("mode=") }) {
+                let octal = String(st.st_mode & 0o7777, radix: 8)
+                data.insert("mode=" + String(repeating: "0", count: max(0, 4 - octal.count)) + octal, at: 0)
             }
         } else {
-            target = try rooted.makeMountPoint(destination, directory: true)
+            target = try rooted.makeMountPoint(destination, directory: true, knownMissing: true)
         }
         defer { close(target) }
         // A tmpfs and /dev stay writable until everything below them is made.

@@ -36,6 +36,17 @@ struct HelperProcess {
     }
 
     func create(id: String, bundle: String, options: CreateOptions) throws(BerthError) -> Container {
+        try beginCreate(id: id, bundle: bundle, options: options).finish()
+    }
+
+    func exec(_ process: Process, io: ProcessIO, in container: Container, options: ExecOptions)
+        throws(BerthError) -> ContainerProcess
+    {
+        try beginExec(process, io: io, in: container, options: options).finish()
+    }
+
+    /// Starts `berth create` and returns without waiting for it.
+    func beginCreate(id: String, bundle: String, options: CreateOptions) throws(BerthError) -> PendingSetUp<Container> {
         var args = ["create", "--bundle", Paths.absolute(bundle)]
         if let p = options.pidFile { args += ["--pid-file", p] }
         if let s = options.consoleSocket { args += ["--console-socket", s] }
@@ -45,143 +56,191 @@ struct HelperProcess {
         if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
         if let overlay = options.overlay { args += ["--overlay", overlay] }
         let workspace = try Workspace()
-        defer { workspace.remove() }
+        var resources = Resources(workspace: workspace)
         var console: Int32 = -1
-        if options.io == .terminal {
-            if options.consoleSocket != nil {
-                throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        do throws(BerthError) {
+            if options.io == .terminal {
+                if options.consoleSocket != nil {
+                    throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+                }
+                // As an in-process create words it (the helper's CLI sees only a console socket).
+                if try Spec.load(bundle: bundle).process?.terminal != true {
+                    throw BerthError(.invalidSpec, "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)")
+                }
+                console = try workspace.listen("console.sock")
+                resources.listeners.append(console)
+                args += ["--console-socket", workspace.path + "/console.sock"]
             }
-            // As an in-process create words it (the helper's CLI sees only a console socket).
-            if try Spec.load(bundle: bundle).process?.terminal != true {
-                throw BerthError(.invalidSpec, "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)")
+            args.append(id)
+            resources.streams = try StandardStreams(options.io)
+        } catch {
+            resources.release(failed: true)
+            throw error
+        }
+        let streams = resources.streams
+        let runtime = self.runtime
+        return try spawn(args, global: options.systemdCgroup ? ["--systemd-cgroup"] : [], resources: resources) {
+            () throws(BerthError) -> Container in
+            var container = Container(id: id, runtime: runtime)
+            let terminal = console >= 0 ? Self.receive(over: console).map(PseudoTerminal.init) : nil
+            // The init waits for start: its pidfd, checked against its start time, is safe.
+            let record = try runtime.store.load(id)
+            guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
+                terminal?.close()
+                throw BerthError(.system, "create: the container init exited during set-up")
             }
-            console = try workspace.listen("console.sock")
-            args += ["--console-socket", workspace.path + "/console.sock"]
+            container.initProcess = ContainerProcess(container: container, pid: record.pid, pidfd: pidfd.release(),
+                                                     streams: streams, terminal: terminal)
+            return container
         }
-        defer { if console >= 0 { close(console) } }
-        args.append(id)
-        let streams = try StandardStreams(options.io)
-        var kept = false
-        defer { if !kept { streams.closeAll() } }
-        try run(args, global: options.systemdCgroup ? ["--systemd-cgroup"] : [], stdio: streams.childEnds,
-                workspace: workspace)
-        streams.closeChildEnds()
-
-        var container = Container(id: id, runtime: runtime)
-        let terminal = console >= 0 ? try Self.receive(over: console, what: "pty master").map(PseudoTerminal.init) : nil
-        // The init waits for start: its pidfd, checked against its start time, is safe.
-        let record = try runtime.store.load(id)
-        guard let pidfd = Pidfd.open(pid: record.pid, startTime: record.startTime) else {
-            terminal?.close()
-            throw BerthError(.system, "create: the container init exited during set-up")
-        }
-        kept = true
-        container.initProcess = ContainerProcess(container: container, pid: record.pid, pidfd: pidfd.release(),
-                                                 streams: streams, terminal: terminal)
-        return container
     }
 
-    func exec(_ process: Process, io: ProcessIO, in container: Container, options: ExecOptions)
-        throws(BerthError) -> ContainerProcess
+    /// Starts `berth exec --detach` and returns without waiting for it.
+    func beginExec(_ process: Process, io: ProcessIO, in container: Container, options: ExecOptions)
+        throws(BerthError) -> PendingSetUp<ContainerProcess>
     {
         let workspace = try Workspace()
-        defer { workspace.remove() }
-        let document: [UInt8]
-        do throws(SpecError) { document = try SpecEncoding.encode(process, pretty: false) } catch {
-            throw BerthError.spec(error)
-        }
-        do throws(SyscallError) { try FileIO.writeAtomically(workspace.path + "/process.json", document) } catch {
-            throw BerthError.system("exec", error)
-        }
+        var resources = Resources(workspace: workspace)
         let pidFile = options.pidFile.map(Paths.absolute) ?? workspace.path + "/pid"
         var args = ["exec", "--detach", "--process", workspace.path + "/process.json", "--pid-file", pidFile,
                     "--pidfd-socket", workspace.path + "/pidfd.sock"]
-        let pidfdListener = try workspace.listen("pidfd.sock")
-        defer { close(pidfdListener) }
         var console: Int32 = -1
-        defer { if console >= 0 { close(console) } }
-        if io == .terminal {
-            if options.consoleSocket != nil {
-                throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+        let pidfdListener: Int32
+        do throws(BerthError) {
+            let document: [UInt8]
+            do throws(SpecError) { document = try SpecEncoding.encode(process, pretty: false) } catch {
+                throw BerthError.spec(error)
             }
-            console = try workspace.listen("console.sock")
-            args += ["--console-socket", workspace.path + "/console.sock"]
-        } else if let s = options.consoleSocket {
-            args += ["--console-socket", s]
-        }
-        if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
-        if options.ignorePaused { args.append("--ignore-paused") }
-        for (controllers, path) in options.subCgroups.sorted(by: { $0.key < $1.key }) {
-            args += ["--cgroup", controllers.isEmpty ? path : controllers + ":" + path]
-        }
-        args.append(container.id)
-        let streams = try StandardStreams(io)
-        var kept = false
-        defer { if !kept { streams.closeAll() } }
-        try run(args, stdio: streams.childEnds, workspace: workspace)
-        streams.closeChildEnds()
-
-        let terminal = console >= 0 ? try Self.receive(over: console, what: "pty master").map(PseudoTerminal.init) : nil
-        guard let pidfd = try Self.receive(over: pidfdListener, what: "pidfd"),
-              let text = try? FileIO.readString(pidFile), let pid = Int32(text) else {
-            terminal?.close()
-            throw BerthError(.system, "exec: the helper berth reported no process")
-        }
-        _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC)
-        kept = true
-        return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams, terminal: terminal)
-    }
-
-    /// Runs `berth [global] ARGS` with `stdio` as its 0, 1 and 2 (nil: this process's),
-    /// and waits for it; its failure is thrown as the error it reported.
-    private func run(_ arguments: [String], global: [String] = [], stdio: [Int32]?, workspace: Workspace)
-        throws(BerthError)
-    {
-        let reportPath = workspace.path + "/report"
-        // The helper writes into this file, which must exist: it opens it without O_CREAT.
-        do throws(SyscallError) { try FileIO.writeAtomically(reportPath, [], mode: 0o600) } catch {
-            throw BerthError.system("helper", error)
-        }
-        // Warnings go to no log (as without a warning handler).
-        let args = [try binary(), "--root", runtime.root, "--log", "/dev/null", "--log-format", "json"]
-            + global + arguments
-        var environment: [String] = []
-        var entry = environ
-        while let p = entry.pointee {
-            let variable = String(cString: p)
-            if !variable.hasPrefix(Self.reportVariable + "=") { environment.append(variable) }
-            entry += 1
-        }
-        environment.append(Self.reportVariable + "=" + reportPath)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for (target, fd) in (stdio ?? []).enumerated() {
-            posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
-        }
-        var pid: pid_t = 0
-        let rc = withCStrings(args) { argv in
-            withCStrings(environment) { envp in
-                posix_spawn(&pid, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv),
-                            UnsafeMutablePointer(mutating: envp))
+            do throws(SyscallError) { try FileIO.writeAtomically(workspace.path + "/process.json", document) } catch {
+                throw BerthError.system("exec", error)
             }
-        }
-        guard rc == 0 else {
-            throw BerthError.system(arguments[0], SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && currentErrno() == .interrupted {}
-        let exit = ExitStatus(rawWaitStatus: status)
-        if exit.code == 0 { return }
-        if let bytes = try? FileIO.read(reportPath), case .failed(let error)? = SyncMessage(packet: bytes) {
+            pidfdListener = try workspace.listen("pidfd.sock")
+            resources.listeners.append(pidfdListener)
+            if io == .terminal {
+                if options.consoleSocket != nil {
+                    throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
+                }
+                console = try workspace.listen("console.sock")
+                resources.listeners.append(console)
+                args += ["--console-socket", workspace.path + "/console.sock"]
+            } else if let s = options.consoleSocket {
+                args += ["--console-socket", s]
+            }
+            if options.preserveFDs > 0 { args += ["--preserve-fds", String(options.preserveFDs)] }
+            if options.ignorePaused { args.append("--ignore-paused") }
+            for (controllers, path) in options.subCgroups.sorted(by: { $0.key < $1.key }) {
+                args += ["--cgroup", controllers.isEmpty ? path : controllers + ":" + path]
+            }
+            args.append(container.id)
+            resources.streams = try StandardStreams(io)
+        } catch {
+            resources.release(failed: true)
             throw error
         }
-        throw BerthError(.system, "\(arguments[0]) failed: \(args[0]) exited with status \(exit.code)")
+        let streams = resources.streams
+        return try spawn(args, resources: resources) { () throws(BerthError) -> ContainerProcess in
+            let terminal = console >= 0 ? Self.receive(over: console).map(PseudoTerminal.init) : nil
+            guard let pidfd = Self.receive(over: pidfdListener),
+                  let text = try? FileIO.readString(pidFile), let pid = Int32(text) else {
+                terminal?.close()
+                throw BerthError(.system, "exec: the helper berth reported no process")
+            }
+            _ = fcntl(pidfd, F_SETFD, FD_CLOEXEC)
+            return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams, terminal: terminal)
+        }
+    }
+
+    /// Starts `berth delete [--force] ID` and returns without waiting for it.
+    func beginDelete(id: String, force: Bool) throws(BerthError) -> PendingSetUp<Void> {
+        let resources = Resources(workspace: try Workspace())
+        return try spawn(["delete"] + (force ? ["--force"] : []) + [id], resources: resources) { () throws(BerthError) in }
+    }
+
+    /// What one helper call holds until it is over: its directory, the sockets it
+    /// listens on, and the process's standard streams.
+    struct Resources {
+        let workspace: Workspace
+        var listeners: [Int32] = []
+        var streams: StandardStreams?
+
+        /// After the helper exited: the sockets and the directory go; the streams stay
+        /// with the process unless the call failed.
+        func release(failed: Bool) {
+            for fd in listeners { close(fd) }
+            if failed { streams?.closeAll() } else { streams?.closeChildEnds() }
+            workspace.remove()
+        }
+    }
+
+    /// Starts `berth [global] ARGS` with the streams' child ends as its 0, 1 and 2 (or
+    /// this process's), returning at once; `complete` builds the result once it exited 0.
+    private func spawn<Value>(_ arguments: [String], global: [String] = [], resources: Resources,
+                              complete: @escaping () throws(BerthError) -> Value) throws(BerthError)
+        -> PendingSetUp<Value>
+    {
+        let reportPath = resources.workspace.path + "/report"
+        let pid: pid_t
+        do throws(BerthError) {
+            // The helper writes into this file, which must exist: it opens it without O_CREAT.
+            do throws(SyscallError) { try FileIO.writeAtomically(reportPath, [], mode: 0o600) } catch {
+                throw BerthError.system("helper", error)
+            }
+            // Warnings go to no log (as without a warning handler).
+            let args = [try binary(), "--root", runtime.root, "--log", "/dev/null", "--log-format", "json"]
+                + global + arguments
+            var environment: [String] = []
+            var entry = environ
+            while let p = entry.pointee {
+                let variable = String(cString: p)
+                if !variable.hasPrefix(Self.reportVariable + "=") { environment.append(variable) }
+                entry += 1
+            }
+            environment.append(Self.reportVariable + "=" + reportPath)
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            for (target, fd) in (resources.streams?.childEnds ?? []).enumerated() {
+                posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
+            }
+            var spawned: pid_t = 0
+            let rc = withCStrings(args) { argv in
+                withCStrings(environment) { envp in
+                    posix_spawn(&spawned, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv),
+                                UnsafeMutablePointer(mutating: envp))
+                }
+            }
+            guard rc == 0 else {
+                throw BerthError.system(arguments[0], SyscallError("posix_spawn", args[0], errno: Errno(rawValue: rc)))
+            }
+            pid = spawned
+        } catch {
+            resources.release(failed: true)
+            throw error
+        }
+        let pidfd: Int32
+        do throws(SyscallError) { pidfd = try Pidfd.openChild(pid) } catch {
+            // Without a pidfd the helper can still be waited for; only the async facade needs one.
+            pidfd = -1
+        }
+        let command = arguments[0]
+        return PendingSetUp(pid: pid, pidfd: pidfd) { (exit: ExitStatus) throws(BerthError) -> Value in
+            var failed = true
+            defer { resources.release(failed: failed) }
+            guard exit.code == 0 else {
+                if let bytes = try? FileIO.read(reportPath), case .failed(let error)? = SyncMessage(packet: bytes) {
+                    throw error
+                }
+                throw BerthError(.system, "\(command) failed: the helper berth exited with status \(exit.code)")
+            }
+            let value = try complete()
+            failed = false
+            return value
+        }
     }
 
     /// The descriptor the helper (or what it started) sent over a socket this process
     /// listens on; nil when none came.
-    private static func receive(over listener: Int32, what: String) throws(BerthError) -> Int32? {
+    static func receive(over listener: Int32) -> Int32? {
         let connection = UnixSocket.acceptQueued(listener)
         guard connection >= 0 else { return nil }
         defer { close(connection) }

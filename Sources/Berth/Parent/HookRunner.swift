@@ -129,22 +129,3 @@ enum HookRunner {
         return first.lowercased() + text.dropFirst()
     }
 }
-
-/// A decoded wait(2) status, as a shell would report it.
-public struct ExitStatus: Sendable, Equatable {
-    /// The exit code, or 128 + signal number for a process killed by a signal.
-    public var code: Int32
-    /// The signal that killed the process, if one did.
-    public var signal: Int32?
-
-    public init(rawWaitStatus status: Int32) {
-        let sig = status & 0x7f
-        if sig == 0 {
-            code = (status >> 8) & 0xff
-            signal = nil
-        } else {
-            code = 128 + sig
-            signal = sig
-        }
-    }
-}

@@ -184,10 +184,10 @@ struct Launcher {
         // An init placed in a frozen cgroup would stop before it reported back, and berth
         // would wait for it forever; a cgroup that holds processes belongs to something
         // else. runc refuses both, in these words.
-        if cgroup.isEffectivelyFrozen() {
+        if cgroup.isEffectivelyFrozen(layout: cgroupLayout) {
             throw BerthError(.invalidState, "container's cgroup unexpectedly frozen")
         }
-        let occupants = cgroup.allPids()
+        let occupants = cgroup.pidsInExistingDirectories()
         if !occupants.isEmpty {
             throw BerthError(.invalidState, "container's cgroup is not empty: \(occupants.count) process(es) found")
         }
@@ -240,8 +240,7 @@ struct Launcher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
-        // The copy-on-write layer, before the clone: the init's mount namespace, a copy of
-        // this one, must find the volatile layers' tmpfs mounted.
+        // The copy-on-write layer's directories, before the clone (the init mounts them).
         var layer: ContainerLayer?
         if let layers {
             var workOwner: (uid: UInt32, gid: UInt32)?
@@ -297,6 +296,9 @@ struct Launcher {
         let joinedUser = joined.contains { $0.0 == .user }
         let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
         let firstFlags = joinsEarly ? 0 : flags
+        let overlaps = Self.hostSetUpOverlapsMounts(spec: spec, rootless: rootless, initInUserNS: initInUserNS,
+                                                    joinsEarly: joinsEarly, newNamespaces: newNamespaces,
+                                                    netDevices: !netDevices.isEmpty, sourcesFromParent: sourcesFromParent)
         Trace.mark("clone")
         debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
               + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
@@ -321,13 +323,14 @@ struct Launcher {
                 preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
                 mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
                 newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
-                overlay: overlay))
+                overlay: overlay, hostSetUpWhileMounting: overlaps))
         }
         pair.child.close()
         streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
         let placedByClone = spawned.placedInCgroup
-        var early: [SyncMessage] = []
+        // With the overlap the host set-up is served at once, as if the init had asked.
+        var early: [SyncMessage] = overlaps ? [.requestHostSetUp] : []
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
@@ -401,6 +404,34 @@ struct Launcher {
         return Launched(record: record, pidfd: pidfd, sync: nil, consoleReceiver: consoleReceiver, streams: streams)
     }
 
+    /// A failure the init has reported and not been read yet (what it sent before is
+    /// passed on; nothing is waited for).
+    static func pendingFailure(_ sync: SyncSocket, warn: (@Sendable (String) -> Void)?) -> BerthError? {
+        while true {
+            var ready = pollfd(fd: sync.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 0) == 1, let message = try? sync.receive() else { return nil }
+            switch message {
+            case .failed(let error): return error
+            case .warning(let text): SecurityPreflight.emit(text, to: warn)
+            default: continue
+            }
+        }
+    }
+
+    /// Whether the parent's host set-up can run while the init makes its mounts, rather
+    /// than before: when the init needs none of it until its mounts are made. Not with a
+    /// user namespace (the maps come first), a cgroup namespace (made after the join, and
+    /// the cgroup mounts in it), a time namespace (offsets before it is entered), prestart
+    /// or createRuntime hooks (they see the container as runc shows it to them), network
+    /// devices, or bind sources the parent opens for the init; not as a non-root user.
+    static func hostSetUpOverlapsMounts(spec: Spec, rootless: Bool, initInUserNS: Bool, joinsEarly: Bool,
+                                        newNamespaces: Set<Namespace>, netDevices: Bool, sourcesFromParent: Bool) -> Bool {
+        guard !rootless, !initInUserNS, !joinsEarly, !netDevices, !sourcesFromParent else { return false }
+        guard !newNamespaces.contains(.cgroup), !newNamespaces.contains(.time) else { return false }
+        if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false { return false }
+        return true
+    }
+
     /// The intermediate child: joins the namespaces to join (a user namespace among
     /// them, or before the init makes a new one) and clones the init into new namespaces,
     /// owned by the joined user namespace if there is one; returns in the init.
@@ -455,57 +486,67 @@ struct Launcher {
                     throw BerthError.system("set up container init", error)
                 }
             case .requestHostSetUp:
-                if userNS {
-                    try IDMaps.write(pid: pid, linux: spec.linux)
-                    debug("namespaces: uid and gid maps of the user namespace written")
-                }
-                try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
-                try beforeHostSetUpDone()
-                // The init has unshared its time namespace and not entered it yet.
-                if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
-                do throws(SyscallError) {
-                    Trace.mark("maps")
-                    if !cgroupPlaced { try cgroup.join(pid: pid) }
-                    if let adj = spec.process?.oomScoreAdj {
-                        try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
+                do throws(BerthError) {
+                    if userNS {
+                        try IDMaps.write(pid: pid, linux: spec.linux)
+                        debug("namespaces: uid and gid maps of the user namespace written")
                     }
-                    Trace.mark("cgroup joined")
-                } catch { throw BerthError.system("set up container init", error) }
-                if !cgroup.paths.isEmpty {
-                    debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
-                }
-                // Network devices move in once the namespaces exist and before any hook
-                // runs. The state file goes first: it is what `delete` needs to bring them
-                // back if berth dies half-way.
-                var saved = false
-                if let moveDevices {
-                    try whileInitWorks()
-                    saved = true
-                    try moveDevices()
-                    Trace.mark("network devices")
-                }
-                // prestart (deprecated) and createRuntime hooks run here, in the runtime's
-                // namespaces, once the container's namespaces and cgroup exist. prestart
-                // reads status `created`, as crun sends it and the runtime-spec validation
-                // expects; createRuntime `creating`.
-                if let hooks = spec.hooks?.prestart, !hooks.isEmpty {
-                    let state = State(id: id, status: .created, pid: pid, bundle: stateBundle, annotations: spec.annotations)
-                    try HookRunner.run(.prestart, hooks, stateJSON: HookRunner.stateJSON(state))
-                }
-                if let hooks = spec.hooks?.createRuntime, !hooks.isEmpty {
-                    let state = State(id: id, status: .creating, pid: pid, bundle: stateBundle, annotations: spec.annotations)
-                    try HookRunner.run(.createRuntime, hooks, stateJSON: HookRunner.stateJSON(state))
-                }
-                if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
-                    debug("hooks: prestart and createRuntime hooks ran")
-                }
-                do throws(SyscallError) {
-                    if ignoredSignals != 0 { try sync.send(.resetSignals(ignoredSignals)) }
-                    try sync.send(.hostSetUpDone)
+                    try ProcessLimits.raiseHardLimits(spec.process?.rlimits, of: pid)
+                    try beforeHostSetUpDone()
+                    // The init has unshared its time namespace and not entered it yet.
+                    if timeNS { try TimeOffsets.write(pid: pid, offsets: spec.linux?.timeOffsets ?? [:]) }
+                    do throws(SyscallError) {
+                        Trace.mark("maps")
+                        if !cgroupPlaced { try cgroup.join(pid: pid) }
+                        if let adj = spec.process?.oomScoreAdj {
+                            try FileIO.write("/proc/\(pid)/oom_score_adj", Array(String(adj).utf8))
+                        }
+                        Trace.mark("cgroup joined")
+                    } catch { throw BerthError.system("set up container init", error) }
+                    if !cgroup.paths.isEmpty {
+                        debug(cgroupPlaced ? "cgroup: init cloned straight into its cgroup" : "cgroup: init \(pid) joined its cgroup")
+                    }
+                    // Network devices move in once the namespaces exist and before any hook
+                    // runs. The state file goes first: it is what `delete` needs to bring them
+                    // back if berth dies half-way.
+                    var saved = false
+                    if let moveDevices {
+                        try whileInitWorks()
+                        saved = true
+                        try moveDevices()
+                        Trace.mark("network devices")
+                    }
+                    // prestart (deprecated) and createRuntime hooks run here, in the runtime's
+                    // namespaces, once the container's namespaces and cgroup exist. prestart
+                    // reads status `created`, as crun sends it and the runtime-spec validation
+                    // expects; createRuntime `creating`.
+                    if let hooks = spec.hooks?.prestart, !hooks.isEmpty {
+                        let state = State(id: id, status: .created, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                        try HookRunner.run(.prestart, hooks, stateJSON: HookRunner.stateJSON(state))
+                    }
+                    if let hooks = spec.hooks?.createRuntime, !hooks.isEmpty {
+                        let state = State(id: id, status: .creating, pid: pid, bundle: stateBundle, annotations: spec.annotations)
+                        try HookRunner.run(.createRuntime, hooks, stateJSON: HookRunner.stateJSON(state))
+                    }
+                    if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false {
+                        debug("hooks: prestart and createRuntime hooks ran")
+                    }
+                    do throws(SyscallError) {
+                        if ignoredSignals != 0 { try sync.send(.resetSignals(ignoredSignals)) }
+                        try sync.send(.hostSetUpDone)
+                    } catch {
+                        throw BerthError.system("set up container init", error)
+                    }
+                    if !saved { try whileInitWorks() }
                 } catch {
-                    throw BerthError.system("set up container init", error)
+                    // Served unasked (overlapping the init's mounts), the set-up can fail
+                    // because the init failed meanwhile (a closed socket, a pid gone from
+                    // cgroup.procs): then its report says what went wrong.
+                    if let report = Self.pendingFailure(sync, warn: options.warningHandler) {
+                        throw BerthError.containerProcess(report)
+                    }
+                    throw error
                 }
-                if !saved { try whileInitWorks() }
             case .awaitingStart:
                 // state.json is written by now: only then may the init wait for `start`,
                 // where it outlives berth (were berth to die before, it exits at the end of

@@ -45,23 +45,56 @@ struct LayerUnpack {
         return reader.hash.finishDigest()
     }
 
-    /// The tarball, read in order, hashed as read.
+    /// The tarball, read in order (through gzip or zstd when its first bytes say so),
+    /// hashed as the uncompressed tar it is.
     struct Reader {
         let fd: Int32
         let path: String
         var hash = SHA256()
         var buffer: [UInt8] = []
         var offset = 0
+        private var started = false
+        private var decompressor: CompressionStream?
+        private var atEnd = false
 
-        mutating func read(_ count: Int) throws(BerthError) -> [UInt8] {
-            while buffer.count - offset < count {
-                var chunk = [UInt8](repeating: 0, count: max(1 << 16, count))
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+        }
+
+        /// The next uncompressed piece; empty at the end of the file.
+        private mutating func next() throws(BerthError) -> [UInt8] {
+            while true {
+                if atEnd { return [] }
+                var chunk = [UInt8](repeating: 0, count: 1 << 16)
                 let n = Glibc.read(fd, &chunk, chunk.count)
                 if n < 0 && currentErrno() == .interrupted { continue }
                 if n < 0 { throw BerthError.system("read layer", SyscallError("read", path, errno: currentErrno())) }
-                if n == 0 { throw BerthError(.invalidSpec, "\(path): the tarball ends in the middle of an entry") }
-                hash.update(chunk[0..<n])
-                buffer = Array(buffer[offset...]) + chunk[0..<n]
+                var raw = Array(chunk[0..<n])
+                if !started {
+                    started = true
+                    if let kind = Compression.detect(raw) {
+                        do throws(CompressionError) { decompressor = try CompressionStream(kind, compress: false) } catch {
+                            throw BerthError(.system, "\(path): \(error.message)")
+                        }
+                    }
+                }
+                if n == 0 { atEnd = true }
+                if let decompressor {
+                    do throws(CompressionError) {
+                        raw = n == 0 ? try decompressor.finish() : try decompressor.update(raw)
+                    } catch { throw BerthError(.invalidSpec, "\(path): \(error.message)") }
+                }
+                hash.update(raw)
+                if !raw.isEmpty || atEnd { return raw }
+            }
+        }
+
+        mutating func read(_ count: Int) throws(BerthError) -> [UInt8] {
+            while buffer.count - offset < count {
+                let piece = try next()
+                if piece.isEmpty { throw BerthError(.invalidSpec, "\(path): the tarball ends in the middle of an entry") }
+                buffer = Array(buffer[offset...]) + piece
                 offset = 0
             }
             let out = Array(buffer[offset..<(offset + count)])
@@ -71,14 +104,7 @@ struct LayerUnpack {
 
         /// Reads what is left (a tarball's trailing zero blocks), for the digest.
         mutating func drain() throws(BerthError) {
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = Glibc.read(fd, &chunk, chunk.count)
-                if n < 0 && currentErrno() == .interrupted { continue }
-                if n < 0 { throw BerthError.system("read layer", SyscallError("read", path, errno: currentErrno())) }
-                if n == 0 { return }
-                hash.update(chunk[0..<n])
-            }
+            while !(try next()).isEmpty {}
         }
     }
 

@@ -16,6 +16,10 @@ struct StateStore: Sendable {
     /// With `linux.netDevices` in a network namespace of its own: the bind mount that
     /// keeps that namespace (and the devices in it) alive until `delete` moves them back.
     static let networkPin = "netns"
+    /// While a restore runs: where the rootfs is bound for CRIU, and the tmpfs with the
+    /// init layer's files (Restorer).
+    static let restoreRoot = "criu-root"
+    static let restoreLayer = "criu-layer"
 
     /// Every file berth may leave in a container's directory but state.json.
     static let knownFiles = [fifoFile, stateFile + ".tmp", CreateIntent.file, CreateIntent.file + ".tmp",
@@ -142,6 +146,17 @@ struct StateStore: Sendable {
         // A mount point cannot be unlinked: release the network namespace pin, if any
         // (also after a create that died before recording it).
         try? MountTable.unmount(directory(id) + "/" + Self.networkPin, flags: Int32(MNT_DETACH))
+        // A restore that died leaves its mounts here, the rootfs bound at criu-root among
+        // them: they are detached and their mountpoints removed before anything below
+        // walks the directory, which must never reach into the rootfs. One still there
+        // stops the removal.
+        for name in [Self.restoreRoot, Self.restoreLayer] {
+            let path = directory(id) + "/" + name
+            while (try? MountTable.unmount(path, flags: Int32(MNT_DETACH))) != nil {}
+            if rmdir(path) != 0 && currentErrno() != .noSuchFileOrDirectory {
+                throw BerthError.system("remove state directory", SyscallError("rmdir", path, errno: currentErrno()))
+            }
+        }
         // A volatile layer goes with the container; its path needs only the id, so a
         // create that died before recording it leaves nothing behind either.
         try? FileIO.removeTree(ContainerLayer.volatileDirectory(root: root, id: id), makeAccessible: true)
