@@ -101,6 +101,11 @@ cleanup() {
                 "$0" --root "$1" delete --force "$c" >/dev/null 2>&1
             done; true' "$CRUN" "$roots/crun" || true
     fi
+    # berth's volatile layers: a tmpfs it mounts at <root>/.layers where the root is not
+    # on one (this host's /run is not), left mounted for the next container.
+    for rt in berth base; do
+        if mountpoint -q "$roots/$rt/.layers" 2>/dev/null; then umount "$roots/$rt/.layers" || true; fi
+    done
     rm -rf "$work" "$roots"
 }
 trap cleanup EXIT

@@ -19,7 +19,11 @@ public enum Overlay {
     /// and the inode index are switched off whatever the module's defaults: every upper
     /// entry is then a whole file, a whiteout or an opaque directory, which is what the
     /// layer's diff and commit read.
-    public static func make(lowers: [String], upper: String?, work: String?, userXattr: Bool)
+    ///
+    /// `volatile`: overlayfs skips every sync of the upper layer (Linux 5.10+), for a layer
+    /// that goes with the container: on a disk-backed filesystem the sync at unmount
+    /// would otherwise cost a journal commit per container.
+    public static func make(lowers: [String], upper: String?, work: String?, userXattr: Bool, volatile: Bool = false)
         throws(SyscallError) -> Int32
     {
         let context = try sys("fsopen", "overlay") { berth_fsopen("overlay", UInt32(BERTH_FSOPEN_CLOEXEC)) }
@@ -30,6 +34,7 @@ public enum Overlay {
         // refuses redirect_dir=off as a conflict.
         if userXattr { parameters.append(("userxattr", nil)) } else { parameters.append(("redirect_dir", "off")) }
         parameters += [("metacopy", "off"), ("index", "off")]
+        if volatile && upper != nil { parameters.append(("volatile", nil)) }
         for (key, value) in parameters {
             let r: Int32
             if let value {

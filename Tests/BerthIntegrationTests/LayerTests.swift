@@ -627,6 +627,20 @@ struct LayerRoundTripTests {
         #expect(r.status == 1 && r.stderr.lines == ["berth: \(s.dir)/dev.tar: entry \"null\": a device node: a layer with device nodes needs a root berth"], "\(r)")
         #expect(!FileManager.default.fileExists(atPath: s.dir + "/dev-user"))
 
+        // A non-root berth unpacks whiteouts (0/0 character devices, allowed since Linux
+        // 5.8) and marks opaque directories in the user.overlay namespace its overlays use.
+        var rootlessLayer = TarBuilder()
+        rootlessLayer.add("d/", type: "5", mode: 0o755)
+        rootlessLayer.add("d/.wh..wh..opq")
+        rootlessLayer.add("d/.wh.gone")
+        try rootlessLayer.write(s.dir + "/rootless.tar")
+        let ok = Runner.run("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--clear-groups",
+                                                 Host.binary, "layers", "unpack", s.dir + "/rootless.tar", s.dir + "/rootless-layer"], ioDir: s.io)
+        #expect(ok.status == 0, "\(ok)")
+        var st = stat()
+        #expect(lstat(s.dir + "/rootless-layer/d/gone", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0)
+        #expect(LayerFixture.xattrNames(s.dir + "/rootless-layer/d").contains("user.overlay.opaque"))
+
         // Not a tarball at all.
         try Host.write(s.dir + "/garbage.tar", String(repeating: "garbage ", count: 100))
         let garbage = s.berth(["layers", "unpack", s.dir + "/garbage.tar", s.dir + "/g"])

@@ -19,11 +19,14 @@ struct OverlayRootfs: Sendable {
     var lowers: [String]
     var upper: String
     var work: String
+    /// The layer goes with the container: no syncs (overlayfs's `volatile`).
+    var volatile: Bool
 
     init(_ layer: ContainerLayer) {
         lowers = layer.lowers
         upper = layer.upper
         work = layer.work
+        volatile = !layer.kept
     }
 
     /// Mounts the overlay over `rootfs`. In a user namespace overlayfs keeps its metadata
@@ -32,7 +35,8 @@ struct OverlayRootfs: Sendable {
     func mount(at rootfs: String, userNamespace: Bool) throws {
         let tree: Int32
         do throws(SyscallError) {
-            tree = try Overlay.make(lowers: lowers, upper: upper, work: work, userXattr: userNamespace)
+            tree = try Overlay.make(lowers: lowers, upper: upper, work: work, userXattr: userNamespace,
+                                    volatile: volatile)
         } catch {
             var hint = ""
             if userNamespace && (error.errno == .notPermitted || error.errno == .permissionDenied) {

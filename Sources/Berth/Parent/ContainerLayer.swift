@@ -6,11 +6,11 @@ import Glibc
 /// `upper/` and `work/` directories, and the read-only layers beneath, as `create` made
 /// them and state.json records them (`diff` and `commit` read the layer from there).
 ///
-/// A volatile layer lives in `<root>/.layers/<id>`: on the state root's filesystem, a
-/// tmpfs where the root is the default (`/run/berth`, `$XDG_RUNTIME_DIR/berth`). berth
-/// mounts nothing on the host for it (a tmpfs of its own there would outlive every
-/// container and keep the state root from being removed); `delete` removes the layer,
-/// and a create that dies leaves it for `delete --force` to find by the id alone. A kept layer lives in the directory the
+/// A volatile layer lives in `<root>/.layers/<id>`, on a tmpfs (the state root's own, or
+/// one berth mounts at `<root>/.layers` the first time, shared by the volatile layers of
+/// that root: its path is fixed, so every `create` after the first only makes three
+/// directories on it); `delete` removes it, and a create that dies leaves it for
+/// `delete --force` to find by the id alone. A kept layer lives in the directory the
 /// caller names and outlives the container; while a container uses it, its
 /// `container` file names that container's state directory, and a second container
 /// is refused until the first is deleted.
@@ -78,7 +78,7 @@ struct ContainerLayer: Codable, Sendable, Equatable {
         switch request.upper {
         case .volatile:
             let base = root + "/" + volatileBase
-            try ensureBase(base)
+            try ensureTmpfs(base)
             let dir = volatileDirectory(root: root, id: id)
             // A directory of this id can only be left by a container that died before
             // its state directory was removed: it is no one's now.
@@ -161,11 +161,38 @@ struct ContainerLayer: Codable, Sendable, Equatable {
         if (try? FileIO.readString(ownerPath)) == stateDirectory { unlink(ownerPath) }
     }
 
-    /// The directory of the volatile layers under a state root.
-    static func ensureBase(_ base: String) throws(BerthError) {
+    /// The directory of the volatile layers under a state root: a tmpfs. Where the state
+    /// root is on a tmpfs already (as /run and $XDG_RUNTIME_DIR usually are), a plain
+    /// directory; else a root berth mounts one there, once; a non-root berth, which cannot
+    /// mount on the host, keeps its volatile layers in a plain directory.
+    static func ensureTmpfs(_ base: String) throws(BerthError) {
         if mkdir(base, 0o711) != 0 && currentErrno() != .fileExists {
             throw BerthError.system("create volatile layers directory", SyscallError("mkdir", base, errno: currentErrno()))
         }
+        if isTmpfs(base) || geteuid() != 0 { return }
+        // Serialised on the directory underneath: a create that opened it before another
+        // mounted the tmpfs waits here, then finds the tmpfs by path.
+        let under = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard under >= 0 else {
+            throw BerthError.system("open volatile layers directory", SyscallError("open", base, errno: currentErrno()))
+        }
+        defer { close(under) }
+        while flock(under, LOCK_EX) != 0 && currentErrno() == .interrupted {}
+        if isTmpfs(base) { return }
+        do throws(SyscallError) {
+            let tmpfs = try MountTree.newFilesystem("tmpfs", options: [("mode", "0711")])
+            defer { close(tmpfs) }
+            try MountTree.attach(tmpfs, at: base)
+            // Nothing mounted below it later needs to reach other mount namespaces.
+            try MountTable.mount(source: nil, target: base, type: nil, flags: UInt(MS_PRIVATE))
+        } catch { throw BerthError.system("mount the volatile layers' tmpfs", error) }
+    }
+
+    static func isTmpfs(_ path: String) -> Bool {
+        let fd = open(path, O_PATH | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return FileSystemType.of(fd) == FileSystemType.tmpfs
     }
 
     private static func makeDirectory(_ path: String, mode: mode_t) throws(SyscallError) {

@@ -240,7 +240,8 @@ struct Launcher {
         var pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         defer { if pidfdSocket >= 0 { close(pidfdSocket) } }
 
-        // The copy-on-write layer's directories, before the clone (the init mounts them).
+        // The copy-on-write layer, before the clone: the init's mount namespace, a copy of
+        // this one, must find the volatile layers' tmpfs mounted.
         var layer: ContainerLayer?
         if let layers {
             var workOwner: (uid: UInt32, gid: UInt32)?

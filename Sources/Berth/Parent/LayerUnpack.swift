@@ -4,7 +4,8 @@ import Glibc
 
 /// Unpacks an OCI image layer tarball into a directory that overlayfs can use as a
 /// read-only lower layer: `.wh.NAME` entries become whiteouts (0/0 character devices),
-/// `.wh..wh..opq` makes its directory opaque (`trusted.overlay.opaque=y`).
+/// `.wh..wh..opq` makes its directory opaque (`trusted.overlay.opaque=y`, or for a
+/// non-root berth, whose containers mount overlayfs with `userxattr`, `user.overlay.opaque`).
 ///
 /// A hostile tarball cannot write outside the directory: names with `..` or a leading
 /// `/` are refused, every directory on the way is opened with O_NOFOLLOW from the
@@ -181,7 +182,10 @@ struct LayerUnpack {
             }
             if last == ".wh..wh..opq" {
                 do throws(SyscallError) {
-                    try ExtendedAttributes.set(procFDPath(parent) + "/.", "trusted.overlay.opaque", Array("y".utf8))
+                    // A non-root berth may not write trusted.* xattrs: its layers are for
+                    // its own (rootless) containers, whose overlay uses user.overlay.*.
+                    let attribute = geteuid() == 0 ? "trusted.overlay.opaque" : "user.overlay.opaque"
+                    try ExtendedAttributes.set(procFDPath(parent) + "/.", attribute, Array("y".utf8))
                 } catch { throw fail(name, "cannot mark the directory opaque: \(errnoText(error.errno))") }
                 continue
             }
