@@ -6,6 +6,10 @@ extension CgroupSet {
     /// Every cgroup directory below `dir`, deepest first (the order they can be removed
     /// in). cgroupfs reports entry types, so the walk is one readdir per directory.
     public static func descendants(of dir: String) -> [String] {
+        // A cgroupfs (kernfs) directory's link count is 2 plus its subdirectories: one
+        // stat says a cgroup has none (the usual case), instead of reading it.
+        var st = stat()
+        if stat(dir, &st) == 0 && st.st_nlink == 2 && (st.st_mode & S_IFMT) == S_IFDIR { return [] }
         guard let handle = opendir(dir) else { return [] }
         var children: [String] = []
         while let entry = readdir(handle) {

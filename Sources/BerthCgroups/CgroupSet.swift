@@ -161,9 +161,17 @@ public struct CgroupSet: Sendable {
 }
 
 extension CgroupSet {
+    /// The paths in the order the freezer is looked for: the v1 freezer hierarchy's
+    /// (by its usual mount point's name) first, then the others in their order, so the
+    /// usual answer takes one read, not one failed open per hierarchy before it. Which
+    /// directory answers is unchanged: no other v1 hierarchy has the freezer's files.
+    var freezerOrder: [String] {
+        paths.filter { $0.contains("/freezer/") } + paths.filter { !$0.contains("/freezer/") }
+    }
+
     /// True when the freezer holds the cgroup frozen (v1 `freezer.state`, v2 `cgroup.freeze`).
     public func isFrozen() -> Bool {
-        for dir in paths {
+        for dir in freezerOrder {
             if let state = try? FileIO.readString(dir + "/freezer.state") {
                 return state.hasPrefix("FROZEN") || state.hasPrefix("FREEZING")
             }
@@ -176,7 +184,7 @@ extension CgroupSet {
 
     /// Freezes (true) or thaws (false) the cgroup.
     public func setFrozen(_ frozen: Bool) throws(SyscallError) {
-        for dir in paths {
+        for dir in freezerOrder {
             if FileIO.exists(dir + "/freezer.state") {
                 try FileIO.write(dir + "/freezer.state", Array((frozen ? "FROZEN" : "THAWED").utf8))
                 return
@@ -197,6 +205,6 @@ extension CgroupSet {
 extension CgroupSet {
     /// True when one of the directories has a freezer (v1 freezer.state or v2 cgroup.freeze).
     public var hasFreezer: Bool {
-        paths.contains { FileIO.exists($0 + "/freezer.state") || FileIO.exists($0 + "/cgroup.freeze") }
+        freezerOrder.contains { FileIO.exists($0 + "/freezer.state") || FileIO.exists($0 + "/cgroup.freeze") }
     }
 }
