@@ -21,14 +21,19 @@ struct EventsCommand: BerthCommand {
         try a.expectAtMost(1)
     }
 
-    /// Go-style durations: `500ms`, `2s`, `1m`, or a bare number of seconds.
+    /// Go-style durations: `500ms`, `2s`, `1m`, or a bare number of seconds; at most Go's
+    /// longest duration (2^63-1 ns, about 292 years), so `inf` or `1e300s` is an error.
     static func milliseconds(_ text: String) throws(UsageError) -> Int {
         let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        var value: Double?
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let v = Double(text.dropLast(suffix.count)), v > 0 { return Int(v * factor) }
+            if let v = Double(text.dropLast(suffix.count)) { value = v * factor; break }
         }
-        if let v = Double(text), v > 0 { return Int(v * 1000) }
-        throw UsageError("invalid interval \"\(text)\"")
+        if value == nil, let v = Double(text) { value = v * 1000 }
+        guard let ms = value, ms > 0, ms <= Double(Int64.max / 1_000_000) else {
+            throw UsageError("invalid interval \"\(text)\"")
+        }
+        return Int(ms)
     }
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {

@@ -46,8 +46,9 @@ enum Signals {
         var name = text.uppercased()
         if name.hasPrefix("SIG") { name = String(name.dropFirst(3)) }
         if let n = names[name] { return n }
-        if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)) { return 34 + k }
-        if name.hasPrefix("RTMAX-"), let k = Int32(name.dropFirst(6)) { return 64 - k }
+        // The 31 realtime signals: SIGRTMIN (34) + 0...30, SIGRTMAX (64) - 0...30.
+        if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)), (0...30).contains(k) { return 34 + k }
+        if name.hasPrefix("RTMAX-"), let k = Int32(name.dropFirst(6)), (0...30).contains(k) { return 64 - k }
         return nil
     }
 }

@@ -108,6 +108,28 @@ struct CommandLineTests {
         #expect(all.status == 0, "\(all)")
     }
 
+    /// Numbers out of range used to trap berth (SIGILL): RTMIN+2147483647 overflowed, an
+    /// interval of `inf` or `1e300s` did not fit an Int, one past 71 minutes not usleep's
+    /// argument. Now an unknown signal or an invalid interval, and a long interval sleeps.
+    @Test("kill and events with numbers out of range: one line of error, or they work; never a trap")
+    func numbersOutOfRange() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let (id, _) = try sleeper(s)
+        for signal in ["RTMIN+2147483647", "SIGRTMAX-2147483647", "RTMIN+31", "RTMAX--1"] {
+            expectError(s.berth(["kill", id, signal]), contains: ["unknown signal \"\(signal)\""])
+        }
+        #expect(s.status(id) == "running")
+        for interval in ["1e300s", "inf", "1e300", "3000000h", "-1s", "nan"] {
+            expectError(s.berth(["events", "--interval", interval, id]), contains: ["invalid interval \"\(interval)\""])
+        }
+        let events = try s.spawnBerth(["events", "--interval", "2h", id])
+        let reported = Host.waitUntil(timeout: 20) { !(Host.readFile(events.stdoutPath) ?? "").isEmpty || events.poll() != nil }
+        #expect(reported && events.poll() == nil, "events --interval 2h: \(events.poll().map(\.description) ?? "still running")")
+        events.signal(SIGKILL)
+        #expect(events.wait().signal == SIGKILL)
+        #expect(s.berth(["kill", id, "RTMAX-30"]).status == 0)
+    }
+
     @Test("list --root DIR with a missing DIR fails with the path named")
     func listMissingRoot() throws {
         let s = try Sandbox(); defer { s.cleanup() }

@@ -29,7 +29,10 @@ extension Container {
                 guard handler(.oom) else { return }
             }
             guard handler(.stats(stats)) else { return }
-            usleep(useconds_t(max(0, intervalMs) * 1000))
+            // nanosleep, not usleep: an interval past 71 minutes does not fit useconds_t.
+            let ms = max(0, intervalMs)
+            var interval = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+            _ = nanosleep(&interval, nil)
         }
     }
 }
