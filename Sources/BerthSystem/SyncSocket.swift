@@ -97,5 +97,12 @@ public struct SyncSocket: Sendable {
         return (bytes, fds.first ?? -1)
     }
 
+    /// True when the peer has closed its end (it exited or died): nothing more comes
+    /// from it. One poll, without waiting.
+    public var peerClosed: Bool {
+        var p = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLHUP) != 0
+    }
+
     public func close() { _ = Glibc.close(fd) }
 }

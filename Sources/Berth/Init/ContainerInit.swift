@@ -32,6 +32,12 @@ enum ContainerInit {
         // before that.
         let rootlessParent = geteuid() != 0
         if !rootlessParent { ProcessControl.setDumpable(false) }
+        // Die with the parent until set-up is done: a create that fails (or is killed) must
+        // leave no process behind. First thing: the parent may not wait for a word from
+        // the init before its host set-up (the overlap), so it can die this early; one that
+        // died before the line below sent no signal, but its end of the socket is closed.
+        ProcessControl.setParentDeathSignal(SIGKILL)
+        if ctx.sync.peerClosed { _exit(1) }
         // The clone holds every descriptor berth had: the caller's too (a log file, the
         // write end of a pipe the caller reads to end of file), and berth's own (the
         // container lock). Only stdio, the descriptors passed on (LISTEN_FDS and
@@ -42,9 +48,6 @@ enum ContainerInit {
             // A fresh session keyring keeps the container's keys apart from the caller's.
             Keyring.joinNewSession(named: ctx.id)
         }
-        // Die with the parent until set-up is done: a create that fails must leave no
-        // process behind.
-        ProcessControl.setParentDeathSignal(SIGKILL)
         // Handlers were reset by the clone (CLONE_CLEAR_SIGHAND); ignored signals are reset
         // when the parent names them (resetSignals).
         Signals.unblockAll()
@@ -54,9 +57,12 @@ enum ContainerInit {
             // Before the request below: the parent writes the offsets while serving it.
             try TimeNamespace.unshareForChildren()
         }
+        // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then
+        // answers. It starts only now: by then the init has closed berth's descriptors
+        // (the container lock among them) and dies with berth. With the overlap the answer
+        // is read only after the mounts.
+        try ctx.sync.send(.requestHostSetUp)
         if !ctx.hostSetUpWhileMounting {
-            // The parent writes uid/gid maps (and time offsets) and joins the cgroup, then answers.
-            try ctx.sync.send(.requestHostSetUp)
             try receiveHostSetUp(&ctx)
             if rootlessParent { ProcessControl.setDumpable(false) }
             // In its cgroup now: the container's process gets the CPUs the cgroup allows, not

@@ -51,9 +51,9 @@ struct InitContext {
     var joinedBeforeClone: Bool
     /// A copy-on-write layer over the rootfs: mounted in place of the rootfs bind.
     var overlay: OverlayRootfs? = nil
-    /// The parent does its host set-up (cgroup join, rlimits, oom_score_adj) at once,
-    /// unasked, while the init makes its mounts; the init waits for `hostSetUpDone` only
-    /// after them. Only where nothing the init does before then needs that set-up (see
+    /// The parent does its host set-up (cgroup join, rlimits, oom_score_adj) while the
+    /// init makes its mounts: the init asks for it as always, but waits for
+    /// `hostSetUpDone` only after them. Only where nothing the init does before then needs that set-up (see
     /// `Launcher.hostSetUpOverlapsMounts`).
     var hostSetUpWhileMounting = false
 

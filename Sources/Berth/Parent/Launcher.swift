@@ -330,8 +330,7 @@ struct Launcher {
         streams.closeChildEnds()
         var (pid, pidfd) = (spawned.pid, spawned.pidfd)
         let placedByClone = spawned.placedInCgroup
-        // With the overlap the host set-up is served at once, as if the init had asked.
-        var early: [SyncMessage] = overlaps ? [.requestHostSetUp] : []
+        var early: [SyncMessage] = []
         if joinsEarly {
             (pid, pidfd, early) = try SiblingClone.adopt(intermediate: pid, pidfd: pidfd, sync: pair.parent)
         }
@@ -540,7 +539,7 @@ struct Launcher {
                     }
                     if !saved { try whileInitWorks() }
                 } catch {
-                    // Served unasked (overlapping the init's mounts), the set-up can fail
+                    // Overlapping the init's mounts, the set-up can fail
                     // because the init failed meanwhile (a closed socket, a pid gone from
                     // cgroup.procs): then its report says what went wrong.
                     if let report = Self.pendingFailure(sync, warn: options.warningHandler) {
