@@ -39,6 +39,13 @@ import Glibc
 //
 //   At any point before execve:  ◄── failed(error)    then the child exits
 //
+//   Overlap (InitContext.hostSetUpWhileMounting: no user, cgroup or time namespace, no
+//   prestart/createRuntime hooks, network devices or parent-opened bind sources): the
+//   init sends requestHostSetUp and goes on with its namespaces and mounts at once,
+//   reading resetSignals/hostSetUpDone only before its createContainer hooks, while berth
+//   joins the cgroups. A host set-up that fails then looks for the init's failed(error)
+//   first (the init may have failed meanwhile).
+//
 // exec:
 //
 //   berth (parent)                                     exec child
