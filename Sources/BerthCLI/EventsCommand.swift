@@ -43,7 +43,7 @@ struct EventsCommand: BerthCommand {
             print(Self.statsJSON(id: id, try container.stats()))
             return 0
         }
-        try container.events(intervalMs: intervalMs) { event in
+        try container.events(every: .milliseconds(intervalMs)) { event in
             switch event {
             case .oom: print("{\"type\":\"oom\",\"id\":\(JSONText.quote(id))}")
             case .stats(let s):

@@ -16,10 +16,11 @@ extension Container {
         CgroupStats.read(paths: try cgroupPaths())
     }
 
-    /// Reports the container's stats every `intervalMs` milliseconds, each preceded by
-    /// `.oom` when an OOM kill happened since the previous report, until the container
-    /// stops or `handler` returns false. Synchronous: it returns when done.
-    public func events(intervalMs: Int, _ handler: (ContainerEvent) -> Bool) throws(BerthError) {
+    /// Reports the container's stats once per `interval` (`.seconds(5)`,
+    /// `.milliseconds(500)`), each preceded by `.oom` when an OOM kill happened since the
+    /// previous report, until the container stops or `handler` returns false.
+    /// Synchronous: it returns when done.
+    public func events(every interval: Duration, _ handler: (ContainerEvent) -> Bool) throws(BerthError) {
         let paths = try cgroupPaths()
         var ooms = CgroupStats.read(paths: paths).oomKills
         while (try? state().status).map({ $0 != .stopped }) == true {
@@ -30,9 +31,9 @@ extension Container {
             }
             guard handler(.stats(stats)) else { return }
             // nanosleep, not usleep: an interval past 71 minutes does not fit useconds_t.
-            let ms = max(0, intervalMs)
-            var interval = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-            _ = nanosleep(&interval, nil)
+            let (seconds, attoseconds) = interval.components
+            var pause = seconds < 0 ? timespec() : timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+            _ = nanosleep(&pause, nil)
         }
     }
 }
