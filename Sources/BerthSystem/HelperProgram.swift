@@ -27,6 +27,23 @@ public enum HelperProgram {
         defer { posix_spawn_file_actions_destroy(&actions) }
         // dup2 clears close-on-exec on the target; the parked copies stay close-on-exec.
         for p in parked { posix_spawn_file_actions_adddup2(&actions, p.fd, p.target) }
+        var pid: pid_t = 0
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { for p in argv { free(p) } }
+        let rc = withDefaultSignals { attributes in
+            program.contains("/")
+                ? posix_spawn(&pid, program, &actions, attributes, &argv, environ)
+                : posix_spawnp(&pid, program, &actions, attributes, &argv, environ)
+        }
+        guard rc == 0 else { throw SyscallError("exec", program, errno: Errno(rawValue: rc)) }
+        return pid
+    }
+
+    /// Calls `body` with spawn attributes under which a program starts with no signal
+    /// blocked and every signal at its default disposition (berth blocks the signals it
+    /// forwards and ignores SIGPIPE; neither may reach a helper or a hook).
+    public static func withDefaultSignals<R>(_ body: (UnsafePointer<posix_spawnattr_t>) -> R) -> R {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -37,15 +54,7 @@ public enum HelperProgram {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for p in argv { free(p) } }
-        let rc = program.contains("/")
-            ? posix_spawn(&pid, program, &actions, &attributes, &argv, environ)
-            : posix_spawnp(&pid, program, &actions, &attributes, &argv, environ)
-        guard rc == 0 else { throw SyscallError("exec", program, errno: Errno(rawValue: rc)) }
-        return pid
+        return body(&attributes)
     }
 
     /// Waits for `pid` (a child of berth) to end and returns its raw wait status, or nil

@@ -27,6 +27,9 @@ import Testing
             spec.command = command
             spec.rootPath = rootfs
             spec.hostname = name
+            // Without a cgroupsPath the cgroup is named after the id, and other runs of
+            // these tests on the machine use the same ids.
+            spec.linux?.cgroupsPath = directory.lastPathComponent + "-" + name
             let path = directory.appendingPathComponent(name).path
             try spec.save(bundle: path)
             return path

@@ -40,6 +40,9 @@ import Testing
             spec.process?.terminal = terminal
             spec.process?.args = args
             spec.root = Root(path: ProcessInfo.processInfo.environment["BERTH_ROOTFS"]!, readonly: true)
+            // Without a cgroupsPath the cgroup is named after the id, and other runs of
+            // these tests on the machine use the same ids.
+            spec.linux?.cgroupsPath = directory.lastPathComponent + "-" + name
             change(&spec)
             try Data(try spec.jsonData()).write(to: dir.appendingPathComponent("config.json"))
             return dir.path

@@ -56,26 +56,18 @@ enum HookRunner {
         if output.1 >= 0 { posix_spawn_file_actions_adddup2(&actions, output.1, 2) }
         // argv exactly as configured; without args, the path alone (as Go's exec does).
         let args = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
+        var pid: pid_t = 0
         // A foreground run blocks the signals it forwards; hooks start with none blocked
         // and default dispositions.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let spawn = { (envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 in
-            withCStrings(args) { argv in
-                posix_spawn(&pid, hook.path, &actions, &attributes,
-                            UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
+        let rc = HelperProgram.withDefaultSignals { attributes in
+            let spawn = { (envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 in
+                withCStrings(args) { argv in
+                    posix_spawn(&pid, hook.path, &actions, attributes,
+                                UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
+                }
             }
+            return if let env = hook.env ?? environment { withCStrings(env, spawn) } else { spawn(environ) }
         }
-        let rc = if let env = hook.env ?? environment { withCStrings(env, spawn) } else { spawn(environ) }
         close(pipeFDs[0])
         guard rc == 0 else {
             close(pipeFDs[1])
