@@ -70,7 +70,7 @@ struct CheckpointTests {
     /// A detached container running sleep, with a bind mount; its id.
     func sleeper(_ s: Sandbox) throws -> String {
         s.bundle.config.args = ["sleep", "1000"]
-        s.bundle.config.addMount("/data", source: s.out, options: ["bind"])
+        s.bundle.config.addMount("/srv", source: s.out, options: ["bind"])
         try s.bundle.write()
         let id = s.newID()
         let r = s.berth(["run", "-d", "--bundle", s.bundle.path, id])
@@ -203,7 +203,7 @@ struct CheckpointTests {
                       "root: \"\(Host.rootfsPath)\"", "parent_img: \"parent\"", "track_mem: true", "auto_dedup: true",
                       "manage_cgroups: true", "manage_cgroups_mode: IGNORE", "empty_ns: 1073741824", "orphan_pts_master: true",
                       "config_file: \"/etc/criu/runc.conf\"", "address: \"192.0.2.1\"", "port: 27277",
-                      "key: \"/data\"", "val: \"/data\"", "key: \"/etc/hosts\"", "key: \"/etc/resolv.conf\"", "freeze_cgroup:"] {
+                      "key: \"/srv\"", "val: \"/srv\"", "key: \"/etc/hosts\"", "key: \"/etc/resolv.conf\"", "freeze_cgroup:"] {
             #expect(dump.contains(field), "\(field) missing from the DUMP request:\n\(dump)")
         }
         // The image directory has runc's descriptors.json: where the init's stdio pointed.
@@ -257,7 +257,7 @@ struct CheckpointTests {
         #expect(cgroupDirs(id).isEmpty, "cgroup left: \(cgroupDirs(id))")
 
         let record = s.dir + "/requests"
-        s.bundle.config.addMount("/data", source: s.out, options: ["bind"])
+        s.bundle.config.addMount("/srv", source: s.out, options: ["bind"])
         try s.bundle.write()
         let f = s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--work-path", s.dir + "/work",
                          "--manage-cgroups-mode", "full", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks",
@@ -276,7 +276,7 @@ struct CheckpointTests {
                       // The dumped pipes become berth's stdio 0 and 2; /dev/null needs nothing.
                       "key: \"pipe:[4242]\"\n    fd: 0", "key: \"pipe:[4243]\"\n    fd: 2",
                       // Bind mounts from their host sources, the init layer from files made afresh.
-                      "key: \"/data\"\n    val: \"\(s.out)\"", "val: \"\(s.root)/\(id)/criu-layer/hosts\"", "cg_root"] {
+                      "key: \"/srv\"\n    val: \"\(s.out)\"", "val: \"\(s.root)/\(id)/criu-layer/hosts\"", "cg_root"] {
             #expect(restore.contains(field), "\(field) missing from the RESTORE request:\n\(restore)")
         }
 
@@ -312,7 +312,7 @@ struct CheckpointTests {
         try FileManager.default.createDirectory(atPath: source + "/inner", withIntermediateDirectories: true)
         try Host.write(source + "/inner/keep", "kept")
         s.bundle.config["root.path"] = rootfs
-        s.bundle.config.addMount("/data", source: source, options: ["bind"])
+        s.bundle.config.addMount("/srv", source: source, options: ["bind"])
         var phases: [String] = []
         var ended = false
         for n in 1...40 {
