@@ -22,7 +22,7 @@ E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nf
 	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean docs warnings \
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean docs warnings lint format \
 	fuzz fuzz-build fuzz-short soak
 
 all: build
@@ -77,13 +77,23 @@ warnings: deps
 	@if grep -E "^$(CURDIR)/[^ ]*: warning:" build/warnings.log | grep -v "/.build/" | sort -u | grep .; then \
 	  echo "make: the compiler warnings above fail the build"; exit 1; fi
 
+# The code's format, as .swift-format says (swift-format ships with the toolchain):
+# `make format` rewrites the files, `make lint` (part of `make test`) fails on any
+# difference or rule finding.
+LINT_PATHS = Sources Tests Fuzz spec-examples
+lint:
+	$(SWIFT) format lint --strict --configuration .swift-format -r $(LINT_PATHS)
+
+format:
+	$(SWIFT) format format --configuration .swift-format -i -r $(LINT_PATHS)
+
 unit-test: deps
 	$(SWIFT) test --skip BerthIntegrationTests
 
 integration-test: build examples
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) $(SWIFT) test --filter BerthIntegrationTests
 
-test: build warnings examples e2e-deps
+test: build lint warnings examples e2e-deps
 	BERTH_BIN=$(BERTH) BERTH_ROOTFS=$(ROOTFS) BERTH_BINARY=$(BERTH) $(SWIFT) test
 	@$(MAKE) --no-print-directory fuzz-short
 	sh scripts/soak.sh $(BERTH) $(ROOTFS) 100

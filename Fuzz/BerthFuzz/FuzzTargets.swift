@@ -67,20 +67,25 @@ enum FuzzTarget: String, CaseIterable {
     static let fixtures: (v1: CgroupSet, v2: CgroupSet) = {
         var template = Array("/tmp/berth-fuzz-XXXXXX".utf8CString)
         let base = String(cString: mkdtemp(&template)!)
-        let v1 = base + "/v1", v2 = base + "/v2"
+        let v1 = base + "/v1"
+        let v2 = base + "/v2"
         mkdir(v1, 0o755)
         mkdir(v2, 0o755)
-        let v1Files = ["memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes",
-                       "memory.swappiness", "memory.oom_control", "memory.kmem.limit_in_bytes", "memory.kmem.tcp.limit_in_bytes",
-                       "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us", "cpu.rt_runtime_us",
-                       "cpu.rt_period_us", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max", "blkio.weight",
-                       "blkio.leaf_weight", "blkio.weight_device", "blkio.leaf_weight_device", "blkio.throttle.read_bps_device",
-                       "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
-                       "net_cls.classid", "net_prio.ifpriomap", "rdma.max", "devices.allow", "devices.deny",
-                       "hugetlb.2MB.limit_in_bytes", "hugetlb.1GB.limit_in_bytes"]
-        let v2Files = ["memory.max", "memory.low", "memory.swap.max", "memory.oom.group", "cpu.weight", "cpu.max",
-                       "cpu.max.burst", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max", "io.weight", "io.bfq.weight",
-                       "io.max", "rdma.max", "hugetlb.2MB.max", "hugetlb.1GB.max"]
+        let v1Files = [
+            "memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes",
+            "memory.swappiness", "memory.oom_control", "memory.kmem.limit_in_bytes", "memory.kmem.tcp.limit_in_bytes",
+            "cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.cfs_burst_us", "cpu.rt_runtime_us",
+            "cpu.rt_period_us", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max", "blkio.weight",
+            "blkio.leaf_weight", "blkio.weight_device", "blkio.leaf_weight_device", "blkio.throttle.read_bps_device",
+            "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+            "net_cls.classid", "net_prio.ifpriomap", "rdma.max", "devices.allow", "devices.deny",
+            "hugetlb.2MB.limit_in_bytes", "hugetlb.1GB.limit_in_bytes",
+        ]
+        let v2Files = [
+            "memory.max", "memory.low", "memory.swap.max", "memory.oom.group", "cpu.weight", "cpu.max",
+            "cpu.max.burst", "cpu.idle", "cpuset.cpus", "cpuset.mems", "pids.max", "io.weight", "io.bfq.weight",
+            "io.max", "rdma.max", "hugetlb.2MB.max", "hugetlb.1GB.max",
+        ]
         for f in v1Files { close(open(v1 + "/" + f, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)) }
         for f in v2Files { close(open(v2 + "/" + f, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)) }
         return (CgroupSet(paths: [v1], created: [], unified: false), CgroupSet(paths: [v2], created: [], unified: true))

@@ -14,30 +14,33 @@ import Glibc
 // with libFuzzer) makes the process die: that is the failure.
 
 #if BERTH_LIBFUZZER
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
 
-nonisolated(unsafe) var selectedTarget: FuzzTarget = .config
+    nonisolated(unsafe) var selectedTarget: FuzzTarget = .config
 #endif
 
 @main
 enum FuzzMain {
     static func main() {
         #if BERTH_LIBFUZZER
-        guard let name = getenv("BERTH_FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name) else {
-            fail("set BERTH_FUZZ_TARGET to one of: " + FuzzTarget.allCases.map(\.rawValue).joined(separator: " "))
-        }
-        selectedTarget = target
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            selectedTarget.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-            return 0
-        })
+            guard let name = getenv("BERTH_FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name) else {
+                fail("set BERTH_FUZZ_TARGET to one of: " + FuzzTarget.allCases.map(\.rawValue).joined(separator: " "))
+            }
+            selectedTarget = target
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(
+                LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                    selectedTarget.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+                    return 0
+                })
         #else
-        replay(Array(CommandLine.arguments.dropFirst()))
+            replay(Array(CommandLine.arguments.dropFirst()))
         #endif
     }
 
@@ -54,8 +57,9 @@ enum FuzzMain {
             args.removeSubrange(i...(i + 1))
         }
         guard let name = args.first, let target = FuzzTarget(rawValue: name), args.count >= 2 else {
-            fail("usage: berth-fuzz TARGET [--mutate N] FILE|DIR... (targets: "
-                 + FuzzTarget.allCases.map(\.rawValue).joined(separator: " ") + ")")
+            fail(
+                "usage: berth-fuzz TARGET [--mutate N] FILE|DIR... (targets: "
+                    + FuzzTarget.allCases.map(\.rawValue).joined(separator: " ") + ")")
         }
         var files: [String] = []
         for path in args.dropFirst() { files += FileHandleless.files(at: path) }

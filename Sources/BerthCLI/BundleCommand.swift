@@ -7,8 +7,10 @@ struct BundleCommand: BerthCommand {
     static let summary = "Make a bundle from an OCI image layout; layers are unpacked once into a shared store."
     static let usage = "--image DIR[:REF] [--store DIR] BUNDLE"
     static var flags: [Flag] {
-        [.option("image", nil, "DIR[:REF]", "the OCI image layout, and the image's ref.name in its index.json"),
-         .option("store", nil, "DIR", "the layer store (default /var/lib/berth/layers)")]
+        [
+            .option("image", nil, "DIR[:REF]", "the OCI image layout, and the image's ref.name in its index.json"),
+            .option("store", nil, "DIR", "the layer store (default /var/lib/berth/layers)"),
+        ]
     }
     let image: String
     let reference: String?
@@ -21,7 +23,8 @@ struct BundleCommand: BerthCommand {
         guard let image = a.string("image"), !image.isEmpty else { throw UsageError("bundle needs --image DIR[:REF]") }
         // DIR:REF unless DIR itself (with its colon) is the layout.
         if let colon = image.lastIndex(of: ":"), !image.hasSuffix(":"),
-           (try? ContainerRuntime.isDirectory(image)) != true {
+            (try? ContainerRuntime.isDirectory(image)) != true
+        {
             self.image = String(image[..<colon])
             reference = String(image[image.index(after: colon)...])
         } else {

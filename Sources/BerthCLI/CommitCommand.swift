@@ -7,8 +7,10 @@ struct CommitCommand: BerthCommand {
     static let summary = "Write what a container (or a kept layer directory) changed as an OCI layer tarball."
     static let usage = "-o FILE ID|DIR"
     static var flags: [Flag] {
-        [.option("output", "o", "FILE", "the tarball to write (replaced as a whole)"),
-         .option("compress", nil, "gzip|zstd", "compress the tarball (the printed diff id is the uncompressed one's)")]
+        [
+            .option("output", "o", "FILE", "the tarball to write (replaced as a whole)"),
+            .option("compress", nil, "gzip|zstd", "compress the tarball (the printed diff id is the uncompressed one's)"),
+        ]
     }
     let target: String
     let output: String
@@ -31,7 +33,8 @@ struct CommitCommand: BerthCommand {
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         // An id never holds a slash: anything that does is a kept layer directory.
-        let written = target.contains("/")
+        let written =
+            target.contains("/")
             ? try ContainerRuntime.commitLayer(directory: target, to: output, compression: compression)
             : try global.runtime.container(id: target).commit(to: output, compression: compression)
         print(written.diffID)

@@ -37,11 +37,12 @@ struct CreateFlags {
 
     func options(_ global: GlobalOptions, _ log: Logger) -> CreateOptions {
         let debug: (@Sendable (String) -> Void)? = log.debugEnabled ? { @Sendable in log.debug($0) } : nil
-        return CreateOptions(pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
-                      noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
-                      notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
-                      pidfdSocket: pidfdSocket, warningHandler: { log.warning($0) },
-                      debugHandler: debug, overlay: overlay)
+        return CreateOptions(
+            pidFile: pidFile, consoleSocket: consoleSocket, noPivot: noPivot,
+            noNewKeyring: noNewKeyring, preserveFDs: preserveFDs, systemdCgroup: global.systemdCgroup,
+            notifySocket: Self.environment("NOTIFY_SOCKET"), listenFDs: Self.listenFDs(),
+            pidfdSocket: pidfdSocket, warningHandler: { log.warning($0) },
+            debugHandler: debug, overlay: overlay)
     }
 
     static func environment(_ name: String) -> String? {
@@ -52,7 +53,8 @@ struct CreateFlags {
     /// systemd socket activation: LISTEN_FDS counts only when LISTEN_PID names berth.
     static func listenFDs() -> Int {
         guard let pid = environment("LISTEN_PID").flatMap(Int32.init), pid == getpid(),
-              let count = environment("LISTEN_FDS").flatMap(Int.init), count > 0 else { return 0 }
+            let count = environment("LISTEN_FDS").flatMap(Int.init), count > 0
+        else { return 0 }
         return count
     }
 }

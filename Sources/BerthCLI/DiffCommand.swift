@@ -16,7 +16,8 @@ struct DiffCommand: BerthCommand {
 
     func execute(_ global: GlobalOptions, _ log: Logger) throws -> Int32 {
         // An id never holds a slash: anything that does is a kept layer directory.
-        let changes = target.contains("/")
+        let changes =
+            target.contains("/")
             ? try ContainerRuntime.layerChanges(directory: target)
             : try global.runtime.container(id: target).changes()
         var out = ""

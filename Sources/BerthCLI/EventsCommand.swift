@@ -59,21 +59,42 @@ struct EventsCommand: BerthCommand {
     static func statsJSON(id: String, _ s: ContainerStats) -> String {
         func obj(_ f: [(String, String)]) -> String { JSONText.object(f) }
         let cpu = obj([
-            ("usage", obj([("total", "\(s.cpuTotal)"), ("percpu", "[" + s.cpuPerCPU.map(String.init).joined(separator: ",") + "]"),
-                           ("kernel", "\(s.cpuKernel)"), ("user", "\(s.cpuUser)")])),
-            ("throttling", obj([("periods", "\(s.throttlePeriods)"), ("throttled_periods", "\(s.throttledPeriods)"),
-                                ("throttled_time", "\(s.throttledTime)")])),
+            (
+                "usage",
+                obj([
+                    ("total", "\(s.cpuTotal)"), ("percpu", "[" + s.cpuPerCPU.map(String.init).joined(separator: ",") + "]"),
+                    ("kernel", "\(s.cpuKernel)"), ("user", "\(s.cpuUser)"),
+                ])
+            ),
+            (
+                "throttling",
+                obj([
+                    ("periods", "\(s.throttlePeriods)"), ("throttled_periods", "\(s.throttledPeriods)"),
+                    ("throttled_time", "\(s.throttledTime)"),
+                ])
+            ),
         ])
         let memory = obj([
-            ("usage", obj([("limit", "\(s.memoryLimit)"), ("usage", "\(s.memoryUsage)"), ("max", "\(s.memoryMax)"),
-                           ("failcnt", "\(s.memoryFailcnt)")])),
+            (
+                "usage",
+                obj([
+                    ("limit", "\(s.memoryLimit)"), ("usage", "\(s.memoryUsage)"), ("max", "\(s.memoryMax)"),
+                    ("failcnt", "\(s.memoryFailcnt)"),
+                ])
+            ),
             ("swap", obj([("usage", "\(s.swapUsage)")])),
             ("raw", obj(s.memoryRaw.map { ($0.0, "\($0.1)") })),
         ])
         let pids = obj([("current", "\(s.pidsCurrent)"), ("limit", "\(s.pidsLimit)")])
-        let blkio = obj([("ioServiceBytesRecursive", "[" + s.ioServiceBytes.map {
-            obj([("major", "\($0.0)"), ("minor", "\($0.1)"), ("op", JSONText.quote($0.2)), ("value", "\($0.3)")])
-        }.joined(separator: ",") + "]")])
+        let blkio = obj([
+            (
+                "ioServiceBytesRecursive",
+                "["
+                    + s.ioServiceBytes.map {
+                        obj([("major", "\($0.0)"), ("minor", "\($0.1)"), ("op", JSONText.quote($0.2)), ("value", "\($0.3)")])
+                    }.joined(separator: ",") + "]"
+            )
+        ])
         let data = obj([("cpu", cpu), ("memory", memory), ("pids", pids), ("blkio", blkio), ("hugetlb", "{}")])
         return obj([("type", "\"stats\""), ("id", JSONText.quote(id)), ("data", data)])
     }

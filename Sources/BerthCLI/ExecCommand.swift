@@ -24,7 +24,9 @@ struct ExecCommand: BerthCommand {
         .option("process-label", nil, "LABEL", "SELinux label for the process"),
         .option("preserve-fds", nil, "N", "pass N extra fds (from 3) to the process"),
         .bool("ignore-paused", nil, "exec even if the container is paused (waits until it is resumed)"),
-        .option("cgroup", nil, "[CONTROLLER[,CONTROLLER]:]PATH", "run the process in an existing sub-cgroup of the container's (repeatable per controller)"),
+        .option(
+            "cgroup", nil, "[CONTROLLER[,CONTROLLER]:]PATH",
+            "run the process in an existing sub-cgroup of the container's (repeatable per controller)"),
     ]
 
     let arguments: Arguments
@@ -38,10 +40,11 @@ struct ExecCommand: BerthCommand {
         command = Array(a.positionals.dropFirst())
         let preserve = try a.int("preserve-fds") ?? 0
         guard preserve >= 0 else { throw UsageError("--preserve-fds must not be negative") }
-        options = ExecOptions(consoleSocket: a.string("console-socket"), pidFile: a.string("pid-file"),
-                              detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"),
-                              pidfdSocket: a.string("pidfd-socket"),
-                              subCgroups: try Self.subCgroups(a.strings("cgroup")))
+        options = ExecOptions(
+            consoleSocket: a.string("console-socket"), pidFile: a.string("pid-file"),
+            detach: a.bool("detach"), preserveFDs: preserve, ignorePaused: a.bool("ignore-paused"),
+            pidfdSocket: a.string("pidfd-socket"),
+            subCgroups: try Self.subCgroups(a.strings("cgroup")))
     }
 
     /// runc's `--cgroup` forms: `PATH` alone (every hierarchy, given once), or

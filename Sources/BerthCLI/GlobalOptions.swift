@@ -41,7 +41,8 @@ struct GlobalOptions {
             end += 1
             let name = String(arg.drop(while: { $0 == "-" }).prefix(while: { $0 != "=" }))
             if !arg.contains("="), let flag = flags.first(where: { $0.name == name || ($0.short.map(String.init) == name) }),
-               flag.value != nil {
+                flag.value != nil
+            {
                 end += 1
             }
         }
@@ -72,5 +73,7 @@ struct UsageError: Error, CustomStringConvertible {
     var isHelp = false
     init(_ message: String) { description = message }
 
-    static let help: UsageError = { var e = UsageError("help requested"); e.isHelp = true; return e }()
+    static let help: UsageError = {
+        var e = UsageError("help requested"); e.isHelp = true; return e
+    }()
 }

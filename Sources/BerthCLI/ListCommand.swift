@@ -4,8 +4,10 @@ struct ListCommand: BerthCommand {
     static let name = "list"
     static let summary = "List containers."
     static let usage = "[--format table|json] [--quiet]"
-    static let flags: [Flag] = [.option("format", "f", "table|json", "output format (default table)"),
-                                .bool("quiet", "q", "print only the ids")]
+    static let flags: [Flag] = [
+        .option("format", "f", "table|json", "output format (default table)"),
+        .bool("quiet", "q", "print only the ids"),
+    ]
     let format: String
     let quiet: Bool
 
@@ -24,7 +26,13 @@ struct ListCommand: BerthCommand {
         switch format {
         case "json":
             // runc encodes an empty list as null.
-            print(states.isEmpty ? "null" : "[" + states.map { s in var s = s; s.owner = "root"; return StateJSON.render(s) }.joined(separator: ",") + "]")
+            print(
+                states.isEmpty
+                    ? "null"
+                    : "["
+                        + states.map { s in
+                            var s = s; s.owner = "root"; return StateJSON.render(s)
+                        }.joined(separator: ",") + "]")
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {

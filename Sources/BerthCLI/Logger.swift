@@ -33,7 +33,9 @@ struct Logger: Sendable {
 
     /// To the log file; without one, to stderr as `berth: warning: ...`.
     func warning(_ message: String) {
-        if fd >= 0 { log("warning", message) } else {
+        if fd >= 0 {
+            log("warning", message)
+        } else {
             let line = "berth: warning: " + message + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }

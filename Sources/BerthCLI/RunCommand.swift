@@ -4,8 +4,11 @@ struct RunCommand: BerthCommand {
     static let name = "run"
     static let summary = "Create and start a container; in the foreground, wait for it and delete it."
     static let usage = "[flags] ID"
-    static let flags: [Flag] = CreateFlags.flags + [.bool("detach", "d", "leave the container running and return"),
-                                            .bool("keep", nil, "do not delete the container after it exits")]
+    static let flags: [Flag] =
+        CreateFlags.flags + [
+            .bool("detach", "d", "leave the container running and return"),
+            .bool("keep", nil, "do not delete the container after it exits"),
+        ]
     let flags: CreateFlags
     let detach: Bool
     let keep: Bool

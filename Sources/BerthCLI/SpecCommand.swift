@@ -4,8 +4,10 @@ struct SpecCommand: BerthCommand {
     static let name = "spec"
     static let summary = "Write a default config.json (like runc spec)."
     static let usage = "[--bundle DIR] [--rootless]"
-    static let flags: [Flag] = [.option("bundle", "b", "DIR", "where to write config.json (default: here)"),
-                                .bool("rootless", nil, "a config for running as a non-root user")]
+    static let flags: [Flag] = [
+        .option("bundle", "b", "DIR", "where to write config.json (default: here)"),
+        .bool("rootless", nil, "a config for running as a non-root user"),
+    ]
     let bundle: String
     let rootless: Bool
 

@@ -54,7 +54,8 @@ struct UpdateCommand: BerthCommand {
         }
         if rest.hasSuffix(" ") { rest.removeLast() }
         guard let first = rest.first, first.isNumber, rest.allSatisfy({ $0.isNumber || $0 == "." }),
-              let number = Double(rest), (number * factor) < 9.2e18 else { return nil }
+            let number = Double(rest), (number * factor) < 9.2e18
+        else { return nil }
         return Int64(number * factor)
     }
 

@@ -41,8 +41,10 @@ public struct CgroupLayout: Sendable {
             guard let dash = parts.firstIndex(of: "-"), parts.count > dash + 3 else { continue }
             let fstype = parts[dash + 1]
             guard fstype == "cgroup" || fstype == "cgroup2" else { continue }
-            let controllers = fstype == "cgroup2" ? [] :
-                parts[dash + 3].split(separator: ",").map(String.init).filter {
+            let controllers =
+                fstype == "cgroup2"
+                ? []
+                : parts[dash + 3].split(separator: ",").map(String.init).filter {
                     $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name="))
                 }
             let hierarchy = Hierarchy(mountPoint: String(parts[4]), root: String(parts[3]), controllers: controllers)

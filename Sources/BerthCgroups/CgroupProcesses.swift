@@ -80,11 +80,13 @@ extension CgroupSet {
         }
         for dir in dirs {
             if let state = try? FileIO.readString(dir + "/freezer.state"),
-               !state.hasPrefix("THAWED") {
+                !state.hasPrefix("THAWED")
+            {
                 return true
             }
             if let events = try? FileIO.readString(dir + "/cgroup.events"),
-               events.split(separator: "\n").contains("frozen 1") {
+                events.split(separator: "\n").contains("frozen 1")
+            {
                 return true
             }
             if let freeze = try? FileIO.readString(dir + "/cgroup.freeze"), freeze.hasPrefix("1") {

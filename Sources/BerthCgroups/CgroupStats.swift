@@ -41,7 +41,8 @@ public enum CgroupStats {
             for line in (file("io.stat") ?? "").split(separator: "\n") {
                 let f = line.split(separator: " ")
                 guard let dev = f.first?.split(separator: ":"), dev.count == 2,
-                      let major = UInt64(dev[0]), let minor = UInt64(dev[1]) else { continue }
+                    let major = UInt64(dev[0]), let minor = UInt64(dev[1])
+                else { continue }
                 for kv in f.dropFirst() {
                     let p = kv.split(separator: "=")
                     if p.count == 2, p[0] == "rbytes" || p[0] == "wbytes", let v = UInt64(p[1]) {
@@ -70,7 +71,8 @@ public enum CgroupStats {
             for line in (file("blkio.throttle.io_service_bytes_recursive") ?? "").split(separator: "\n") {
                 let f = line.split(separator: " ")
                 guard f.count == 3, let dev = f.first?.split(separator: ":"), dev.count == 2,
-                      let major = UInt64(dev[0]), let minor = UInt64(dev[1]), let v = UInt64(f[2]) else { continue }
+                    let major = UInt64(dev[0]), let minor = UInt64(dev[1]), let v = UInt64(f[2])
+                else { continue }
                 s.ioServiceBytes.append((major, minor, String(f[1]), v))
             }
         }

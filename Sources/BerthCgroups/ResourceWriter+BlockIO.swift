@@ -12,8 +12,10 @@ extension ResourceWriter {
             for d in b.weightDevice ?? [] {
                 if let w = d.weight, w > 0 { try write(bfq ? "io.bfq.weight" : "io.weight", "\(d.major):\(d.minor) " + weight(w)) }
             }
-            for (list, key) in [(b.throttleReadBpsDevice, "rbps"), (b.throttleWriteBpsDevice, "wbps"),
-                                (b.throttleReadIOPSDevice, "riops"), (b.throttleWriteIOPSDevice, "wiops")] {
+            for (list, key) in [
+                (b.throttleReadBpsDevice, "rbps"), (b.throttleWriteBpsDevice, "wbps"),
+                (b.throttleReadIOPSDevice, "riops"), (b.throttleWriteIOPSDevice, "wiops"),
+            ] {
                 for d in list ?? [] {
                     try write("io.max", "\(d.major):\(d.minor) \(key)=\(d.rate == 0 ? "max" : String(d.rate))")
                 }
@@ -28,8 +30,10 @@ extension ResourceWriter {
             if let w = d.weight, w > 0 { try write(weightFile + "_device", "\(d.major):\(d.minor) \(w)") }
             if let w = d.leafWeight, w > 0 { try write("blkio.leaf_weight_device", "\(d.major):\(d.minor) \(w)") }
         }
-        for (list, file) in [(b.throttleReadBpsDevice, "read_bps_device"), (b.throttleWriteBpsDevice, "write_bps_device"),
-                             (b.throttleReadIOPSDevice, "read_iops_device"), (b.throttleWriteIOPSDevice, "write_iops_device")] {
+        for (list, file) in [
+            (b.throttleReadBpsDevice, "read_bps_device"), (b.throttleWriteBpsDevice, "write_bps_device"),
+            (b.throttleReadIOPSDevice, "read_iops_device"), (b.throttleWriteIOPSDevice, "write_iops_device"),
+        ] {
             for d in list ?? [] { try write("blkio.throttle." + file, "\(d.major):\(d.minor) \(d.rate)") }
         }
     }

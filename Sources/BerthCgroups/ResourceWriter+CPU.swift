@@ -18,8 +18,10 @@ extension ResourceWriter {
             try write("cpu.shares", String(shares))
             // The kernel clamps shares to [2, 262144]; say so instead of storing another value.
             if let read = readNumber("cpu.shares"), read != shares {
-                throw SyscallError(shares > read ? "the maximum allowed cpu-shares is \(read)"
-                                                 : "the minimum allowed cpu-shares is \(read)", errno: .invalidArgument)
+                throw SyscallError(
+                    shares > read
+                        ? "the maximum allowed cpu-shares is \(read)"
+                        : "the minimum allowed cpu-shares is \(read)", errno: .invalidArgument)
             }
         }
         let quota = c.quota ?? 0

@@ -23,8 +23,9 @@ extension ResourceWriter {
                 continue
             }
             guard let dir = hugetlbV2Directory(file: "hugetlb.\(size).max") else {
-                throw SyscallError("linux.resources.hugepageLimits: no hugetlb.\(size) files (no hugetlb controller, or a page size this kernel lacks)",
-                                   errno: .noSuchFileOrDirectory)
+                throw SyscallError(
+                    "linux.resources.hugepageLimits: no hugetlb.\(size) files (no hugetlb controller, or a page size this kernel lacks)",
+                    errno: .noSuchFileOrDirectory)
             }
             try write(dir, "hugetlb.\(size).max", value)
             if FileIO.exists(dir + "/hugetlb.\(size).rsvd.max") {

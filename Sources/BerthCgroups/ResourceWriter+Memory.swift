@@ -30,8 +30,9 @@ extension ResourceWriter {
             if !unified, directory(for: "memory.kmem.tcp.limit_in_bytes") != nil {
                 try write("memory.kmem.tcp.limit_in_bytes", String(max(tcp, -1)))
             } else {
-                warn("linux.resources.memory.kernelTCP is not applied: this kernel has no memory.kmem.tcp.limit_in_bytes"
-                     + (unified ? " on cgroup v2" : ""))
+                warn(
+                    "linux.resources.memory.kernelTCP is not applied: this kernel has no memory.kmem.tcp.limit_in_bytes"
+                        + (unified ? " on cgroup v2" : ""))
             }
         }
     }
@@ -60,11 +61,12 @@ extension ResourceWriter {
     func setMemoryLimitV1(_ limit: Int64) throws(SyscallError) {
         do throws(SyscallError) {
             try write("memory.limit_in_bytes", String(limit))
-        } catch where error.errno == .resourceBusy {
+        } catch  where error.errno == .resourceBusy {
             let usage = readNumber("memory.usage_in_bytes") ?? 0
             let peak = readNumber("memory.max_usage_in_bytes") ?? 0
-            throw SyscallError("unable to set memory limit to \(limit) (current usage: \(usage), peak usage: \(peak))",
-                               errno: .resourceBusy)
+            throw SyscallError(
+                "unable to set memory limit to \(limit) (current usage: \(usage), peak usage: \(peak))",
+                errno: .resourceBusy)
         }
     }
 
@@ -77,12 +79,14 @@ extension ResourceWriter {
             swapValue = "max"
         } else if swap > 0 {
             guard limit > 0 else {
-                throw SyscallError("linux.resources.memory.swap: unable to set swap limit without memory limit",
-                                   errno: .invalidArgument)
+                throw SyscallError(
+                    "linux.resources.memory.swap: unable to set swap limit without memory limit",
+                    errno: .invalidArgument)
             }
             guard swap >= limit else {
-                throw SyscallError("linux.resources.memory.swap: memory+swap limit should be >= memory limit",
-                                   errno: .invalidArgument)
+                throw SyscallError(
+                    "linux.resources.memory.swap: memory+swap limit should be >= memory limit",
+                    errno: .invalidArgument)
             }
             swapValue = String(swap - limit)
         }
@@ -113,8 +117,9 @@ extension ResourceWriter {
                 total = readNumber("memory.memsw.usage_in_bytes") ?? usage
             }
             if total >= UInt64(swap) {
-                throw SyscallError("rejecting memory+swap limit \(swap) below usage \(total) (checkBeforeUpdate)",
-                                   errno: .resourceBusy)
+                throw SyscallError(
+                    "rejecting memory+swap limit \(swap) below usage \(total) (checkBeforeUpdate)",
+                    errno: .resourceBusy)
             }
         }
     }

@@ -156,7 +156,8 @@ private func integer<N: FixedWidthInteger>(_ json: JSONValue, _ name: String) th
     guard case .number(let text) = json else { throw JSONDecodingError.mismatch(name, json) }
     if let n = N(text, radix: 10) { return n }
     if text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
-       let d = Double(text), let n = N(exactly: d) {
+        let d = Double(text), let n = N(exactly: d)
+    {
         return n
     }
     throw JSONDecodingError("number \(text) is out of range")

@@ -47,7 +47,9 @@ public struct RootfsLayers: Sendable, Equatable {
             upperText = value
         } else {
             if lowerText != nil {
-                throw SpecError("annotations[\"\(lowerAnnotation)\"]: needs \(overlayAnnotation) (volatile or a directory): lower layers are only used under a writable layer")
+                throw SpecError(
+                    "annotations[\"\(lowerAnnotation)\"]: needs \(overlayAnnotation) (volatile or a directory): lower layers are only used under a writable layer"
+                )
             }
             return nil
         }

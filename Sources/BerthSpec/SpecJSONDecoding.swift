@@ -45,17 +45,19 @@ extension Box: JSONDecodable {
 extension User: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(uid: try o.lenient("uid", 0), gid: try o.lenient("gid", 0), umask: try o.optional("umask"),
-                  additionalGids: try o.optional("additionalGids"))
+        self.init(
+            uid: try o.lenient("uid", 0), gid: try o.lenient("gid", 0), umask: try o.optional("umask"),
+            additionalGids: try o.optional("additionalGids"))
     }
 }
 
 extension LinuxCapabilities: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(bounding: try o.optional("bounding"), effective: try o.optional("effective"),
-                  inheritable: try o.optional("inheritable"), permitted: try o.optional("permitted"),
-                  ambient: try o.optional("ambient"))
+        self.init(
+            bounding: try o.optional("bounding"), effective: try o.optional("effective"),
+            inheritable: try o.optional("inheritable"), permitted: try o.optional("permitted"),
+            ambient: try o.optional("ambient"))
     }
 }
 
@@ -69,9 +71,10 @@ extension POSIXRlimit: JSONDecodable {
 extension Scheduler: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(policy: try o.lenient("policy", ""), nice: try o.optional("nice"), priority: try o.optional("priority"),
-                  flags: try o.optional("flags"), runtime: try o.optional("runtime"), deadline: try o.optional("deadline"),
-                  period: try o.optional("period"))
+        self.init(
+            policy: try o.lenient("policy", ""), nice: try o.optional("nice"), priority: try o.optional("priority"),
+            flags: try o.optional("flags"), runtime: try o.optional("runtime"), deadline: try o.optional("deadline"),
+            period: try o.optional("period"))
     }
 }
 
@@ -92,26 +95,29 @@ extension CPUAffinity: JSONDecodable {
 extension Mount: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(destination: try o.lenient("destination", ""), type: try o.optional("type"),
-                  source: try o.optional("source"), options: try o.optional("options"),
-                  uidMappings: try o.optional("uidMappings"), gidMappings: try o.optional("gidMappings"))
+        self.init(
+            destination: try o.lenient("destination", ""), type: try o.optional("type"),
+            source: try o.optional("source"), options: try o.optional("options"),
+            uidMappings: try o.optional("uidMappings"), gidMappings: try o.optional("gidMappings"))
     }
 }
 
 extension Hooks: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(prestart: try o.optional("prestart"), createRuntime: try o.optional("createRuntime"),
-                  createContainer: try o.optional("createContainer"), startContainer: try o.optional("startContainer"),
-                  poststart: try o.optional("poststart"), poststop: try o.optional("poststop"))
+        self.init(
+            prestart: try o.optional("prestart"), createRuntime: try o.optional("createRuntime"),
+            createContainer: try o.optional("createContainer"), startContainer: try o.optional("startContainer"),
+            poststart: try o.optional("poststart"), poststop: try o.optional("poststop"))
     }
 }
 
 extension Hook: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(path: try o.lenient("path", ""), args: try o.optional("args"), env: try o.optional("env"),
-                  timeout: try o.optional("timeout"))
+        self.init(
+            path: try o.lenient("path", ""), args: try o.optional("args"), env: try o.optional("env"),
+            timeout: try o.optional("timeout"))
     }
 }
 
@@ -147,9 +153,10 @@ extension LinuxIDMapping: JSONDecodable {
 extension LinuxDevice: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(path: try o.lenient("path", ""), type: try o.lenient("type", ""), major: try o.lenient("major", 0),
-                  minor: try o.lenient("minor", 0), fileMode: try o.optional("fileMode"), uid: try o.optional("uid"),
-                  gid: try o.optional("gid"))
+        self.init(
+            path: try o.lenient("path", ""), type: try o.lenient("type", ""), major: try o.lenient("major", 0),
+            minor: try o.lenient("minor", 0), fileMode: try o.optional("fileMode"), uid: try o.optional("uid"),
+            gid: try o.optional("gid"))
     }
 }
 
@@ -163,9 +170,10 @@ extension LinuxNetDevice: JSONDecodable {
 extension LinuxIntelRdt: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(closID: try o.optional("closID"), schemata: try o.optional("schemata"),
-                  l3CacheSchema: try o.optional("l3CacheSchema"), memBwSchema: try o.optional("memBwSchema"),
-                  enableCMT: try o.optional("enableCMT"), enableMBM: try o.optional("enableMBM"))
+        self.init(
+            closID: try o.optional("closID"), schemata: try o.optional("schemata"),
+            l3CacheSchema: try o.optional("l3CacheSchema"), memBwSchema: try o.optional("memBwSchema"),
+            enableCMT: try o.optional("enableCMT"), enableMBM: try o.optional("enableMBM"))
     }
 }
 
@@ -193,38 +201,42 @@ extension LinuxMemoryPolicy: JSONDecodable {
 extension LinuxResources: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(devices: try o.optional("devices"), memory: try o.optional("memory"), cpu: try o.optional("cpu"),
-                  pids: try o.optional("pids"), blockIO: try o.optional("blockIO"),
-                  hugepageLimits: try o.optional("hugepageLimits"), network: try o.optional("network"),
-                  rdma: try o.optional("rdma"), unified: try o.optional("unified"))
+        self.init(
+            devices: try o.optional("devices"), memory: try o.optional("memory"), cpu: try o.optional("cpu"),
+            pids: try o.optional("pids"), blockIO: try o.optional("blockIO"),
+            hugepageLimits: try o.optional("hugepageLimits"), network: try o.optional("network"),
+            rdma: try o.optional("rdma"), unified: try o.optional("unified"))
     }
 }
 
 extension LinuxDeviceCgroup: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(allow: try o.lenient("allow", false), type: try o.optional("type"), major: try o.optional("major"),
-                  minor: try o.optional("minor"), access: try o.optional("access"))
+        self.init(
+            allow: try o.lenient("allow", false), type: try o.optional("type"), major: try o.optional("major"),
+            minor: try o.optional("minor"), access: try o.optional("access"))
     }
 }
 
 extension LinuxMemory: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(limit: try o.optional("limit"), reservation: try o.optional("reservation"), swap: try o.optional("swap"),
-                  kernel: try o.optional("kernel"), kernelTCP: try o.optional("kernelTCP"),
-                  swappiness: try o.optional("swappiness"), disableOOMKiller: try o.optional("disableOOMKiller"),
-                  useHierarchy: try o.optional("useHierarchy"), checkBeforeUpdate: try o.optional("checkBeforeUpdate"))
+        self.init(
+            limit: try o.optional("limit"), reservation: try o.optional("reservation"), swap: try o.optional("swap"),
+            kernel: try o.optional("kernel"), kernelTCP: try o.optional("kernelTCP"),
+            swappiness: try o.optional("swappiness"), disableOOMKiller: try o.optional("disableOOMKiller"),
+            useHierarchy: try o.optional("useHierarchy"), checkBeforeUpdate: try o.optional("checkBeforeUpdate"))
     }
 }
 
 extension LinuxCPU: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(shares: try o.optional("shares"), quota: try o.optional("quota"), burst: try o.optional("burst"),
-                  period: try o.optional("period"), realtimeRuntime: try o.optional("realtimeRuntime"),
-                  realtimePeriod: try o.optional("realtimePeriod"), cpus: try o.optional("cpus"), mems: try o.optional("mems"),
-                  idle: try o.optional("idle"))
+        self.init(
+            shares: try o.optional("shares"), quota: try o.optional("quota"), burst: try o.optional("burst"),
+            period: try o.optional("period"), realtimeRuntime: try o.optional("realtimeRuntime"),
+            realtimePeriod: try o.optional("realtimePeriod"), cpus: try o.optional("cpus"), mems: try o.optional("mems"),
+            idle: try o.optional("idle"))
     }
 }
 
@@ -238,19 +250,21 @@ extension LinuxPids: JSONDecodable {
 extension LinuxBlockIO: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(weight: try o.optional("weight"), leafWeight: try o.optional("leafWeight"),
-                  weightDevice: try o.optional("weightDevice"), throttleReadBpsDevice: try o.optional("throttleReadBpsDevice"),
-                  throttleWriteBpsDevice: try o.optional("throttleWriteBpsDevice"),
-                  throttleReadIOPSDevice: try o.optional("throttleReadIOPSDevice"),
-                  throttleWriteIOPSDevice: try o.optional("throttleWriteIOPSDevice"))
+        self.init(
+            weight: try o.optional("weight"), leafWeight: try o.optional("leafWeight"),
+            weightDevice: try o.optional("weightDevice"), throttleReadBpsDevice: try o.optional("throttleReadBpsDevice"),
+            throttleWriteBpsDevice: try o.optional("throttleWriteBpsDevice"),
+            throttleReadIOPSDevice: try o.optional("throttleReadIOPSDevice"),
+            throttleWriteIOPSDevice: try o.optional("throttleWriteIOPSDevice"))
     }
 }
 
 extension LinuxWeightDevice: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json, foldingCase: true)
-        self.init(major: try o.lenient("major", 0), minor: try o.lenient("minor", 0), weight: try o.optional("weight"),
-                  leafWeight: try o.optional("leafWeight"))
+        self.init(
+            major: try o.lenient("major", 0), minor: try o.lenient("minor", 0), weight: try o.optional("weight"),
+            leafWeight: try o.optional("leafWeight"))
     }
 }
 
@@ -292,34 +306,38 @@ extension LinuxRdma: JSONDecodable {
 extension LinuxSeccomp: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(defaultAction: try o.lenient("defaultAction", ""), defaultErrnoRet: try o.optional("defaultErrnoRet"),
-                  architectures: try o.optional("architectures"), flags: try o.optional("flags"),
-                  listenerPath: try o.optional("listenerPath"), listenerMetadata: try o.optional("listenerMetadata"),
-                  syscalls: try o.optional("syscalls"))
+        self.init(
+            defaultAction: try o.lenient("defaultAction", ""), defaultErrnoRet: try o.optional("defaultErrnoRet"),
+            architectures: try o.optional("architectures"), flags: try o.optional("flags"),
+            listenerPath: try o.optional("listenerPath"), listenerMetadata: try o.optional("listenerMetadata"),
+            syscalls: try o.optional("syscalls"))
     }
 }
 
 extension LinuxSyscall: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(names: try o.lenient("names", []), action: try o.lenient("action", ""), errnoRet: try o.optional("errnoRet"),
-                  args: try o.optional("args"))
+        self.init(
+            names: try o.lenient("names", []), action: try o.lenient("action", ""), errnoRet: try o.optional("errnoRet"),
+            args: try o.optional("args"))
     }
 }
 
 extension LinuxSeccompArg: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(index: try o.lenient("index", 0), value: try o.lenient("value", 0), valueTwo: try o.optional("valueTwo"),
-                  op: try o.lenient("op", ""))
+        self.init(
+            index: try o.lenient("index", 0), value: try o.lenient("value", 0), valueTwo: try o.optional("valueTwo"),
+            op: try o.lenient("op", ""))
     }
 }
 
 extension State: JSONDecodable {
     package init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(ociVersion: try o.lenient("ociVersion", ""), id: try o.lenient("id", ""),
-                  status: try o.lenient("status", "") as String, pid: try o.optional("pid"),
-                  bundle: try o.lenient("bundle", ""), annotations: try o.optional("annotations"))
+        self.init(
+            ociVersion: try o.lenient("ociVersion", ""), id: try o.lenient("id", ""),
+            status: try o.lenient("status", "") as String, pid: try o.optional("pid"),
+            bundle: try o.lenient("bundle", ""), annotations: try o.optional("annotations"))
     }
 }

@@ -103,11 +103,13 @@ extension Spec {
             throw SpecError("process.scheduler.nice: invalid scheduler.nice: \(nice) (outside -20...19)")
         }
         if let priority = scheduler.priority, priority != 0,
-           scheduler.policy != "SCHED_FIFO" && scheduler.policy != "SCHED_RR" {
+            scheduler.policy != "SCHED_FIFO" && scheduler.policy != "SCHED_RR"
+        {
             throw SpecError("process.scheduler.priority: scheduler.priority can only be specified for SCHED_FIFO or SCHED_RR policy")
         }
         if scheduler.policy != "SCHED_DEADLINE",
-           [scheduler.runtime, scheduler.deadline, scheduler.period].contains(where: { ($0 ?? 0) != 0 }) {
+            [scheduler.runtime, scheduler.deadline, scheduler.period].contains(where: { ($0 ?? 0) != 0 })
+        {
             throw SpecError("process.scheduler: scheduler runtime/deadline/period can only be specified for SCHED_DEADLINE policy")
         }
         for (i, flag) in (scheduler.flags ?? []).enumerated() where SchedulerTable.flags[flag] == nil {
@@ -120,8 +122,10 @@ extension Spec {
     /// namespace supplies them.
     private static func validateIDMapping(_ mount: Mount, at i: Int, userNamespace: LinuxNamespace?) throws(SpecError) {
         let options = mount.options ?? []
-        guard mount.uidMappings != nil || mount.gidMappings != nil
-                || options.contains("idmap") || options.contains("ridmap") else { return }
+        guard
+            mount.uidMappings != nil || mount.gidMappings != nil
+                || options.contains("idmap") || options.contains("ridmap")
+        else { return }
         if mount.type != "bind" && !options.contains("bind") && !options.contains("rbind") {
             throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts are only supported for bind-mounts")
         }
@@ -130,7 +134,9 @@ extension Spec {
             throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified")
         }
         if !given && userNamespace == nil {
-            throw SpecError("mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified (or a user namespace in the container to take them from)")
+            throw SpecError(
+                "mounts[\(i)]: invalid mount: id-mapped mounts must have both uid and gid mappings specified (or a user namespace in the container to take them from)"
+            )
         }
         for (field, maps) in [("uidMappings", mount.uidMappings), ("gidMappings", mount.gidMappings)] {
             for (j, map) in (maps ?? []).enumerated() where map.size == 0 {
@@ -176,7 +182,7 @@ extension Spec {
         // As runc: masks and read-only remounts would be made in the host's mount namespace.
         if configured[.mount] == nil {
             for (field, paths) in [("maskedPaths", linux.maskedPaths), ("readonlyPaths", linux.readonlyPaths)]
-                where !(paths ?? []).isEmpty {
+            where !(paths ?? []).isEmpty {
                 throw SpecError("linux.\(field): unable to restrict sys entries without a private MNT namespace")
             }
         }

@@ -37,7 +37,8 @@ public struct SemanticVersion: Equatable, Sendable {
         var numbers: [UInt64] = []
         for part in core {
             guard !part.isEmpty, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  part.count == 1 || part.first != "0", let n = UInt64(part) else { return nil }
+                part.count == 1 || part.first != "0", let n = UInt64(part)
+            else { return nil }
             numbers.append(n)
         }
         (major, minor, patch) = (numbers[0], numbers[1], numbers[2])

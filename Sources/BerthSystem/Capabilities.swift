@@ -54,8 +54,9 @@ public struct Capabilities: Sendable, Equatable {
     @discardableResult
     public func apply() throws(SyscallError) -> [(capability: Int32, errno: Errno)] {
         try sys("capset") {
-            berth_cap_set_proc(effective, Int32(effective.count), permitted, Int32(permitted.count),
-                               inheritable, Int32(inheritable.count))
+            berth_cap_set_proc(
+                effective, Int32(effective.count), permitted, Int32(permitted.count),
+                inheritable, Int32(inheritable.count))
         }
         _ = berth_prctl(Int32(BERTH_PR_CAP_AMBIENT), UInt(BERTH_PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
         var refused: [(capability: Int32, errno: Errno)] = []

@@ -29,7 +29,9 @@ public enum Clone {
     /// `Signals.resetToDefault`).
     /// `knownSingleThreaded`: the caller is itself a fresh clone (whose /proc may be
     /// another pid namespace's), so the /proc/self/task check is skipped.
-    public static func clone(flags: UInt64, cgroupFD: Int32 = -1, knownSingleThreaded: Bool = false) throws(SyscallError) -> (pid: Int32, pidfd: Int32)? {
+    public static func clone(flags: UInt64, cgroupFD: Int32 = -1, knownSingleThreaded: Bool = false) throws(SyscallError) -> (
+        pid: Int32, pidfd: Int32
+    )? {
         let threads = knownSingleThreaded ? 1 : try countThreads()
         guard threads == 1 else {
             // Cloning a multi-threaded process would let the child inherit locks held by

@@ -43,7 +43,8 @@ public final class CompressionStream {
             let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             stream.initialize(to: z_stream())
             let size = Int32(MemoryLayout<z_stream>.size)
-            let r = compress
+            let r =
+                compress
                 ? deflateInit2_(stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, Self.gzipWindow, 8, Z_DEFAULT_STRATEGY, zlibVersion(), size)
                 : inflateInit2_(stream, Self.gzipWindow, zlibVersion(), size)
             guard r == Z_OK else {

@@ -12,8 +12,10 @@ public enum MountTree {
     /// the mount `dirfd` itself names when `path` is empty. `recursive` copies the mounts
     /// below it too (rbind). The copy keeps the source's per-mount flags, the locks on
     /// them and its id mapping. Close-on-exec.
-    public static func clone(_ dirfd: Int32 = AT_FDCWD, _ path: String = "", recursive: Bool,
-                             errorPath: String? = nil) throws(SyscallError) -> Int32 {
+    public static func clone(
+        _ dirfd: Int32 = AT_FDCWD, _ path: String = "", recursive: Bool,
+        errorPath: String? = nil
+    ) throws(SyscallError) -> Int32 {
         var flags = UInt32(BERTH_OPEN_TREE_CLONE) | UInt32(O_CLOEXEC)
         if path.isEmpty { flags |= emptyPath }
         if recursive { flags |= recursiveFlag }
@@ -53,8 +55,10 @@ public enum MountTree {
 
     /// mount_setattr(2) on the mount `fd` names; `recursive` applies the change to every
     /// mount below it as well (AT_RECURSIVE).
-    public static func setAttributes(_ fd: Int32, _ attributes: MountAttributes, recursive: Bool,
-                                     errorPath: String) throws(SyscallError) {
+    public static func setAttributes(
+        _ fd: Int32, _ attributes: MountAttributes, recursive: Bool,
+        errorPath: String
+    ) throws(SyscallError) {
         let flags = emptyPath | (recursive ? recursiveFlag : 0)
         let userns = attributes.userNamespaceFD >= 0 ? UInt64(attributes.userNamespaceFD) : 0
         try sys("mount_setattr", errorPath) {
@@ -104,8 +108,10 @@ public struct MountAttributes: Sendable, Equatable {
             (UInt(MS_NOEXEC), Self.noExec), (UInt(MS_NODIRATIME), Self.noDiratime), (UInt(BERTH_MS_NOSYMFOLLOW), Self.noSymfollow),
         ]
         for (flag, attr) in table where flags & flag != 0 { attrSet |= attr }
-        let atime: [(UInt, UInt64)] = [(UInt(MS_NOATIME), Self.noAtime), (UInt(MS_STRICTATIME), Self.strictAtime),
-                                       (UInt(MS_RELATIME), Self.relatime)]
+        let atime: [(UInt, UInt64)] = [
+            (UInt(MS_NOATIME), Self.noAtime), (UInt(MS_STRICTATIME), Self.strictAtime),
+            (UInt(MS_RELATIME), Self.relatime),
+        ]
         if let (_, attr) = atime.first(where: { flags & $0.0 != 0 }) {
             attrSet |= attr
             attrClear |= Self.atimeMask

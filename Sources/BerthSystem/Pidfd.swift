@@ -21,7 +21,8 @@ public struct Pidfd: ~Copyable {
         guard fd >= 0 else { return nil }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         guard let stat = ProcStat.read(pid: pid), !stat.isDead,
-              startTime == nil || stat.startTime == startTime else {
+            startTime == nil || stat.startTime == startTime
+        else {
             close(fd)
             return nil
         }

@@ -24,8 +24,9 @@ public struct ProcStat: Sendable, Equatable {
         let rest = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         // rest[0] is field 3 (state); field N is rest[N - 3].
         guard rest.count > 19, let s = rest[0].first,
-              let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
-              let start = UInt64(String(decoding: rest[19], as: UTF8.self)) else { return nil }
+            let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
+            let start = UInt64(String(decoding: rest[19], as: UTF8.self))
+        else { return nil }
         let ignored = rest.count > 30 ? UInt64(String(decoding: rest[30], as: UTF8.self)) ?? 0 : 0
         return ProcStat(state: Character(UnicodeScalar(s)), parentPID: ppid, startTime: start, ignoredSignals: ignored)
     }

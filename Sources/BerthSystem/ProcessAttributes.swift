@@ -35,8 +35,10 @@ public enum ProcessAttributes {
     }
 
     /// sched_setattr(2) on this process.
-    public static func setScheduler(policy: UInt32, flags: UInt64, nice: Int32, priority: UInt32,
-                                    runtime: UInt64, deadline: UInt64, period: UInt64) throws(SyscallError) {
+    public static func setScheduler(
+        policy: UInt32, flags: UInt64, nice: Int32, priority: UInt32,
+        runtime: UInt64, deadline: UInt64, period: UInt64
+    ) throws(SyscallError) {
         try sys("sched_setattr") { berth_sched_setattr(0, policy, flags, nice, priority, runtime, deadline, period) }
     }
 

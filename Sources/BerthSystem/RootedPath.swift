@@ -36,8 +36,9 @@ public final class RootedPath {
         var attempts = 0
         return try sys("openat2", rootPath + "/" + rel) {
             while true {
-                let fd = berth_openat2(rootFD, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
-                                       UInt64(mode), Self.resolveInRoot | Self.resolveNoMagiclinks)
+                let fd = berth_openat2(
+                    rootFD, rel.isEmpty ? "." : rel, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)),
+                    UInt64(mode), Self.resolveInRoot | Self.resolveNoMagiclinks)
                 attempts += 1
                 if fd >= 0 || currentErrno() != .resourceTemporarilyUnavailable || attempts >= 1000 { return fd }
             }
@@ -68,7 +69,8 @@ public final class RootedPath {
             let parentPath = rel[..<slash]
             let name = String(rel[(rel[slash] == "/" ? rel.index(after: slash) : slash)...])
             if !name.isEmpty && name != "." && name != "..",
-               let parent = try? open(String(parentPath), flags: O_PATH | O_DIRECTORY) {
+                let parent = try? open(String(parentPath), flags: O_PATH | O_DIRECTORY)
+            {
                 defer { close(parent) }
                 if created(in: parent, name, { mkdirat(parent, name, mode) }) == 0 || currentErrno() == .fileExists {
                     let fd = Glibc.openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -144,7 +146,9 @@ public final class RootedPath {
         }
         defer { close(reopened) }
         let fd = created(in: reopened, name) { Glibc.openat(reopened, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o644) }
-        if fd >= 0 { close(fd) } else if currentErrno() != .fileExists {
+        if fd >= 0 {
+            close(fd)
+        } else if currentErrno() != .fileExists {
             throw SyscallError("create", rootPath + "/" + rel, errno: currentErrno())
         }
         return try open(path, flags: O_PATH)

@@ -35,8 +35,10 @@ public struct InterfaceAddress: Sendable, Equatable {
     /// `IFA_BROADCAST` (IPv4).
     public var broadcast: [UInt8]?
 
-    public init(family: UInt8, prefixLength: UInt8, scope: UInt8, flags: UInt32 = 0,
-                local: [UInt8]? = nil, address: [UInt8]? = nil, broadcast: [UInt8]? = nil) {
+    public init(
+        family: UInt8, prefixLength: UInt8, scope: UInt8, flags: UInt32 = 0,
+        local: [UInt8]? = nil, address: [UInt8]? = nil, broadcast: [UInt8]? = nil
+    ) {
         self.family = family
         self.prefixLength = prefixLength
         self.scope = scope
@@ -177,8 +179,9 @@ public final class RouteNetlink {
             guard reply.type == RTM_NEWADDR, reply.body.count >= MemoryLayout<ifaddrmsg>.size else { continue }
             let header = reply.body.withUnsafeBytes { $0.loadUnaligned(as: ifaddrmsg.self) }
             guard Int32(bitPattern: header.ifa_index) == index else { continue }
-            var address = InterfaceAddress(family: header.ifa_family, prefixLength: header.ifa_prefixlen,
-                                           scope: header.ifa_scope, flags: UInt32(header.ifa_flags))
+            var address = InterfaceAddress(
+                family: header.ifa_family, prefixLength: header.ifa_prefixlen,
+                scope: header.ifa_scope, flags: UInt32(header.ifa_flags))
             for (type, value) in Self.attributes(reply.body.dropFirst(MemoryLayout<ifaddrmsg>.size)) {
                 switch type {
                 case IFA_LOCAL: address.local = value

@@ -30,17 +30,17 @@ public enum SeccompStub {
     }
 
     // Classic BPF opcodes and the offsets into struct seccomp_data the stub reads.
-    static let loadWordAbsolute: UInt16 = 0x20   // BPF_LD | BPF_W | BPF_ABS
-    static let jumpAlways: UInt16 = 0x05         // BPF_JMP | BPF_JA
-    static let jumpIfEqual: UInt16 = 0x15        // BPF_JMP | BPF_JEQ | BPF_K
-    static let jumpIfGreater: UInt16 = 0x25      // BPF_JMP | BPF_JGT | BPF_K
-    static let jumpIfBitsSet: UInt16 = 0x45      // BPF_JMP | BPF_JSET | BPF_K
-    static let returnConstant: UInt16 = 0x06     // BPF_RET | BPF_K
+    static let loadWordAbsolute: UInt16 = 0x20  // BPF_LD | BPF_W | BPF_ABS
+    static let jumpAlways: UInt16 = 0x05  // BPF_JMP | BPF_JA
+    static let jumpIfEqual: UInt16 = 0x15  // BPF_JMP | BPF_JEQ | BPF_K
+    static let jumpIfGreater: UInt16 = 0x25  // BPF_JMP | BPF_JGT | BPF_K
+    static let jumpIfBitsSet: UInt16 = 0x45  // BPF_JMP | BPF_JSET | BPF_K
+    static let returnConstant: UInt16 = 0x06  // BPF_RET | BPF_K
     static let syscallNumberOffset: UInt32 = 0
     static let archOffset: UInt32 = 4
     /// x32 syscalls run under AUDIT_ARCH_X86_64 with this bit set in their number.
     static let x32SyscallBit: UInt32 = 0x4000_0000
-    static let x32Token: UInt32 = 0x4000_003E     // SCMP_ARCH_X32 (EM_X86_64 | __AUDIT_ARCH_LE)
+    static let x32Token: UInt32 = 0x4000_003E  // SCMP_ARCH_X32 (EM_X86_64 | __AUDIT_ARCH_LE)
     static let x86_64Token: UInt32 = 0xC000_003E  // SCMP_ARCH_X86_64 = AUDIT_ARCH_X86_64
     static let enosys: UInt32 = 0x0005_0000 | 38  // SCMP_ACT_ERRNO(ENOSYS)
 
@@ -54,8 +54,14 @@ public enum SeccompStub {
         for entry in last {
             let isX32 = entry.arch == x32Token
             let audit = isX32 ? x86_64Token : entry.arch
-            let i = byAudit.firstIndex { $0.audit == audit } ?? { byAudit.append((audit, nil, nil)); return byAudit.count - 1 }()
-            if isX32 { byAudit[i].x32 = max(byAudit[i].x32 ?? 0, entry.number | x32SyscallBit) } else {
+            let i =
+                byAudit.firstIndex { $0.audit == audit }
+                ?? {
+                    byAudit.append((audit, nil, nil)); return byAudit.count - 1
+                }()
+            if isX32 {
+                byAudit[i].x32 = max(byAudit[i].x32 ?? 0, entry.number | x32SyscallBit)
+            } else {
                 byAudit[i].plain = max(byAudit[i].plain ?? 0, entry.number)
             }
         }
@@ -78,8 +84,10 @@ public enum SeccompStub {
             if onX86_64 {
                 // x32 numbers go to their own comparison (or straight to the filter when the
                 // profile has no x32 syscalls), x86_64 ones on.
-                code.append(Symbolic(code: jumpIfBitsSet, k: x32SyscallBit,
-                                     jt: arch.x32 == nil ? .filter : .x32Check(i), jf: arch.plain == nil ? .filter : .next))
+                code.append(
+                    Symbolic(
+                        code: jumpIfBitsSet, k: x32SyscallBit,
+                        jt: arch.x32 == nil ? .filter : .x32Check(i), jf: arch.plain == nil ? .filter : .next))
             }
             if let plain = arch.plain {
                 code.append(Symbolic(code: jumpIfGreater, k: plain, jt: .enosys, jf: .filter))

@@ -30,7 +30,8 @@ public struct SyscallError: Error, CustomStringConvertible, Sendable {
 public func errnoText(_ e: Errno) -> String {
     var text = String(cString: strerror(e.rawValue))
     if let first = text.first, first.isUppercase,
-       !(text.count > 1 && text[text.index(after: text.startIndex)].isUppercase) {
+        !(text.count > 1 && text[text.index(after: text.startIndex)].isUppercase)
+    {
         text = first.lowercased() + text.dropFirst()
     }
     return text

@@ -16,9 +16,11 @@ import Testing
     }
 
     @Test func systemdSliceIsExpanded() throws {
-        #expect(try CgroupPath.resolve("system.slice:docker:abc", id: "c", parent: "/", systemd: true)
+        #expect(
+            try CgroupPath.resolve("system.slice:docker:abc", id: "c", parent: "/", systemd: true)
                 == "/system.slice/docker-abc.scope")
-        #expect(try CgroupPath.resolve("a-b-c.slice:berth:x", id: "c", parent: "/", systemd: true)
+        #expect(
+            try CgroupPath.resolve("a-b-c.slice:berth:x", id: "c", parent: "/", systemd: true)
                 == "/a.slice/a-b.slice/a-b-c.slice/berth-x.scope")
     }
 

@@ -1,6 +1,7 @@
-@testable import BerthCgroups
 import BerthSpec
 import Testing
+
+@testable import BerthCgroups
 
 /// v1 device rules as minimal transitions, and exec --cgroup paths.
 @Suite struct CgroupUpdateRulesTests {
@@ -38,16 +39,21 @@ import Testing
 
     @Test func subCgroupPaths() throws {
         let set = CgroupSet(paths: ["/sys/fs/cgroup/cpu/ct", "/sys/fs/cgroup/memory/ct"], unified: false)
-        let layout = CgroupLayout(mode: .legacy, hierarchies: [
-            .init(mountPoint: "/sys/fs/cgroup/cpu", root: "/", controllers: ["cpu"]),
-            .init(mountPoint: "/sys/fs/cgroup/memory", root: "/", controllers: ["memory"]),
-        ])
-        #expect(try set.directories(subCgroups: ["": "a/b"], layout: layout)
+        let layout = CgroupLayout(
+            mode: .legacy,
+            hierarchies: [
+                .init(mountPoint: "/sys/fs/cgroup/cpu", root: "/", controllers: ["cpu"]),
+                .init(mountPoint: "/sys/fs/cgroup/memory", root: "/", controllers: ["memory"]),
+            ])
+        #expect(
+            try set.directories(subCgroups: ["": "a/b"], layout: layout)
                 == ["/sys/fs/cgroup/cpu/ct/a/b", "/sys/fs/cgroup/memory/ct/a/b"])
-        #expect(try set.directories(subCgroups: ["memory": "m"], layout: layout)
+        #expect(
+            try set.directories(subCgroups: ["memory": "m"], layout: layout)
                 == ["/sys/fs/cgroup/cpu/ct", "/sys/fs/cgroup/memory/ct/m"])
         #expect(try set.directories(subCgroups: ["": "/"], layout: layout) == set.paths)
-        #expect(try set.directories(subCgroups: ["": "x/../y"], layout: layout)
+        #expect(
+            try set.directories(subCgroups: ["": "x/../y"], layout: layout)
                 == ["/sys/fs/cgroup/cpu/ct/y", "/sys/fs/cgroup/memory/ct/y"])
         for bad in ["..", "../ct-sibling", "a/../../b"] {
             #expect(throws: CgroupPathError.self) { try set.directories(subCgroups: ["": bad], layout: layout) }

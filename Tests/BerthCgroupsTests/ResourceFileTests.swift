@@ -1,7 +1,8 @@
-@testable import BerthCgroups
 import BerthSpec
 import Foundation
 import Testing
+
+@testable import BerthCgroups
 
 /// `linux.resources` written into temporary directories laid out like a v2 cgroup, a
 /// set of v1 hierarchies, and a hybrid host (v1 controllers beside a controller-less v2
@@ -34,8 +35,12 @@ import Testing
 
     @Test func unified() throws {
         let tree = try Tree()
-        let dir = try tree.hierarchy("c", ["memory.max", "memory.swap.max", "memory.low", "pids.max", "cpu.max",
-                                           "cpu.weight", "cpuset.cpus", "memory.current"])
+        let dir = try tree.hierarchy(
+            "c",
+            [
+                "memory.max", "memory.swap.max", "memory.low", "pids.max", "cpu.max",
+                "cpu.weight", "cpuset.cpus", "memory.current",
+            ])
         try ResourceWriter(set: CgroupSet(paths: [dir], unified: true)).apply(Self.resources)
         #expect(tree.read(dir, "memory.max") == "67108864")
         // memory+swap in the spec, swap alone in the file.
@@ -50,8 +55,12 @@ import Testing
 
     @Test func v1Hierarchies() throws {
         let tree = try Tree()
-        let memory = try tree.hierarchy("memory/c", ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
-                                                     "memory.soft_limit_in_bytes"])
+        let memory = try tree.hierarchy(
+            "memory/c",
+            [
+                "memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
+                "memory.soft_limit_in_bytes",
+            ])
         let cpu = try tree.hierarchy("cpu,cpuacct/c", ["cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"])
         let pids = try tree.hierarchy("pids/c", ["pids.max"])
         let cpuset = try tree.hierarchy("cpuset/c", ["cpuset.cpus"])

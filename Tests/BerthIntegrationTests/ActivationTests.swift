@@ -1,8 +1,9 @@
 // systemd integration as runc does it: NOTIFY_SOCKET proxied, LISTEN_FDS passed on.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A bound unix datagram socket standing in for systemd's notify socket.
@@ -41,7 +42,9 @@ struct ActivationTests {
     /// A static sd_notify(3) stand-in, built into the sandbox's out dir (/srv inside).
     func buildNotifier(_ s: Sandbox) throws -> String {
         let source = s.dir + "/notify.c"
-        try Host.write(source, """
+        try Host.write(
+            source,
+            """
             #include <stdlib.h>
             #include <string.h>
             #include <sys/socket.h>
@@ -69,8 +72,9 @@ struct ActivationTests {
         try s.bundle.write()
         let id = s.newID()
         let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id],
-                        env: ["NOTIFY_SOCKET": listener.path])
+        let r = s.berth(
+            ["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id],
+            env: ["NOTIFY_SOCKET": listener.path])
         #expect(r.status == 0, "\(r)")
         // run -d returned only after the container said READY=1.
         #expect(FileManager.default.fileExists(atPath: s.out + "/before-ready"))

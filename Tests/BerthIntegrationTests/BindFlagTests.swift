@@ -8,8 +8,9 @@
 // (the source keeps its own flags; nothing is left mounted).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Bind mount flags")
@@ -25,10 +26,12 @@ struct BindFlagTests {
 
     enum MountFlagNames {
         static func names(_ flags: UInt) -> String {
-            let table: [(UInt, String)] = [(UInt(MS_RDONLY), "ro"), (UInt(MS_NODEV), "nodev"), (UInt(MS_NOSUID), "nosuid"),
-                                            (UInt(MS_NOEXEC), "noexec"), (UInt(MS_NOATIME), "noatime"),
-                                            (UInt(MS_NODIRATIME), "nodiratime"), (UInt(MS_RELATIME), "relatime"),
-                                            (UInt(256), "nosymfollow")]
+            let table: [(UInt, String)] = [
+                (UInt(MS_RDONLY), "ro"), (UInt(MS_NODEV), "nodev"), (UInt(MS_NOSUID), "nosuid"),
+                (UInt(MS_NOEXEC), "noexec"), (UInt(MS_NOATIME), "noatime"),
+                (UInt(MS_NODIRATIME), "nodiratime"), (UInt(MS_RELATIME), "relatime"),
+                (UInt(256), "nosymfollow"),
+            ]
             return table.filter { flags & $0.0 != 0 }.map(\.1).joined(separator: ",")
         }
     }
@@ -78,31 +81,38 @@ struct BindFlagTests {
     func flags(userns: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         // mount(8)'s --bind with no options: every flag of the source is kept.
-        try check(s, userns: userns, Self.ro | Self.noexec | Self.nosymfollow | Self.nodiratime, ["bind"],
-                  has: ["ro", "noexec", "nosymfollow", "nodiratime"], lacks: ["rw"])
+        try check(
+            s, userns: userns, Self.ro | Self.noexec | Self.nosymfollow | Self.nodiratime, ["bind"],
+            has: ["ro", "noexec", "nosymfollow", "nodiratime"], lacks: ["rw"])
         // An implied-rw bind of a read-only source: rw without a user namespace; with one
         // the locked ro stays.
-        try check(s, userns: userns, Self.ro, ["bind", "nosuid", "nodev", "rprivate"],
-                  has: userns ? ["ro", "nosuid", "nodev"] : ["rw", "nosuid", "nodev"], lacks: userns ? ["rw"] : ["ro"])
+        try check(
+            s, userns: userns, Self.ro, ["bind", "nosuid", "nodev", "rprivate"],
+            has: userns ? ["ro", "nosuid", "nodev"] : ["rw", "nosuid", "nodev"], lacks: userns ? ["rw"] : ["ro"])
         // A clearing flag: the unnamed flags go too, except locked ones in a user namespace;
         // nosymfollow is never locked.
-        try check(s, userns: userns, Self.ro | Self.noexec | Self.nosymfollow | Self.nodiratime, ["bind", "dev"],
-                  has: userns ? ["ro", "noexec", "nodiratime"] : ["rw", "nodiratime"],
-                  lacks: userns ? ["nosymfollow", "rw"] : ["ro", "noexec", "nosymfollow"])
+        try check(
+            s, userns: userns, Self.ro | Self.noexec | Self.nosymfollow | Self.nodiratime, ["bind", "dev"],
+            has: userns ? ["ro", "noexec", "nodiratime"] : ["rw", "nodiratime"],
+            lacks: userns ? ["nosymfollow", "rw"] : ["ro", "noexec", "nosymfollow"])
         // ro over nodev,nosuid,noexec,noatime: the union in a user namespace.
-        try check(s, userns: userns, Self.nodev | Self.nosuid | Self.noexec | Self.noatime, ["bind", "ro"],
-                  has: userns ? ["ro", "nodev", "nosuid", "noexec"] : ["ro"],
-                  lacks: userns ? ["rw"] : ["nodev", "nosuid", "noexec"])
+        try check(
+            s, userns: userns, Self.nodev | Self.nosuid | Self.noexec | Self.noatime, ["bind", "ro"],
+            has: userns ? ["ro", "nodev", "nosuid", "noexec"] : ["ro"],
+            lacks: userns ? ["rw"] : ["nodev", "nosuid", "noexec"])
         // ro,symfollow over nodev,nosymfollow.
-        try check(s, userns: userns, Self.nodev | Self.nosymfollow, ["bind", "ro", "symfollow"],
-                  has: userns ? ["ro", "nodev"] : ["ro"], lacks: userns ? ["nosymfollow"] : ["nodev", "nosymfollow"])
-        try check(s, userns: userns, Self.nodev | Self.nosymfollow, ["bind", "rw"],
-                  has: userns ? ["rw", "nodev"] : ["rw"], lacks: ["nosymfollow"])
+        try check(
+            s, userns: userns, Self.nodev | Self.nosymfollow, ["bind", "ro", "symfollow"],
+            has: userns ? ["ro", "nodev"] : ["ro"], lacks: userns ? ["nosymfollow"] : ["nodev", "nosymfollow"])
+        try check(
+            s, userns: userns, Self.nodev | Self.nosymfollow, ["bind", "rw"],
+            has: userns ? ["rw", "nodev"] : ["rw"], lacks: ["nosymfollow"])
         // dev,exec,suid,atime over nodev,nosuid,noexec,noatime: cleared without a user
         // namespace (an atime cleared the "naive" way is kept, as with mount(8)).
         if !userns {
-            try check(s, userns: false, Self.nodev | Self.nosuid | Self.noexec | Self.noatime, ["bind", "dev", "suid", "exec", "atime"],
-                      has: ["rw", "noatime"], lacks: ["nodev", "nosuid", "noexec"])
+            try check(
+                s, userns: false, Self.nodev | Self.nosuid | Self.noexec | Self.noatime, ["bind", "dev", "suid", "exec", "atime"],
+                has: ["rw", "noatime"], lacks: ["nodev", "nosuid", "noexec"])
             try check(s, userns: false, Self.ro, ["bind", "rw", "nosuid", "nodev", "rprivate"], has: ["rw", "nosuid", "nodev"], lacks: ["ro"])
         }
     }
@@ -148,7 +158,8 @@ struct BindFlagTests {
             s.bundle.config.addMount(dest, type: "bind", source: tree, options: options)
         }
         s.bundle.config.addMount("/tmp", type: "bind", source: tree, options: ["rbind", "ro", "rro", "rnoatime", "rnosuid"])
-        let r = try s.sh("for f in /mnt /mnt/sub /srv /srv/sub /tmp/sub; do touch $f/new 2>/dev/null && echo $f:rw || echo $f:ro; done; cat /proc/self/mounts")
+        let r = try s.sh(
+            "for f in /mnt /mnt/sub /srv /srv/sub /tmp/sub; do touch $f/new 2>/dev/null && echo $f:rw || echo $f:ro; done; cat /proc/self/mounts")
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.lines.prefix(5) == ["/mnt:ro", "/mnt/sub:ro", "/srv:ro", "/srv/sub:rw", "/tmp/sub:ro"], "\(r)")
         #expect(optionsOf(r.stdout, "/tmp/sub").isSuperset(of: ["ro", "noatime", "nosuid"]), "\(r)")

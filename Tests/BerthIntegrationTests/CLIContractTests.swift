@@ -2,8 +2,9 @@
 // pid-file bytes, state JSON, list output, log files, flag order.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("CLI contract")
@@ -31,7 +32,8 @@ struct CLIContractTests {
     @Test("global flags before the command, as '--flag value' and '--flag=value'")
     func globalFlags() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let log1 = s.dir + "/log1", log2 = s.dir + "/log2"
+        let log1 = s.dir + "/log1"
+        let log2 = s.dir + "/log2"
         let forms: [[String]] = [
             ["--root", s.root, "--log", log1, "--log-format", "text", "list"],
             ["--root=\(s.root)", "--log=\(log2)", "--log-format=json", "list"],
@@ -77,8 +79,9 @@ struct CLIContractTests {
         #expect(c.stderr.isEmpty, "\(c)")
         let raw = try #require(FileManager.default.contents(atPath: pidFile), "pid file missing after create")
         let text = String(decoding: raw, as: UTF8.self)
-        #expect(text.range(of: #"^[1-9][0-9]*$"#, options: .regularExpression) != nil,
-                "pid file must hold only digits, no newline: \(raw.map { $0 })")
+        #expect(
+            text.range(of: #"^[1-9][0-9]*$"#, options: .regularExpression) != nil,
+            "pid file must hold only digits, no newline: \(raw.map { $0 })")
         let pid = try #require(Int32(text))
         #expect(Host.isAlive(pid))
         // It is the container init: in its own pid namespace, and what `state` reports.
@@ -105,8 +108,9 @@ struct CLIContractTests {
         let c = s.berth(["create", "--bundle", s.bundle.path, "--pid-file", pidFile, id])
         #expect(c.status == 0, "\(c)")
         let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
-        #expect(s.leftoverProcesses(excluding: [pid]).isEmpty,
-                "processes forked by `create` still alive: \(s.leftoverProcesses(excluding: [pid]))")
+        #expect(
+            s.leftoverProcesses(excluding: [pid]).isEmpty,
+            "processes forked by `create` still alive: \(s.leftoverProcesses(excluding: [pid]))")
         // The init's parent is not a runtime process that is still around.
         if let ppid = Host.parentPid(pid) {
             #expect(!Host.pidsCarrying(token: s.token).contains(ppid), "init's parent \(ppid) is a runtime process")
@@ -163,7 +167,9 @@ struct CLIContractTests {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config.args = ["sleep", "100"]
         try s.bundle.write()
-        let a = s.newID(), b = s.newID(), c = s.newID()
+        let a = s.newID()
+        let b = s.newID()
+        let c = s.newID()
         let pidB = s.dir + "/pidb"
         #expect(s.berth(["create", a, "--bundle", s.bundle.path]).status == 0)
         #expect(s.berth(["create", "--pid-file", pidB, b, "-b", s.bundle.path]).status == 0)
@@ -186,8 +192,10 @@ struct CLIContractTests {
         try s.bundle.write()
         let id = s.newID()
         // Run through sh to set the cwd of the runtime.
-        let r = Runner.run("/bin/sh", ["-c", "cd \(Host.shellQuote(s.bundle.path)) && exec \(Host.shellQuote(Host.binary)) --root \(Host.shellQuote(s.root)) create \(id)"],
-                           ioDir: s.io, env: [String(s.token.split(separator: "=")[0]): String(s.token.split(separator: "=")[1])])
+        let r = Runner.run(
+            "/bin/sh",
+            ["-c", "cd \(Host.shellQuote(s.bundle.path)) && exec \(Host.shellQuote(Host.binary)) --root \(Host.shellQuote(s.root)) create \(id)"],
+            ioDir: s.io, env: [String(s.token.split(separator: "=")[0]): String(s.token.split(separator: "=")[1])])
         #expect(r.status == 0, "\(r)")
         #expect(s.state(id)?["bundle"] as? String == s.bundle.path)
     }
@@ -204,7 +212,8 @@ struct CLIContractTests {
 
         s.bundle.config.args = ["sleep", "100"]
         try s.bundle.write()
-        let a = s.newID("la"), b = s.newID("lb")
+        let a = s.newID("la")
+        let b = s.newID("lb")
         #expect(s.berth(["create", "--bundle", s.bundle.path, a]).status == 0)
         #expect(s.berth(["create", "--bundle", s.bundle.path, b]).status == 0)
         #expect(s.berth(["start", b]).status == 0)
@@ -272,7 +281,9 @@ struct CLIContractTests {
     @Test("--debug adds debug lines (to --log, else stderr); without it only errors; --log-format text is logfmt")
     func debugAndTextLogs() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let quiet = s.dir + "/quiet.json", loud = s.dir + "/loud.json", text = s.dir + "/log.txt"
+        let quiet = s.dir + "/quiet.json"
+        let loud = s.dir + "/loud.json"
+        let text = s.dir + "/log.txt"
         #expect(s.berth(["--log", quiet, "--log-format", "json", "list"]).status == 0)
         #expect((Host.readFile(quiet) ?? "") == "", "no lines without --debug or an error")
         let r = s.berth(["--debug", "--log", loud, "--log-format", "json", "list", "-q"])

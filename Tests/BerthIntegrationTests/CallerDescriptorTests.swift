@@ -2,8 +2,9 @@
 // and LISTEN_FDS ones do, from the moment the init is cloned (not only from execve on).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Caller descriptors")
@@ -64,7 +65,8 @@ struct CallerDescriptorTests {
         let fds = descriptors(of: pid)
         #expect(fds[3] == s.dir + "/preserved-fd3", "fd 3 (--preserve-fds 1) must reach the container: \(fds)")
         for (n, target) in fds.sorted(by: { $0.key < $1.key }) where n > 3 {
-            #expect(target != s.dir + "/caller-fd4" && target != s.dir + "/caller-fd10" && target != pipeName
+            #expect(
+                target != s.dir + "/caller-fd4" && target != s.dir + "/caller-fd10" && target != pipeName
                     && target != "/dev/null", "fd \(n) -> \(target) is the caller's: \(fds)")
             // What may remain is berth's own until start: its sync socket and the detached
             // clone of the state directory (exec.fifo).
@@ -92,8 +94,11 @@ struct CallerDescriptorTests {
         #expect(pipe(&pipeFDs) == 0)
         for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { for fd in [passed, other, pipeFDs[0], pipeFDs[1]] where fd >= 0 { close(fd) } }
-        let r = try Runner.spawn("/bin/sh", ["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \(Host.binary) --root \(s.root) run -d --bundle \(s.bundle.path) \(s.newID("listen"))"],
-                                 ioDir: s.io, extraFds: [passed, other, pipeFDs[1]]).wait()
+        let r = try Runner.spawn(
+            "/bin/sh",
+            ["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \(Host.binary) --root \(s.root) run -d --bundle \(s.bundle.path) \(s.newID("listen"))"],
+            ioDir: s.io, extraFds: [passed, other, pipeFDs[1]]
+        ).wait()
         #expect(r.status == 0, "\(r)")
         close(pipeFDs[1])
         pipeFDs[1] = -1

@@ -7,8 +7,9 @@
 //              inheritable when raised.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Capabilities")
@@ -141,7 +142,9 @@ struct CapabilityTests {
         // CAP_KILL only: 38-40 were left out of the sets.
         #expect(r.stdout.lines == ["CapPrm:\t0000000000000020", "CapEff:\t0000000000000020"], "\(r)")
         if Host.isBerth {
-            #expect(r.stderr.lines == ["berth: warning: ignoring unknown or unavailable capabilities: [CAP_BPF CAP_CHECKPOINT_RESTORE CAP_PERFMON]"], "\(r)")
+            #expect(
+                r.stderr.lines == ["berth: warning: ignoring unknown or unavailable capabilities: [CAP_BPF CAP_CHECKPOINT_RESTORE CAP_PERFMON]"],
+                "\(r)")
         }
     }
 }

@@ -3,8 +3,9 @@
 // container without its own pid namespace reaches every process in its cgroups.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Config {
@@ -105,8 +106,10 @@ struct CgroupLifecycleTests {
             let dir = try #require(cg.dir(sub.isEmpty ? "memory" : sub)) + "/foo"
             #expect(FileManager.default.fileExists(atPath: dir), "no sub-cgroup \(dir)")
         }
-        let sleeper = try #require(Int32((cg.read(subsystems[0].isEmpty ? "memory" : subsystems[0], "foo/cgroup.procs") ?? "")
-            .split(separator: "\n").first ?? ""))
+        let sleeper = try #require(
+            Int32(
+                (cg.read(subsystems[0].isEmpty ? "memory" : subsystems[0], "foo/cgroup.procs") ?? "")
+                    .split(separator: "\n").first ?? ""))
         let r = s.berth(["delete", "--force", id])
         #expect(r.status == 0, "\(r)")
         #expect(s.state(id) == nil)
@@ -114,8 +117,9 @@ struct CgroupLifecycleTests {
         #expect(Host.waitUntil(timeout: 10) { !Host.isAlive(sleeper) }, "the process in the sub-cgroup survived")
     }
 
-    @Test("kill KILL of a container without a pid namespace kills every process in its cgroup, with its init alive or gone",
-          arguments: [false, true])
+    @Test(
+        "kill KILL of a container without a pid namespace kills every process in its cgroup, with its init alive or gone",
+        arguments: [false, true])
     func killSharedPidNamespace(initGone: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()

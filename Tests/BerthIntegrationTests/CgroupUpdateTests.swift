@@ -4,8 +4,9 @@
 // host and, where the container can see it, from inside.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Sandbox {
@@ -34,14 +35,16 @@ struct CgroupUpdateTests {
             b.config["linux.resources.pids"] = ["limit": 20]
         }
         // Docker 20.10 → containerd → `update -r`: whole objects, 0 for what is unchanged.
-        let pidsAndCPUs = #"{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":25000,"period":100000,"cpus":"","mems":""},"blockIO":{"weight":0},"pids":{"limit":33}}"#
+        let pidsAndCPUs =
+            #"{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":25000,"period":100000,"cpus":"","mems":""},"blockIO":{"weight":0},"pids":{"limit":33}}"#
         let r1 = s.berth(["update", "--resources", "-", id], stdin: pidsAndCPUs)
         #expect(r1.status == 0, "\(r1)")
         #expect(cg.value(.pids) == "33")
         #expect(cg.value(.cpuQuota) == "25000")
         #expect(cg.value(.memory) == String(64 << 20), "memory limit changed by a 0")
         #expect(cg.value(.reservation) == String(32 << 20), "reservation changed by a 0")
-        let memory = #"{"memory":{"limit":100663296,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},"blockIO":{"weight":0}}"#
+        let memory =
+            #"{"memory":{"limit":100663296,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0,"cpus":"","mems":""},"blockIO":{"weight":0}}"#
         let r2 = s.berth(["update", "--resources", "-", id], stdin: memory)
         #expect(r2.status == 0, "\(r2)")
         #expect(cg.value(.memory) == "100663296")
@@ -100,8 +103,10 @@ struct CgroupUpdateTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()
         let cg = try s.runWithCgroup(id) { b in
-            b.config["linux.resources.cpu"] = ["quota": 100000, "period": 100000, "burst": 80000,
-                                               "realtimeRuntime": 500000, "realtimePeriod": 1000000]
+            b.config["linux.resources.cpu"] = [
+                "quota": 100000, "period": 100000, "burst": 80000,
+                "realtimeRuntime": 500000, "realtimePeriod": 1000000,
+            ]
         }
         let burstFile = HostCgroup.isPureV2 ? "cpu.max.burst" : "cpu.cfs_burst_us"
         #expect(cg.read("cpu", burstFile) == "80000")
@@ -129,10 +134,12 @@ struct CgroupUpdateTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()
         let cg = try s.runWithCgroup(id)
-        let r = s.berth(["update", "--cpu-share", "256", "--cpu-period", "50000",
-                         "--cpu-quota", "25000", "--cpuset-cpus", "0", "--cpuset-mems", "0", "--memory", "128m",
-                         "--memory-reservation", "64MB", "--memory-swap", "256m", "--pids-limit", "42",
-                         "--kernel-memory", "10m", id])
+        let r = s.berth([
+            "update", "--cpu-share", "256", "--cpu-period", "50000",
+            "--cpu-quota", "25000", "--cpuset-cpus", "0", "--cpuset-mems", "0", "--memory", "128m",
+            "--memory-reservation", "64MB", "--memory-swap", "256m", "--pids-limit", "42",
+            "--kernel-memory", "10m", id,
+        ])
         #expect(r.status == 0, "\(r)")
         #expect(r.stderr.contains("Setting --kernel-memory is ignored"), "\(r)")
         #expect(cg.value(.pids) == "42")
@@ -141,8 +148,10 @@ struct CgroupUpdateTests {
         #expect(cg.read("cpuset", "cpuset.cpus") == "0")
         #expect(s.readInside(id, "/proc/1/status")?.contains("Cpus_allowed_list:\t0") == true)
         // blkio weights exist only under a proportional-weight IO scheduler (CFQ, BFQ).
-        if let dir = cg.dir("blkio"), let file = ["blkio.weight", "blkio.bfq.weight", "io.bfq.weight"]
-            .first(where: { FileManager.default.fileExists(atPath: dir + "/" + $0) }) {
+        if let dir = cg.dir("blkio"),
+            let file = ["blkio.weight", "blkio.bfq.weight", "io.bfq.weight"]
+                .first(where: { FileManager.default.fileExists(atPath: dir + "/" + $0) })
+        {
             #expect(s.berth(["update", "--blkio-weight", "500", id]).status == 0)
             #expect(cg.read("blkio", file)?.contains("500") == true)
         }
@@ -193,7 +202,9 @@ struct CgroupUpdateTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let sizes = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/mm/hugepages")) ?? []).sorted()
             .compactMap { name -> (String, UInt64)? in
-                guard let kb = UInt64(name.replacingOccurrences(of: "hugepages-", with: "").replacingOccurrences(of: "kB", with: "")) else { return nil }
+                guard let kb = UInt64(name.replacingOccurrences(of: "hugepages-", with: "").replacingOccurrences(of: "kB", with: "")) else {
+                    return nil
+                }
                 let label = kb >= 1 << 20 ? "\(kb >> 20)GB" : kb >= 1 << 10 ? "\(kb >> 10)MB" : "\(kb)KB"
                 return (label, kb * 1024)
             }
@@ -245,8 +256,10 @@ struct CgroupUpdateTests {
         let cg = s.testCgroup(id)
         let cpusetDir = try #require(cg.dir("cpuset"))
         try FileManager.default.createDirectory(atPath: cpusetDir, withIntermediateDirectories: false)
-        let parentCpus = try #require(Host.readFile((cpusetDir as NSString).deletingLastPathComponent + "/"
-            + (HostCgroup.isPureV2 ? "cpuset.cpus.effective" : "cpuset.cpus")))
+        let parentCpus = try #require(
+            Host.readFile(
+                (cpusetDir as NSString).deletingLastPathComponent + "/"
+                    + (HostCgroup.isPureV2 ? "cpuset.cpus.effective" : "cpuset.cpus")))
         s.bundle.config.shell("grep Cpus_allowed_list /proc/self/status")
         try s.bundle.write()
         let r = s.berth(["run", "--bundle", s.bundle.path, id])

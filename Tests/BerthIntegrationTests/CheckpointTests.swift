@@ -5,8 +5,9 @@
 // pycriu's rpc_pb2 (Debian's criu package).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A stand-in for `criu`: `criu check` fails as on a host CRIU cannot run on; `criu swrk
@@ -14,48 +15,48 @@ import Glibc
 /// CRIU's generated protobuf classes and appends it in text form to FAKE_CRIU_RECORD, and
 /// fails a DUMP, PRE_DUMP or RESTORE with an error in its log, as CRIU writes one.
 let fakeCRIU = #"""
-#!/usr/bin/python3
-import os, socket, sys
-from pycriu import rpc_pb2 as rpc
-mode = os.environ.get("FAKE_CRIU_MODE", "cannot-run")
-record = os.environ.get("FAKE_CRIU_RECORD")
-if sys.argv[1:2] == ["check"]:
-    sys.stderr.write("Warn  (criu/kerndat.c:1): kerndat: a warning first\n"
-                     "Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable\n")
-    sys.exit(1)
-sk = socket.socket(fileno=int(sys.argv[2]))
-while True:
-    data = sk.recv(1 << 16)
-    if not data:
-        break
-    req = rpc.criu_req()
-    req.ParseFromString(data)
-    if record:
-        with open(record, "a") as f:
-            f.write(str(req) + "----\n")
-    resp = rpc.criu_resp()
-    resp.type = req.type
-    if req.type == rpc.VERSION:
-        resp.success = True
-        resp.version.major_number = 2 if mode == "old" else 3
-        resp.version.minor_number = 17
-        resp.version.sublevel = 1
-    elif req.type == rpc.FEATURE_CHECK:
-        resp.success = mode != "cannot-run"
-        if resp.success:
-            resp.features.mem_track = mode != "no-memtrack"
-            resp.features.lazy_pages = False
-    else:
-        o = req.opts
-        d = o.work_dir_fd if o.HasField("work_dir_fd") else o.images_dir_fd
-        with open("/proc/%d/fd/%d/%s" % (os.getppid(), d, o.log_file), "w") as f:
-            f.write("(00.000010) Warn  (criu/x.c:1): not this one\n(00.000020) Error (criu/cr-dump.c:1): fake: no way\n")
-        resp.success = False
-        resp.cr_errno = 5
-    sk.send(resp.SerializeToString())
-    if not req.keep_open:
-        break
-"""#
+    #!/usr/bin/python3
+    import os, socket, sys
+    from pycriu import rpc_pb2 as rpc
+    mode = os.environ.get("FAKE_CRIU_MODE", "cannot-run")
+    record = os.environ.get("FAKE_CRIU_RECORD")
+    if sys.argv[1:2] == ["check"]:
+        sys.stderr.write("Warn  (criu/kerndat.c:1): kerndat: a warning first\n"
+                         "Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable\n")
+        sys.exit(1)
+    sk = socket.socket(fileno=int(sys.argv[2]))
+    while True:
+        data = sk.recv(1 << 16)
+        if not data:
+            break
+        req = rpc.criu_req()
+        req.ParseFromString(data)
+        if record:
+            with open(record, "a") as f:
+                f.write(str(req) + "----\n")
+        resp = rpc.criu_resp()
+        resp.type = req.type
+        if req.type == rpc.VERSION:
+            resp.success = True
+            resp.version.major_number = 2 if mode == "old" else 3
+            resp.version.minor_number = 17
+            resp.version.sublevel = 1
+        elif req.type == rpc.FEATURE_CHECK:
+            resp.success = mode != "cannot-run"
+            if resp.success:
+                resp.features.mem_track = mode != "no-memtrack"
+                resp.features.lazy_pages = False
+        else:
+            o = req.opts
+            d = o.work_dir_fd if o.HasField("work_dir_fd") else o.images_dir_fd
+            with open("/proc/%d/fd/%d/%s" % (os.getppid(), d, o.log_file), "w") as f:
+                f.write("(00.000010) Warn  (criu/x.c:1): not this one\n(00.000020) Error (criu/cr-dump.c:1): fake: no way\n")
+            resp.success = False
+            resp.cr_errno = 5
+        sk.send(resp.SerializeToString())
+        if not req.keep_open:
+            break
+    """#
 
 @Suite("Checkpoint and restore (host)")
 struct CheckpointTests {
@@ -84,7 +85,11 @@ struct CheckpointTests {
         for line in (Host.readFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
             let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             guard f.count == 3 else { continue }
-            let base = f[1] == "pids" ? "/sys/fs/cgroup/pids" : f[1].isEmpty ? (FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup") : nil
+            let base =
+                f[1] == "pids"
+                ? "/sys/fs/cgroup/pids"
+                : f[1].isEmpty
+                    ? (FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup") : nil
             guard let base else { continue }
             let dir = base + f[2] + "/" + id
             if FileManager.default.fileExists(atPath: dir) { found.append(dir) }
@@ -108,13 +113,15 @@ struct CheckpointTests {
         try s.bundle.write()
         let created = s.newID()
         #expect(s.berth(["create", "--bundle", s.bundle.path, created]).status == 0)
-        expectError(s.berth(["--criu", criu, "checkpoint", "--image-path", images, created]),
-                    contains: ["Container cannot be checkpointed in created state"])
+        expectError(
+            s.berth(["--criu", criu, "checkpoint", "--image-path", images, created]),
+            contains: ["Container cannot be checkpointed in created state"])
         let stopped = s.newID()
         #expect(s.berth(["run", "-d", "--bundle", s.bundle.path, stopped]).status == 0)
         #expect(s.waitForStatus(stopped, "stopped"))
-        expectError(s.berth(["--criu", criu, "checkpoint", "--image-path", images, stopped]),
-                    contains: ["Container cannot be checkpointed in stopped state"])
+        expectError(
+            s.berth(["--criu", criu, "checkpoint", "--image-path", images, stopped]),
+            contains: ["Container cannot be checkpointed in stopped state"])
 
         let id = try sleeper(s)
         try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
@@ -139,17 +146,23 @@ struct CheckpointTests {
             expectError(r, contains: [message])
         }
         // No CRIU at all: runc's words (its first use of CRIU is the version check).
-        expectError(s.berth(["--criu", "berth-no-such-criu", "checkpoint", "--image-path", images + "/new", id]),
-                    contains: ["CRIU version check failed: exec: \"berth-no-such-criu\": executable file not found in $PATH"])
-        expectError(s.berth(["--criu", criu, "checkpoint", "--image-path", images + "/new", id], env: ["FAKE_CRIU_MODE": "old"]),
-                    contains: ["CRIU version 21701 must be 30000 or higher"])
-        expectError(s.berth(["--criu", criu, "checkpoint", "--pre-dump", "--image-path", images + "/new", id],
-                            env: ["FAKE_CRIU_MODE": "no-memtrack"]),
-                    contains: ["criu is missing features: [MemTrack]"])
+        expectError(
+            s.berth(["--criu", "berth-no-such-criu", "checkpoint", "--image-path", images + "/new", id]),
+            contains: ["CRIU version check failed: exec: \"berth-no-such-criu\": executable file not found in $PATH"])
+        expectError(
+            s.berth(["--criu", criu, "checkpoint", "--image-path", images + "/new", id], env: ["FAKE_CRIU_MODE": "old"]),
+            contains: ["CRIU version 21701 must be 30000 or higher"])
+        expectError(
+            s.berth(
+                ["--criu", criu, "checkpoint", "--pre-dump", "--image-path", images + "/new", id],
+                env: ["FAKE_CRIU_MODE": "no-memtrack"]),
+            contains: ["criu is missing features: [MemTrack]"])
         // The stand-in's kernel has no userfaultfd for lazy pages.
-        expectError(s.berth(["--criu", criu, "checkpoint", "--lazy-pages", "--image-path", images + "/new", id],
-                            env: ["FAKE_CRIU_MODE": "works"]),
-                    contains: ["criu is missing features: [LazyPages]"])
+        expectError(
+            s.berth(
+                ["--criu", criu, "checkpoint", "--lazy-pages", "--image-path", images + "/new", id],
+                env: ["FAKE_CRIU_MODE": "works"]),
+            contains: ["criu is missing features: [LazyPages]"])
         #expect(!FileManager.default.fileExists(atPath: images + "/new"), "an image directory was made")
         #expect(s.status(id) == "running")
     }
@@ -167,7 +180,9 @@ struct CheckpointTests {
         // And the CRIU installed here: on this kernel `criu check` fails, and berth says why.
         let check = Runner.run("/usr/sbin/criu", ["check"], ioDir: s.io, timeout: 60)
         if check.status != 0 {
-            let reason = check.stderr.lines.first { $0.hasPrefix("Error (") }.map { String($0[$0.index(after: $0.firstIndex(of: ")")!)...].dropFirst(2)) }
+            let reason = check.stderr.lines.first { $0.hasPrefix("Error (") }.map {
+                String($0[$0.index(after: $0.firstIndex(of: ")")!)...].dropFirst(2))
+            }
             let real = s.berth(["checkpoint", "--image-path", images, id])
             expectError(real, contains: ["CRIU cannot checkpoint or restore on this host: criu check: " + (reason ?? "")])
             #expect(!FileManager.default.fileExists(atPath: images))
@@ -185,11 +200,14 @@ struct CheckpointTests {
         let work = s.dir + "/work"
         try FileManager.default.createDirectory(atPath: images + "/parent", withIntermediateDirectories: true)
         let record = s.dir + "/requests"
-        let r = s.berth(["--criu", try fake(s), "checkpoint", "--image-path", images, "--work-path", work,
-                         "--parent-path", "parent", "--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job",
-                         "--file-locks", "--manage-cgroups-mode", "ignore", "--page-server", "192.0.2.1:27277",
-                         "--auto-dedup", "--empty-ns", "network", id],
-                        env: ["FAKE_CRIU_MODE": "works", "FAKE_CRIU_RECORD": record])
+        let r = s.berth(
+            [
+                "--criu", try fake(s), "checkpoint", "--image-path", images, "--work-path", work,
+                "--parent-path", "parent", "--leave-running", "--tcp-established", "--ext-unix-sk", "--shell-job",
+                "--file-locks", "--manage-cgroups-mode", "ignore", "--page-server", "192.0.2.1:27277",
+                "--auto-dedup", "--empty-ns", "network", id,
+            ],
+            env: ["FAKE_CRIU_MODE": "works", "FAKE_CRIU_RECORD": record])
         expectError(r, contains: ["criu failed: type DUMP errno 5: fake: no way (see \(work)/dump.log)"])
         #expect(s.status(id) == "running", "a failed dump leaves the container alone")
         let requests = (Host.readFile(record) ?? "").components(separatedBy: "----\n").filter { !$0.isEmpty }
@@ -198,12 +216,14 @@ struct CheckpointTests {
         #expect(requests.dropFirst().first?.contains("type: FEATURE_CHECK") == true)
         let dump = requests.last ?? ""
         let pid = try #require((s.state(id)?["pid"] as? NSNumber)?.int32Value)
-        for field in ["type: DUMP", "pid: \(pid)", "leave_running: true", "ext_unix_sk: true", "tcp_established: true",
-                      "shell_job: true", "file_locks: true", "log_level: 4", "log_file: \"dump.log\"", "notify_scripts: true",
-                      "root: \"\(Host.rootfsPath)\"", "parent_img: \"parent\"", "track_mem: true", "auto_dedup: true",
-                      "manage_cgroups: true", "manage_cgroups_mode: IGNORE", "empty_ns: 1073741824", "orphan_pts_master: true",
-                      "config_file: \"/etc/criu/runc.conf\"", "address: \"192.0.2.1\"", "port: 27277",
-                      "key: \"/srv\"", "val: \"/srv\"", "key: \"/etc/hosts\"", "key: \"/etc/resolv.conf\"", "freeze_cgroup:"] {
+        for field in [
+            "type: DUMP", "pid: \(pid)", "leave_running: true", "ext_unix_sk: true", "tcp_established: true",
+            "shell_job: true", "file_locks: true", "log_level: 4", "log_file: \"dump.log\"", "notify_scripts: true",
+            "root: \"\(Host.rootfsPath)\"", "parent_img: \"parent\"", "track_mem: true", "auto_dedup: true",
+            "manage_cgroups: true", "manage_cgroups_mode: IGNORE", "empty_ns: 1073741824", "orphan_pts_master: true",
+            "config_file: \"/etc/criu/runc.conf\"", "address: \"192.0.2.1\"", "port: 27277",
+            "key: \"/srv\"", "val: \"/srv\"", "key: \"/etc/hosts\"", "key: \"/etc/resolv.conf\"", "freeze_cgroup:",
+        ] {
             #expect(dump.contains(field), "\(field) missing from the DUMP request:\n\(dump)")
         }
         // The image directory has runc's descriptors.json: where the init's stdio pointed.
@@ -219,15 +239,23 @@ struct CheckpointTests {
         expectError(s.berth(["restore"]), contains: ["restore", "container id"])
         expectError(s.berth(["restore", "--bogus", "x"]), contains: ["flag provided but not defined: -bogus"])
         let id = s.newID()
-        expectError(s.berth(["restore", "--image-path", images, "--bundle", s.bundle.path, id]),
-                    contains: ["open \(images)/descriptors.json: no such file or directory"])
-        expectError(s.berth(["restore", "--manage-cgroups-mode", "soft-ish", "--image-path", images, id]),
-                    contains: ["Invalid manage-cgroups-mode value"])
-        expectError(s.berth(["restore", "--empty-ns", "mount", "--image-path", images, id]),
-                    contains: ["namespace \"mount\" is not supported"])
+        expectError(
+            s.berth(["restore", "--image-path", images, "--bundle", s.bundle.path, id]),
+            contains: ["open \(images)/descriptors.json: no such file or directory"])
+        expectError(
+            s.berth(["restore", "--manage-cgroups-mode", "soft-ish", "--image-path", images, id]),
+            contains: ["Invalid manage-cgroups-mode value"])
+        expectError(
+            s.berth(["restore", "--empty-ns", "mount", "--image-path", images, id]),
+            contains: ["namespace \"mount\" is not supported"])
         // runc's default image path: ./checkpoint of the caller's directory.
-        let r = Runner.run("/bin/sh", ["-c", "cd \(Host.shellQuote(s.dir)) && exec \(Host.shellQuote(Host.binary)) --root \(Host.shellQuote(s.root)) restore --bundle \(Host.shellQuote(s.bundle.path)) \(id)"],
-                           ioDir: s.io)
+        let r = Runner.run(
+            "/bin/sh",
+            [
+                "-c",
+                "cd \(Host.shellQuote(s.dir)) && exec \(Host.shellQuote(Host.binary)) --root \(Host.shellQuote(s.root)) restore --bundle \(Host.shellQuote(s.bundle.path)) \(id)",
+            ],
+            ioDir: s.io)
         expectError(r, contains: ["open \(s.dir)/checkpoint/descriptors.json: no such file or directory"])
         s.expectNothingLeft(id)
 
@@ -238,11 +266,15 @@ struct CheckpointTests {
         tty.config.args = ["sh"]
         tty.config["process.terminal"] = true
         try tty.write()
-        expectError(s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", tty.path, id]),
-                    contains: ["cannot allocate tty if berth will detach without setting console socket"])
-        expectError(s.berth(["--criu", criu, "restore", "-d", "--console-socket", s.dir + "/c.sock", "--image-path", images,
-                             "--bundle", s.bundle.path, id]),
-                    contains: ["cannot use console socket if berth will not detach or allocate tty"])
+        expectError(
+            s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", tty.path, id]),
+            contains: ["cannot allocate tty if berth will detach without setting console socket"])
+        expectError(
+            s.berth([
+                "--criu", criu, "restore", "-d", "--console-socket", s.dir + "/c.sock", "--image-path", images,
+                "--bundle", s.bundle.path, id,
+            ]),
+            contains: ["cannot use console socket if berth will not detach or allocate tty"])
         s.expectNothingLeft(id)
 
         // CRIU that cannot run here, then one whose restore fails: nothing is left. The
@@ -251,51 +283,62 @@ struct CheckpointTests {
         try FileManager.default.createDirectory(atPath: s.dir + "/own-rootfs", withIntermediateDirectories: true)
         s.bundle.config["root.path"] = s.dir + "/own-rootfs"
         try s.bundle.write()
-        expectError(s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id]),
-                    contains: ["CRIU cannot checkpoint or restore on this host: criu check: vdso: Failed to fill self vdso symtable"])
+        expectError(
+            s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id]),
+            contains: ["CRIU cannot checkpoint or restore on this host: criu check: vdso: Failed to fill self vdso symtable"])
         s.expectNothingLeft(id)
         #expect(cgroupDirs(id).isEmpty, "cgroup left: \(cgroupDirs(id))")
 
         let record = s.dir + "/requests"
         s.bundle.config.addMount("/srv", source: s.out, options: ["bind"])
         try s.bundle.write()
-        let f = s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--work-path", s.dir + "/work",
-                         "--manage-cgroups-mode", "full", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks",
-                         "--auto-dedup", "--lsm-profile", "apparmor:x", "--pid-file", s.dir + "/pid", "--no-pivot",
-                         "--no-subreaper", "--bundle", s.bundle.path, id],
-                        env: ["FAKE_CRIU_MODE": "works", "FAKE_CRIU_RECORD": record])
+        let f = s.berth(
+            [
+                "--criu", criu, "restore", "-d", "--image-path", images, "--work-path", s.dir + "/work",
+                "--manage-cgroups-mode", "full", "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks",
+                "--auto-dedup", "--lsm-profile", "apparmor:x", "--pid-file", s.dir + "/pid", "--no-pivot",
+                "--no-subreaper", "--bundle", s.bundle.path, id,
+            ],
+            env: ["FAKE_CRIU_MODE": "works", "FAKE_CRIU_RECORD": record])
         expectError(f, contains: ["criu failed: type RESTORE errno 5: fake: no way (see \(s.dir)/work/restore.log)"])
         s.expectNothingLeft(id)
         #expect(cgroupDirs(id).isEmpty, "cgroup left: \(cgroupDirs(id))")
         #expect(!FileManager.default.fileExists(atPath: s.dir + "/pid"))
         let restore = (Host.readFile(record) ?? "").components(separatedBy: "----\n").filter { !$0.isEmpty }.last ?? ""
-        for field in ["type: RESTORE", "rst_sibling: true", "evasive_devices: true", "root: \"\(s.root)/\(id)/criu-root\"",
-                      "log_file: \"restore.log\"", "manage_cgroups_mode: FULL", "tcp_established: true", "ext_unix_sk: true",
-                      "shell_job: true", "file_locks: true", "auto_dedup: true", "lsm_profile: \"apparmor:x\"",
-                      "orphan_pts_master: true", "empty_ns: 1073741824",
-                      // The dumped pipes become berth's stdio 0 and 2; /dev/null needs nothing.
-                      "key: \"pipe:[4242]\"\n    fd: 0", "key: \"pipe:[4243]\"\n    fd: 2",
-                      // Bind mounts from their host sources, the init layer from files made afresh.
-                      "key: \"/srv\"\n    val: \"\(s.out)\"", "val: \"\(s.root)/\(id)/criu-layer/hosts\"", "cg_root"] {
+        for field in [
+            "type: RESTORE", "rst_sibling: true", "evasive_devices: true", "root: \"\(s.root)/\(id)/criu-root\"",
+            "log_file: \"restore.log\"", "manage_cgroups_mode: FULL", "tcp_established: true", "ext_unix_sk: true",
+            "shell_job: true", "file_locks: true", "auto_dedup: true", "lsm_profile: \"apparmor:x\"",
+            "orphan_pts_master: true", "empty_ns: 1073741824",
+            // The dumped pipes become berth's stdio 0 and 2; /dev/null needs nothing.
+            "key: \"pipe:[4242]\"\n    fd: 0", "key: \"pipe:[4243]\"\n    fd: 2",
+            // Bind mounts from their host sources, the init layer from files made afresh.
+            "key: \"/srv\"\n    val: \"\(s.out)\"", "val: \"\(s.root)/\(id)/criu-layer/hosts\"", "cg_root",
+        ] {
             #expect(restore.contains(field), "\(field) missing from the RESTORE request:\n\(restore)")
         }
 
         // Lazy pages that this CRIU and kernel cannot serve.
-        expectError(s.berth(["--criu", criu, "restore", "-d", "--lazy-pages", "--image-path", images, "--bundle", s.bundle.path, id],
-                            env: ["FAKE_CRIU_MODE": "works"]),
-                    contains: ["criu is missing features: [LazyPages]"])
+        expectError(
+            s.berth(
+                ["--criu", criu, "restore", "-d", "--lazy-pages", "--image-path", images, "--bundle", s.bundle.path, id],
+                env: ["FAKE_CRIU_MODE": "works"]),
+            contains: ["criu is missing features: [LazyPages]"])
         s.expectNothingLeft(id)
         #expect(cgroupDirs(id).isEmpty, "cgroup left: \(cgroupDirs(id))")
 
         // An id that exists already.
         s.bundle.config["root.path"] = Host.rootfsPath
         let existing = try sleeper(s)
-        expectError(s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, existing]),
-                    contains: ["container with given ID already exists"])
+        expectError(
+            s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, existing]),
+            contains: ["container with given ID already exists"])
         #expect(s.status(existing) == "running")
     }
 
-    @Test("restore killed at every phase: list shows it, delete --force removes state, cgroup, mounts and CRIU, and never the rootfs bound in the state directory")
+    @Test(
+        "restore killed at every phase: list shows it, delete --force removes state, cgroup, mounts and CRIU, and never the rootfs bound in the state directory"
+    )
     func restoreKilledAtEveryPhase() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let criu = try fake(s)
@@ -319,8 +362,9 @@ struct CheckpointTests {
             let id = s.newID("r\(n)")
             s.bundle.config["linux.cgroupsPath"] = parent + "/" + id
             try s.bundle.write()
-            let r = s.berth(["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id],
-                            env: ["BERTH_TEST_KILL_AT": String(n), "FAKE_CRIU_MODE": "works"])
+            let r = s.berth(
+                ["--criu", criu, "restore", "-d", "--image-path", images, "--bundle", s.bundle.path, id],
+                env: ["BERTH_TEST_KILL_AT": String(n), "FAKE_CRIU_MODE": "works"])
             #expect(!r.timedOut, "restore killed at phase \(n) hung: \(r)")
             let phase = r.stderr.lines.first { $0.hasPrefix("berth: test kill at phase") } ?? "none"
             if r.signal == SIGKILL {
@@ -354,16 +398,20 @@ struct CheckpointTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let c = s.berth(["checkpoint", "--help"])
         #expect(c.status == 0)
-        for flag in ["--image-path", "--work-path", "--parent-path", "--leave-running", "--tcp-established", "--ext-unix-sk",
-                     "--shell-job", "--lazy-pages", "--status-fd", "--page-server", "--file-locks", "--pre-dump",
-                     "--manage-cgroups-mode", "--empty-ns", "--auto-dedup"] {
+        for flag in [
+            "--image-path", "--work-path", "--parent-path", "--leave-running", "--tcp-established", "--ext-unix-sk",
+            "--shell-job", "--lazy-pages", "--status-fd", "--page-server", "--file-locks", "--pre-dump",
+            "--manage-cgroups-mode", "--empty-ns", "--auto-dedup",
+        ] {
             #expect(c.stdout.contains(flag), "checkpoint --help lacks \(flag)")
         }
         let r = s.berth(["help", "restore"])
         #expect(r.status == 0)
-        for flag in ["--console-socket", "--image-path", "--work-path", "--tcp-established", "--ext-unix-sk", "--shell-job",
-                     "--file-locks", "--manage-cgroups-mode", "--bundle", "-b", "--detach", "-d", "--pid-file", "--no-subreaper",
-                     "--no-pivot", "--empty-ns", "--auto-dedup", "--lazy-pages", "--lsm-profile", "--lsm-mount-context"] {
+        for flag in [
+            "--console-socket", "--image-path", "--work-path", "--tcp-established", "--ext-unix-sk", "--shell-job",
+            "--file-locks", "--manage-cgroups-mode", "--bundle", "-b", "--detach", "-d", "--pid-file", "--no-subreaper",
+            "--no-pivot", "--empty-ns", "--auto-dedup", "--lazy-pages", "--lsm-profile", "--lsm-mount-context",
+        ] {
             #expect(r.stdout.contains(flag), "restore --help lacks \(flag)")
         }
         let f = Host.parseJSON(s.berth(["features"]).stdout) as? [String: Any]

@@ -3,8 +3,9 @@
 // failing execve, help for every command, and --debug's phase lines.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Command line")
@@ -43,8 +44,11 @@ struct CommandLineTests {
             defer { sock.close() }
             let id = s.newID()
             let pidFile = s.dir + "/pid-" + id
-            let r = s.berth([command] + (command == "run" ? ["-d"] : []) + ["--pidfd-socket", sock.path, "--pid-file", pidFile,
-                                                                               "--bundle", s.bundle.path, id])
+            let r = s.berth(
+                [command] + (command == "run" ? ["-d"] : []) + [
+                    "--pidfd-socket", sock.path, "--pid-file", pidFile,
+                    "--bundle", s.bundle.path, id,
+                ])
             #expect(r.status == 0, "\(r)")
             let hand = try #require(sock.accept(timeout: 10), "nothing arrived on the pidfd socket")
             #expect(hand.rightsMessages == 1 && hand.fds.count == 1, "\(hand)")
@@ -147,7 +151,9 @@ struct CommandLineTests {
         #expect(s.berth(["pause", id]).status == 0)
         let paused = s.berth(["exec", id, "true"])
         #expect(paused.status == 255, "\(paused)")
-        #expect(paused.stderr.lines == ["\(Host.binaryName): exec failed: cannot exec in a paused container (use --ignore-paused to override)"], "\(paused)")
+        #expect(
+            paused.stderr.lines == ["\(Host.binaryName): exec failed: cannot exec in a paused container (use --ignore-paused to override)"],
+            "\(paused)")
         #expect(s.berth(["resume", id]).status == 0)
 
         let pidFile = s.dir + "/missing-dir/exec.pid"

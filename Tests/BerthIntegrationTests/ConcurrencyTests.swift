@@ -2,8 +2,9 @@
 // racing with create and with each other, and many containers at once on two cores.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The errors a command racing with create and delete may give, in runc's wording.
@@ -52,14 +53,15 @@ struct ConcurrencyTests {
             let create = round % 2 == 0 ? ["create", "--bundle", s.bundle.path, id] : ["run", "-d", "--bundle", s.bundle.path, id]
             procs.append(try s.spawnBerth(create))
             for i in 0..<12 {
-                let command: [String] = switch i % 6 {
-                case 0: ["state", id]
-                case 1: ["list", "--format", "json"]
-                case 2: ["kill", id, "KILL"]
-                case 3: ["delete", id]
-                case 4: ["start", id]
-                default: ["delete", "--force", id]
-                }
+                let command: [String] =
+                    switch i % 6 {
+                    case 0: ["state", id]
+                    case 1: ["list", "--format", "json"]
+                    case 2: ["kill", id, "KILL"]
+                    case 3: ["delete", id]
+                    case 4: ["start", id]
+                    default: ["delete", "--force", id]
+                    }
                 procs.append(try s.spawnBerth(command))
             }
             for p in procs {
@@ -69,8 +71,9 @@ struct ConcurrencyTests {
                 // while the init still sets up, so kill can reach it): it says so and cleans up.
                 let wordings = p === procs[0] ? raceWordings + ["container init exited during set-up: killed by signal 9"] : raceWordings
                 if r.status != 0 {
-                    #expect(r.status == 1 && r.stderr.lines.count == 1 && wordings.contains { r.stderr.contains($0) },
-                            "round \(round): \(r)")
+                    #expect(
+                        r.status == 1 && r.stderr.lines.count == 1 && wordings.contains { r.stderr.contains($0) },
+                        "round \(round): \(r)")
                 }
                 if p.command.contains("state") && r.status == 0 {
                     let doc = Host.parseJSON(r.stdout) as? [String: Any]

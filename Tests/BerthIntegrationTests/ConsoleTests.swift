@@ -1,8 +1,9 @@
 // --console-socket: the pty master handed over in one SCM_RIGHTS message.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Console socket")

@@ -5,8 +5,9 @@
 // moments while other containers start.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The cgroup hierarchies of the host (mount points), v1 and v2.
@@ -14,7 +15,8 @@ func hostCgroupMounts() -> [String] {
     (Host.readFile("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line in
         let f = line.split(separator: " ")
         guard let dash = f.firstIndex(of: "-"), f.count > dash + 1,
-              f[dash + 1] == "cgroup" || f[dash + 1] == "cgroup2" else { return nil }
+            f[dash + 1] == "cgroup" || f[dash + 1] == "cgroup2"
+        else { return nil }
         return String(f[4])
     }
 }
@@ -50,8 +52,10 @@ extension Sandbox {
     /// Checks that nothing of this sandbox's containers is left on the host: state root,
     /// cgroup directories under `cgroupParent` (every hierarchy), processes in them or
     /// carrying the sandbox's token, mounts of the sandbox's files.
-    func expectHostClean(cgroupParent: String, _ context: String, ignoringMounts ignored: [String] = [],
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectHostClean(
+        cgroupParent: String, _ context: String, ignoringMounts ignored: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(stateEntries().isEmpty, "state root not empty \(context): \(stateEntries())", sourceLocation: sourceLocation)
         for mp in hostCgroupMounts() {
             let children = ((try? FileManager.default.contentsOfDirectory(atPath: mp + cgroupParent)) ?? []).filter {
@@ -66,13 +70,15 @@ extension Sandbox {
             left = pidsInCgroups(containing: cgroupParent) + leftoverProcesses()
             return left.isEmpty
         }
-        #expect(gone, "processes left \(context): \(left.map { "\($0) \(Host.readFile("/proc/\($0)/cmdline") ?? "")" })",
-                sourceLocation: sourceLocation)
+        #expect(
+            gone, "processes left \(context): \(left.map { "\($0) \(Host.readFile("/proc/\($0)/cmdline") ?? "")" })",
+            sourceLocation: sourceLocation)
         let mounts = Host.hostMounts(containing: dir).filter { line in !ignored.contains { line.split(separator: " ")[4] == $0 } }
         #expect(mounts.isEmpty, "host mounts left \(context): \(mounts)", sourceLocation: sourceLocation)
         let rootfsMounts = Host.hostMounts(containing: Host.rootfsPath)
-        #expect(rootfsMounts.isEmpty, "a container mount reached the host \(context): \(rootfsMounts)",
-                sourceLocation: sourceLocation)
+        #expect(
+            rootfsMounts.isEmpty, "a container mount reached the host \(context): \(rootfsMounts)",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -121,32 +127,47 @@ struct CrashTests {
     }
 
     static let walks: [CrashWalk] = [
-        CrashWalk(name: "create", setup: { _, _ in }, command: { s, id in ["create", "--bundle", s.bundle.path, "--pid-file", s.dir + "/pid", id] },
-                  allowed: ["created", "stopped"]),
-        CrashWalk(name: "start", setup: { s, id in create(s, id, parent: s.cgroupParent) }, command: { _, id in ["start", id] },
-                  allowed: ["created", "running", "stopped"]),
-        CrashWalk(name: "run -d", setup: { _, _ in }, command: { s, id in ["run", "-d", "--bundle", s.bundle.path, id] },
-                  allowed: ["created", "running", "stopped"]),
-        CrashWalk(name: "run", setup: { s, _ in s.bundle.config.shell("true"); try? s.bundle.write() },
-                  command: { s, id in ["run", "--bundle", s.bundle.path, id] }, allowed: ["created", "running", "stopped"]),
-        CrashWalk(name: "exec", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
-                  command: { _, id in ["exec", "-d", id, "sleep", "1000"] }, allowed: ["running"]),
-        CrashWalk(name: "delete", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
-                  command: { _, id in ["delete", "--force", id] }, allowed: ["running", "stopped"]),
-        CrashWalk(name: "pause", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
-                  command: { _, id in ["pause", id] }, allowed: ["running", "paused"]),
-        CrashWalk(name: "resume", setup: { s, id in
-                      runDetached(s, id, parent: s.cgroupParent)
-                      _ = s.berth(["pause", id])
-                  }, command: { _, id in ["resume", id] }, allowed: ["running", "paused"]),
-        CrashWalk(name: "update", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
-                  command: { _, id in ["update", "--memory", "100000000", "--pids-limit", "100", id] }, allowed: ["running"]),
-        CrashWalk(name: "kill", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
-                  command: { _, id in ["kill", id, "KILL"] }, allowed: ["running", "stopped"]),
+        CrashWalk(
+            name: "create", setup: { _, _ in }, command: { s, id in ["create", "--bundle", s.bundle.path, "--pid-file", s.dir + "/pid", id] },
+            allowed: ["created", "stopped"]),
+        CrashWalk(
+            name: "start", setup: { s, id in create(s, id, parent: s.cgroupParent) }, command: { _, id in ["start", id] },
+            allowed: ["created", "running", "stopped"]),
+        CrashWalk(
+            name: "run -d", setup: { _, _ in }, command: { s, id in ["run", "-d", "--bundle", s.bundle.path, id] },
+            allowed: ["created", "running", "stopped"]),
+        CrashWalk(
+            name: "run",
+            setup: { s, _ in
+                s.bundle.config.shell("true"); try? s.bundle.write()
+            },
+            command: { s, id in ["run", "--bundle", s.bundle.path, id] }, allowed: ["created", "running", "stopped"]),
+        CrashWalk(
+            name: "exec", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
+            command: { _, id in ["exec", "-d", id, "sleep", "1000"] }, allowed: ["running"]),
+        CrashWalk(
+            name: "delete", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
+            command: { _, id in ["delete", "--force", id] }, allowed: ["running", "stopped"]),
+        CrashWalk(
+            name: "pause", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
+            command: { _, id in ["pause", id] }, allowed: ["running", "paused"]),
+        CrashWalk(
+            name: "resume",
+            setup: { s, id in
+                runDetached(s, id, parent: s.cgroupParent)
+                _ = s.berth(["pause", id])
+            }, command: { _, id in ["resume", id] }, allowed: ["running", "paused"]),
+        CrashWalk(
+            name: "update", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
+            command: { _, id in ["update", "--memory", "100000000", "--pids-limit", "100", id] }, allowed: ["running"]),
+        CrashWalk(
+            name: "kill", setup: { s, id in runDetached(s, id, parent: s.cgroupParent) },
+            command: { _, id in ["kill", id, "KILL"] }, allowed: ["running", "stopped"]),
     ]
 
-    @Test("berth killed at every phase of a command leaves only what list shows and delete --force removes",
-          arguments: walks)
+    @Test(
+        "berth killed at every phase of a command leaves only what list shows and delete --force removes",
+        arguments: walks)
     func killAtEveryPhase(_ walk: CrashWalk) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let parent = s.useOwnCgroupParent()
@@ -187,8 +208,9 @@ struct CrashTests {
                 #expect(entry != nil, "\(context): list does not show \(id): \(list.stdout)")
                 let status = entry?["status"] as? String ?? "?"
                 let pid = (entry?["pid"] as? Int).map(Int32.init) ?? 0
-                #expect(walk.allowed.contains(status) || (walk.name != "create" && status == "stopped"),
-                        "\(context): status \(status)")
+                #expect(
+                    walk.allowed.contains(status) || (walk.name != "create" && status == "stopped"),
+                    "\(context): status \(status)")
                 // A status with a live init was true when list looked; an init that berth left
                 // before releasing it exits by itself (end of the sync stream), and then
                 // (only then) the container shows as stopped.
@@ -208,11 +230,12 @@ struct CrashTests {
                     let start = s.berth(["start", id], timeout: 20)
                     #expect(!start.timedOut, "\(context): start: \(start)")
                     let now = s.status(id)
-                    #expect(start.status == 0
+                    #expect(
+                        start.status == 0
                             || (start.stderr.contains("cannot start a container that has stopped") && now == "stopped")
                             || (walk.name != "create" && start.stderr.contains("cannot start an already running container")
                                 && (now == "running" || now == "stopped")),
-                            "\(context): start: \(start), now \(now ?? "?")")
+                        "\(context): start: \(start), now \(now ?? "?")")
                 }
             }
             let d = s.berth(["delete", "--force", id], timeout: 30)

@@ -23,7 +23,8 @@ struct DeviceTests {
     @Test("/dev/pts, /dev/ptmx, /dev/shm, /dev/fd and the stdio links")
     func devLayout() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let r = try s.sh("""
+        let r = try s.sh(
+            """
             stat -c '%n %F' /dev/pts /dev/shm; stat -L -c '%n %F %t:%T' /dev/ptmx
             for l in fd stdin stdout stderr; do echo "$l -> $(readlink /dev/$l)"; done
             """)
@@ -59,7 +60,7 @@ struct DeviceTests {
         let s = try Sandbox(); defer { s.cleanup() }
         // /dev/mydev2 is 1:3 again would be allowed (default rule); a made-up disk is not.
         s.bundle.config["linux.devices"] = [
-            ["path": "/dev/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600],
+            ["path": "/dev/blk", "type": "b", "major": 7, "minor": 200, "fileMode": 0o600]
         ]
         s.bundle.config["linux.resources.devices"] = [
             ["allow": false, "access": "rwm"],

@@ -2,8 +2,9 @@
 // and nothing left behind (no state dir, no process) after a failed create.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One line on stderr, status 1.
@@ -19,14 +20,17 @@ func expectError(_ r: ProcResult, contains fragments: [String] = [], sourceLocat
 extension Sandbox {
     /// After a failed create: no state dir for `id`, list empty, no process left.
     func expectNothingLeft(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(!FileManager.default.fileExists(atPath: root + "/" + id),
-                "state dir left behind: \(stateEntries())", sourceLocation: sourceLocation)
+        #expect(
+            !FileManager.default.fileExists(atPath: root + "/" + id),
+            "state dir left behind: \(stateEntries())", sourceLocation: sourceLocation)
         let l = berth(["list", "-q"])
         #expect(l.status == 0 && l.stdout.trimmed.isEmpty, "list not empty: \(l)", sourceLocation: sourceLocation)
-        #expect(Host.waitUntil(timeout: 10) { self.leftoverProcesses().isEmpty },
-                "processes left: \(leftoverProcesses())", sourceLocation: sourceLocation)
-        #expect(Host.hostMounts(containing: dir).isEmpty, "mounts left: \(Host.hostMounts(containing: dir))",
-                sourceLocation: sourceLocation)
+        #expect(
+            Host.waitUntil(timeout: 10) { self.leftoverProcesses().isEmpty },
+            "processes left: \(leftoverProcesses())", sourceLocation: sourceLocation)
+        #expect(
+            Host.hostMounts(containing: dir).isEmpty, "mounts left: \(Host.hostMounts(containing: dir))",
+            sourceLocation: sourceLocation)
     }
 
     /// create with the default bundle, expecting failure with these fragments.

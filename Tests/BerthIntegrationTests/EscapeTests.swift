@@ -3,8 +3,9 @@
 // binary's digest, sentinel files and directories, the host's mount table.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How an attacking process is started. `exec` (into a running container) is the third
@@ -103,12 +104,15 @@ struct EscapeTests {
         ("a symlink to /proc/self/exe", ["bin/evil": "->/proc/self/exe"], ["/bin/evil", "--version"]),
         ("a relative symlink to it", ["bin/evil": "->../proc/self/exe"], ["evil", "--version"]),
         ("a #!/proc/self/exe script", ["bin/evil.sh": "#!/proc/self/exe\n"], ["/bin/evil.sh", "--version"]),
-        ("a #! script whose interpreter is such a script",
-         ["bin/evil.sh": "#!/proc/self/exe\n", "bin/evil2.sh": "#! /bin/evil.sh --x\n"], ["evil2.sh"]),
+        (
+            "a #! script whose interpreter is such a script",
+            ["bin/evil.sh": "#!/proc/self/exe\n", "bin/evil2.sh": "#! /bin/evil.sh --x\n"], ["evil2.sh"]
+        ),
     ]
 
-    @Test("the container process is never the runtime's own binary, and the binary is unchanged",
-          arguments: LaunchPath.allCases)
+    @Test(
+        "the container process is never the runtime's own binary, and the binary is unchanged",
+        arguments: LaunchPath.allCases)
     func selfExe(how: LaunchPath) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let before = HostState.sha256(Host.binary, s)
@@ -145,7 +149,9 @@ struct EscapeTests {
         chmod(rootfs + "/tmp", 0o1777)
         // The container's own process exchanges /tmp/cmd and /tmp/alt (symlinks to a real
         // binary and to /proc/self/exe) atomically, as fast as it can.
-        try Host.write(s.dir + "/swap.c", """
+        try Host.write(
+            s.dir + "/swap.c",
+            """
             #define _GNU_SOURCE
             #include <stdio.h>
             #include <fcntl.h>
@@ -163,7 +169,8 @@ struct EscapeTests {
         try b.write()
         let id = s.newID("race")
         #expect(s.berth(["run", "-d", "--bundle", b.path, id]).status == 0)
-        var ran = 0, refused = 0
+        var ran = 0
+        var refused = 0
         #expect(Host.waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: rootfs + "/tmp/alt") })
         for _ in 0..<60 {
             let r = s.berth(["exec", id, "/tmp/cmd", "--version"])
@@ -179,7 +186,8 @@ struct EscapeTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let before = HostState.sha256(Host.binary, s)
         s.mountOut()
-        s.bundle.config.shell("""
+        s.bundle.config.shell(
+            """
             while [ ! -e /srv/go ]; do sleep 0.05; done
             for p in /proc/[0-9]*; do
               n=${p#/proc/}
@@ -220,8 +228,9 @@ struct EscapeTests {
         return fds
     }
 
-    @Test("only stdio and --preserve-fds reach the process; a descriptor the caller leaks beyond them does not",
-          arguments: LaunchPath.allCases)
+    @Test(
+        "only stdio and --preserve-fds reach the process; a descriptor the caller leaks beyond them does not",
+        arguments: LaunchPath.allCases)
     func leakedFDs(how: LaunchPath) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config.shell(Self.listFDs)
@@ -230,10 +239,12 @@ struct EscapeTests {
         #expect(Set(Self.parseFDs(plain.stdout).keys) == [0, 1, 2], "\(plain)")
 
         // Two descriptors from the caller, only the first preserved.
-        let kept = s.dir + "/kept", leaked = s.dir + "/leaked"
+        let kept = s.dir + "/kept"
+        let leaked = s.dir + "/leaked"
         try Host.write(kept, "")
         try Host.write(leaked, "")
-        let k = open(kept, O_RDONLY | O_CLOEXEC), l = open(leaked, O_RDONLY | O_CLOEXEC)
+        let k = open(kept, O_RDONLY | O_CLOEXEC)
+        let l = open(leaked, O_RDONLY | O_CLOEXEC)
         defer { close(k); close(l) }
         let r = try launch(s, s.bundle, how, extra: ["--preserve-fds", "1"], extraFds: [k, l])
         #expect(r.status == 0, "\(r)")
@@ -256,8 +267,9 @@ struct EscapeTests {
             s.bundle.config["process.cwd"] = "/proc/self/fd/\(n)"
             s.bundle.config.shell(look)
             let r = try launch(s, s.bundle, how)
-            #expect(!r.stdout.contains("ESCAPE-MARKER") && !r.stdout.contains("(unreachable)"),
-                    "cwd /proc/self/fd/\(n) reached the host: \(r)")
+            #expect(
+                !r.stdout.contains("ESCAPE-MARKER") && !r.stdout.contains("(unreachable)"),
+                "cwd /proc/self/fd/\(n) reached the host: \(r)")
             if r.status == 0 {
                 #expect(r.stdout.lines.first?.hasPrefix("/") == true, "\(r)")
             }
@@ -285,30 +297,46 @@ struct EscapeTests {
     static func images(sentinel: String, out: String) -> [Image] {
         let up = String(repeating: "../", count: 12)
         return [
-            Image(name: "mount destinations are absolute and ../ symlinks to a host directory",
-                  plant: ["mnt/abs": "->" + sentinel, "mnt/rel": "->" + up + sentinel.dropFirst(), "mnt/bindlink": "->" + sentinel]) {
+            Image(
+                name: "mount destinations are absolute and ../ symlinks to a host directory",
+                plant: ["mnt/abs": "->" + sentinel, "mnt/rel": "->" + up + sentinel.dropFirst(), "mnt/bindlink": "->" + sentinel]
+            ) {
                 $0.addMount("/mnt/abs", type: "tmpfs", source: "tmpfs")
                 $0.addMount("/mnt/rel/sub", type: "tmpfs", source: "tmpfs")
                 $0.addMount("/mnt/bindlink", type: "bind", source: out, options: ["rbind", "rw"])
             },
-            Image(name: "/dev is a symlink to a host directory", plant: ["dev": "->" + sentinel],
-                  refusal: "filesystem \"tmpfs\" must be mounted on ordinary directory") { _ in },
-            Image(name: "/dev/null is a symlink to a host file (no /dev mount)",
-                  plant: ["dev/null": "->" + sentinel + "/file", "dev/zero": "->" + up + sentinel.dropFirst() + "/file"]) {
+            Image(
+                name: "/dev is a symlink to a host directory", plant: ["dev": "->" + sentinel],
+                refusal: "filesystem \"tmpfs\" must be mounted on ordinary directory"
+            ) { _ in },
+            Image(
+                name: "/dev/null is a symlink to a host file (no /dev mount)",
+                plant: ["dev/null": "->" + sentinel + "/file", "dev/zero": "->" + up + sentinel.dropFirst() + "/file"]
+            ) {
                 $0.removeMount("/dev"); $0.removeMount("/dev/pts"); $0.removeMount("/dev/shm"); $0.removeMount("/dev/mqueue")
-                $0["linux.devices"] = [["path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666],
-                                       ["path": "/dev/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o666]]
+                $0["linux.devices"] = [
+                    ["path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o666],
+                    ["path": "/dev/zero", "type": "c", "major": 1, "minor": 5, "fileMode": 0o666],
+                ]
             },
-            Image(name: "masked and read-only paths are symlinks to host paths",
-                  plant: ["etc/masked-file": "->" + sentinel + "/file", "etc/masked-dir": "->" + up + sentinel.dropFirst(),
-                          "etc/ro-dir": "->" + sentinel]) {
+            Image(
+                name: "masked and read-only paths are symlinks to host paths",
+                plant: [
+                    "etc/masked-file": "->" + sentinel + "/file", "etc/masked-dir": "->" + up + sentinel.dropFirst(),
+                    "etc/ro-dir": "->" + sentinel,
+                ]
+            ) {
                 $0["linux.maskedPaths"] = ["/etc/masked-file", "/etc/masked-dir", "/proc/kcore"]
                 $0["linux.readonlyPaths"] = ["/etc/ro-dir", "/proc/sys"]
             },
-            Image(name: "/proc is an absolute symlink to a host directory", plant: ["proc": "->" + sentinel],
-                  refusal: "filesystem \"proc\" must be mounted on ordinary directory") { _ in },
-            Image(name: "/proc is a ../ symlink to a host directory", plant: ["proc": "->" + up + sentinel.dropFirst()],
-                  refusal: "filesystem \"proc\" must be mounted on ordinary directory") { _ in },
+            Image(
+                name: "/proc is an absolute symlink to a host directory", plant: ["proc": "->" + sentinel],
+                refusal: "filesystem \"proc\" must be mounted on ordinary directory"
+            ) { _ in },
+            Image(
+                name: "/proc is a ../ symlink to a host directory", plant: ["proc": "->" + up + sentinel.dropFirst()],
+                refusal: "filesystem \"proc\" must be mounted on ordinary directory"
+            ) { _ in },
         ]
     }
 
@@ -367,12 +395,17 @@ struct EscapeTests {
         try FileManager.default.createDirectory(atPath: mnt + "/race/t", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: mnt + "/race/b", withIntermediateDirectories: true)
         // The swapper: the directory and a symlink to the host take turns at /mnt/race.
-        let swapper = try Runner.spawn("/bin/sh", ["-c", """
-            cd \(mnt) && while :; do
-              mv race race.d 2>/dev/null; ln -s \(sentinel) race 2>/dev/null
-              rm -f race 2>/dev/null; mv race.d race 2>/dev/null
-            done
-            """], ioDir: s.io)
+        let swapper = try Runner.spawn(
+            "/bin/sh",
+            [
+                "-c",
+                """
+                cd \(mnt) && while :; do
+                  mv race race.d 2>/dev/null; ln -s \(sentinel) race 2>/dev/null
+                  rm -f race 2>/dev/null; mv race.d race 2>/dev/null
+                done
+                """,
+            ], ioDir: s.io)
         defer { swapper.signal(SIGKILL); _ = swapper.wait(timeout: 5) }
         var config = Config.base(rootfs: rootfs)
         config["root.readonly"] = false
@@ -400,7 +433,8 @@ struct EscapeTests {
     @Test("masked and read-only /proc and /sys stay so against remount, umount and new mounts (default capabilities)")
     func procAndSys() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let r = try s.sh("""
+        let r = try s.sh(
+            """
             try() { "$@" >/dev/null 2>&1; echo "$* => $?"; }
             try mount -o remount,rw /proc/sys
             try mount -o remount,rw /sys
@@ -443,7 +477,8 @@ struct EscapeTests {
         let me = getpid()
 
         let b = try s.newBundle("b")
-        b.config.shell("""
+        b.config.shell(
+            """
             echo "pids=$(ls -d /proc/[0-9]* | wc -l)"
             kill -0 \(pidA) 2>/dev/null; echo "seeA=$?"
             kill -9 \(pidA) 2>/dev/null; echo "killA=$?"
@@ -463,9 +498,11 @@ struct EscapeTests {
 
         // Every mount point inside is one the config asked for: none of the host's.
         let inside = Set(out.lines.filter { $0.hasPrefix("mnt ") }.map { String($0.dropFirst(4)) })
-        let configured = Set((b.config["linux.maskedPaths"] as? [String] ?? []) + (b.config["linux.readonlyPaths"] as? [String] ?? [])
-                             + b.config.mounts.compactMap { $0["destination"] as? String })
-            .union(["/", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"])
+        let configured = Set(
+            (b.config["linux.maskedPaths"] as? [String] ?? []) + (b.config["linux.readonlyPaths"] as? [String] ?? [])
+                + b.config.mounts.compactMap { $0["destination"] as? String }
+        )
+        .union(["/", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf"])
         let unexpected = inside.filter { !configured.contains($0) && !$0.hasPrefix("/sys/fs/cgroup/") }
         #expect(!inside.isEmpty && unexpected.isEmpty, "mount points the config did not ask for: \(unexpected.sorted())")
     }

@@ -1,8 +1,9 @@
 // The ready bundles in spec-examples/ run as their READMEs say.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("spec-examples")
@@ -11,8 +12,9 @@ struct ExampleBundleTests {
     /// `make examples`, which `make test` runs first.
     func example(_ name: String) throws -> String {
         let dir = Host.repoRoot + "/spec-examples/" + name
-        try #require(FileManager.default.fileExists(atPath: dir + "/rootfs/bin/busybox"),
-                     "\(dir)/rootfs is missing: run `make examples` first")
+        try #require(
+            FileManager.default.fileExists(atPath: dir + "/rootfs/bin/busybox"),
+            "\(dir)/rootfs is missing: run `make examples` first")
         return dir
     }
 
@@ -30,8 +32,9 @@ struct ExampleBundleTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let dir = try example("userns")
         var st = stat()
-        try #require(stat(dir + "/rootfs/bin", &st) == 0 && st.st_uid == 100000,
-                     "spec-examples/userns/rootfs must belong to uid 100000 (make examples does it)")
+        try #require(
+            stat(dir + "/rootfs/bin", &st) == 0 && st.st_uid == 100000,
+            "spec-examples/userns/rootfs must belong to uid 100000 (make examples does it)")
         unlink(dir + "/rootfs/home/made-by-root")
         let r = s.berth(["run", "--bundle", dir, s.newID("userns")])
         #expect(r.status == 0, "\(r)")

@@ -2,8 +2,9 @@
 // with runc's forms (`PATH`, `CONTROLLER[,CONTROLLER]:PATH`), checks and wording.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("exec --cgroup")
@@ -21,8 +22,11 @@ struct ExecCgroupTests {
         }
         // Inside: the container makes its sub-cgroups (cpu and cpuacct may share a mount).
         let everywhere = HostCgroup.mounts.map { "/sys/fs/cgroup/" + ($0.point as NSString).lastPathComponent + "/all" }
-        let mk = s.berth(["exec", id, "sh", "-euc", "mkdir -p /sys/fs/cgroup/memory/submem /sys/fs/cgroup/cpu/subcpu /sys/fs/cgroup/cpuacct/subcpu "
-                          + everywhere.joined(separator: " ")])
+        let mk = s.berth([
+            "exec", id, "sh", "-euc",
+            "mkdir -p /sys/fs/cgroup/memory/submem /sys/fs/cgroup/cpu/subcpu /sys/fs/cgroup/cpuacct/subcpu "
+                + everywhere.joined(separator: " "),
+        ])
         #expect(mk.status == 0, "\(mk)")
         let r = s.berth(["exec", "--cgroup", "memory:submem", "--cgroup", "cpu,cpuacct:subcpu", id, "cat", "/proc/self/cgroup"])
         #expect(r.status == 0, "\(r)")
@@ -63,12 +67,16 @@ struct ExecCgroupTests {
         }
         let missing = s.berth(["exec", "--cgroup", "nonexistent", id, "true"])
         #expect(missing.status != 0, "\(missing)")
-        #expect(missing.stderr.contains(HostCgroup.isPureV2 ? " cgroup" : " adding pid ") && missing.stderr.contains("o such file or directory"), "\(missing)")
+        #expect(
+            missing.stderr.contains(HostCgroup.isPureV2 ? " cgroup" : " adding pid ") && missing.stderr.contains("o such file or directory"),
+            "\(missing)")
         if !HostCgroup.isPureV2 {
             let r = s.berth(["exec", "--cgroup", "cpu:../\(siblingName)", id, "true"])
             #expect(r.status != 0 && r.stderr.contains("bad sub cgroup path"), "\(r)")
             let cpuMissing = s.berth(["exec", "--cgroup", "cpu:nonexistent", id, "true"])
-            #expect(cpuMissing.status != 0 && cpuMissing.stderr.contains(" adding pid ") && cpuMissing.stderr.contains("o such file or directory"), "\(cpuMissing)")
+            #expect(
+                cpuMissing.status != 0 && cpuMissing.stderr.contains(" adding pid ") && cpuMissing.stderr.contains("o such file or directory"),
+                "\(cpuMissing)")
         }
         let unknown = s.berth(["exec", "--cgroup", "whaaat:/", id, "true"])
         #expect(unknown.status != 0 && unknown.stderr.contains("unknown controller "), "\(unknown)")

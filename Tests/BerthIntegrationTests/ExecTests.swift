@@ -1,8 +1,9 @@
 // exec: a process joins a running container (namespaces, cgroup, security settings).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("exec")
@@ -27,8 +28,10 @@ struct ExecTests {
             c.setNamespace("cgroup")
             c["hostname"] = "exec-box"
         }
-        let r = s.berth(["exec", id, "sh", "-c",
-                         "for n in mnt net ipc uts pid cgroup; do readlink /proc/self/ns/$n; done; hostname; ps -o pid,comm | grep -c sleep; echo self $$; exit 7"])
+        let r = s.berth([
+            "exec", id, "sh", "-c",
+            "for n in mnt net ipc uts pid cgroup; do readlink /proc/self/ns/$n; done; hostname; ps -o pid,comm | grep -c sleep; echo self $$; exit 7",
+        ])
         #expect(r.status == 7, "\(r)")
         let lines = r.stdout.lines
         let expected = ["mnt", "net", "ipc", "uts", "pid", "cgroup"].map { Host.nsLink(pid: initPID, $0) ?? "?" }
@@ -62,7 +65,10 @@ struct ExecTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let (id, _) = try startContainer(s)
         let cases: [([String], String)] = [
-            (["exec", id, "no-such-command"], #"exec failed: unable to start container process: exec: "no-such-command": executable file not found in $PATH"#),
+            (
+                ["exec", id, "no-such-command"],
+                #"exec failed: unable to start container process: exec: "no-such-command": executable file not found in $PATH"#
+            ),
             (["exec", id, "/etc/passwd"], #"exec: "/etc/passwd": permission denied"#),
             (["exec", id, "/no/such/file"], "no such file or directory"),
             (["exec", "no-such-container", "true"], "exec failed: container does not exist"),
@@ -94,9 +100,11 @@ struct ExecTests {
     func processFlags() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let (id, _) = try startContainer(s) { c in c["process.env"] = ["PATH=/bin:/usr/bin", "FOO=container", "KEEP=1"] }
-        let r = s.berth(["exec", "--user", "1000:1001", "--additional-gids", "20", "-g", "30", "--env", "FOO=exec",
-                         "-e", "NEW=2", "--cwd", "/tmp", "--cap", "CAP_NET_RAW", "--no-new-privs", id,
-                         "sh", "-c", "id -u; id -g; id -G; echo $FOO $KEEP $NEW; env | grep -c ^FOO=; pwd; grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status"])
+        let r = s.berth([
+            "exec", "--user", "1000:1001", "--additional-gids", "20", "-g", "30", "--env", "FOO=exec",
+            "-e", "NEW=2", "--cwd", "/tmp", "--cap", "CAP_NET_RAW", "--no-new-privs", id,
+            "sh", "-c", "id -u; id -g; id -G; echo $FOO $KEEP $NEW; env | grep -c ^FOO=; pwd; grep -E '^(CapBnd|NoNewPrivs)' /proc/self/status",
+        ])
         #expect(r.status == 0, "\(r)")
         let lines = r.stdout.lines
         #expect(lines.count >= 8, "\(r)")
@@ -139,8 +147,10 @@ struct ExecTests {
     func seccompApplies() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let (id, _) = try startContainer(s) { c in
-            c["linux.seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
-                                  "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]]
+            c["linux.seccomp"] = [
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+            ]
         }
         let r = s.berth(["exec", id, "sh", "-c", "mkdir /tmp/x 2>&1; echo rc=$?"])
         #expect(r.stdout.contains("rc=1") && r.stdout.contains("not permitted"), "\(r)")

@@ -3,8 +3,9 @@
 // linux.memoryPolicy and linux.personality, as runc applies them.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Execution attributes")
@@ -80,9 +81,11 @@ struct ExecutionAttributeTests {
         #expect(fromConfig.stdout == "Cpus_allowed_list:\t\(second)\n", "\(fromConfig)")
 
         for cpus in [second, "\(first)-\(second)", "\(first),\(second)", first] {
-            let process: [String: Any] = ["terminal": false, "cwd": "/",
-                                          "args": ["grep", "Cpus_allowed_list", "/proc/self/status"],
-                                          "execCPUAffinity": ["initial": cpus, "final": cpus]]
+            let process: [String: Any] = [
+                "terminal": false, "cwd": "/",
+                "args": ["grep", "Cpus_allowed_list", "/proc/self/status"],
+                "execCPUAffinity": ["initial": cpus, "final": cpus],
+            ]
             let path = s.dir + "/process.json"
             try JSONSerialization.data(withJSONObject: process).write(to: URL(fileURLWithPath: path))
             let r = s.berth(["exec", "--process", path, id])
@@ -126,8 +129,10 @@ struct ExecutionAttributeTests {
 
         let process: [String: Any] = [
             "terminal": false, "cwd": "/", "args": ["sleep", "600"],
-            "scheduler": ["policy": "SCHED_DEADLINE", "flags": ["SCHED_FLAG_RESET_ON_FORK"], "nice": 19, "priority": 0,
-                          "runtime": 42000, "deadline": 100000, "period": 1000000],
+            "scheduler": [
+                "policy": "SCHED_DEADLINE", "flags": ["SCHED_FLAG_RESET_ON_FORK"], "nice": 19, "priority": 0,
+                "runtime": 42000, "deadline": 100000, "period": 1000000,
+            ],
         ]
         let path = s.dir + "/process.json"
         try JSONSerialization.data(withJSONObject: process).write(to: URL(fileURLWithPath: path))
@@ -146,8 +151,10 @@ struct ExecutionAttributeTests {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config.shell("true")
         s.bundle.config["linux.resources.cpu"] = ["cpus": Self.firstCPUs.0, "mems": "0"]
-        s.bundle.config["process.scheduler"] = ["policy": "SCHED_DEADLINE", "nice": 19, "runtime": 42000,
-                                                "deadline": 1000000, "period": 1000000]
+        s.bundle.config["process.scheduler"] = [
+            "policy": "SCHED_DEADLINE", "nice": 19, "runtime": 42000,
+            "deadline": 1000000, "period": 1000000,
+        ]
         try s.expectCreateFails(["process scheduler can't be used together with AllowedCPUs"])
     }
 
@@ -159,8 +166,10 @@ struct ExecutionAttributeTests {
         let (id, _) = try runDetached(s) { c in c["process.ioPriority"] = ["class": "IOPRIO_CLASS_BE", "priority": 4] }
         #expect(s.berth(["exec", id, "ionice", "-p", "1"]).stdout.lines.first == "best-effort: prio 4")
         #expect(s.berth(["exec", id, "ionice"]).stdout.lines.first == "best-effort: prio 4")
-        let process: [String: Any] = ["terminal": false, "cwd": "/", "args": ["ionice"],
-                                      "ioPriority": ["class": "IOPRIO_CLASS_IDLE"]]
+        let process: [String: Any] = [
+            "terminal": false, "cwd": "/", "args": ["ionice"],
+            "ioPriority": ["class": "IOPRIO_CLASS_IDLE"],
+        ]
         let path = s.dir + "/process.json"
         try JSONSerialization.data(withJSONObject: process).write(to: URL(fileURLWithPath: path))
         let idle = s.berth(["exec", "--process", path, id])
@@ -198,15 +207,19 @@ struct ExecutionAttributeTests {
         s.bundle.config.shell("true")
         let cases: [([String: Any], String)] = [
             (["mode": "INTERLEAVE", "nodes": "0"], "invalid memory policy mode \"INTERLEAVE\""),
-            (["mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_RELATIVE_NODES", "badflag"]],
-             "invalid memory policy flag \"badflag\""),
+            (
+                ["mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_RELATIVE_NODES", "badflag"]],
+                "invalid memory policy flag \"badflag\""
+            ),
             (["nodes": "0-7"], "invalid memory policy mode \"\""),
             (["mode": "MPOL_DEFAULT", "nodes": "0-7", "flags": ["MPOL_F_NUMA_BALANCING"]], "MPOL_DEFAULT takes no nodes, got 8"),
             (["mode": "MPOL_BIND", "nodes": "0-9876543210"], "invalid memory policy nodes \"0-9876543210\""),
             (["mode": "MPOL_BIND", "nodes": "1000"], "invalid memory policy node 1000: not a NUMA node of this host"),
             (["mode": "MPOL_BIND"], "MPOL_BIND needs at least one node"),
-            (["mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]],
-             "set_mempolicy MPOL_PREFERRED nodes \"0\": invalid argument"),
+            (
+                ["mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]],
+                "set_mempolicy MPOL_PREFERRED nodes \"0\": invalid argument"
+            ),
         ]
         for (policy, message) in cases {
             s.bundle.config["linux.memoryPolicy"] = policy
@@ -220,20 +233,22 @@ struct ExecutionAttributeTests {
     func personality() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         #if arch(x86_64)
-        s.bundle.config["linux.personality"] = ["domain": "LINUX32", "flags": []]
-        #expect(try s.sh("uname -m").stdout == "i686\n")
-        let (id, _) = try runDetached(s) { c in c["linux.personality"] = ["domain": "LINUX32"] }
-        #expect(s.berth(["exec", id, "uname", "-m"]).stdout == "i686\n")
+            s.bundle.config["linux.personality"] = ["domain": "LINUX32", "flags": []]
+            #expect(try s.sh("uname -m").stdout == "i686\n")
+            let (id, _) = try runDetached(s) { c in c["linux.personality"] = ["domain": "LINUX32"] }
+            #expect(s.berth(["exec", id, "uname", "-m"]).stdout == "i686\n")
 
-        for domain in ["LINUX", "LINUX32"] {
-            let expected = domain == "LINUX" ? "x86_64\n" : "i686\n"
-            let (blocked, _) = try runDetached(s) { c in
-                c["linux.personality"] = ["domain": domain]
-                c["linux.seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
-                                      "syscalls": [["names": ["personality"], "action": "SCMP_ACT_ERRNO"]]]
+            for domain in ["LINUX", "LINUX32"] {
+                let expected = domain == "LINUX" ? "x86_64\n" : "i686\n"
+                let (blocked, _) = try runDetached(s) { c in
+                    c["linux.personality"] = ["domain": domain]
+                    c["linux.seccomp"] = [
+                        "defaultAction": "SCMP_ACT_ALLOW",
+                        "syscalls": [["names": ["personality"], "action": "SCMP_ACT_ERRNO"]],
+                    ]
+                }
+                #expect(s.berth(["exec", blocked, "uname", "-m"]).stdout == expected, "\(domain)")
             }
-            #expect(s.berth(["exec", blocked, "uname", "-m"]).stdout == expected, "\(domain)")
-        }
         #endif
         let bad = try Sandbox(); defer { bad.cleanup() }
         bad.bundle.config["linux.personality"] = ["domain": "LINUX64"]

@@ -2,8 +2,9 @@
 // nothing left behind (state root, cgroups under the test's parent, processes, mounts).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Sandbox {
@@ -51,8 +52,9 @@ struct FaultTests {
             try s.faultBundle("sleep 1000", id: id)
             let r = s.berthRaw(["--root", root, command] + (command == "run" ? ["-d"] : []) + ["--bundle", s.bundle.path, id])
             expectError(r, contains: ["no space left on device"])
-            #expect(((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []) == ["filler"],
-                    "\(command): state root holds \((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])")
+            #expect(
+                ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []) == ["filler"],
+                "\(command): state root holds \((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])")
         }
         s.expectHostClean(cgroupParent: parent, "after creates on a full state root", ignoringMounts: [root])
     }
@@ -68,8 +70,12 @@ struct FaultTests {
             let id = s.newID("nofile\(limit)")
             try s.faultBundle("sleep 1000", id: id)
             // The soft limit only: the container's own RLIMIT_NOFILE (1024) stays within the hard one.
-            let r = Runner.run("/usr/bin/prlimit", ["--nofile=\(limit):\(hard.rlim_max)", Host.binary, "--root", s.root, "run", "-d",
-                                                     "--bundle", s.bundle.path, id], ioDir: s.io, env: [String(s.token.split(separator: "=")[0]): String(s.token.split(separator: "=")[1])])
+            let r = Runner.run(
+                "/usr/bin/prlimit",
+                [
+                    "--nofile=\(limit):\(hard.rlim_max)", Host.binary, "--root", s.root, "run", "-d",
+                    "--bundle", s.bundle.path, id,
+                ], ioDir: s.io, env: [String(s.token.split(separator: "=")[0]): String(s.token.split(separator: "=")[1])])
             #expect(!r.timedOut, "limit \(limit): \(r)")
             if r.status == 0 {
                 #expect(s.status(id) == "running", "limit \(limit)")
@@ -207,8 +213,9 @@ struct FaultTests {
             for command in ["create", "run"] {
                 let id = s.newID("pf")
                 let extra: [String] = command == "run" ? ["-d"] : []
-                let r = s.berth([command] + extra + ["--preserve-fds", count, "--bundle", s.bundle.path, id],
-                                extraFds: closed == "4" ? [fd] : [])
+                let r = s.berth(
+                    [command] + extra + ["--preserve-fds", count, "--bundle", s.bundle.path, id],
+                    extraFds: closed == "4" ? [fd] : [])
                 expectError(r, contains: ["preserve-fds \(count): descriptor \(closed) is not open"])
                 #expect(!s.stateEntries().contains(id), "\(command) --preserve-fds \(count) left its state directory")
             }

@@ -16,18 +16,19 @@ struct HardenedExampleTests {
         let r = try s.runContainer(b)
         #expect(r.status == 0, "\(r)")
         #expect(r.stderr.isEmpty, "\(r)")
-        #expect(r.stdout.lines == [
-            "user: 65534:65534",
-            "CapEff:\t0000000000000400",
-            "CapBnd:\t0000000000000400",
-            "CapAmb:\t0000000000000400",
-            "NoNewPrivs:\t1",
-            "Seccomp:\t2",
-            "root: read-only",
-            "/tmp: writable tmpfs",
-            "mount: refused",
-            "unshare: refused",
-            "port 80: bound (ambient CAP_NET_BIND_SERVICE)",
-        ], "\(r)")
+        #expect(
+            r.stdout.lines == [
+                "user: 65534:65534",
+                "CapEff:\t0000000000000400",
+                "CapBnd:\t0000000000000400",
+                "CapAmb:\t0000000000000400",
+                "NoNewPrivs:\t1",
+                "Seccomp:\t2",
+                "root: read-only",
+                "/tmp: writable tmpfs",
+                "mount: refused",
+                "unshare: refused",
+                "port 80: bound (ambient CAP_NET_BIND_SERVICE)",
+            ], "\(r)")
     }
 }

@@ -8,9 +8,11 @@ import Testing
 struct HookTests {
     /// A hook that records its kind and the status it read on stdin into `file`.
     func hook(_ kind: String, file: String) -> [String: Any] {
-        ["path": "/bin/sh",
-         "args": ["sh", "-c", "read -r state; s=${state#*\\\"status\\\":\\\"}; echo \"\(kind) ${s%%\\\"*}\" >> \(file)"],
-         "timeout": 10]
+        [
+            "path": "/bin/sh",
+            "args": ["sh", "-c", "read -r state; s=${state#*\\\"status\\\":\\\"}; echo \"\(kind) ${s%%\\\"*}\" >> \(file)"],
+            "timeout": 10,
+        ]
     }
 
     /// A hook that succeeds and one that writes to stderr and fails: the second, #1.
@@ -36,18 +38,23 @@ struct HookTests {
         let r = try s.sh("echo ran")
         #expect(r.status == 0, "\(r)")
         let lines = (Host.readFile(host) ?? "").split(separator: "\n").map(String.init)
-        #expect(lines.map { String($0.split(separator: " ")[0]) }
+        #expect(
+            lines.map { String($0.split(separator: " ")[0]) }
                 == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-                "\(lines)")
+            "\(lines)")
         // prestart reads `created` (crun, runtime-spec validation), createRuntime and
         // createContainer `creating`, startContainer `created` (runc).
-        #expect(Array(lines.prefix(4)) == ["prestart created", "createRuntime creating", "createContainer creating",
-                                           "startContainer created"], "\(lines)")
+        #expect(
+            Array(lines.prefix(4)) == [
+                "prestart created", "createRuntime creating", "createContainer creating",
+                "startContainer created",
+            ], "\(lines)")
         #expect(lines.last == "poststop stopped", "\(lines)")
     }
 
-    @Test("a failing hook fails create with runc's message and the hook's stderr, and leaves nothing behind",
-          arguments: ["prestart", "createRuntime", "createContainer"])
+    @Test(
+        "a failing hook fails create with runc's message and the hook's stderr, and leaves nothing behind",
+        arguments: ["prestart", "createRuntime", "createContainer"])
     func failingCreateHook(_ kind: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let cgroup = "/berth-itest-hook-\(UUID().uuidString.prefix(8))"
@@ -57,15 +64,21 @@ struct HookTests {
         try s.bundle.write()
         let id = s.newID()
         let r = s.berth(["create", "--bundle", s.bundle.path, id])
-        expectError(r, contains: ["error running \(kind) hook #1: error running hook: exit status 3",
-                                  "stdout: out-of-hook", "stderr: complaint-of-hook"])
+        expectError(
+            r,
+            contains: [
+                "error running \(kind) hook #1: error running hook: exit status 3",
+                "stdout: out-of-hook", "stderr: complaint-of-hook",
+            ])
         s.expectNothingLeft(id)
-        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids" + cgroup)
+        #expect(
+            !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids" + cgroup)
                 && !FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified" + cgroup), "cgroup \(cgroup) left behind")
     }
 
-    @Test("a failing startContainer or poststart hook fails run with runc's message; the container is gone",
-          arguments: ["startContainer", "poststart"])
+    @Test(
+        "a failing startContainer or poststart hook fails run with runc's message; the container is gone",
+        arguments: ["startContainer", "poststart"])
     func failingRunHook(_ kind: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config["hooks"] = [kind: failingPair]
@@ -87,10 +100,12 @@ struct HookTests {
             "createRuntime": [
                 ["path": "/bin/sh", "args": ["my-hook-name", "-c", "echo \"argv0=$0\" >> \(log)"]],
                 ["path": "/bin/echo", "args": [String]()],
-                ["path": "/bin/sh", "args": ["sh", "-c", "echo \"env=$HOOKVAR/$BERTH_ITEST_CALLER\" >> \(log)"],
-                 "env": ["HOOKVAR=given"]],
+                [
+                    "path": "/bin/sh", "args": ["sh", "-c", "echo \"env=$HOOKVAR/$BERTH_ITEST_CALLER\" >> \(log)"],
+                    "env": ["HOOKVAR=given"],
+                ],
                 ["path": "/bin/sh", "args": ["sh", "-c", "echo \"inherited=$BERTH_ITEST_CALLER\" >> \(log)"]],
-            ],
+            ]
         ]
         s.bundle.config.args = ["true"]
         try s.bundle.write()
@@ -107,8 +122,12 @@ struct HookTests {
         s.bundle.config["process.env"] = ["PATH=/bin:/usr/bin", "HOOKED=from-process"]
         s.bundle.config["hooks"] = [
             // Before pivot_root: the host's /bin/sh, the host path of the out directory.
-            "createContainer": [["path": "/bin/sh",
-                                 "args": ["sh", "-c", "echo \"create $HOOKED $(pwd)\" >> \(s.out)/env.log"]]],
+            "createContainer": [
+                [
+                    "path": "/bin/sh",
+                    "args": ["sh", "-c", "echo \"create $HOOKED $(pwd)\" >> \(s.out)/env.log"],
+                ]
+            ],
             // Relative to the working directory runc gives it: the rootfs.
             "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "echo \"start $HOOKED $HOME\" >> /srv/env.log"]]],
         ]
@@ -124,8 +143,14 @@ struct HookTests {
         s.mountOut()
         // srv/ is the rootfs's /srv (the out directory mounted there), reached from the
         // working directory runc gives the hook; the rootfs's own bin/busybox runs too.
-        s.bundle.config["hooks"] = ["createContainer": [["path": "/bin/sh",
-                                                         "args": ["sh", "-c", "bin/busybox echo relative-ok > srv/rel.log"]]]]
+        s.bundle.config["hooks"] = [
+            "createContainer": [
+                [
+                    "path": "/bin/sh",
+                    "args": ["sh", "-c", "bin/busybox echo relative-ok > srv/rel.log"],
+                ]
+            ]
+        ]
         let r = try s.sh("cat /srv/rel.log")
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.trimmed == "relative-ok", "\(r)")

@@ -5,8 +5,9 @@
 // container gets what the config says or a one-line error.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Hostile rootfs")
@@ -54,8 +55,9 @@ struct HostileRootfsTests {
     /// The directories berth mounts filesystems on (proc, sysfs, the /dev tmpfs) as a fifo or
     /// a device node: refused as runc refuses a symlink there, before anything is opened,
     /// and nothing is left.
-    @Test("/proc, /sys and /dev as fifos or device nodes are refused",
-          arguments: [("proc", "fifo"), ("proc", "device"), ("sys", "fifo"), ("sys", "device"), ("dev", "fifo"), ("dev", "device")])
+    @Test(
+        "/proc, /sys and /dev as fifos or device nodes are refused",
+        arguments: [("proc", "fifo"), ("proc", "device"), ("sys", "fifo"), ("sys", "device"), ("dev", "fifo"), ("dev", "device")])
     func specialDirectoryAsSpecialFile(_ dir: String, _ kind: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try s.privateRootfs()
@@ -146,7 +148,9 @@ struct HostileRootfsTests {
         // busybox drops a setuid bit itself: /bin/sh becomes a setuid program that reports
         // what it got.
         let source = s.dir + "/who.c"
-        try Host.write(source, """
+        try Host.write(
+            source,
+            """
             #include <stdio.h>
             #include <string.h>
             #include <unistd.h>

@@ -5,8 +5,9 @@
 // container's user namespace when there is one.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Id-mapped mounts")
@@ -28,8 +29,10 @@ struct IDMapTests {
         return src
     }
 
-    static func idmapped(_ source: String, _ destination: String, uid: [[String: Any]]?, gid: [[String: Any]]?,
-                         options: [String] = ["bind"]) -> [String: Any] {
+    static func idmapped(
+        _ source: String, _ destination: String, uid: [[String: Any]]?, gid: [[String: Any]]?,
+        options: [String] = ["bind"]
+    ) -> [String: Any] {
         var m: [String: Any] = ["source": source, "destination": destination, "options": options]
         if let uid { m["uidMappings"] = uid }
         if let gid { m["gidMappings"] = gid }
@@ -48,11 +51,14 @@ struct IDMapTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let src = try Self.sources(s)
         Self.configure(s, userns: userns)
-        s.bundle.config.addMount(Self.idmapped(src + "/source-1/", "/mnt/mount-1",
-                                               uid: idMap((0, 100000, 65536)), gid: idMap((0, 100000, 65536))))
+        s.bundle.config.addMount(
+            Self.idmapped(
+                src + "/source-1/", "/mnt/mount-1",
+                uid: idMap((0, 100000, 65536)), gid: idMap((0, 100000, 65536))))
         s.bundle.config.addMount("/mnt/bind-mount-1", source: src + "/source-1", options: ["bind"])
-        let r = try s.sh("stat -c =%n:%u=%g= /mnt/mount-1/foo.txt /mnt/bind-mount-1/foo.txt; "
-                         + "touch /mnt/mount-1/bar 2>&1 && stat -c =%n:%u=%g= /mnt/mount-1/bar; true")
+        let r = try s.sh(
+            "stat -c =%n:%u=%g= /mnt/mount-1/foo.txt /mnt/bind-mount-1/foo.txt; "
+                + "touch /mnt/mount-1/bar 2>&1 && stat -c =%n:%u=%g= /mnt/mount-1/bar; true")
         #expect(r.status == 0, "\(r)")
         let lines = r.stdout.lines
         if userns {
@@ -70,8 +76,9 @@ struct IDMapTests {
         #expect(Host.hostMounts(containing: src).isEmpty, "a mount of the source is left on the host")
     }
 
-    @Test("several mounts: one directory with two mappings, two directories with the same, others with their own, multi-range mappings, a relative source",
-          arguments: [false, true])
+    @Test(
+        "several mounts: one directory with two mappings, two directories with the same, others with their own, multi-range mappings, a relative source",
+        arguments: [false, true])
     func several(userns: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let src = try Self.sources(s)
@@ -88,21 +95,27 @@ struct IDMapTests {
             // The same mappings as m1 (one user namespace for both): ids outside them show
             // as the overflow id.
             Self.idmapped(src + "/multi2", "/mnt/m2-same", uid: idMap((100, b, 100)), gid: idMap((200, b, 100))),
-            Self.idmapped(src + "/multi1", "/mnt/ranges",
-                          uid: idMap((100, b + 1000, 1), (101, b + 2000, 1), (102, b + 3000, 1)),
-                          gid: idMap((210, b + 1100, 10), (220, b + 2200, 10), (230, b + 3300, 10))),
+            Self.idmapped(
+                src + "/multi1", "/mnt/ranges",
+                uid: idMap((100, b + 1000, 1), (101, b + 2000, 1), (102, b + 3000, 1)),
+                gid: idMap((210, b + 1100, 10), (220, b + 2200, 10), (230, b + 3300, 10))),
         ]
         for m in mounts { s.bundle.config.addMount(m) }
         var script = ""
-        for d in ["m1", "m1-alt", "m2", "m3", "m2-same", "ranges"] { script += "stat -c %u=%g /mnt/\(d)/foo.txt /mnt/\(d)/bar.txt /mnt/\(d)/baz.txt; " }
+        for d in ["m1", "m1-alt", "m2", "m3", "m2-same", "ranges"] {
+            script += "stat -c %u=%g /mnt/\(d)/foo.txt /mnt/\(d)/bar.txt /mnt/\(d)/baz.txt; "
+        }
         let r = try s.sh(script)
         #expect(r.status == 0, "\(r)")
-        #expect(r.stdout.lines == ["0=11", "1=22", "2=33",
-                                   "1000=2011", "1001=2022", "1002=2033",
-                                   "2200=2911", "2201=2922", "2202=2933",
-                                   "3528=3491", "3133=3337", "3999=3444",
-                                   "65534=11", "65534=22", "65534=33",
-                                   "1000=1101", "2000=2202", "3000=3303"], "\(r)")
+        #expect(
+            r.stdout.lines == [
+                "0=11", "1=22", "2=33",
+                "1000=2011", "1001=2022", "1002=2033",
+                "2200=2911", "2201=2922", "2202=2933",
+                "3528=3491", "3133=3337", "3999=3444",
+                "65534=11", "65534=22", "65534=33",
+                "1000=1101", "2000=2202", "3000=3303",
+            ], "\(r)")
         #expect(Host.hostMounts(containing: src).isEmpty)
     }
 
@@ -116,10 +129,14 @@ struct IDMapTests {
         try s.ownedFile(sub + "/inner.txt", 0, 0)
         Self.configure(s, userns: userns)
         let b = userns ? 100000 : 0
-        s.bundle.config.addMount(Self.idmapped(tree, "/mnt/top", uid: idMap((0, b + 1000, 1)), gid: idMap((0, b + 1000, 1)),
-                                               options: ["rbind", "idmap"]))
-        s.bundle.config.addMount(Self.idmapped(tree, "/mnt/all", uid: idMap((0, b + 1000, 1)), gid: idMap((0, b + 1000, 1)),
-                                               options: ["rbind", "ridmap"]))
+        s.bundle.config.addMount(
+            Self.idmapped(
+                tree, "/mnt/top", uid: idMap((0, b + 1000, 1)), gid: idMap((0, b + 1000, 1)),
+                options: ["rbind", "idmap"]))
+        s.bundle.config.addMount(
+            Self.idmapped(
+                tree, "/mnt/all", uid: idMap((0, b + 1000, 1)), gid: idMap((0, b + 1000, 1)),
+                options: ["rbind", "ridmap"]))
         let r = try s.sh("stat -c %u=%g /mnt/top/top.txt /mnt/top/sub/inner.txt /mnt/all/top.txt /mnt/all/sub/inner.txt")
         #expect(r.status == 0, "\(r)")
         // Unmapped, a host root file shows as 0 without a user namespace, as the
@@ -166,8 +183,10 @@ struct IDMapTests {
         if userns { plain.useUserNamespace() }
         var mapped = plain
         mapped.addMount(Self.idmapped(src + "/source-1", "/mnt/a", uid: idMap((0, 100000, 65536)), gid: idMap((0, 100000, 65536))))
-        mapped.addMount(Self.idmapped(src + "/multi1", "/mnt/b", uid: idMap((0, 200000, 1000)), gid: idMap((0, 200000, 1000)),
-                                      options: ["rbind", "ridmap"]))
+        mapped.addMount(
+            Self.idmapped(
+                src + "/multi1", "/mnt/b", uid: idMap((0, 200000, 1000)), gid: idMap((0, 200000, 1000)),
+                options: ["rbind", "ridmap"]))
         mapped.addMount("/mnt/c", source: src + "/source-2", options: ["bind", "ro"])
         let reference = try openDescriptors(plain)
         let links = try openDescriptors(mapped)
@@ -180,15 +199,23 @@ struct IDMapTests {
         let s = try Sandbox(); defer { s.cleanup() }
         let src = try Self.sources(s)
         let cases: [([String: Any], Bool, String)] = [
-            (Self.idmapped("tmpfs", "/mnt/x", uid: idMap((0, 100000, 10)), gid: idMap((0, 100000, 10)), options: ["idmap"])
-                .merging(["type": "tmpfs"]) { $1 }, false,
-             "id-mapped mounts are only supported for bind-mounts"),
-            (Self.idmapped(src + "/source-1", "/mnt/x", uid: idMap((0, 100000, 10)), gid: nil), false,
-             "id-mapped mounts must have both uid and gid mappings specified"),
-            (Self.idmapped(src + "/source-1", "/mnt/x", uid: nil, gid: idMap((0, 100000, 10))), true,
-             "id-mapped mounts must have both uid and gid mappings specified"),
-            (Self.idmapped(src + "/source-1", "/mnt/x", uid: nil, gid: nil, options: ["bind", "idmap"]), false,
-             "id-mapped mounts must have both uid and gid mappings specified"),
+            (
+                Self.idmapped("tmpfs", "/mnt/x", uid: idMap((0, 100000, 10)), gid: idMap((0, 100000, 10)), options: ["idmap"])
+                    .merging(["type": "tmpfs"]) { $1 }, false,
+                "id-mapped mounts are only supported for bind-mounts"
+            ),
+            (
+                Self.idmapped(src + "/source-1", "/mnt/x", uid: idMap((0, 100000, 10)), gid: nil), false,
+                "id-mapped mounts must have both uid and gid mappings specified"
+            ),
+            (
+                Self.idmapped(src + "/source-1", "/mnt/x", uid: nil, gid: idMap((0, 100000, 10))), true,
+                "id-mapped mounts must have both uid and gid mappings specified"
+            ),
+            (
+                Self.idmapped(src + "/source-1", "/mnt/x", uid: nil, gid: nil, options: ["bind", "idmap"]), false,
+                "id-mapped mounts must have both uid and gid mappings specified"
+            ),
         ]
         for (mount, userns, wording) in cases {
             var c = Config.base()
@@ -212,8 +239,10 @@ struct IDMapTests {
         let idmap = ((doc["linux"] as? [String: Any])?["mountExtensions"] as? [String: Any])?["idmap"] as? [String: Any]
         #expect(idmap?["enabled"] as? Bool == true, "\(r.stdout)")
         let options = Set((doc["mountOptions"] as? [String]) ?? [])
-        for o in ["idmap", "ridmap", "rro", "rrw", "rnoatime", "rstrictatime", "rnosymfollow", "tmpcopyup", "nosymfollow",
-                  "symfollow", "bind", "rbind", "unbindable"] {
+        for o in [
+            "idmap", "ridmap", "rro", "rrw", "rnoatime", "rstrictatime", "rnosymfollow", "tmpcopyup", "nosymfollow",
+            "symfollow", "bind", "rbind", "unbindable",
+        ] {
             #expect(options.contains(o), "mountOptions lacks \(o)")
         }
     }

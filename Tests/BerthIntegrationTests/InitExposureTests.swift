@@ -10,7 +10,8 @@ struct InitExposureTests {
     func createdInitIsNotDumpable() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.mountOut()
-        s.bundle.config.shell("""
+        s.bundle.config.shell(
+            """
             while [ ! -e /srv/go ]; do sleep 0.05; done
             for p in /proc/[0-9]*; do echo "== $p"; readlink $p/exe 2>&1; ls -l $p/fd/ 2>&1; done > /srv/report
             touch /srv/done; sleep 100

@@ -4,12 +4,14 @@
 // rootfs's own, empty, content).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The three files, separated by markers, as seen inside.
-private let dumpScript = "echo '## hostname'; cat /etc/hostname; echo '## hosts'; cat /etc/hosts; echo '## resolv'; cat /etc/resolv.conf; echo '## end'"
+private let dumpScript =
+    "echo '## hostname'; cat /etc/hostname; echo '## hosts'; cat /etc/hosts; echo '## resolv'; cat /etc/resolv.conf; echo '## end'"
 
 private func sections(_ out: String) -> [String: String] {
     var result: [String: String] = [:]
@@ -192,8 +194,9 @@ struct InitLayerTests {
         #expect(left == nil || left == "", "generated content leaked into the rootfs: \(left ?? "")")
     }
 
-    @Test("symlinked /etc/hosts, resolv.conf and hostname: followed inside the rootfs, never out; a link to nothing is skipped with a warning",
-          arguments: [true, false])
+    @Test(
+        "symlinked /etc/hosts, resolv.conf and hostname: followed inside the rootfs, never out; a link to nothing is skipped with a warning",
+        arguments: [true, false])
     func symlinkedFiles(readOnlyRoot: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try s.copyRootfs()

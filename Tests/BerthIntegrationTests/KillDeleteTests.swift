@@ -1,8 +1,9 @@
 // kill (signals by number and name, --all) and delete (state dir, processes, mounts).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Sandbox {
@@ -44,7 +45,8 @@ struct KillDeleteTests {
     func killNamed(_ signal: String, _ trapped: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let id = s.newID()
-        _ = try s.startDetached("trap 'echo \(trapped) > /srv/sig.tmp; mv /srv/sig.tmp /srv/sig; exit 0' \(trapped); touch /srv/ready; sleep 100 & wait", id: id)
+        _ = try s.startDetached(
+            "trap 'echo \(trapped) > /srv/sig.tmp; mv /srv/sig.tmp /srv/sig; exit 0' \(trapped); touch /srv/ready; sleep 100 & wait", id: id)
         #expect(s.waitForOutFile("ready") != nil)
         let k = s.berth(["kill", id, signal])
         #expect(k.status == 0, "\(k)")

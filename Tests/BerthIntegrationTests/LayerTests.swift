@@ -4,8 +4,9 @@
 // berth-only: runc and crun know neither the annotations nor the flag.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Layer tests: on their own copy of the busybox rootfs, so that nothing else touching
@@ -164,7 +165,8 @@ struct LayerTests {
     func lowerLayers() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try LayerFixture.rootfsCopy(s)
-        let middle = s.dir + "/middle", bottom = s.dir + "/bottom"
+        let middle = s.dir + "/middle"
+        let bottom = s.dir + "/bottom"
         for d in [middle + "/opt", bottom + "/opt"] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         try Host.write(middle + "/opt/both", "middle\n")
         try Host.write(bottom + "/opt/both", "bottom\n")
@@ -278,21 +280,35 @@ struct LayerTests {
         let file = s.dir + "/plain-file"
         try Host.write(file, "x")
         let cases: [(annotations: [String: String], flags: [String], removeMountNS: Bool, message: String)] = [
-            ([:], ["--overlay", "relative/dir"], false,
-             #"--overlay: must be "volatile" or an absolute directory to keep the layer in, not "relative/dir""#),
-            (["org.berth.rootfs.overlay": "tmpfs"], [], false,
-             #"annotations["org.berth.rootfs.overlay"]: must be "volatile" or an absolute directory to keep the layer in, not "tmpfs""#),
-            (["org.berth.rootfs.lower": "/tmp"], [], false,
-             #"annotations["org.berth.rootfs.lower"]: needs org.berth.rootfs.overlay (volatile or a directory): lower layers are only used under a writable layer"#),
-            (["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": "/tmp::/var"], [], false,
-             #"annotations["org.berth.rootfs.lower"]: an empty entry in "/tmp::/var""#),
-            (["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": "lib"], [], false,
-             #"annotations["org.berth.rootfs.lower"]: "lib" is not an absolute directory"#),
-            (["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": s.dir + "/missing"], [], false,
-             #"annotations["org.berth.rootfs.lower"]: \#(s.dir)/missing is not a directory"#),
+            (
+                [:], ["--overlay", "relative/dir"], false,
+                #"--overlay: must be "volatile" or an absolute directory to keep the layer in, not "relative/dir""#
+            ),
+            (
+                ["org.berth.rootfs.overlay": "tmpfs"], [], false,
+                #"annotations["org.berth.rootfs.overlay"]: must be "volatile" or an absolute directory to keep the layer in, not "tmpfs""#
+            ),
+            (
+                ["org.berth.rootfs.lower": "/tmp"], [], false,
+                #"annotations["org.berth.rootfs.lower"]: needs org.berth.rootfs.overlay (volatile or a directory): lower layers are only used under a writable layer"#
+            ),
+            (
+                ["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": "/tmp::/var"], [], false,
+                #"annotations["org.berth.rootfs.lower"]: an empty entry in "/tmp::/var""#
+            ),
+            (
+                ["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": "lib"], [], false,
+                #"annotations["org.berth.rootfs.lower"]: "lib" is not an absolute directory"#
+            ),
+            (
+                ["org.berth.rootfs.overlay": "volatile", "org.berth.rootfs.lower": s.dir + "/missing"], [], false,
+                #"annotations["org.berth.rootfs.lower"]: \#(s.dir)/missing is not a directory"#
+            ),
             ([:], ["--overlay", file], false, "org.berth.rootfs.overlay: \(file) is not a directory"),
-            ([:], ["--overlay", "volatile"], true,
-             "org.berth.rootfs.overlay: a copy-on-write layer needs a mount namespace of the container's own"),
+            (
+                [:], ["--overlay", "volatile"], true,
+                "org.berth.rootfs.overlay: a copy-on-write layer needs a mount namespace of the container's own"
+            ),
         ]
         for c in cases {
             var config = Config.base()
@@ -338,7 +354,9 @@ struct LayerDiffTests {
         echo 10.1.1.1 x >> /etc/hosts; echo y > /data/cache/y
         """
 
-    @Test("diff lists additions, changes, deletions and an opaque directory, running, paused, stopped, and of the kept directory; never berth's own mount points")
+    @Test(
+        "diff lists additions, changes, deletions and an opaque directory, running, paused, stopped, and of the kept directory; never berth's own mount points"
+    )
     func diffLines() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try LayerFixture.rootfsCopy(s)
@@ -397,11 +415,17 @@ struct LayerDiffTests {
         let id = s.newID("plain")
         try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
         let plain = s.berth(["diff", id])
-        #expect(plain.status == 1 && plain.stderr.lines == ["berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"], "\(plain)")
+        #expect(
+            plain.status == 1
+                && plain.stderr.lines == [
+                    "berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"
+                ], "\(plain)")
         let missing = s.berth(["diff", "no-such-container"])
         #expect(missing.status == 1 && missing.stderr.lines == ["berth: container does not exist"], "\(missing)")
         let notLayer = s.berth(["diff", s.io])
-        #expect(notLayer.status == 1 && notLayer.stderr.lines == ["berth: \(s.io) is not a layer directory (no layer.json; made by create --overlay DIR)"], "\(notLayer)")
+        #expect(
+            notLayer.status == 1
+                && notLayer.stderr.lines == ["berth: \(s.io) is not a layer directory (no layer.json; made by create --overlay DIR)"], "\(notLayer)")
     }
 }
 
@@ -415,7 +439,9 @@ struct LayerCommitTests {
         return Array(value.utf8).withUnsafeBytes { f(path, name, $0.baseAddress, $0.count, 0) } == 0
     }
 
-    @Test("commit writes the layer as an OCI tarball: whiteouts as .wh. entries, an opaque directory's .wh..wh..opq, xattrs and owners kept, the same bytes every time")
+    @Test(
+        "commit writes the layer as an OCI tarball: whiteouts as .wh. entries, an opaque directory's .wh..wh..opq, xattrs and owners kept, the same bytes every time"
+    )
     func commitTarball() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try LayerFixture.rootfsCopy(s)
@@ -426,7 +452,8 @@ struct LayerCommitTests {
         s.bundle.config["root.path"] = rootfs
         s.bundle.config["root.readonly"] = false
         s.bundle.config.addMount("/data/cache", type: "tmpfs", source: "tmpfs")
-        s.bundle.config.shell("""
+        s.bundle.config.shell(
+            """
             echo new > /added; rm /bin/vi; rm -rf /od; mkdir /od; echo k > /od/keep; \
             ln -s /added /link; echo h > /hard1; ln /hard1 /hard2; echo ready; sleep 1000
             """)
@@ -508,7 +535,11 @@ struct LayerCommitTests {
         try #require(s.berth(["run", "-d", "--bundle", s.bundle.path, id]).status == 0)
         let out = s.dir + "/x.tar"
         let plain = s.berth(["commit", "-o", out, id])
-        #expect(plain.status == 1 && plain.stderr.lines == ["berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"], "\(plain)")
+        #expect(
+            plain.status == 1
+                && plain.stderr.lines == [
+                    "berth: container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)"
+                ], "\(plain)")
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".berth-tmp"))
         let noOutput = s.berth(["commit", id])
         #expect(noOutput.status != 0 && noOutput.stderr.contains("commit needs -o FILE"), "\(noOutput)")
@@ -519,8 +550,10 @@ struct LayerCommitTests {
 struct TarBuilder {
     private(set) var bytes: [UInt8] = []
 
-    mutating func add(_ name: String, type: Character = "0", content: String = "", link: String = "", mode: Int = 0o644,
-                      major: Int = 0, minor: Int = 0) {
+    mutating func add(
+        _ name: String, type: Character = "0", content: String = "", link: String = "", mode: Int = 0o644,
+        major: Int = 0, minor: Int = 0
+    ) {
         var h = [UInt8](repeating: 0, count: 512)
         func put(_ s: String, _ at: Int) { for (i, b) in s.utf8.enumerated() { h[at + i] = b } }
         func octal(_ v: Int, _ at: Int, _ width: Int) {
@@ -589,7 +622,9 @@ struct LayerRoundTripTests {
         #expect(LayerFixture.fingerprint(rootfs) == before)
     }
 
-    @Test("hostile layer tarballs are refused in one line and leave nothing: .., absolute names, writing through a symlink, hard links out of the layer, device nodes for a non-root berth")
+    @Test(
+        "hostile layer tarballs are refused in one line and leave nothing: .., absolute names, writing through a symlink, hard links out of the layer, device nodes for a non-root berth"
+    )
     func hostileTarballs() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let outside = s.dir + "/outside"
@@ -625,9 +660,15 @@ struct LayerRoundTripTests {
         #expect(root.status == 0, "\(root)")
         let (uid, gid) = try RootlessUser.ids.get()
         chmod(s.dir, 0o777)
-        let r = Runner.run("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--clear-groups",
-                                                Host.binary, "layers", "unpack", s.dir + "/dev.tar", s.dir + "/dev-user"], ioDir: s.io)
-        #expect(r.status == 1 && r.stderr.lines == ["berth: \(s.dir)/dev.tar: entry \"null\": a device node: a layer with device nodes needs a root berth"], "\(r)")
+        let r = Runner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid", String(uid), "--regid", String(gid), "--clear-groups",
+                Host.binary, "layers", "unpack", s.dir + "/dev.tar", s.dir + "/dev-user",
+            ], ioDir: s.io)
+        #expect(
+            r.status == 1
+                && r.stderr.lines == ["berth: \(s.dir)/dev.tar: entry \"null\": a device node: a layer with device nodes needs a root berth"], "\(r)")
         #expect(!FileManager.default.fileExists(atPath: s.dir + "/dev-user"))
 
         // A non-root berth unpacks whiteouts (0/0 character devices, allowed since Linux
@@ -637,8 +678,12 @@ struct LayerRoundTripTests {
         rootlessLayer.add("d/.wh..wh..opq")
         rootlessLayer.add("d/.wh.gone")
         try rootlessLayer.write(s.dir + "/rootless.tar")
-        let ok = Runner.run("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--clear-groups",
-                                                 Host.binary, "layers", "unpack", s.dir + "/rootless.tar", s.dir + "/rootless-layer"], ioDir: s.io)
+        let ok = Runner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid", String(uid), "--regid", String(gid), "--clear-groups",
+                Host.binary, "layers", "unpack", s.dir + "/rootless.tar", s.dir + "/rootless-layer",
+            ], ioDir: s.io)
         #expect(ok.status == 0, "\(ok)")
         var st = stat()
         #expect(lstat(s.dir + "/rootless-layer/d/gone", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0)
@@ -733,7 +778,9 @@ struct ImageLayerTests {
         return (layout.dir, [baseDiff, upperDiff])
     }
 
-    @Test("an image layout built by the test becomes two bundles sharing every layer directory, runs with the image's user, env, cwd and whiteout; prune keeps what a bundle uses")
+    @Test(
+        "an image layout built by the test becomes two bundles sharing every layer directory, runs with the image's user, env, cwd and whiteout; prune keeps what a bundle uses"
+    )
     func imageBundles() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let (layout, diffs) = try Self.makeImage(s)
@@ -812,7 +859,9 @@ struct ImageLayerTests {
         let s3 = try Sandbox(); defer { s3.cleanup() }
         let (hostile, hostileDiffs) = try Self.makeImage(s3, hostileUpper: true)
         let r5 = s3.berth(["bundle", "--image", hostile, "--store", s3.dir + "/store", s3.dir + "/x5"])
-        #expect(r5.status == 1 && r5.stderr.lines.count == 1 && r5.stderr.contains(#"entry "../../escaped": ".." in a path (it would leave the layer)"#), "\(r5)")
+        #expect(
+            r5.status == 1 && r5.stderr.lines.count == 1 && r5.stderr.contains(#"entry "../../escaped": ".." in a path (it would leave the layer)"#),
+            "\(r5)")
         #expect(!FileManager.default.fileExists(atPath: s3.dir + "/escaped") && !FileManager.default.fileExists(atPath: s3.dir + "/store/escaped"))
         #expect(!FileManager.default.fileExists(atPath: s3.dir + "/store/" + hostileDiffs[1].dropFirst(7)))
         let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: s3.dir + "/store")) ?? []).filter { $0.hasPrefix(".unpacking") }

@@ -2,8 +2,9 @@
 // signal forwarding.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Lifecycle")

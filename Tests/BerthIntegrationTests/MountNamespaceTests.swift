@@ -4,8 +4,9 @@
 // shared one must not get host-visible mounts while other tests use it.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("mount namespace absent or joined")
@@ -36,15 +37,18 @@ struct MountNamespaceTests {
     /// `mountPoint` (`kind` a fragment of the line, e.g. " - cgroup"); on failure the
     /// message says whether the container's init is in this mount namespace and what its
     /// own table holds there, to tell a missed read from mounts made elsewhere.
-    func expectContainerMount(_ s: Sandbox, _ id: String, rootfs: String, below mountPoint: String, kind: String = "",
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectContainerMount(
+        _ s: Sandbox, _ id: String, rootfs: String, below mountPoint: String, kind: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let found = Host.waitUntil(timeout: 10) {
             mountsBelow(mountPoint).contains { kind.isEmpty || $0.contains(kind) }
         }
         guard !found else { return }
         let pid = (s.state(id)?["pid"] as? Int) ?? 0
         let inside = (Host.readFile("/proc/\(pid)/mountinfo") ?? "").split(separator: "\n").filter { $0.contains(rootfs) }
-        Issue.record("""
+        Issue.record(
+            """
             no mount\(kind) below \(mountPoint) in the host's table: \(mountsBelow(rootfs)); \
             init \(pid) mnt \(Host.nsLink(pid: Int32(pid), "mnt") ?? "?"), ours \(Host.selfNS("mnt") ?? "?"), \
             its table: \(inside)
@@ -137,8 +141,9 @@ struct MountNamespaceTests {
         ]
         let r = try s.sh("echo ran")
         #expect(r.status == 0 && r.stdout == "ran\n", "\(r)")
-        #expect((Host.readFile(log) ?? "").lines == ["prestart", "createRuntime", "createContainer", "poststart", "poststop"],
-                "\(Host.readFile(log) ?? "")")
+        #expect(
+            (Host.readFile(log) ?? "").lines == ["prestart", "createRuntime", "createContainer", "poststart", "poststop"],
+            "\(Host.readFile(log) ?? "")")
         #expect((Host.readFile(rootfs + "/hooks.log") ?? "").lines == ["startContainer"])
     }
 
@@ -174,7 +179,9 @@ struct MountNamespaceTests {
         let s = try Sandbox(); defer { s.cleanup() }
         // A mount namespace of its own (a private copy of the host's), held by a process.
         let holder = try Runner.spawn("/usr/bin/unshare", ["--mount", "--propagation", "private", "sleep", "100"], ioDir: s.io)
-        s.onCleanup { holder.signal(SIGKILL); _ = holder.wait() }
+        s.onCleanup {
+            holder.signal(SIGKILL); _ = holder.wait()
+        }
         #expect(Host.waitUntil(timeout: 10) { Host.nsLink(pid: holder.pid, "mnt") != Host.selfNS("mnt") })
         let joined = try #require(Host.nsLink(pid: holder.pid, "mnt"))
         let rootfs = s.dir + "/rootfs"

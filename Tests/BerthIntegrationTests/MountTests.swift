@@ -2,8 +2,9 @@
 // mount destinations that must not escape the rootfs.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The /proc/mounts line inside the container for `destination` (last one wins).
@@ -93,8 +94,10 @@ struct MountTests {
         let r = try s.sh("cat /proc/mounts")
         #expect(r.status == 0, "\(r)")
         let m = r.stdout
-        for (dest, type) in [("/proc", "proc"), ("/sys", "sysfs"), ("/dev/mqueue", "mqueue"), ("/dev/pts", "devpts"),
-                             ("/dev", "tmpfs"), ("/dev/shm", "tmpfs")] {
+        for (dest, type) in [
+            ("/proc", "proc"), ("/sys", "sysfs"), ("/dev/mqueue", "mqueue"), ("/dev/pts", "devpts"),
+            ("/dev", "tmpfs"), ("/dev/shm", "tmpfs"),
+        ] {
             let line = mountLine(m, dest)
             #expect(line?.split(separator: " ").dropFirst(2).first.map(String.init) == type, "\(dest): \(String(describing: line))")
         }

@@ -1,8 +1,9 @@
 // Namespaces, checked from inside the container and from the host.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Namespaces")
@@ -24,7 +25,8 @@ struct NamespaceTests {
     @Test("a new network namespace has only lo, and it is up")
     func networkLoopbackOnly() throws {
         let s = try Sandbox(); defer { s.cleanup() }
-        let r = try s.sh("ls /sys/class/net; echo --; cat /sys/class/net/lo/flags; echo --; tail -n +3 /proc/net/dev | cut -d: -f1; echo --; ip link show lo")
+        let r = try s.sh(
+            "ls /sys/class/net; echo --; cat /sys/class/net/lo/flags; echo --; tail -n +3 /proc/net/dev | cut -d: -f1; echo --; ip link show lo")
         #expect(r.status == 0, "\(r)")
         let parts = r.stdout.components(separatedBy: "--\n")
         #expect(parts.count == 4, "\(r)")
@@ -42,16 +44,19 @@ struct NamespaceTests {
         s.bundle.config.setNamespace("cgroup")
         s.mountOut()
         let kinds = ["ipc", "uts", "mnt", "net", "pid", "cgroup"]
-        s.bundle.config.shell("{ " + kinds.map { "readlink /proc/self/ns/\($0)" }.joined(separator: "; ")
-                              + "; } > /srv/inside.tmp; mv /srv/inside.tmp /srv/inside; sleep 100")
+        s.bundle.config.shell(
+            "{ " + kinds.map { "readlink /proc/self/ns/\($0)" }.joined(separator: "; ")
+                + "; } > /srv/inside.tmp; mv /srv/inside.tmp /srv/inside; sleep 100")
         try s.bundle.write()
         let id = s.newID()
         let pidFile = s.dir + "/pid"
         let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
         #expect(r.status == 0, "\(r)")
         let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
-        let inside = try #require(Host.waitUntil { (Host.readFile(s.out + "/inside") ?? "").lines.count == kinds.count }
-            ? Host.readFile(s.out + "/inside") : nil).lines
+        let inside = try #require(
+            Host.waitUntil { (Host.readFile(s.out + "/inside") ?? "").lines.count == kinds.count }
+                ? Host.readFile(s.out + "/inside") : nil
+        ).lines
         for (i, kind) in kinds.enumerated() {
             let host = Host.selfNS(kind)
             let container = Host.nsLink(pid: pid, kind)
@@ -254,7 +259,9 @@ struct JoinedUserNamespaceTests {
         return ("/run/netns/" + name, "net:[\(st.st_ino)]")
     }
 
-    @Test("joining another container's user namespace and a network namespace that user namespace does not own (runc 1.2+: joined with the host's privileges first)")
+    @Test(
+        "joining another container's user namespace and a network namespace that user namespace does not own (runc 1.2+: joined with the host's privileges first)"
+    )
     func joinUserAndForeignNetwork() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.bundle.config.setNamespace("user")

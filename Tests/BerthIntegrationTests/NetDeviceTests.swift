@@ -3,8 +3,9 @@
 // unique names, MTU, hardware address and addresses) and moves one end.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A veth pair made for one test; `name` is the end that moves. Deleted (with its peer)
@@ -20,16 +21,21 @@ struct Veth {
     static func make(_ s: Sandbox, up: Bool = true) throws -> Veth {
         let tag = String(UUID().uuidString.filter(\.isHexDigit).prefix(6)).lowercased()
         let bytes = (0..<4).map { _ in UInt8.random(in: 1...254) }
-        let v = Veth(name: "bv\(tag)", peer: "bv\(tag)p",
-                     mac: "02:b7:" + bytes.map { String(format: "%02x", $0) }.joined(separator: ":"),
-                     ipv4: "169.254.\(bytes[0]).\(bytes[1])/32",
-                     // Groups written as `ip` prints them: no leading zeros.
-                     ipv6: "fd42:b7:\(String(bytes[2], radix: 16)):\(String(bytes[3], radix: 16))::1/64")
-        s.onCleanup { _ = Veth.ip(["link", "del", v.name], io: s.io); _ = Veth.ip(["link", "del", v.peer], io: s.io) }
-        for args in [["link", "add", v.name, "type", "veth", "peer", "name", v.peer],
-                     ["link", "set", v.name, "mtu", String(v.mtu), "address", v.mac],
-                     ["address", "add", v.ipv4, "dev", v.name],
-                     ["address", "add", v.ipv6, "dev", v.name]] + (up ? [["link", "set", v.name, "up"]] : []) {
+        let v = Veth(
+            name: "bv\(tag)", peer: "bv\(tag)p",
+            mac: "02:b7:" + bytes.map { String(format: "%02x", $0) }.joined(separator: ":"),
+            ipv4: "169.254.\(bytes[0]).\(bytes[1])/32",
+            // Groups written as `ip` prints them: no leading zeros.
+            ipv6: "fd42:b7:\(String(bytes[2], radix: 16)):\(String(bytes[3], radix: 16))::1/64")
+        s.onCleanup {
+            _ = Veth.ip(["link", "del", v.name], io: s.io); _ = Veth.ip(["link", "del", v.peer], io: s.io)
+        }
+        for args in [
+            ["link", "add", v.name, "type", "veth", "peer", "name", v.peer],
+            ["link", "set", v.name, "mtu", String(v.mtu), "address", v.mac],
+            ["address", "add", v.ipv4, "dev", v.name],
+            ["address", "add", v.ipv6, "dev", v.name],
+        ] + (up ? [["link", "set", v.name, "up"]] : []) {
             let r = ip(args, io: s.io)
             guard r.status == 0 else { throw TestSetupError("ip \(args.joined(separator: " ")): \(r)") }
         }
@@ -53,8 +59,10 @@ struct Veth {
 
     /// What `show` reports is this device as it was made: MTU, hardware address, both
     /// addresses, and up when `up`.
-    func expectIntact(_ info: [String: Any]?, named: String, up: Bool = true, _ where_: String,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectIntact(
+        _ info: [String: Any]?, named: String, up: Bool = true, _ where_: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard let info else {
             Issue.record("\(named) not found \(where_)", sourceLocation: sourceLocation)
             return
@@ -64,10 +72,11 @@ struct Veth {
         #expect(info["address"] as? String == mac, "\(where_): \(info)", sourceLocation: sourceLocation)
         let flags = info["flags"] as? [String] ?? []
         #expect(flags.contains("UP") == up, "\(where_): flags \(flags)", sourceLocation: sourceLocation)
-        let addresses = Set((info["addr_info"] as? [[String: Any]] ?? []).compactMap { a -> String? in
-            guard let local = a["local"] as? String, let len = a["prefixlen"] as? Int else { return nil }
-            return "\(local)/\(len)"
-        })
+        let addresses = Set(
+            (info["addr_info"] as? [[String: Any]] ?? []).compactMap { a -> String? in
+                guard let local = a["local"] as? String, let len = a["prefixlen"] as? Int else { return nil }
+                return "\(local)/\(len)"
+            })
         #expect(addresses.isSuperset(of: [ipv4, ipv6]), "\(where_): addresses \(addresses)", sourceLocation: sourceLocation)
     }
 

@@ -1,8 +1,9 @@
 // pivot_root, --no-pivot, and a rootfs on ramfs (where pivot_root is impossible).
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("pivot_root and chroot")

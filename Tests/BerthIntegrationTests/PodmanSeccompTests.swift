@@ -12,7 +12,8 @@ struct PodmanSeccompTests {
 
     static func loadProfile() throws -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: profilePath),
-              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
             throw TestSetupError("\(profilePath) is missing: install golang-github-containers-common (make test does)")
         }
         return json
@@ -73,8 +74,9 @@ struct PodmanSeccompTests {
         #expect(r.status == 0, "\(r)")
         #expect(r.stdout.contains("works") && r.stdout.contains("read-ok") && r.stdout.contains("\nb\n"), "\(r)")
         #expect(r.stdout.contains("Seccomp:\t2"), "the filter is loaded: \(r)")
-        #expect(r.stdout.contains("swapoff: /etc: Operation not permitted") && r.stdout.contains("swapoff=1"),
-                "swapoff must get the profile's errno 1, not the kernel's EISDIR: \(r)")
+        #expect(
+            r.stdout.contains("swapoff: /etc: Operation not permitted") && r.stdout.contains("swapoff=1"),
+            "swapoff must get the profile's errno 1, not the kernel's EISDIR: \(r)")
         #expect(r.stdout.contains("hostname=0"), "sethostname is allowed with CAP_SYS_ADMIN: \(r)")
     }
 

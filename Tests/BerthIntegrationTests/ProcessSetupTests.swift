@@ -4,8 +4,9 @@
 // RLIMIT_NOFILE.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Process set-up")
@@ -84,8 +85,9 @@ struct ProcessSetupTests {
         #expect(exec.status == 0 && exec.stdout.lines == ["/mnt", "no-access"], "\(exec)")
         // A missing directory is still an error, with runc's words.
         let missing = s.berth(["exec", "--cwd", "/nonexistent", id, "true"])
-        #expect(missing.status != 0 && missing.stderr.contains("chdir to cwd (\"/nonexistent\") set in config.json failed: no such file or directory"),
-                "\(missing)")
+        #expect(
+            missing.status != 0 && missing.stderr.contains("chdir to cwd (\"/nonexistent\") set in config.json failed: no such file or directory"),
+            "\(missing)")
     }
 
     // MARK: - executable lookup
@@ -135,8 +137,9 @@ struct ProcessSetupTests {
         return mask & (1 << 24) != 0
     }()
 
-    @Test("RLIMIT_NOFILE: the caller's limits when none is configured; the configured ones equal to, above and below the hard limit (run, exec, user namespace)",
-          arguments: [false, true])
+    @Test(
+        "RLIMIT_NOFILE: the caller's limits when none is configured; the configured ones equal to, above and below the hard limit (run, exec, user namespace)",
+        arguments: [false, true])
     func nofile(userNamespace: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         if userNamespace {
@@ -157,8 +160,9 @@ struct ProcessSetupTests {
             try s.bundle.write()
             let run = limited(s, soft: soft, hard: hard, ["run", "--bundle", s.bundle.path, s.newID()])
             if limit > hard && !Self.canRaiseHardLimits {
-                #expect(run.status != 0 && run.stderr.contains("setrlimit RLIMIT_NOFILE (soft \(limit), hard \(limit)): operation not permitted"),
-                        "\(run)")
+                #expect(
+                    run.status != 0 && run.stderr.contains("setrlimit RLIMIT_NOFILE (soft \(limit), hard \(limit)): operation not permitted"),
+                    "\(run)")
                 continue
             }
             #expect(run.status == 0 && run.stdout.lines == ["\(limit)", "\(limit)"], "\(limit): \(run)")

@@ -2,8 +2,9 @@
 // hostname/domainname, sysctl, PATH lookup.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Process")
@@ -46,7 +47,9 @@ struct ProcessTests {
         #expect(r.status == 0, "\(r)")
         let lines = r.stdout.lines
         #expect(lines.prefix(3) == ["65534", "65534", "65534 5 100"], "\(r)")
-        #expect(lines.contains { $0.hasPrefix("Uid:") && $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().allSatisfy { $0 == "65534" } }, "\(r)")
+        #expect(
+            lines.contains { $0.hasPrefix("Uid:") && $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().allSatisfy { $0 == "65534" } },
+            "\(r)")
         #expect(lines.contains { $0.hasPrefix("Groups:") && $0.contains("5") && $0.contains("100") && !$0.contains(" 0") }, "\(r)")
     }
 

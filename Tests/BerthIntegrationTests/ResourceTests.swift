@@ -37,7 +37,8 @@ struct ResourceTests {
         let pidsMax = try #require(Self.cgroupFile(pid: pid, controller: "pids", "pids.max"))
         #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "6")
         if let limit = Self.cgroupFile(pid: pid, controller: "memory", "memory.limit_in_bytes"),
-           FileManager.default.fileExists(atPath: limit) {
+            FileManager.default.fileExists(atPath: limit)
+        {
             #expect(Host.readFile(limit)?.trimmingCharacters(in: .whitespacesAndNewlines) == "67108864")
             let shares = try #require(Self.cgroupFile(pid: pid, controller: "cpu", "cpu.shares"))
             #expect(Host.readFile(shares)?.trimmingCharacters(in: .whitespacesAndNewlines) == "512")
@@ -70,7 +71,8 @@ struct ResourceTests {
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r)")
         #expect(r.stderr.contains("memory") || r.stderr.contains("memory.limit") || r.stderr.contains("memory.max"), "\(r)")
         #expect(!FileManager.default.fileExists(atPath: s.root + "/" + id))
-        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [])
+        let leftovers =
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [])
             .map { "/sys/fs/cgroup/\($0)/berth-itest-\(id)" } + ["/sys/fs/cgroup/berth-itest-\(id)"]
         for path in leftovers { #expect(!FileManager.default.fileExists(atPath: path), "left behind: \(path)") }
     }
@@ -155,7 +157,8 @@ struct ResourceTests {
         // tail is killed by SIGKILL: the shell sees 137.
         #expect(s.waitForOutFile("oom")?.contains("tail=137") == true, "\(Host.readFile(s.out + "/oom") ?? "none")")
         let stat = Self.cgroupFile(pid: pid, controller: "cpu", "cpu.stat").flatMap { Host.readFile($0) } ?? ""
-        let throttled = stat.split(separator: "\n").first { $0.hasPrefix("nr_throttled ") }
+        let throttled =
+            stat.split(separator: "\n").first { $0.hasPrefix("nr_throttled ") }
             .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         #expect(throttled > 0, "\(stat)")
         #expect(s.berth(["delete", "--force", id]).status == 0)

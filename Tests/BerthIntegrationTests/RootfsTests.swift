@@ -4,8 +4,9 @@
 // Checked inside the container and on the host.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Rootfs set-up")
@@ -47,11 +48,15 @@ struct RootfsTests {
         try FileManager.default.createSymbolicLink(atPath: dir + "/out", withDestinationPath: "/../../../etc/passwd")
         s.bundle.config["root.path"] = rootfs
         s.bundle.config.addMount("/dir1", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro"])
-        let r = try s.sh("stat -c '%n %A %u:%g' /dir1/dir2 /dir1/file; cat /dir1/link /dir1/dir2/deep/inner; readlink /dir1/out; "
-                         + "grep ' /dir1 ' /proc/self/mounts | cut -d' ' -f3; touch /dir1/new 2>&1")
+        let r = try s.sh(
+            "stat -c '%n %A %u:%g' /dir1/dir2 /dir1/file; cat /dir1/link /dir1/dir2/deep/inner; readlink /dir1/out; "
+                + "grep ' /dir1 ' /proc/self/mounts | cut -d' ' -f3; touch /dir1/new 2>&1")
         #expect(r.status != 0, "the copy is read-only: \(r)")
-        #expect(r.stdout.lines.prefix(6) == ["/dir1/dir2 drwxrwxrwx 0:0", "/dir1/file -rwsr-xr-x 5:6", "data", "inner",
-                                            "/../../../etc/passwd", "tmpfs"], "\(r)")
+        #expect(
+            r.stdout.lines.prefix(6) == [
+                "/dir1/dir2 drwxrwxrwx 0:0", "/dir1/file -rwsr-xr-x 5:6", "data", "inner",
+                "/../../../etc/passwd", "tmpfs",
+            ], "\(r)")
         #expect(r.stdout.contains("Read-only file system"), "\(r)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/new"))
         #expect(Host.readFile(dir + "/file") == "data\n")
@@ -65,8 +70,9 @@ struct RootfsTests {
             mounts[i]["options"] = ((mounts[i]["options"] as? [String]) ?? []) + ["ro"]
         }
         s.bundle.config.mounts = mounts
-        let r = try s.sh("grep -E ' /dev(/pts|/shm)? ' /proc/self/mounts | cut -d' ' -f2,4; touch /dev/x 2>&1; "
-                         + "echo ok > /dev/null && ls /dev/pts/ptmx /dev/null /dev/zero")
+        let r = try s.sh(
+            "grep -E ' /dev(/pts|/shm)? ' /proc/self/mounts | cut -d' ' -f2,4; touch /dev/x 2>&1; "
+                + "echo ok > /dev/null && ls /dev/pts/ptmx /dev/null /dev/zero")
         #expect(r.status == 0, "\(r)")
         let lines = r.stdout.lines
         #expect(lines.first { $0.hasPrefix("/dev ") }?.hasPrefix("/dev ro,") == true, "\(r)")
@@ -75,8 +81,9 @@ struct RootfsTests {
         #expect(lines.suffix(3) == ["/dev/null", "/dev/pts/ptmx", "/dev/zero"], "\(r)")
     }
 
-    @Test("destinations below several missing directories, also through symlinks to missing ones, also in a user namespace",
-          arguments: [false, true])
+    @Test(
+        "destinations below several missing directories, also through symlinks to missing ones, also in a user namespace",
+        arguments: [false, true])
     func missingParents(userns: Bool) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         let rootfs = try s.copyRootfs()
@@ -140,11 +147,14 @@ struct RootfsTests {
         s.bundle.config["root.path"] = rootfs
         let base = (s.bundle.config["linux.maskedPaths"] as? [String]) ?? []
         s.bundle.config["linux.maskedPaths"] = base + ["/testdir", "/testfile", "/testdir2", "/testdir", "/testfile", "/testdir2/"]
-        let r = try s.sh("for p in /testdir /testdir2 /testfile /sys/firmware; do grep \" $p \" /proc/self/mountinfo | cut -d' ' -f3,5,6; done; "
-                         + "ls -A /testdir /testdir2; cat /testfile; touch /testdir/x 2>&1")
+        let r = try s.sh(
+            "for p in /testdir /testdir2 /testfile /sys/firmware; do grep \" $p \" /proc/self/mountinfo | cut -d' ' -f3,5,6; done; "
+                + "ls -A /testdir /testdir2; cat /testfile; touch /testdir/x 2>&1")
         #expect(r.status != 0, "\(r)")
         let lines = r.stdout.lines
-        let dirs = lines.filter { ["/testdir", "/testdir2", "/sys/firmware"].contains($0.split(separator: " ").dropFirst().first.map(String.init) ?? "") }
+        let dirs = lines.filter {
+            ["/testdir", "/testdir2", "/sys/firmware"].contains($0.split(separator: " ").dropFirst().first.map(String.init) ?? "")
+        }
         #expect(dirs.count == 3, "each directory masked once: \(r)")
         // One superblock (the same device number) for every masked directory, each read-only.
         #expect(Set(dirs.map { $0.split(separator: " ")[0] }).count == 1, "\(dirs)")
@@ -154,8 +164,9 @@ struct RootfsTests {
         #expect(r.stdout.contains("Read-only file system"), "\(r)")
     }
 
-    @Test("rootfsPropagation shared, slave and unbindable apply to the container's root",
-          arguments: ["shared", "slave", "unbindable", "private", "rslave"])
+    @Test(
+        "rootfsPropagation shared, slave and unbindable apply to the container's root",
+        arguments: ["shared", "slave", "unbindable", "private", "rslave"])
     func rootfsPropagation(mode: String) throws {
         let s = try Sandbox(); defer { s.cleanup() }
         // The rootfs on a shared mount of its own, as a host with systemd has. (A runtime

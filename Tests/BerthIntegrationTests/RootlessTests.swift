@@ -2,8 +2,9 @@
 // no cgroups unless delegated, state under $XDG_RUNTIME_DIR/berth.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An unprivileged account for the rootless tests, with subordinate id ranges
@@ -41,9 +42,13 @@ struct RootlessTests {
 
         /// berth as the unprivileged user (setpriv: real and effective ids, no groups).
         func berth(_ args: [String], timeout: Double = 30) -> ProcResult {
-            Runner.run("/usr/bin/setpriv", ["--reuid", String(uid), "--regid", String(gid), "--clear-groups",
-                                            "env", "XDG_RUNTIME_DIR=" + runtimeDir, "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
-                                            Host.binary] + args, ioDir: s.io, timeout: timeout)
+            Runner.run(
+                "/usr/bin/setpriv",
+                [
+                    "--reuid", String(uid), "--regid", String(gid), "--clear-groups",
+                    "env", "XDG_RUNTIME_DIR=" + runtimeDir, "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
+                    Host.binary,
+                ] + args, ioDir: s.io, timeout: timeout)
         }
     }
 
@@ -70,8 +75,12 @@ struct RootlessTests {
         let dir = u.s.bundle.path
         try? FileManager.default.removeItem(atPath: dir + "/config.json")
         chown(dir, u.uid, u.gid)
-        let r = Runner.run("/usr/bin/setpriv", ["--reuid", String(u.uid), "--regid", String(u.gid), "--clear-groups",
-                                                Host.binary, "spec", "--rootless", "--bundle", dir], ioDir: u.s.io)
+        let r = Runner.run(
+            "/usr/bin/setpriv",
+            [
+                "--reuid", String(u.uid), "--regid", String(u.gid), "--clear-groups",
+                Host.binary, "spec", "--rootless", "--bundle", dir,
+            ], ioDir: u.s.io)
         try #require(r.status == 0, "spec --rootless: \(r)")
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))
         var json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

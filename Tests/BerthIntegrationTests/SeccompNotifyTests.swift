@@ -3,8 +3,9 @@
 // python3 agent) answers the trapped syscalls: the container sees its answers.
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Seccomp notify")
@@ -47,16 +48,20 @@ struct SeccompNotifyTests {
         #expect(out.contains("mkdir=1"), "\(out)", sourceLocation: sourceLocation)
         #expect(out.contains("chmod=0") && out.contains("mode=600"), "chmod should run (CONTINUE): \(out)", sourceLocation: sourceLocation)
         // The agent logs a notification after answering it: give the log a moment.
-        let expected = [SeccompAgent.Syscall.mkdir, SeccompAgent.Syscall.mkdirat, SeccompAgent.Syscall.chmod,
-                        SeccompAgent.Syscall.fchmodat, SeccompAgent.Syscall.fchmodat2]
+        let expected = [
+            SeccompAgent.Syscall.mkdir, SeccompAgent.Syscall.mkdirat, SeccompAgent.Syscall.chmod,
+            SeccompAgent.Syscall.fchmodat, SeccompAgent.Syscall.fchmodat2,
+        ]
         _ = Host.waitUntil(timeout: 5) {
             Set(agent.notifications.compactMap { $0["nr"] as? Int }).intersection(expected).count >= 2
         }
         let numbers = agent.notifications.compactMap { $0["nr"] as? Int }
-        #expect(numbers.contains { [SeccompAgent.Syscall.mkdir, SeccompAgent.Syscall.mkdirat].contains($0) },
-                "the agent saw no mkdir: \(agent.events)", sourceLocation: sourceLocation)
-        #expect(numbers.contains { [SeccompAgent.Syscall.chmod, SeccompAgent.Syscall.fchmodat, SeccompAgent.Syscall.fchmodat2].contains($0) },
-                "the agent saw no chmod: \(agent.events)", sourceLocation: sourceLocation)
+        #expect(
+            numbers.contains { [SeccompAgent.Syscall.mkdir, SeccompAgent.Syscall.mkdirat].contains($0) },
+            "the agent saw no mkdir: \(agent.events)", sourceLocation: sourceLocation)
+        #expect(
+            numbers.contains { [SeccompAgent.Syscall.chmod, SeccompAgent.Syscall.fchmodat, SeccompAgent.Syscall.fchmodat2].contains($0) },
+            "the agent saw no chmod: \(agent.events)", sourceLocation: sourceLocation)
     }
 
     /// The ContainerProcessState document, as the runtime spec defines it.

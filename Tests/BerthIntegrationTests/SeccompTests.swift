@@ -128,8 +128,10 @@ struct SeccompTests {
 
         // A permissive default needs no stub: the syscall reaches the kernel (which
         // refuses setns without CAP_SYS_ADMIN).
-        s.bundle.config["linux.seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
-                                            "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_ERRNO"]]]
+        s.bundle.config["linux.seccomp"] = [
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [["names": ["mkdir"], "action": "SCMP_ACT_ERRNO"]],
+        ]
         let a = try s.sh("nsenter -t 1 -u true 2>&1; echo done")
         #expect(a.status == 0 && a.stdout.contains("Operation not permitted") && !a.stdout.contains("not implemented"), "\(a)")
     }

@@ -14,7 +14,7 @@ struct SignalDispositionTests {
     /// The standard signals (1-31) among a `SigIgn:` line's mask.
     static func standardIgnored(_ status: String) -> UInt64? {
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }),
-              let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
         else { return nil }
         return mask & 0x7fff_ffff
     }

@@ -7,9 +7,11 @@ import Testing
 @Suite("startContainer hooks under seccomp")
 struct StartContainerSeccompTests {
     func profile(_ action: String) -> [String: Any] {
-        ["defaultAction": "SCMP_ACT_ALLOW",
-         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-         "syscalls": [["names": ["mkdir", "mkdirat"], "action": action, "errnoRet": 1]]]
+        [
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [["names": ["mkdir", "mkdirat"], "action": action, "errnoRet": 1]],
+        ]
     }
 
     @Test("a refused syscall fails in the startContainer hook too", arguments: [true, false])
@@ -18,10 +20,14 @@ struct StartContainerSeccompTests {
         s.mountOut()
         s.bundle.config["process.noNewPrivileges"] = noNewPrivileges
         s.bundle.config["linux.seccomp"] = profile("SCMP_ACT_ERRNO")
-        s.bundle.config["hooks"] = ["startContainer": [[
-            "path": "/bin/sh",
-            "args": ["sh", "-c", "mkdir /dev/shm/hook 2>/srv/hook.err; echo $? > /srv/hook.rc"],
-        ]]]
+        s.bundle.config["hooks"] = [
+            "startContainer": [
+                [
+                    "path": "/bin/sh",
+                    "args": ["sh", "-c", "mkdir /dev/shm/hook 2>/srv/hook.err; echo $? > /srv/hook.rc"],
+                ]
+            ]
+        ]
         let r = try s.sh("echo ran")
         #expect(r.status == 0 && r.stdout == "ran\n", "\(r)")
         #expect(Host.readFile(s.out + "/hook.rc")?.trimmed == "1", "the hook's mkdir was not filtered")

@@ -84,7 +84,8 @@ struct TerminalSettingsTests {
         s.bundle.config.shell("echo reopened > /dev/stdout")
         try s.bundle.write()
         // The runtime's stdout is a pipe here (the harness otherwise gives it a file).
-        let command = [Host.binary, "--root", s.root, "run", "--bundle", s.bundle.path, s.newID()]
+        let command =
+            [Host.binary, "--root", s.root, "run", "--bundle", s.bundle.path, s.newID()]
             .map(Host.shellQuote).joined(separator: " ") + " | cat"
         let r = Runner.run("/bin/sh", ["-c", command], ioDir: s.io)
         #expect(r.status == 0, "\(r)")

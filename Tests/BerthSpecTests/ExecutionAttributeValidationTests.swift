@@ -6,8 +6,9 @@ import Testing
 /// linux.personality, and the CPU/node list format they use.
 @Suite struct ExecutionAttributeValidationTests {
     private func base() -> Spec {
-        Spec(ociVersion: "1.2.0", process: Process(args: ["sh"], cwd: "/"), root: Root(path: "rootfs"),
-             linux: Linux(namespaces: [LinuxNamespace(.pid), LinuxNamespace(.mount)]))
+        Spec(
+            ociVersion: "1.2.0", process: Process(args: ["sh"], cwd: "/"), root: Root(path: "rootfs"),
+            linux: Linux(namespaces: [LinuxNamespace(.pid), LinuxNamespace(.mount)]))
     }
 
     private func message(_ spec: Spec) -> String? {
@@ -39,8 +40,9 @@ import Testing
         #expect(message(s) == nil)
         s.process?.scheduler = Scheduler(policy: "SCHED_OTHER", runtime: 1)
         #expect(message(s)?.contains("runtime/deadline/period can only be specified for SCHED_DEADLINE") == true)
-        s.process?.scheduler = Scheduler(policy: "SCHED_DEADLINE", flags: ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_NOPE"],
-                                         runtime: 1, deadline: 2, period: 3)
+        s.process?.scheduler = Scheduler(
+            policy: "SCHED_DEADLINE", flags: ["SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_NOPE"],
+            runtime: 1, deadline: 2, period: 3)
         #expect(message(s) == #"process.scheduler.flags[1]: unknown flag "SCHED_FLAG_NOPE""#)
     }
 
@@ -65,16 +67,19 @@ import Testing
         #expect(policy(LinuxMemoryPolicy(mode: "MPOL_LOCAL")) == nil)
         #expect(policy(LinuxMemoryPolicy(mode: "", nodes: "0")) == #"linux.memoryPolicy.mode: invalid memory policy mode """#)
         #expect(policy(LinuxMemoryPolicy(mode: "MPOL_X", nodes: "0")) == #"linux.memoryPolicy.mode: invalid memory policy mode "MPOL_X""#)
-        #expect(policy(LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_X"]))
+        #expect(
+            policy(LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_X"]))
                 == #"linux.memoryPolicy.flags[0]: invalid memory policy flag "MPOL_F_X""#)
         #expect(policy(LinuxMemoryPolicy(mode: "MPOL_LOCAL", nodes: "0")) == "linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes, got 1")
         #expect(policy(LinuxMemoryPolicy(mode: "MPOL_PREFERRED_MANY")) == "linux.memoryPolicy.nodes: MPOL_PREFERRED_MANY needs at least one node")
-        #expect(policy(LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "1024"))
+        #expect(
+            policy(LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "1024"))
                 == #"linux.memoryPolicy.nodes: invalid memory policy nodes "1024": 1024 is out of range (at most 1023)"#)
     }
 
     @Test func memoryPolicyDecodesAndEncodes() throws {
-        let json = #"{"ociVersion":"1.2.0","root":{"path":"r"},"linux":{"memoryPolicy":{"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES"]}}}"#
+        let json =
+            #"{"ociVersion":"1.2.0","root":{"path":"r"},"linux":{"memoryPolicy":{"mode":"MPOL_BIND","nodes":"0","flags":["MPOL_F_STATIC_NODES"]}}}"#
         let spec = try SpecLoader.decode(Array(json.utf8))
         #expect(spec.linux?.memoryPolicy == LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_STATIC_NODES"]))
     }

@@ -37,8 +37,11 @@ import Testing
         #expect(decodeError(#"{"process": {"args": [1]}}"#) == "config.json: process.args[0]: expected String")
         #expect(decodeError(#"{"ociVersion": 1}"#) == "config.json: ociVersion: expected String")
         #expect(decodeError(#"{"linux": {"namespaces": "pid"}}"#) == "config.json: linux.namespaces: expected array")
-        #expect(decodeError(#"{"linux": {"sysctl": {"net.core.somaxconn": 1}}}"#) == #"config.json: linux.sysctl["net.core.somaxconn"]: expected String"#)
-        #expect(decodeError(#"{"mounts": [{"destination": "/a"}, {"destination": "/b", "options": [true]}]}"#) == "config.json: mounts[1].options[0]: expected String")
+        #expect(
+            decodeError(#"{"linux": {"sysctl": {"net.core.somaxconn": 1}}}"#) == #"config.json: linux.sysctl["net.core.somaxconn"]: expected String"#)
+        #expect(
+            decodeError(#"{"mounts": [{"destination": "/a"}, {"destination": "/b", "options": [true]}]}"#)
+                == "config.json: mounts[1].options[0]: expected String")
         #expect(decodeError(#"{"process": {"user": "root"}}"#) == "config.json: process.user: expected object")
         #expect(decodeError(#"[]"#) == "config.json: expected object")
     }
@@ -46,11 +49,20 @@ import Testing
     @Test func outOfRangeNumbersCarryJSONPath() {
         #expect(decodeError(#"{"process": {"user": {"uid": -1}}}"#) == "config.json: process.user.uid: number -1 is out of range")
         #expect(decodeError(#"{"process": {"user": {"uid": 4294967296}}}"#) == "config.json: process.user.uid: number 4294967296 is out of range")
-        #expect(decodeError(#"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 1.5, "soft": 0}]}}"#) == "config.json: process.rlimits[0].hard: number 1.5 is out of range")
-        #expect(decodeError(#"{"linux": {"resources": {"blockIO": {"weight": 70000}}}}"#) == "config.json: linux.resources.blockIO.weight: number 70000 is out of range")
-        #expect(decodeError(#"{"linux": {"timeOffsets": {"boottime": {"nanosecs": -5}}}}"#) == #"config.json: linux.timeOffsets["boottime"].nanosecs: number -5 is out of range"#)
+        #expect(
+            decodeError(#"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 1.5, "soft": 0}]}}"#)
+                == "config.json: process.rlimits[0].hard: number 1.5 is out of range")
+        #expect(
+            decodeError(#"{"linux": {"resources": {"blockIO": {"weight": 70000}}}}"#)
+                == "config.json: linux.resources.blockIO.weight: number 70000 is out of range")
+        #expect(
+            decodeError(#"{"linux": {"timeOffsets": {"boottime": {"nanosecs": -5}}}}"#)
+                == #"config.json: linux.timeOffsets["boottime"].nanosecs: number -5 is out of range"#)
         // Values that fit still decode.
-        #expect(decodeError(#"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 0}]}, "linux": {"resources": {"memory": {"swap": -1}}}}"#) == nil)
+        #expect(
+            decodeError(
+                #"{"process": {"rlimits": [{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 0}]}, "linux": {"resources": {"memory": {"swap": -1}}}}"#
+            ) == nil)
     }
 
     @Test func missingFileIsReportedLikeRunc() {

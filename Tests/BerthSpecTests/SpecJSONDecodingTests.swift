@@ -137,7 +137,8 @@ import Testing
         #expect(String(decoding: w.bytes, as: UTF8.self) == text)
         #expect(try JSONValue.parse(w.bytes) == value)
         let state = State(id: "x", status: .running, pid: 3, bundle: "/b/\"q\"", annotations: ["z": "1", "a": "2"])
-        #expect(String(decoding: state.jsonBytes, as: UTF8.self)
+        #expect(
+            String(decoding: state.jsonBytes, as: UTF8.self)
                 == #"{"ociVersion":"\#(ociSpecVersion)","id":"x","status":"running","pid":3,"bundle":"/b/\"q\"","annotations":{"a":"2","z":"1"}}"#)
         #expect(try SpecLoader.decode(State.self, from: state.jsonBytes, fileName: "s") == state)
     }

@@ -100,8 +100,11 @@ import Testing
         #expect(message(s)?.hasPrefix("mounts[0]: invalid mount: id-mapped mounts must have both uid and gid mappings specified") == true)
         s.linux?.namespaces?.append(LinuxNamespace(.user))
         #expect(message(s) == nil, "the container's user namespace supplies the mappings")
-        s.mounts = [Mount(destination: "/mnt", source: "src", options: ["bind"], uidMappings: map,
-                          gidMappings: [LinuxIDMapping(containerID: 0, hostID: 1, size: 0)])]
+        s.mounts = [
+            Mount(
+                destination: "/mnt", source: "src", options: ["bind"], uidMappings: map,
+                gidMappings: [LinuxIDMapping(containerID: 0, hostID: 1, size: 0)])
+        ]
         #expect(message(s) == "mounts[0].gidMappings[0].size: must not be zero")
     }
 
@@ -183,8 +186,10 @@ import Testing
     @Test func deviceCgroupRules() {
         var s = base()
         s.linux?.resources = LinuxResources()
-        for ok in [LinuxDeviceCgroup(allow: false), LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
-                   LinuxDeviceCgroup(allow: true, type: "a"), LinuxDeviceCgroup(allow: true, type: "", access: "")] {
+        for ok in [
+            LinuxDeviceCgroup(allow: false), LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+            LinuxDeviceCgroup(allow: true, type: "a"), LinuxDeviceCgroup(allow: true, type: "", access: ""),
+        ] {
             s.linux?.resources?.devices = [ok]
             #expect(message(s) == nil)
         }
@@ -221,8 +226,9 @@ import Testing
         s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_NOTIFY", listenerPath: "/run/agent.sock")
         #expect(message(s) == "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action")
         for name in ["write", "sendmsg"] {
-            s.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock",
-                                            syscalls: [LinuxSyscall(names: ["mkdir", name], action: "SCMP_ACT_NOTIFY")])
+            s.linux?.seccomp = LinuxSeccomp(
+                defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/agent.sock",
+                syscalls: [LinuxSyscall(names: ["mkdir", name], action: "SCMP_ACT_NOTIFY")])
             #expect(message(s) == "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the \(name) syscall")
         }
         // write may still be ruled by other actions.

@@ -1,10 +1,13 @@
 import Testing
+
 @testable import BerthSpec
 
 struct VersionTests {
     @Test func semverAccepted() {
-        for text in ["1.0.0", "1.2.0", "1.0.2-dev", "1.1.0-rc.1", "1.0.0-alpha.0.x-y", "1.0.0+build.007", "1.3.0-rc.2+sha.5114f85",
-                     "0.1.0", "2.0.0", "10.20.30"] {
+        for text in [
+            "1.0.0", "1.2.0", "1.0.2-dev", "1.1.0-rc.1", "1.0.0-alpha.0.x-y", "1.0.0+build.007", "1.3.0-rc.2+sha.5114f85",
+            "0.1.0", "2.0.0", "10.20.30",
+        ] {
             #expect(SemanticVersion(text) != nil, "\(text)")
         }
         #expect(SemanticVersion("1.0.2-dev") == SemanticVersion("1.0.2-dev"))
@@ -12,8 +15,10 @@ struct VersionTests {
     }
 
     @Test func semverRefused() {
-        for text in ["", "banana", "1", "1.0", "1.0.0.0", "01.0.0", "1.00.0", "1.0.00", "v1.0.0", "1.0.0-", "1.0.0+", "1.0.0-01",
-                     "1.0.0-a..b", "1.0.0-a_b", "1..0", " 1.0.0", "1.0.0 ", "1.0.0-é", "-1.0.0", "1.-1.0", "99999999999999999999.0.0"] {
+        for text in [
+            "", "banana", "1", "1.0", "1.0.0.0", "01.0.0", "1.00.0", "1.0.00", "v1.0.0", "1.0.0-", "1.0.0+", "1.0.0-01",
+            "1.0.0-a..b", "1.0.0-a_b", "1..0", " 1.0.0", "1.0.0 ", "1.0.0-é", "-1.0.0", "1.-1.0", "99999999999999999999.0.0",
+        ] {
             #expect(SemanticVersion(text) == nil, "\(text)")
         }
     }

@@ -19,8 +19,10 @@ import Testing
     func agreesWithGmtime() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let samples = [0, 1, 59, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_400, 4_102_444_799,
-                       -1, -86_400, -86_401, -2_208_988_800, 1_795_000_000, 253_402_300_799, now.tv_sec]
+        let samples = [
+            0, 1, 59, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_400, 4_102_444_799,
+            -1, -86_400, -86_401, -2_208_988_800, 1_795_000_000, 253_402_300_799, now.tv_sec,
+        ]
         for s in samples {
             #expect(Clock.rfc3339Nano(seconds: s, nanos: 123) == Self.viaGmtime(s, 123), "\(s)")
         }

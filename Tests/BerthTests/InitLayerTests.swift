@@ -1,5 +1,6 @@
 import BerthSpec
 import Testing
+
 @testable import Berth
 
 @Suite struct InitLayerTests {
@@ -43,8 +44,10 @@ import Testing
     }
 
     @Test func annotationsOverrideResolvConf() {
-        let l = layer(annotations: ["org.berth.dns.nameservers": "1.1.1.1,8.8.8.8",
-                                    "org.berth.dns.search": "example.com", "org.berth.dns.options": "ndots:2"])
+        let l = layer(annotations: [
+            "org.berth.dns.nameservers": "1.1.1.1,8.8.8.8",
+            "org.berth.dns.search": "example.com", "org.berth.dns.options": "ndots:2",
+        ])
         let text = l.resolvConf(host: "nameserver 10.1.1.1\nsearch corp\n")
         #expect(text == "search example.com\nnameserver 1.1.1.1\nnameserver 8.8.8.8\noptions ndots:2\n")
     }

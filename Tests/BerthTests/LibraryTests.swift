@@ -32,8 +32,10 @@ import Testing
         }
 
         /// Writes a bundle running `args` and returns its path.
-        func bundle(_ name: String, _ args: [String], terminal: Bool = false,
-                    change: (inout Spec) -> Void = { _ in }) throws -> String {
+        func bundle(
+            _ name: String, _ args: [String], terminal: Bool = false,
+            change: (inout Spec) -> Void = { _ in }
+        ) throws -> String {
             let dir = directory.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             var spec = Spec.defaultSpec()
@@ -48,8 +50,10 @@ import Testing
             return dir.path
         }
 
-        func create(_ id: String, _ args: [String], io: ProcessIO = .inherit, terminal: Bool = false,
-                    change: (inout Spec) -> Void = { _ in }) throws -> Container {
+        func create(
+            _ id: String, _ args: [String], io: ProcessIO = .inherit, terminal: Bool = false,
+            change: (inout Spec) -> Void = { _ in }
+        ) throws -> Container {
             let path = try bundle(id, args, terminal: terminal, change: change)
             var options = CreateOptions(helperBinary: binary)
             options.io = io
@@ -116,8 +120,9 @@ import Testing
         let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(fd); close(null) }
-        let c = try f.create("fds", ["sh", "-c", "echo to-out; echo to-err >&2"],
-                             io: .descriptors(input: null, output: fd, error: fd))
+        let c = try f.create(
+            "fds", ["sh", "-c", "echo to-out; echo to-err >&2"],
+            io: .descriptors(input: null, output: fd, error: fd))
         try c.start()
         #expect(try c.wait().code == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "to-out\nto-err\n")

@@ -29,7 +29,8 @@ import Testing
         #expect(spec.root == Root(path: "/srv/rootfs", readonly: true))
         spec.addBindMount(from: "/srv/data", to: "/data", readOnly: true)
         spec.addBindMount(from: "/srv/other", to: "/data")
-        #expect(spec.mounts?.filter { $0.destination == "/data" }
+        #expect(
+            spec.mounts?.filter { $0.destination == "/data" }
                 == [Mount(destination: "/data", type: "bind", source: "/srv/other", options: ["rbind", "rw"])])
         spec.addTmpfs(at: "/scratch")
         spec.removeMount(at: "/scratch")

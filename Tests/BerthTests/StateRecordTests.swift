@@ -1,11 +1,13 @@
-@testable import Berth
 import BerthSpec
 import Testing
+
+@testable import Berth
 
 /// state.json: written and read member by member, the config kept as the parsed document
 /// and decoded only when a command needs it.
 @Suite struct StateRecordTests {
-    static let config = #"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/"},"annotations":{"k":"v"},"hooks":{"poststop":[{"path":"/bin/true"}]},"x-unknown":[1,2.50,{"y":null}]}"#
+    static let config =
+        #"{"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"/"},"annotations":{"k":"v"},"hooks":{"poststop":[{"path":"/bin/true"}]},"x-unknown":[1,2.50,{"y":null}]}"#
 
     static func record() throws -> StateRecord {
         var r = StateRecord(
@@ -36,7 +38,8 @@ import Testing
 
     @Test func readsTheCodableRecordOfEarlierBerths() throws {
         // As Foundation's JSONEncoder wrote it: keys in any order, slashes escaped.
-        let old = #"{"cgroupCreated":["\/sys\/fs\/cgroup\/pids\/old1"],"cgroupUnified":false,"pid":21329,"cgroupPaths":["\/sys\/fs\/cgroup\/pids\/old1"],"rootfs":"\/r","owner":"","startTime":99,"id":"old1","namespacePaths":{"pid":"\/proc\/21329\/ns\/pid"},"created":"2026-12-01T17:50:11.432066707Z","bundle":"\/b","ociVersion":"1.2.0","config":{"ociVersion":"1.0.2-dev","annotations":{"a":"b"},"process":{"user":{"uid":0,"gid":0},"cwd":"\/","args":["\/bin\/true"]}}}"#
+        let old =
+            #"{"cgroupCreated":["\/sys\/fs\/cgroup\/pids\/old1"],"cgroupUnified":false,"pid":21329,"cgroupPaths":["\/sys\/fs\/cgroup\/pids\/old1"],"rootfs":"\/r","owner":"","startTime":99,"id":"old1","namespacePaths":{"pid":"\/proc\/21329\/ns\/pid"},"created":"2026-12-01T17:50:11.432066707Z","bundle":"\/b","ociVersion":"1.2.0","config":{"ociVersion":"1.0.2-dev","annotations":{"a":"b"},"process":{"user":{"uid":0,"gid":0},"cwd":"\/","args":["\/bin\/true"]}}}"#
         let r = try StateRecord(json: try JSONValue.parse(Array(old.utf8)))
         #expect(r.id == "old1" && r.pid == 21329 && r.startTime == 99 && r.bundle == "/b" && r.rootfs == "/r")
         #expect(r.cgroupPaths == ["/sys/fs/cgroup/pids/old1"])

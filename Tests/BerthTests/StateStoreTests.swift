@@ -1,7 +1,8 @@
-@testable import Berth
 import BerthSpec
 import Foundation
 import Testing
+
+@testable import Berth
 
 /// The state root on disk, against a temporary directory: one locked directory per
 /// container, state.json written atomically, partial records, listing and removal.
@@ -12,10 +13,11 @@ import Testing
     }
 
     static func record(_ id: String) throws -> StateRecord {
-        StateRecord(ociVersion: "1.2.0", id: id, pid: 1, startTime: 1, bundle: "/b", rootfs: "/b/rootfs",
-                    created: "2026-01-01T00:00:00Z", owner: "", namespacePaths: [:], cgroupPaths: [],
-                    cgroupCreated: [], cgroupUnified: true,
-                    config: try JSONValue.parse(Array(#"{"ociVersion":"1.2.0"}"#.utf8)), notifySocket: nil)
+        StateRecord(
+            ociVersion: "1.2.0", id: id, pid: 1, startTime: 1, bundle: "/b", rootfs: "/b/rootfs",
+            created: "2026-01-01T00:00:00Z", owner: "", namespacePaths: [:], cgroupPaths: [],
+            cgroupCreated: [], cgroupUnified: true,
+            config: try JSONValue.parse(Array(#"{"ociVersion":"1.2.0"}"#.utf8)), notifySocket: nil)
     }
 
     @Test func directoryIsMadeLockedAndOnlyOnce() throws {

@@ -1,7 +1,8 @@
-@testable import Berth
 import BerthSystem
 import Glibc
 import Testing
+
+@testable import Berth
 
 /// The parent↔child sync protocol's codec: every message survives encoding, a child's
 /// error keeps its code and errno, and malformed packets are refused.

@@ -33,7 +33,8 @@ do {
     // 1. The bundle's own process, its stdout and stderr captured.
     let container = try runtime.create(id: id, bundle: bundle, options: CreateOptions(io: .pipes))
     guard let process = container.initProcess, let input = process.standardInput,
-          let output = process.standardOutput, let errors = process.standardError else { exit(1) }
+        let output = process.standardOutput, let errors = process.standardError
+    else { exit(1) }
     print("created \(id): \(try container.state().status.rawValue), init pid \(process.pid)")
     close(input)
     try container.start()

@@ -34,17 +34,19 @@ public struct Container: Sendable {
                 created = Clock.rfc3339Nano(seconds: st.st_mtim.tv_sec, nanos: st.st_mtim.tv_nsec)
             }
         }
-        return ContainerState(ociVersion: ociSpecVersion, id: id, pid: 0,
-                              status: store.isLocked(id) ? .creating : .stopped,
-                              bundle: intent?.bundle ?? "", rootfs: intent?.rootfs ?? "", created: created,
-                              annotations: nil, owner: "")
+        return ContainerState(
+            ociVersion: ociSpecVersion, id: id, pid: 0,
+            status: store.isLocked(id) ? .creating : .stopped,
+            bundle: intent?.bundle ?? "", rootfs: intent?.rootfs ?? "", created: created,
+            annotations: nil, owner: "")
     }
 
     func makeState(_ record: StateRecord, status: ContainerStatus) -> ContainerState {
-        ContainerState(ociVersion: record.ociVersion, id: record.id,
-                       pid: status == .stopped ? 0 : record.pid, status: status,
-                       bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-                       annotations: record.annotations, owner: record.owner)
+        ContainerState(
+            ociVersion: record.ociVersion, id: record.id,
+            pid: status == .stopped ? 0 : record.pid, status: status,
+            bundle: record.bundle, rootfs: record.rootfs, created: record.created,
+            annotations: record.annotations, owner: record.owner)
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {
@@ -99,8 +101,10 @@ public struct Container: Sendable {
         guard fifo >= 0 else { throw BerthError.system("start", SyscallError("open", path, errno: currentErrno())) }
         defer { close(fifo) }
         Trace.mark("start: fifo opened")
-        var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: fifo, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: pidfd.fd, events: Int16(POLLIN), revents: 0),
+        ]
         while true {
             // The init may not have opened its end yet (create has just returned): wait.
             // But a start that died after releasing the init leaves a fifo nobody
@@ -240,7 +244,8 @@ public struct Container: Sendable {
         let fromCgroup = record.cgroups.pids()
         if !fromCgroup.isEmpty { return fromCgroup }
         guard record.namespacePaths["pid"] == "/proc/\(record.pid)/ns/pid",
-              let ns = readLink("/proc/\(record.pid)/ns/pid") else { return [record.pid] }
+            let ns = readLink("/proc/\(record.pid)/ns/pid")
+        else { return [record.pid] }
         var pids: [Int32] = []
         for name in (try? FileIO.list("/proc")) ?? [] {
             guard let pid = Int32(name), readLink("/proc/\(name)/ns/pid") == ns else { continue }
@@ -401,8 +406,10 @@ extension Container {
     /// with zeros for everything unchanged); -1 lifts a limit. Device rules are applied
     /// as the fewest transitions from the current ones. Warnings (a limit this kernel
     /// cannot apply) go to `warningHandler`, or to stderr.
-    public func update(resources: LinuxResources,
-                       warningHandler: (@Sendable (String) -> Void)? = nil) throws(BerthError) {
+    public func update(
+        resources: LinuxResources,
+        warningHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(BerthError) {
         if let rules = resources.devices {
             do throws(SpecError) { try Spec.validate(deviceRules: rules, field: "devices") } catch { throw BerthError.spec(error) }
         }

@@ -16,7 +16,8 @@ extension ContainerRuntime {
     /// caller's child: `wait()` on the result, or let it go (detach) and close it.
     public func restore(id: String, bundle: String, options: RestoreOptions) throws(BerthError) -> ContainerProcess {
         let restored = try Restorer(store: store, id: id, bundle: bundle, options: options).restore()
-        return ContainerProcess(container: Container(id: id, runtime: self), pid: restored.record.pid,
-                                pidfd: restored.pidfd, relayMaster: restored.master)
+        return ContainerProcess(
+            container: Container(id: id, runtime: self), pid: restored.record.pid,
+            pidfd: restored.pidfd, relayMaster: restored.master)
     }
 }

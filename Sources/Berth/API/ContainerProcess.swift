@@ -29,8 +29,10 @@ public final class ContainerProcess: Sendable {
     /// The container's NOTIFY_SOCKET proxy (`run`): its socket and the caller's path.
     let notify: (fd: Int32, host: String)?
 
-    init(container: Container, pid: Int32, pidfd: Int32, streams: StandardStreams? = nil,
-         terminal: PseudoTerminal? = nil, relayMaster: Int32 = -1, notify: (fd: Int32, host: String)? = nil) {
+    init(
+        container: Container, pid: Int32, pidfd: Int32, streams: StandardStreams? = nil,
+        terminal: PseudoTerminal? = nil, relayMaster: Int32 = -1, notify: (fd: Int32, host: String)? = nil
+    ) {
         self.container = container
         self.pid = pid
         self.pidfd = pidfd
@@ -77,7 +79,10 @@ public final class ContainerProcess: Sendable {
             throw BerthError.system("wait for process \(pid)", error)
         }
         guard let status else {
-            throw BerthError(.system, "wait for process \(pid): it exited, but this kernel keeps no exit status for a process that is not berth's child (PIDFD_INFO_EXIT needs Linux 6.15)")
+            throw BerthError(
+                .system,
+                "wait for process \(pid): it exited, but this kernel keeps no exit status for a process that is not berth's child (PIDFD_INFO_EXIT needs Linux 6.15)"
+            )
         }
         return ExitStatus(rawWaitStatus: status)
     }
@@ -102,11 +107,13 @@ public final class ContainerProcess: Sendable {
         var notifyFD = notify.map { dup($0.fd) } ?? -1
         defer { if notifyFD >= 0 { close(notifyFD) } }
         while true {
-            var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: relay != nil ? relayMaster : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: notifyFD, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: relay != nil ? relayMaster : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: notifyFD, events: Int16(POLLIN), revents: 0),
+            ]
             let r = poll(&fds, nfds_t(fds.count), -1)
             if r < 0 { if currentErrno() == .interrupted { continue } else { break } }
             if fds[2].revents != 0, let relay, !relay.pump(from: relayMaster, to: 1) {

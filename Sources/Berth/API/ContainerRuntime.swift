@@ -48,8 +48,9 @@ public struct ContainerRuntime: Sendable {
             close(launched.consoleReceiver)
             if master >= 0 { terminal = PseudoTerminal(master: master) }
         }
-        container.initProcess = ContainerProcess(container: container, pid: launched.record.pid, pidfd: launched.pidfd,
-                                                 streams: launched.streams, terminal: terminal)
+        container.initProcess = ContainerProcess(
+            container: container, pid: launched.record.pid, pidfd: launched.pidfd,
+            streams: launched.streams, terminal: terminal)
         return container
     }
 
@@ -75,8 +76,9 @@ public struct ContainerRuntime: Sendable {
         let launched = try Launcher(store: store, id: id, bundle: bundle, options: options, startImmediately: true).launch()
         let container = Container(id: id, runtime: self)
         guard let sync = launched.sync else {
-            return ContainerProcess(container: container, pid: launched.record.pid, pidfd: launched.pidfd,
-                                    streams: launched.streams)
+            return ContainerProcess(
+                container: container, pid: launched.record.pid, pidfd: launched.pidfd,
+                streams: launched.streams)
         }
         defer { sync.close() }
         var notifyFD: Int32 = -1

@@ -41,11 +41,13 @@ public struct CreateOptions: Sendable {
     public var overlay: String?
 
     /// Options as runc's create flags default them.
-    public init(pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
-                noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
-                helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
-                pidfdSocket: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil,
-                debugHandler: (@Sendable (String) -> Void)? = nil, overlay: String? = nil, io: ProcessIO = .inherit) {
+    public init(
+        pidFile: String? = nil, consoleSocket: String? = nil, noPivot: Bool = false,
+        noNewKeyring: Bool = false, preserveFDs: Int = 0, systemdCgroup: Bool = false,
+        helperBinary: String? = nil, notifySocket: String? = nil, listenFDs: Int = 0,
+        pidfdSocket: String? = nil, warningHandler: (@Sendable (String) -> Void)? = nil,
+        debugHandler: (@Sendable (String) -> Void)? = nil, overlay: String? = nil, io: ProcessIO = .inherit
+    ) {
         self.io = io
         self.pidFile = pidFile
         self.consoleSocket = consoleSocket

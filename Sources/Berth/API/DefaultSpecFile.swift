@@ -9,8 +9,9 @@ extension ContainerRuntime {
     /// runs pure cgroup v2, and for `rootless` the container's root mapped to the
     /// caller's uid and gid.
     public static func defaultSpec(rootless: Bool) -> Spec {
-        Spec.defaultSpec(rootless: rootless, uid: getuid(), gid: getgid(),
-                         cgroupNamespace: CgroupLayout.detect().mode == .unified)
+        Spec.defaultSpec(
+            rootless: rootless, uid: getuid(), gid: getgid(),
+            cgroupNamespace: CgroupLayout.detect().mode == .unified)
     }
 
     /// Writes a default `config.json` into `bundle` (`berth spec`): the rootless variant

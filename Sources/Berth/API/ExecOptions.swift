@@ -32,11 +32,13 @@ public struct ExecOptions: Sendable {
     public var helperBinary: String?
 
     /// Options as runc's exec flags default them.
-    public init(consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
-                preserveFDs: Int = 0, ignorePaused: Bool = false, pidfdSocket: String? = nil,
-                subCgroups: [String: String] = [:],
-                warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil,
-                helperBinary: String? = nil) {
+    public init(
+        consoleSocket: String? = nil, pidFile: String? = nil, detach: Bool = false,
+        preserveFDs: Int = 0, ignorePaused: Bool = false, pidfdSocket: String? = nil,
+        subCgroups: [String: String] = [:],
+        warningHandler: (@Sendable (String) -> Void)? = nil, debugHandler: (@Sendable (String) -> Void)? = nil,
+        helperBinary: String? = nil
+    ) {
         self.helperBinary = helperBinary
         self.subCgroups = subCgroups
         self.consoleSocket = consoleSocket

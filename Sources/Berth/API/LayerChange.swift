@@ -39,7 +39,8 @@ extension Container {
             throw BerthError(.invalidState, "container \(id) is still being created")
         }
         guard let layer = record.layer else {
-            throw BerthError(.invalidState, "container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)")
+            throw BerthError(
+                .invalidState, "container \(id) has no copy-on-write layer (create it with --overlay or the annotation org.berth.rootfs.overlay)")
         }
         return layer
     }
@@ -191,8 +192,10 @@ extension ContainerRuntime {
     public static func makeBundle(image layout: String, reference: String?, bundle: String, store: String? = nil)
         throws(BerthError) -> [String]
     {
-        try ImageBundle(layout: Paths.absolute(layout), reference: reference, store: Paths.absolute(store ?? defaultLayerStore),
-                        bundle: Paths.absolute(bundle)).run()
+        try ImageBundle(
+            layout: Paths.absolute(layout), reference: reference, store: Paths.absolute(store ?? defaultLayerStore),
+            bundle: Paths.absolute(bundle)
+        ).run()
     }
 
     /// Removes the layer directories of `store` that no bundle made from it uses any more
@@ -203,7 +206,8 @@ extension ContainerRuntime {
         var used = Set<String>()
         for entry in (try? FileIO.list(registry)) ?? [] {
             guard let bundle = try? FileIO.readString(registry + "/" + entry),
-                  let layers = try? FileIO.readString(bundle + "/" + ImageBundle.bundleLayersFile) else {
+                let layers = try? FileIO.readString(bundle + "/" + ImageBundle.bundleLayersFile)
+            else {
                 unlink(registry + "/" + entry)
                 continue
             }

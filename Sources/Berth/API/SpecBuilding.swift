@@ -87,8 +87,10 @@ extension Spec {
     /// Adds a bind mount of the host's `source` at `destination` in the container
     /// (recursive, `ro` with `readOnly`), replacing a mount already there.
     public mutating func addBindMount(from source: String, to destination: String, readOnly: Bool = false) {
-        addMount(Mount(destination: destination, type: "bind", source: source,
-                       options: ["rbind", readOnly ? "ro" : "rw"]))
+        addMount(
+            Mount(
+                destination: destination, type: "bind", source: source,
+                options: ["rbind", readOnly ? "ro" : "rw"]))
     }
 
     /// Adds an empty tmpfs at `destination`, replacing a mount already there.

@@ -50,13 +50,16 @@ enum BindSource {
     /// Applies the id mapping of `userNamespace` to the detached tree `tree`.
     static func mapIDs(_ tree: Int32, source: String, recursive: Bool, userNamespace: Int32) throws {
         do throws(SyscallError) {
-            try MountTree.setAttributes(tree, MountAttributes(set: MountAttributes.idmap, userNamespaceFD: userNamespace),
-                                        recursive: recursive, errorPath: source)
+            try MountTree.setAttributes(
+                tree, MountAttributes(set: MountAttributes.idmap, userNamespaceFD: userNamespace),
+                recursive: recursive, errorPath: source)
         } catch {
-            let hint = error.errno == .invalidArgument
+            let hint =
+                error.errno == .invalidArgument
                 ? " (maybe the filesystem used doesn't support idmap mounts on this kernel?)" : ""
-            throw InitError("failed to set MOUNT_ATTR_IDMAP on \(source): \(errnoText(error.errno))\(hint)",
-                            errno: error.errno.rawValue)
+            throw InitError(
+                "failed to set MOUNT_ATTR_IDMAP on \(source): \(errnoText(error.errno))\(hint)",
+                errno: error.errno.rawValue)
         }
     }
 }

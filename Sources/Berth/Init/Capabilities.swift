@@ -11,8 +11,9 @@ extension Capabilities {
                 Capabilities.number(named: name).flatMap { $0 <= Capabilities.lastCap ? $0 : nil }
             }
         }
-        self.init(bounding: resolve(caps.bounding), effective: resolve(caps.effective), permitted: resolve(caps.permitted),
-                  inheritable: resolve(caps.inheritable), ambient: resolve(caps.ambient))
+        self.init(
+            bounding: resolve(caps.bounding), effective: resolve(caps.effective), permitted: resolve(caps.permitted),
+            inheritable: resolve(caps.inheritable), ambient: resolve(caps.ambient))
     }
 
     /// runc's warning for the names `init` skips: unknown, or newer than the running

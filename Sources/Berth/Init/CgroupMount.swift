@@ -25,14 +25,16 @@ struct CgroupMount {
         if layout.mode == .unified {
             let target = try rooted.makeMountPoint(destination, directory: true)
             defer { close(target) }
-            try MountTable.mount(source: "cgroup", target: procFDPath(target), type: "cgroup2",
-                            flags: flags, errorPath: destination)
+            try MountTable.mount(
+                source: "cgroup", target: procFDPath(target), type: "cgroup2",
+                flags: flags, errorPath: destination)
             return
         }
         let target = try rooted.makeMountPoint(destination, directory: true)
-        try MountTable.mount(source: "tmpfs", target: procFDPath(target), type: "tmpfs",
-                        flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), data: "mode=755",
-                        errorPath: destination)
+        try MountTable.mount(
+            source: "tmpfs", target: procFDPath(target), type: "tmpfs",
+            flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), data: "mode=755",
+            errorPath: destination)
         close(target)
         // The tmpfs just mounted holds nothing of the image, and no process of the
         // container runs yet: its directories are made and opened relative to it, one
@@ -48,8 +50,9 @@ struct CgroupMount {
             let dir = try Self.makeDirectory(h.name, in: tmpfs, path: sub)
             defer { close(dir) }
             if cgroupNS && !userNS {
-                try MountTable.mount(source: "cgroup", target: procFDPath(dir), type: h.isUnified ? "cgroup2" : "cgroup",
-                                flags: flags, data: h.isUnified ? nil : h.superOptions, errorPath: sub)
+                try MountTable.mount(
+                    source: "cgroup", target: procFDPath(dir), type: h.isUnified ? "cgroup2" : "cgroup",
+                    flags: flags, data: h.isUnified ? nil : h.superOptions, errorPath: sub)
             } else {
                 let tree = try MountTree.clone(AT_FDCWD, hostPath, recursive: true, errorPath: sub)
                 defer { close(tree) }
@@ -60,9 +63,10 @@ struct CgroupMount {
             }
         }
         if flags & UInt(MS_RDONLY) != 0 {
-            try MountTable.mount(source: nil, target: procFDPath(tmpfs), type: nil,
-                            flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
-                            data: "mode=755", errorPath: destination)
+            try MountTable.mount(
+                source: nil, target: procFDPath(tmpfs), type: nil,
+                flags: UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
+                data: "mode=755", errorPath: destination)
         }
     }
 }

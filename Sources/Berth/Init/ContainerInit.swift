@@ -101,8 +101,10 @@ enum ContainerInit {
         }
 
         Trace.mark("init: namespaces")
-        ctx.sync.debug(ctx.debug, "namespaces: the init is in its namespaces"
-                       + (ctx.newNamespaces.contains(.cgroup) ? " (cgroup namespace made after the cgroup join)" : ""))
+        ctx.sync.debug(
+            ctx.debug,
+            "namespaces: the init is in its namespaces"
+                + (ctx.newNamespaces.contains(.cgroup) ? " (cgroup namespace made after the cgroup join)" : ""))
         let spec = ctx.spec
         let rootfs = RootfsSetup(ctx: ctx)
         try rootfs.prepare()
@@ -117,8 +119,9 @@ enum ContainerInit {
         // in the rootfs directory (as runc runs them), with the process's environment.
         if let hooks = spec.hooks?.createContainer, !hooks.isEmpty {
             try sys("chdir", ctx.rootfs) { chdir(ctx.rootfs) }
-            try runHooks(.createContainer, hooks, ctx, status: .creating,
-                         environment: ProcessSetup.deduplicated(spec.process?.env ?? []))
+            try runHooks(
+                .createContainer, hooks, ctx, status: .creating,
+                environment: ProcessSetup.deduplicated(spec.process?.env ?? []))
         }
         Trace.mark("init: mounts")
         ctx.sync.debug(ctx.debug, "mounts: \(spec.mounts?.count ?? 0) mounts, devices and the init layer set up under \(ctx.rootfs)")
@@ -139,12 +142,15 @@ enum ContainerInit {
         if process.terminal == true {
             try console.attach(process: process)
         }
-        let launch = try ProcessLaunch(process: process, attributes: ExecutionAttributes(process: process, linux: spec.linux),
-                                       seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
-                                       sync: ctx.sync, throughDescriptor: false)
+        let launch = try ProcessLaunch(
+            process: process, attributes: ExecutionAttributes(process: process, linux: spec.linux),
+            seccomp: spec.linux?.seccomp, preserveFDs: ctx.preserveFDs,
+            sync: ctx.sync, throughDescriptor: false)
         Trace.mark("init: process set")
-        ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
-                       + (spec.linux?.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
+        ctx.sync.debug(
+            ctx.debug,
+            "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
+                + (spec.linux?.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try ctx.sync.send(.awaitingStart)
 
         try waitForStart(ctx)
@@ -183,8 +189,10 @@ enum ContainerInit {
 
     /// Runs hooks inside the container. Their state's pid is the init's in its own pid
     /// namespace, as runc reports it there.
-    private static func runHooks(_ kind: HookKind, _ hooks: [Hook], _ ctx: InitContext, status: ContainerStatus,
-                                 environment: [String]) throws(BerthError) {
+    private static func runHooks(
+        _ kind: HookKind, _ hooks: [Hook], _ ctx: InitContext, status: ContainerStatus,
+        environment: [String]
+    ) throws(BerthError) {
         let state = State(id: ctx.id, status: status, pid: getpid(), bundle: ctx.bundle, annotations: ctx.spec.annotations)
         try HookRunner.run(kind, hooks, stateJSON: HookRunner.stateJSON(state), environment: environment)
     }

@@ -29,8 +29,10 @@ struct Devices {
         for d in all { try node(d, parents: &parents) }
         guard defaults else { return }
         let dev = try parents.directory("/dev", rooted: rooted).fd
-        var links = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                     ("stderr", "/proc/self/fd/2")]
+        var links = [
+            ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ]
         // As runc: /dev/core only where the kernel has /proc/kcore (this runs before the
         // root switch, with the host's /proc), never a dangling link.
         if access("/proc/kcore", F_OK) == 0 { links.append(("core", "/proc/kcore")) }
@@ -40,7 +42,9 @@ struct Devices {
             }
         }
         // /dev/ptmx must reach the container's own devpts instance.
-        if (try? rooted.open("/dev/pts/ptmx")).map({ close($0); return true }) == true {
+        if (try? rooted.open("/dev/pts/ptmx")).map({
+            close($0); return true
+        }) == true {
             unlinkat(dev, "ptmx", 0)
             if rooted.created(in: dev, "ptmx", { symlinkat("pts/ptmx", dev, "ptmx") }) != 0 {
                 throw SyscallError("symlink", "/dev/ptmx", errno: currentErrno())

@@ -49,8 +49,9 @@ enum ExecGuard {
         }
         if let own = runtimeBinary, UInt(st.st_dev) == own.dev && UInt(st.st_ino) == own.ino {
             close(fd)
-            throw InitError("exec: \"\(display)\": \(path) is the container runtime's own binary; refusing to run it in the container",
-                            errno: EACCES)
+            throw InitError(
+                "exec: \"\(display)\": \(path) is the container runtime's own binary; refusing to run it in the container",
+                errno: EACCES)
         }
         var next: String?
         do { next = try interpreter(of: path, display: display) } catch {
@@ -65,8 +66,9 @@ enum ExecGuard {
             var st = stat()
             guard stat(current, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return -1 }
             if UInt(st.st_dev) == own.dev && UInt(st.st_ino) == own.ino {
-                throw InitError("exec: \"\(display)\": \(current) is the container runtime's own binary; refusing to run it in the container",
-                                errno: EACCES)
+                throw InitError(
+                    "exec: \"\(display)\": \(current) is the container runtime's own binary; refusing to run it in the container",
+                    errno: EACCES)
             }
             next = try interpreter(of: current, display: display)
             depth += 1
@@ -82,8 +84,9 @@ enum ExecGuard {
             // cannot. Root, who could write a root-owned runtime binary, is refused rather
             // than trusted blindly; others could not overwrite it anyway.
             if geteuid() == 0 {
-                throw InitError("exec: \"\(display)\": permission denied (\(path) is not readable, so its interpreter cannot be checked)",
-                                errno: EACCES)
+                throw InitError(
+                    "exec: \"\(display)\": permission denied (\(path) is not readable, so its interpreter cannot be checked)",
+                    errno: EACCES)
             }
             return nil
         }
@@ -102,8 +105,9 @@ enum ExecGuard {
     static func checkWorkingDirectory(_ cwd: String) throws {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         guard getcwd(&buf, buf.count) != nil, buf[0] == CChar(UInt8(ascii: "/")) else {
-            throw InitError("chdir to cwd (\"\(cwd)\") set in config.json: the directory is outside the container's root (possible container breakout)",
-                            errno: ENOENT)
+            throw InitError(
+                "chdir to cwd (\"\(cwd)\") set in config.json: the directory is outside the container's root (possible container breakout)",
+                errno: ENOENT)
         }
     }
 }

@@ -55,8 +55,9 @@ enum ExecInit {
         ProcessControl.setDumpable(false)
         // Everything of the caller's and of berth's that the exec set-up does not use
         // goes at once (see ContainerInit).
-        Descriptors.closeAll(except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
-                                + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
+        Descriptors.closeAll(
+            except: [0, 1, 2] + (0..<Int32(ctx.preserveFDs)).map { 3 + $0 }
+                + [ctx.sync.fd, ctx.initPidfd, ctx.rootFD, ctx.consoleSocketFD])
         ProcessControl.setParentDeathSignal(SIGKILL)
         // Handlers were reset by the clone (CLONE_CLEAR_SIGHAND); ignored signals are reset
         // when the parent names them (resetSignals).
@@ -107,11 +108,14 @@ enum ExecInit {
         } else if ctx.consoleSocketFD >= 0 {
             close(ctx.consoleSocketFD)
         }
-        let launch = try ProcessLaunch(process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
-                                       preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true,
-                                       nameDirectory: nameDirectory)
-        ctx.sync.debug(ctx.debug, "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
-                       + (ctx.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
+        let launch = try ProcessLaunch(
+            process: process, attributes: ctx.attributes, seccomp: ctx.seccomp,
+            preserveFDs: ctx.preserveFDs, sync: ctx.sync, throughDescriptor: true,
+            nameDirectory: nameDirectory)
+        ctx.sync.debug(
+            ctx.debug,
+            "process: uid \(process.user.uid), gid \(process.user.gid), rlimits, capabilities"
+                + (ctx.seccomp == nil ? "" : ", seccomp") + " set; executable \(launch.target) checked")
         try launch.loadLateFilter()
         try launch.exec(errorReport: ctx.sync)
     }

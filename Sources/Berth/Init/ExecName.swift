@@ -42,7 +42,8 @@ struct ExecName {
         var linked = stat()
         var checked = stat()
         guard stat(target, &linked) == 0, fstat(fd, &checked) == 0,
-              linked.st_dev == checked.st_dev, linked.st_ino == checked.st_ino else { return nil }
+            linked.st_dev == checked.st_dev, linked.st_ino == checked.st_ino
+        else { return nil }
         guard symlinkat(target, directory, String(last)) == 0 else { return nil }
         return ExecName(directory: directory, name: String(last))
     }

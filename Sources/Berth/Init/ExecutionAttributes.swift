@@ -58,13 +58,15 @@ struct ExecutionAttributes {
 
     private func apply(_ policy: LinuxMemoryPolicy) throws {
         guard let mode = MemoryPolicyTable.modes[policy.mode],
-              case .success(let nodes) = CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode) else {
+            case .success(let nodes) = CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode)
+        else {
             throw InitError("linux.memoryPolicy: invalid memory policy")  // validation refused these already
         }
         let flags = (policy.flags ?? []).reduce(Int32(0)) { $0 | (MemoryPolicyTable.flags[$1] ?? 0) }
         do throws(SyscallError) { try ProcessAttributes.setMemoryPolicy(mode: mode | flags, nodes: nodes) } catch {
-            throw InitError("linux.memoryPolicy: set_mempolicy \(policy.mode) nodes \"\(policy.nodes)\": \(errnoText(error.errno))",
-                            errno: error.errno.rawValue)
+            throw InitError(
+                "linux.memoryPolicy: set_mempolicy \(policy.mode) nodes \"\(policy.nodes)\": \(errnoText(error.errno))",
+                errno: error.errno.rawValue)
         }
     }
 }

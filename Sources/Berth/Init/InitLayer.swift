@@ -173,8 +173,9 @@ struct InitLayer {
                 try MountTree.attach(mnt, at: stateDirectory)
                 attachedAt = stateDirectory
             }
-            try MountTable.mount(source: stateDirectory + "/" + name, target: procFDPath(target), type: nil,
-                            flags: UInt(MS_BIND), errorPath: file.path)
+            try MountTable.mount(
+                source: stateDirectory + "/" + name, target: procFDPath(target), type: nil,
+                flags: UInt(MS_BIND), errorPath: file.path)
         }
     }
 }

@@ -21,8 +21,9 @@ enum LSM {
     /// and its children, so startContainer hooks run under it too, as with runc.
     static func applyExecLabels(_ process: Process) throws {
         if let profile = process.apparmorProfile, !profile.isEmpty {
-            try writeAttribute(["/proc/self/attr/apparmor/exec", "/proc/self/attr/exec"], "exec " + profile,
-                               field: "process.apparmorProfile")
+            try writeAttribute(
+                ["/proc/self/attr/apparmor/exec", "/proc/self/attr/exec"], "exec " + profile,
+                field: "process.apparmorProfile")
         }
         if let label = process.selinuxLabel, !label.isEmpty {
             try writeAttribute(["/proc/self/attr/exec"], label, field: "process.selinuxLabel")

@@ -26,11 +26,13 @@ struct MaskedPaths {
             if (st.st_mode & S_IFMT) != S_IFDIR {
                 try MountTable.mount(source: "/dev/null", target: procFDPath(fd), type: nil, flags: UInt(MS_BIND), errorPath: path)
             } else if sharedTmpfs >= 0 {
-                try MountTable.mount(source: procFDPath(sharedTmpfs), target: procFDPath(fd), type: nil, flags: UInt(MS_BIND),
-                                errorPath: path)
+                try MountTable.mount(
+                    source: procFDPath(sharedTmpfs), target: procFDPath(fd), type: nil, flags: UInt(MS_BIND),
+                    errorPath: path)
             } else {
-                try MountTable.mount(source: "tmpfs", target: procFDPath(fd), type: "tmpfs", flags: UInt(MS_RDONLY),
-                                data: LSM.mountData("size=0k", type: "tmpfs", label: mountLabel), errorPath: path)
+                try MountTable.mount(
+                    source: "tmpfs", target: procFDPath(fd), type: "tmpfs", flags: UInt(MS_RDONLY),
+                    data: LSM.mountData("size=0k", type: "tmpfs", label: mountLabel), errorPath: path)
                 sharedTmpfs = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
             }
         }

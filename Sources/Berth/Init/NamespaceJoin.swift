@@ -36,8 +36,9 @@ enum NamespaceJoin {
             let entry = open[index]
             do throws(SyscallError) { try entry.kind.join(fd: entry.fd, path: entry.path) } catch {
                 if error.errno == .notPermitted { return false }
-                throw InitError("join \(entry.kind.rawValue) namespace \(entry.path): \(errnoText(error.errno))",
-                                errno: error.errno.rawValue)
+                throw InitError(
+                    "join \(entry.kind.rawValue) namespace \(entry.path): \(errnoText(error.errno))",
+                    errno: error.errno.rawValue)
             }
             return true
         }
@@ -53,8 +54,9 @@ enum NamespaceJoin {
         }
         if let user = refused.first(where: { open[$0].kind == .user }) { failed.append(open[user].kind.procName) }
         if !failed.isEmpty {
-            throw InitError("failed to join {\(failed.sorted().joined(separator: ", "))} namespaces: \(errnoText(Errno(rawValue: EPERM)))",
-                            errno: EPERM)
+            throw InitError(
+                "failed to join {\(failed.sorted().joined(separator: ", "))} namespaces: \(errnoText(Errno(rawValue: EPERM)))",
+                errno: EPERM)
         }
     }
 }

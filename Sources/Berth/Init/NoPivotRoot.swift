@@ -18,7 +18,8 @@ enum NoPivotRoot {
         for line in text.split(separator: "\n") {
             guard let entry = Entry(line) else { continue }
             if entry.root == "/" && (entry.type == "proc" || entry.type == "sysfs")
-                && entry.mountPoint != rootfs && !entry.mountPoint.hasPrefix(rootfs + "/") {
+                && entry.mountPoint != rootfs && !entry.mountPoint.hasPrefix(rootfs + "/")
+            {
                 targets.append(entry.mountPoint)
             }
         }
@@ -62,7 +63,8 @@ enum NoPivotRoot {
             var i = 0
             while i < utf8.count {
                 if utf8[i] == UInt8(ascii: "\\"), i + 4 <= utf8.count,
-                   let value = UInt8(String(decoding: utf8[(i + 1)..<(i + 4)], as: UTF8.self), radix: 8) {
+                    let value = UInt8(String(decoding: utf8[(i + 1)..<(i + 4)], as: UTF8.self), radix: 8)
+                {
                     bytes.append(value)
                     i += 4
                 } else {

@@ -35,15 +35,17 @@ struct OverlayRootfs: Sendable {
     func mount(at rootfs: String, userNamespace: Bool) throws {
         let tree: Int32
         do throws(SyscallError) {
-            tree = try Overlay.make(lowers: lowers, upper: upper, work: work, userXattr: userNamespace,
-                                    volatile: volatile)
+            tree = try Overlay.make(
+                lowers: lowers, upper: upper, work: work, userXattr: userNamespace,
+                volatile: volatile)
         } catch {
             var hint = ""
             if userNamespace && (error.errno == .notPermitted || error.errno == .permissionDenied) {
                 hint = " (overlayfs in a user namespace needs Linux 5.11 or later, and layers the container's root may search and read)"
             }
-            throw InitError("\(RootfsLayers.overlayAnnotation): cannot mount the overlay (upper layer \(upper)): \(error)\(hint)",
-                            errno: error.errno.rawValue)
+            throw InitError(
+                "\(RootfsLayers.overlayAnnotation): cannot mount the overlay (upper layer \(upper)): \(error)\(hint)",
+                errno: error.errno.rawValue)
         }
         defer { Glibc.close(tree) }
         try MountTree.attach(tree, at: rootfs)

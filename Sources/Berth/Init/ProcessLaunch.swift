@@ -24,8 +24,10 @@ struct ProcessLaunch {
     /// filter with notify rules hands its listener fd to the parent over `sync`.
     /// `nameDirectory` (ExecName.makeDirectory) holds the name the descriptor is executed
     /// under, with `throughDescriptor`.
-    init(process: Process, attributes: ExecutionAttributes, seccomp config: LinuxSeccomp?, preserveFDs: Int,
-         sync: SyncSocket, throughDescriptor: Bool, nameDirectory: Int32 = -1) throws {
+    init(
+        process: Process, attributes: ExecutionAttributes, seccomp config: LinuxSeccomp?, preserveFDs: Int,
+        sync: SyncSocket, throughDescriptor: Bool, nameDirectory: Int32 = -1
+    ) throws {
         self.throughDescriptor = throughDescriptor
         setup = try ProcessSetup(process: process, preserveFDs: preserveFDs)
         try LSM.applyExecLabels(process)

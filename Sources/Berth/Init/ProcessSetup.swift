@@ -82,8 +82,9 @@ struct ProcessSetup {
                 throw InitError.spec("process.rlimits: unknown rlimit \"\(limit.type)\"")
             }
             do throws(SyscallError) { try ResourceLimits.set(resource, soft: limit.soft, hard: limit.hard) } catch {
-                throw InitError("setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(error.errno))",
-                                errno: error.errno.rawValue)
+                throw InitError(
+                    "setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(error.errno))",
+                    errno: error.errno.rawValue)
             }
         }
         if process.noNewPrivileges == true {

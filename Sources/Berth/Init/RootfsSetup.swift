@@ -98,20 +98,24 @@ struct RootfsSetup {
         Trace.mark("init: config mounts")
         let devMounted = mounts.contains { Paths.withoutDots($0.destination) == "/dev" && !BindSource.isBind($0) }
         if devMounted {
-            try Devices(rooted: rooted, userNS: userNS).create(spec.linux?.devices ?? [],
-                                                                terminal: spec.process?.terminal == true)
+            try Devices(rooted: rooted, userNS: userNS).create(
+                spec.linux?.devices ?? [],
+                terminal: spec.process?.terminal == true)
         } else if let devices = spec.linux?.devices, !devices.isEmpty {
             try Devices(rooted: rooted, userNS: userNS).create(devices, defaults: false, terminal: false)
         }
         Trace.mark("init: devices")
-        try InitLayer(spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network),
-                      stateDirectory: ctx.stateDirectory, warn: { try? ctx.sync.send(.warning($0)) })
-            .apply(rooted: rooted)
+        try InitLayer(
+            spec: spec, id: ctx.id, newNetwork: ctx.newNamespaces.contains(.network),
+            stateDirectory: ctx.stateDirectory, warn: { try? ctx.sync.send(.warning($0)) }
+        )
+        .apply(rooted: rooted)
         for d in deferred {
             do throws(SyscallError) {
                 if d.flags & UInt(MS_RDONLY) != 0 && ownMountNamespace {
-                    try MountTable.mount(source: nil, target: procFDPath(d.fd), type: nil,
-                                    flags: d.flags | UInt(MS_REMOUNT) | UInt(MS_BIND), errorPath: d.destination)
+                    try MountTable.mount(
+                        source: nil, target: procFDPath(d.fd), type: nil,
+                        flags: d.flags | UInt(MS_REMOUNT) | UInt(MS_BIND), errorPath: d.destination)
                 }
                 if !d.recursive.isEmpty {
                     try MountTree.setAttributes(d.fd, d.recursive, recursive: true, errorPath: d.destination)
@@ -165,8 +169,10 @@ struct RootfsSetup {
         let type = m.type ?? ""
         let destination = Paths.withoutDots(m.destination)
         if type == "cgroup" || type == "cgroup2" {
-            try CgroupMount(rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths, layout: ctx.cgroupLayout,
-                            cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS).mount()
+            try CgroupMount(
+                rooted: rooted, destination: destination, options: options, hostPaths: ctx.cgroupPaths, layout: ctx.cgroupLayout,
+                cgroupNS: ctx.newNamespaces.contains(.cgroup), userNS: userNS
+            ).mount()
             return
         }
         if options.isBind || type == "bind" {
@@ -218,13 +224,15 @@ struct RootfsSetup {
             }
             // sysfs cannot be mounted in a user namespace that does not own the network
             // namespace; runc falls back to a read-only recursive bind of the host's /sys.
-            try MountTable.mount(source: "/sys", target: procFDPath(target), type: nil,
-                            flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: destination)
+            try MountTable.mount(
+                source: "/sys", target: procFDPath(target), type: nil,
+                flags: UInt(MS_BIND) | UInt(MS_REC), errorPath: destination)
             let mounted = try rooted.open(destination)
             defer { close(mounted) }
-            try MountTable.mount(source: nil, target: procFDPath(mounted), type: nil,
-                            flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | MountTable.lockedFlags(of: procFDPath(mounted)),
-                            errorPath: destination)
+            try MountTable.mount(
+                source: nil, target: procFDPath(mounted), type: nil,
+                flags: UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | MountTable.lockedFlags(of: procFDPath(mounted)),
+                errorPath: destination)
         }
         let later = deferReadOnly && (options.flags & UInt(MS_RDONLY) != 0 || !options.recursive.isEmpty)
         guard copyFrom >= 0 || later || !options.propagation.isEmpty || !options.recursive.isEmpty else { return }

@@ -54,8 +54,9 @@ struct SeccompProfile {
             default: break
             }
         }
-        stub = Self.enosysStub(config, defaultAction: defaultAction,
-                               architectures: archTokens.isEmpty ? [SeccompFilter.nativeArch] : archTokens)
+        stub = Self.enosysStub(
+            config, defaultAction: defaultAction,
+            architectures: archTokens.isEmpty ? [SeccompFilter.nativeArch] : archTokens)
         kernelFlags = (waitKillable && notifies) || !stub.isEmpty ? flags : nil
         for (index, rule) in (config.syscalls ?? []).enumerated() {
             let action = try Self.action(rule.action, errnoRet: rule.errnoRet)

@@ -65,7 +65,8 @@ final class CRIUSession {
             pair.parent.close()
             if output >= 0 { close(output) }
             // Go's wording, as runc reports it: its first use of CRIU is the version check.
-            let reason = error.errno == .noSuchFileOrDirectory && !binary.contains("/")
+            let reason =
+                error.errno == .noSuchFileOrDirectory && !binary.contains("/")
                 ? "exec: \"\(binary)\": executable file not found in $PATH"
                 : "fork/exec \(binary): \(errnoText(error.errno))"
             throw BerthError(.system, "CRIU version check failed: " + reason, errno: error.errno.rawValue)

@@ -81,9 +81,11 @@ struct Checkpointer {
         // it alone and expects it back at restore (`inherit_fd`).
         for (kind, minimum) in [(Namespace.network, Self.externalNetworkVersion), (Namespace.pid, Self.externalPIDVersion)] {
             guard let path = spec.linux?.namespaces?.first(where: { $0.type == kind.rawValue })?.path,
-                  !path.isEmpty else { continue }
+                !path.isEmpty
+            else { continue }
             guard session.supports(minimum) else {
-                throw BerthError(.system, "criu lacks support for external \(kind.procName) namespace during checkpointing process (old criu version?)")
+                throw BerthError(
+                    .system, "criu lacks support for external \(kind.procName) namespace during checkpointing process (old criu version?)")
             }
             var st = stat()
             guard stat(path, &st) == 0 else {
@@ -245,7 +247,8 @@ struct Checkpointer {
     static func withLog(_ error: BerthError, directory: String, file: String) -> BerthError {
         let path = directory + "/" + file
         guard let text = try? FileIO.readString(path),
-              let line = text.split(separator: "\n").first(where: { $0.contains("Error") }) else { return error }
+            let line = text.split(separator: "\n").first(where: { $0.contains("Error") })
+        else { return error }
         let reason = CRIUSession.withoutLocation(String(line))
         return BerthError(error.code, "\(error.message): \(reason) (see \(path))", errno: error.errno)
     }

@@ -46,7 +46,8 @@ struct ContainerLayer: Codable, Sendable, Equatable {
             throw BerthError.system("read layer description", error)
         }
         guard let json = try? JSONValue.parse(bytes), case .object(let o) = json, let value = o["lowers"],
-              let lowers = try? [String](json: value), !lowers.isEmpty else {
+            let lowers = try? [String](json: value), !lowers.isEmpty
+        else {
             throw BerthError(.invalidSpec, "\(path): not a layer description")
         }
         return ContainerLayer(directory: dir, kept: true, lowers: lowers)
@@ -61,9 +62,10 @@ struct ContainerLayer: Codable, Sendable, Equatable {
     /// container's `/` shows the upper directory's), `workOwner` is the host uid and gid
     /// of the container's root when berth maps a user namespace (its root mounts the
     /// overlay and writes the work directory).
-    static func prepare(_ request: RootfsLayers, rootfs: String, root: String, id: String, stateDirectory: String,
-                        workOwner: (uid: UInt32, gid: UInt32)?) throws(BerthError) -> ContainerLayer
-    {
+    static func prepare(
+        _ request: RootfsLayers, rootfs: String, root: String, id: String, stateDirectory: String,
+        workOwner: (uid: UInt32, gid: UInt32)?
+    ) throws(BerthError) -> ContainerLayer {
         for lower in request.lowers {
             var st = stat()
             guard stat(lower, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -142,9 +144,11 @@ struct ContainerLayer: Codable, Sendable, Equatable {
         while flock(fd, LOCK_EX) != 0 && currentErrno() == .interrupted {}
         let ownerPath = directory + "/" + Self.ownerFile
         if let owner = try? FileIO.readString(ownerPath), !owner.isEmpty, owner != stateDirectory,
-           FileIO.exists(owner) {
+            FileIO.exists(owner)
+        {
             let id = owner.split(separator: "/").last.map(String.init) ?? owner
-            throw BerthError(.invalidState, "\(RootfsLayers.overlayAnnotation): the layer \(directory) is in use by container \(id) (\(owner)); delete it first")
+            throw BerthError(
+                .invalidState, "\(RootfsLayers.overlayAnnotation): the layer \(directory) is in use by container \(id) (\(owner)); delete it first")
         }
         do throws(SyscallError) {
             try FileIO.writeAtomically(ownerPath, Array(stateDirectory.utf8), mode: 0o600)

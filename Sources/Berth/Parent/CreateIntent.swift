@@ -55,7 +55,8 @@ struct CreateIntent: Equatable, Sendable {
     init?(decoding bytes: [UInt8]) {
         let fields = bytes.split(separator: 0, omittingEmptySubsequences: false)
         guard let first = fields.first, String(decoding: first, as: UTF8.self) == Self.magic,
-              bytes.last == 0 else { return nil }
+            bytes.last == 0
+        else { return nil }
         self.init(bundle: "", rootfs: "", created: "", cgroupPaths: [], cgroupToMake: [], cgroupUnified: false)
         for field in fields.dropFirst() where !field.isEmpty {
             guard let eq = field.firstIndex(of: UInt8(ascii: "=")) else { return nil }
@@ -76,8 +77,10 @@ struct CreateIntent: Equatable, Sendable {
         }
     }
 
-    init(bundle: String, rootfs: String, created: String, cgroupPaths: [String], cgroupToMake: [String],
-         cgroupUnified: Bool) {
+    init(
+        bundle: String, rootfs: String, created: String, cgroupPaths: [String], cgroupToMake: [String],
+        cgroupUnified: Bool
+    ) {
         self.bundle = bundle
         self.rootfs = rootfs
         self.created = created

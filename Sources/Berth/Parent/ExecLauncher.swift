@@ -44,7 +44,9 @@ struct ExecLauncher {
             throw BerthError(.invalidSpec, "a console socket and ProcessIO.terminal both ask for the terminal's master")
         }
         if process.terminal == true, io != .terminal && io != .inherit {
-            throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not \(io == .pipes ? "pipes" : "the descriptors given")")
+            throw BerthError(
+                .invalidSpec,
+                "process.terminal: a process with a terminal has it as its stdio, not \(io == .pipes ? "pipes" : "the descriptors given")")
         }
         let threads: Int
         do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
@@ -87,8 +89,9 @@ struct ExecLauncher {
         }
         defer { close(rootFD) }
 
-        let (consoleFD, consoleReceiver) = try Console.endpoints(socketPath: options.consoleSocket,
-                                                                 relay: process.terminal == true)
+        let (consoleFD, consoleReceiver) = try Console.endpoints(
+            socketPath: options.consoleSocket,
+            relay: process.terminal == true)
         defer { if consoleFD >= 0 { close(consoleFD) } }
         defer { if consoleReceiver >= 0 { close(consoleReceiver) } }
         let streams = try StandardStreams(io)
@@ -122,8 +125,9 @@ struct ExecLauncher {
         do throws(SyscallError) { pair = try SyncSocket.pair() } catch { throw BerthError.system("create sync socket", error) }
         defer { pair.parent.close() }
 
-        debug("exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
-              + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
+        debug(
+            "exec \(container.id): \(process.args?.joined(separator: " ") ?? ""), joining the namespaces of init \(initPID)"
+                + (cgroupFD >= 0 ? ", cloned into its cgroup" : ""))
         // process.execCPUAffinity.initial: berth runs on those CPUs while it clones, so the
         // child starts there and stays until it is in the container's cgroup (then the
         // final affinity, or the cgroup's CPUs). berth's own affinity is restored after.
@@ -147,21 +151,24 @@ struct ExecLauncher {
         Trace.mark("exec: clone")
         let spawned: Spawn.Child?
         do throws(BerthError) {
-            spawned = try Spawn(cgroupFD: cgroupFD,
-                                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
-                                child: "exec process", stdio: streams.childEnds).clone()
+            spawned = try Spawn(
+                cgroupFD: cgroupFD,
+                pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
+                child: "exec process", stdio: streams.childEnds
+            ).clone()
         } catch {
             pair.child.close()
             throw error
         }
         guard let spawned else {
             pair.parent.close()
-            ExecInit.run(ExecContext(
-                id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
-                seccomp: config.linux?.seccomp,
-                sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
-                consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0 && io != .terminal, preserveFDs: options.preserveFDs,
-                debug: options.debugHandler != nil))
+            ExecInit.run(
+                ExecContext(
+                    id: container.id, process: process, attributes: attributes, finalCPUs: Self.cpus(affinity?.final),
+                    seccomp: config.linux?.seccomp,
+                    sync: pair.child, initPidfd: initPidfd.fd, namespaceFlags: childFlags, hop: hop, rootFD: rootFD,
+                    consoleSocketFD: consoleFD, relaysTerminal: consoleReceiver >= 0 && io != .terminal, preserveFDs: options.preserveFDs,
+                    debug: options.debugHandler != nil))
         }
         pair.child.close()
         streams.closeChildEnds()
@@ -177,8 +184,10 @@ struct ExecLauncher {
                 try cgroups.prepareSubCgroups(targets)
                 do throws(SyscallError) {
                     try cgroups.join(pid: pid, directories: targets)
-                } catch where cgroups.unified && options.subCgroups.isEmpty
-                    && (error.errno == .resourceBusy || error.errno == .noSuchFileOrDirectory) {
+                } catch
+                    where cgroups.unified && options.subCgroups.isEmpty
+                    && (error.errno == .resourceBusy || error.errno == .noSuchFileOrDirectory)
+                {
                     // v2 keeps processes out of a cgroup that delegates a domain
                     // controller to its sub-cgroups (EBUSY), and the container may have
                     // moved its init away and removed its cgroup: as runc does, the process
@@ -209,7 +218,9 @@ struct ExecLauncher {
             throw fail(BerthError.system("set up exec process", error))
         }
         Trace.mark("exec: placed")
-        debug(spawned.placedInCgroup ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
+        debug(
+            spawned.placedInCgroup
+                ? "cgroup: exec process \(pid) cloned into the container's cgroup" : "cgroup: exec process \(pid) joined the container's cgroup")
 
         // The sync socket is close-on-exec in the child: end of stream means execve ran.
         var pending: [SyncMessage] = []
@@ -269,9 +280,10 @@ struct ExecLauncher {
         let master = consoleReceiver >= 0 ? Console.receiveMaster(consoleReceiver) : -1
         streamsKept = true
         let toCaller = io == .terminal && master >= 0
-        return ContainerProcess(container: container, pid: pid, pidfd: pidfd, streams: streams,
-                                terminal: toCaller ? PseudoTerminal(master: master) : nil,
-                                relayMaster: toCaller ? -1 : master)
+        return ContainerProcess(
+            container: container, pid: pid, pidfd: pidfd, streams: streams,
+            terminal: toCaller ? PseudoTerminal(master: master) : nil,
+            relayMaster: toCaller ? -1 : master)
     }
 
     /// The CPUs of a validated list, nil when it is unset or empty.
@@ -283,8 +295,8 @@ struct ExecLauncher {
     /// The cgroup v2 directory the init is in now, from its /proc/<pid>/cgroup.
     static func initCgroupDirectory(_ pid: Int32) -> String? {
         guard let text = try? FileIO.readString("/proc/\(pid)/cgroup"),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
-              let mount = CgroupLayout.detect().hierarchies.first(where: { $0.isUnified && $0.root == "/" })
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
+            let mount = CgroupLayout.detect().hierarchies.first(where: { $0.isUnified && $0.root == "/" })
         else { return nil }
         let path = line.dropFirst(3)
         return path == "/" ? mount.mountPoint : mount.mountPoint + path

@@ -89,8 +89,9 @@ struct HelperProcess {
                 terminal?.close()
                 throw BerthError(.system, "create: the container init exited during set-up")
             }
-            container.initProcess = ContainerProcess(container: container, pid: record.pid, pidfd: pidfd.release(),
-                                                     streams: streams, terminal: terminal)
+            container.initProcess = ContainerProcess(
+                container: container, pid: record.pid, pidfd: pidfd.release(),
+                streams: streams, terminal: terminal)
             return container
         }
     }
@@ -102,8 +103,10 @@ struct HelperProcess {
         let workspace = try Workspace()
         var resources = Resources(workspace: workspace)
         let pidFile = options.pidFile.map(Paths.absolute) ?? workspace.path + "/pid"
-        var args = ["exec", "--detach", "--process", workspace.path + "/process.json", "--pid-file", pidFile,
-                    "--pidfd-socket", workspace.path + "/pidfd.sock"]
+        var args = [
+            "exec", "--detach", "--process", workspace.path + "/process.json", "--pid-file", pidFile,
+            "--pidfd-socket", workspace.path + "/pidfd.sock",
+        ]
         var console: Int32 = -1
         let pidfdListener: Int32
         do throws(BerthError) {
@@ -141,7 +144,8 @@ struct HelperProcess {
         return try spawn(args, resources: resources) { () throws(BerthError) -> ContainerProcess in
             let terminal = console >= 0 ? Self.receive(over: console).map(PseudoTerminal.init) : nil
             guard let pidfd = Self.receive(over: pidfdListener),
-                  let text = try? FileIO.readString(pidFile), let pid = Int32(text) else {
+                let text = try? FileIO.readString(pidFile), let pid = Int32(text)
+            else {
                 terminal?.close()
                 throw BerthError(.system, "exec: the helper berth reported no process")
             }
@@ -174,8 +178,10 @@ struct HelperProcess {
 
     /// Starts `berth [global] ARGS` with the streams' child ends as its 0, 1 and 2 (or
     /// this process's), returning at once; `complete` builds the result once it exited 0.
-    private func spawn<Value>(_ arguments: [String], global: [String] = [], resources: Resources,
-                              complete: @escaping () throws(BerthError) -> Value) throws(BerthError)
+    private func spawn<Value>(
+        _ arguments: [String], global: [String] = [], resources: Resources,
+        complete: @escaping () throws(BerthError) -> Value
+    ) throws(BerthError)
         -> PendingSetUp<Value>
     {
         let reportPath = resources.workspace.path + "/report"
@@ -186,7 +192,8 @@ struct HelperProcess {
                 throw BerthError.system("helper", error)
             }
             // Warnings go to no log (as without a warning handler).
-            let args = [try binary(), "--root", runtime.root, "--log", "/dev/null", "--log-format", "json"]
+            let args =
+                [try binary(), "--root", runtime.root, "--log", "/dev/null", "--log-format", "json"]
                 + global + arguments
             var environment: [String] = []
             var entry = environ
@@ -205,8 +212,9 @@ struct HelperProcess {
             var spawned: pid_t = 0
             let rc = withCStrings(args) { argv in
                 withCStrings(environment) { envp in
-                    posix_spawn(&spawned, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv),
-                                UnsafeMutablePointer(mutating: envp))
+                    posix_spawn(
+                        &spawned, args[0], &actions, nil, UnsafeMutablePointer(mutating: argv),
+                        UnsafeMutablePointer(mutating: envp))
                 }
             }
             guard rc == 0 else {

@@ -16,8 +16,10 @@ enum HookKind: String, Sendable {
 enum HookRunner {
     /// The OCI state document hooks read on stdin.
     static func stateJSON(_ state: ContainerState) -> [UInt8] {
-        stateJSON(State(ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
-                        pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations))
+        stateJSON(
+            State(
+                ociVersion: state.ociVersion, id: state.id, status: state.status.rawValue,
+                pid: state.pid == 0 ? nil : state.pid, bundle: state.bundle, annotations: state.annotations))
     }
 
     static func stateJSON(_ state: State) -> [UInt8] { state.jsonBytes }
@@ -62,8 +64,9 @@ enum HookRunner {
         let rc = HelperProgram.withDefaultSignals { attributes in
             let spawn = { (envp: UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Int32 in
                 withCStrings(args) { argv in
-                    posix_spawn(&pid, hook.path, &actions, attributes,
-                                UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
+                    posix_spawn(
+                        &pid, hook.path, &actions, attributes,
+                        UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
                 }
             }
             return if let env = hook.env ?? environment { withCStrings(env, spawn) } else { spawn(environ) }

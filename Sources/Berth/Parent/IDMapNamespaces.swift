@@ -40,8 +40,9 @@ struct IDMapNamespaces {
             } else if let path = joinedUserNamespace {
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else {
-                    throw BerthError.system("mounts[\(index)] (\(m.destination)): failed to open existing userns for id-mapping",
-                                            SyscallError("open", path, errno: currentErrno()))
+                    throw BerthError.system(
+                        "mounts[\(index)] (\(m.destination)): failed to open existing userns for id-mapping",
+                        SyscallError("open", path, errno: currentErrno()))
                 }
                 all.append(fd)
                 byMount[index] = fd

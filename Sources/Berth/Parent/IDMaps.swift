@@ -26,8 +26,10 @@ enum IDMaps {
         Array(maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
     }
 
-    private static func writeUnprivileged(pid: Int32, kind: String, _ maps: [LinuxIDMapping], own: UInt32,
-                                          helper: String) throws(BerthError) {
+    private static func writeUnprivileged(
+        pid: Int32, kind: String, _ maps: [LinuxIDMapping], own: UInt32,
+        helper: String
+    ) throws(BerthError) {
         guard !maps.isEmpty else { return }
         if maps.count == 1, maps[0].hostID == own, maps[0].size == 1 {
             do throws(SyscallError) {
@@ -37,7 +39,10 @@ enum IDMaps {
             return
         }
         guard let path = lookPath(helper) else {
-            throw BerthError(.invalidSpec, "linux.\(kind)Mappings: mapping more than the caller's own \(kind) as a non-root user needs \(helper) (package uidmap), which is not on PATH")
+            throw BerthError(
+                .invalidSpec,
+                "linux.\(kind)Mappings: mapping more than the caller's own \(kind) as a non-root user needs \(helper) (package uidmap), which is not on PATH"
+            )
         }
         var args = [helper, String(pid)]
         for m in maps { args += [String(m.containerID), String(m.hostID), String(m.size)] }

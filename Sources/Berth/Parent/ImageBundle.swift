@@ -84,7 +84,9 @@ struct ImageBundle {
             }
             self.digest = digest
             if case .string(let t)? = o["mediaType"] { mediaType = t } else { mediaType = "" }
-            if case .number(let n)? = o["size"], let v = Int(n), v >= 0 { size = v } else {
+            if case .number(let n)? = o["size"], let v = Int(n), v >= 0 {
+                size = v
+            } else {
                 throw fail("\(what) \(digest): no size")
             }
             annotations = [:]
@@ -290,13 +292,16 @@ struct ImageBundle {
             }
         } else {
             guard let entry = passwd.first(where: { $0.first == parts[0] }), entry.count > 3,
-                  let u = UInt32(entry[2]), let g = UInt32(entry[3]) else {
+                let u = UInt32(entry[2]), let g = UInt32(entry[3])
+            else {
                 throw fail("image config User \"\(spec)\": no user \(parts[0]) in the image's /etc/passwd")
             }
             (uid, gid, name) = (u, g, parts[0])
         }
         if parts.count > 1 {
-            if let g = UInt32(parts[1]) { gid = g } else {
+            if let g = UInt32(parts[1]) {
+                gid = g
+            } else {
                 guard let entry = group.first(where: { $0.first == parts[1] }), entry.count > 2, let g = UInt32(entry[2]) else {
                     throw fail("image config User \"\(spec)\": no group \(parts[1]) in the image's /etc/group")
                 }

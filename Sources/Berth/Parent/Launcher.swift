@@ -55,7 +55,9 @@ struct Launcher {
         }
         // Unit properties only mean something to systemd, which berth does not drive.
         if let key = spec.annotations?.keys.sorted().first(where: { $0.hasPrefix("org.systemd.property.") }) {
-            throw BerthError(.invalidSpec, "annotations[\"\(key)\"]: systemd unit properties need the systemd cgroup manager; berth lays out cgroups itself, without systemd")
+            throw BerthError(
+                .invalidSpec,
+                "annotations[\"\(key)\"]: systemd unit properties need the systemd cgroup manager; berth lays out cgroups itself, without systemd")
         }
         let process = spec.process
         let terminalToCaller = options.io == .terminal
@@ -66,9 +68,11 @@ struct Launcher {
             throw BerthError(.invalidSpec, "cannot use console socket if berth will not detach or allocate tty")
         }
         if terminalToCaller && (process?.terminal != true || options.consoleSocket != nil) {
-            throw BerthError(.invalidSpec, process?.terminal != true
-                ? "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)"
-                : "a console socket and ProcessIO.terminal both ask for the terminal's master")
+            throw BerthError(
+                .invalidSpec,
+                process?.terminal != true
+                    ? "process.terminal: must be true for a terminal to be handed to the caller (ProcessIO.terminal)"
+                    : "a console socket and ProcessIO.terminal both ask for the terminal's master")
         }
         if process?.terminal == true, case .descriptors = options.io {
             throw BerthError(.invalidSpec, "process.terminal: a process with a terminal has it as its stdio, not the descriptors given")
@@ -109,8 +113,9 @@ struct Launcher {
         }
         let cgroupPlan: CgroupSet.Plan
         do throws(CgroupPathError) {
-            cgroupPlan = try CgroupSet.plan(id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
-                                            layout: cgroupLayout)
+            cgroupPlan = try CgroupSet.plan(
+                id: id, cgroupsPath: spec.linux?.cgroupsPath, systemd: options.systemdCgroup,
+                layout: cgroupLayout)
         } catch { throw BerthError(.invalidSpec, "linux.cgroupsPath: \(error.message)") }
         Trace.mark("validated")
         debug("create \(id): config.json of \(bundlePath) loaded and validated, rootfs \(rootfs)")
@@ -124,9 +129,10 @@ struct Launcher {
         var cleanup = Cleanup(store: store, id: id)
         do throws(BerthError) {
             let created = Clock.rfc3339Nano()
-            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: created,
-                                      cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
-                                      cgroupUnified: cgroupPlan.unified)
+            let intent = CreateIntent(
+                bundle: bundlePath, rootfs: rootfs, created: created,
+                cgroupPaths: cgroupPlan.paths, cgroupToMake: cgroupPlan.missing,
+                cgroupUnified: cgroupPlan.unified)
             try store.recordIntent(intent, id: id, lock: lockFD)
             Trace.mark("intent recorded")
             if options.notifySocket != nil { try NotifySocket.prepare(&spec, stateDirectory: dir) }
@@ -134,10 +140,11 @@ struct Launcher {
                 let env = spec.process?.env ?? []
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
-            let launched = try launch(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
-                                      intent: intent, lockFD: lockFD, created: created,
-                                      cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
-                                      netDevices: netDevices, layers: layers, cleanup: &cleanup)
+            let launched = try launch(
+                spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
+                intent: intent, lockFD: lockFD, created: created,
+                cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
+                netDevices: netDevices, layers: layers, cleanup: &cleanup)
             cleanup.disarm()
             return launched
         } catch {
@@ -148,11 +155,12 @@ struct Launcher {
 
     /// `document` is config.json as read (the state record keeps it); `spec` is the config
     /// to run, with what berth adds (the notify socket, LISTEN_FDS).
-    private func launch(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
-                        intent: CreateIntent, lockFD: Int32, created: String,
-                        cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
-                        netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup) throws(BerthError) -> Launched
-    {
+    private func launch(
+        spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
+        intent: CreateIntent, lockFD: Int32, created: String,
+        cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
+        netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup
+    ) throws(BerthError) -> Launched {
 
         var newNamespaces = Set<Namespace>()
         var joined: [(Namespace, String)] = []
@@ -178,8 +186,10 @@ struct Launcher {
             cgroup = CgroupSet(paths: [], created: [], unified: cgroupLayout.mode == .unified)
         }
         Trace.mark("cgroup created")
-        debug(cgroup.paths.isEmpty ? "cgroup: none (no delegated cgroup for a non-root user)"
-              : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
+        debug(
+            cgroup.paths.isEmpty
+                ? "cgroup: none (no delegated cgroup for a non-root user)"
+                : "cgroup: \(cgroup.paths.count == 1 ? cgroup.paths[0] : "\(cgroup.paths.count) hierarchies under \(cgroup.paths[0])") created")
         cleanup.cgroup = cgroup
         // An init placed in a frozen cgroup would stop before it reported back, and berth
         // would wait for it forever; a cgroup that holds processes belongs to something
@@ -246,12 +256,14 @@ struct Launcher {
         if let layers {
             var workOwner: (uid: UInt32, gid: UInt32)?
             if !rootless && newNamespaces.contains(.user),
-               let uid = spec.linux?.uidMappings?.first(where: { $0.containerID == 0 }),
-               let gid = spec.linux?.gidMappings?.first(where: { $0.containerID == 0 }) {
+                let uid = spec.linux?.uidMappings?.first(where: { $0.containerID == 0 }),
+                let gid = spec.linux?.gidMappings?.first(where: { $0.containerID == 0 })
+            {
                 workOwner = (uid.hostID, gid.hostID)
             }
-            layer = try ContainerLayer.prepare(layers, rootfs: rootfs, root: store.root, id: id, stateDirectory: dir,
-                                               workOwner: workOwner)
+            layer = try ContainerLayer.prepare(
+                layers, rootfs: rootfs, root: store.root, id: id, stateDirectory: dir,
+                workOwner: workOwner)
             cleanup.layer = layer
             Trace.mark("layer")
             debug("layer: \(layer!.kept ? "kept" : "volatile") layer \(layer!.directory) over \(layer!.lowers.count) read-only layer(s)")
@@ -282,7 +294,8 @@ struct Launcher {
         let joinedUserPath = joined.first(where: { $0.0 == .user })?.1
         let initInUserNS = newNamespaces.contains(.user) || joinedUserPath != nil
         let sourcesFromParent = !rootless && initInUserNS && (spec.mounts ?? []).contains(where: BindSource.isBind)
-        let idmap = (spec.mounts ?? []).contains(where: BindSource.isIDMapped)
+        let idmap =
+            (spec.mounts ?? []).contains(where: BindSource.isIDMapped)
             ? try IDMapNamespaces(spec: spec, joinedUserNamespace: joinedUserPath) : IDMapNamespaces()
         defer { idmap.close() }
 
@@ -297,17 +310,21 @@ struct Launcher {
         let joinedUser = joined.contains { $0.0 == .user }
         let joinsEarly = joinedUser || (newNamespaces.contains(.user) && joined.contains { $0.0 != .pid })
         let firstFlags = joinsEarly ? 0 : flags
-        let overlaps = Self.hostSetUpOverlapsMounts(spec: spec, rootless: rootless, initInUserNS: initInUserNS,
-                                                    joinsEarly: joinsEarly, newNamespaces: newNamespaces,
-                                                    netDevices: !netDevices.isEmpty, sourcesFromParent: sourcesFromParent)
+        let overlaps = Self.hostSetUpOverlapsMounts(
+            spec: spec, rootless: rootless, initInUserNS: initInUserNS,
+            joinsEarly: joinsEarly, newNamespaces: newNamespaces,
+            netDevices: !netDevices.isEmpty, sourcesFromParent: sourcesFromParent)
         Trace.mark("clone")
-        debug("namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
-              + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
+        debug(
+            "namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
+                + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
         let spawned: Spawn.Child?
         do throws(BerthError) {
-            spawned = try Spawn(flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
-                                pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
-                                child: "container init", stdio: streams.childEnds).clone()
+            spawned = try Spawn(
+                flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
+                pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
+                child: "container init", stdio: streams.childEnds
+            ).clone()
         } catch {
             pair.parent.close(); pair.child.close()
             throw error
@@ -316,15 +333,16 @@ struct Launcher {
             pair.parent.close()
             if joinsEarly { Self.cloneInitFromJoinedNamespaces(joined, flags: flags, sync: pair.child) }
             // The container init. It never returns.
-            ContainerInit.run(InitContext(
-                id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
-                stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
-                relaysTerminal: consoleReceiver >= 0 && options.io != .terminal, noPivot: options.noPivot,
-                noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
-                preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
-                mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
-                newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
-                overlay: overlay, hostSetUpWhileMounting: overlaps))
+            ContainerInit.run(
+                InitContext(
+                    id: id, spec: spec, bundle: bundle, rootfs: rootfs, sync: pair.child, stateDirectory: dir,
+                    stateDirFD: stateDirFD, waitsOnFifo: !startImmediately, consoleSocketFD: consoleFD,
+                    relaysTerminal: consoleReceiver >= 0 && options.io != .terminal, noPivot: options.noPivot,
+                    noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
+                    preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
+                    mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
+                    newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
+                    overlay: overlay, hostSetUpWhileMounting: overlaps))
         }
         pair.child.close()
         streams.closeChildEnds()
@@ -342,8 +360,11 @@ struct Launcher {
         }
         var nsPaths: [String: String] = [:]
         for ns in Namespace.allCases {
-            if let j = joined.first(where: { $0.0 == ns }) { nsPaths[ns.rawValue] = j.1 }
-            else if newNamespaces.contains(ns) { nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)" }
+            if let j = joined.first(where: { $0.0 == ns }) {
+                nsPaths[ns.rawValue] = j.1
+            } else if newNamespaces.contains(ns) {
+                nsPaths[ns.rawValue] = "/proc/\(pid)/ns/\(ns.procName)"
+            }
         }
         var record = StateRecord(
             ociVersion: ociSpecVersion, id: id, pid: pid, startTime: stat.startTime,
@@ -372,13 +393,16 @@ struct Launcher {
         // failure later removes it with the rest of the directory.
         let sendMountSources = { () throws(BerthError) in
             guard sourcesFromParent else { return }
-            try MountSourceHelper.serve(spec: spec, bundle: bundle, initPidfd: pidfd,
-                                        mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
+            try MountSourceHelper.serve(
+                spec: spec, bundle: bundle, initPidfd: pidfd,
+                mountNamespace: joined.first(where: { $0.0 == .mount })?.1, idmap: idmap, to: pair.parent)
         }
-        try serveSetUp(pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
-                       ignoredSignals: stat.ignoredSignals, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
-                       timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
-                       beforeHostSetUpDone: sendMountSources) {
+        try serveSetUp(
+            pid: pid, spec: spec, stateBundle: bundle, sync: pair.parent, first: early, cgroup: cgroup,
+            ignoredSignals: stat.ignoredSignals, cgroupPlaced: placedByClone, userNS: newNamespaces.contains(.user),
+            timeNS: newNamespaces.contains(.time), moveDevices: moveDevices,
+            beforeHostSetUpDone: sendMountSources
+        ) {
             [record] () throws(BerthError) in
             try store.save(record)
             Trace.mark("state saved")
@@ -397,8 +421,9 @@ struct Launcher {
         }
         (receiverKept, streamsKept) = (true, true)
         if startImmediately {
-            return Launched(record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver,
-                            streams: streams)
+            return Launched(
+                record: record, pidfd: pidfd, sync: pair.parent, consoleReceiver: consoleReceiver,
+                streams: streams)
         }
         pair.parent.close()
         return Launched(record: record, pidfd: pidfd, sync: nil, consoleReceiver: consoleReceiver, streams: streams)
@@ -424,8 +449,10 @@ struct Launcher {
     /// the cgroup mounts in it), a time namespace (offsets before it is entered), prestart
     /// or createRuntime hooks (they see the container as runc shows it to them), network
     /// devices, or bind sources the parent opens for the init; not as a non-root user.
-    static func hostSetUpOverlapsMounts(spec: Spec, rootless: Bool, initInUserNS: Bool, joinsEarly: Bool,
-                                        newNamespaces: Set<Namespace>, netDevices: Bool, sourcesFromParent: Bool) -> Bool {
+    static func hostSetUpOverlapsMounts(
+        spec: Spec, rootless: Bool, initInUserNS: Bool, joinsEarly: Bool,
+        newNamespaces: Set<Namespace>, netDevices: Bool, sourcesFromParent: Bool
+    ) -> Bool {
         guard !rootless, !initInUserNS, !joinsEarly, !netDevices, !sourcesFromParent else { return false }
         guard !newNamespaces.contains(.cgroup), !newNamespaces.contains(.time) else { return false }
         if spec.hooks?.prestart?.isEmpty == false || spec.hooks?.createRuntime?.isEmpty == false { return false }
@@ -449,11 +476,13 @@ struct Launcher {
     /// Answers the init's requests until it reports ready or fails.
     /// `ignoredSignals`: what the init inherited as ignored (its /proc/<pid>/stat), to
     /// reset before the container's process inherits it through execve.
-    private func serveSetUp(pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
-                            first: [SyncMessage], cgroup: CgroupSet, ignoredSignals: UInt64,
-                            cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
-                            beforeHostSetUpDone: () throws(BerthError) -> Void,
-                            whileInitWorks: () throws(BerthError) -> Void) throws(BerthError) {
+    private func serveSetUp(
+        pid: Int32, spec: Spec, stateBundle: String, sync: SyncSocket,
+        first: [SyncMessage], cgroup: CgroupSet, ignoredSignals: UInt64,
+        cgroupPlaced: Bool, userNS: Bool, timeNS: Bool, moveDevices: (() throws(BerthError) -> Void)?,
+        beforeHostSetUpDone: () throws(BerthError) -> Void,
+        whileInitWorks: () throws(BerthError) -> Void
+    ) throws(BerthError) {
         var pending = first
         while true {
             let received: SyncMessage?
@@ -470,7 +499,10 @@ struct Launcher {
                 if waitpid(pid, &status, 0) == pid {
                     let exit = ExitStatus(rawWaitStatus: status)
                     let limited = spec.linux?.resources?.memory?.limit != nil
-                    how = exit.signal.map { ": killed by signal \($0)\($0 == SIGKILL && limited ? " (out of memory under linux.resources.memory?)" : "")" }
+                    how =
+                        exit.signal.map {
+                            ": killed by signal \($0)\($0 == SIGKILL && limited ? " (out of memory under linux.resources.memory?)" : "")"
+                        }
                         ?? ": exit status \(exit.code)"
                 }
                 throw BerthError(.system, "container init exited during set-up" + how)
@@ -570,10 +602,12 @@ struct Launcher {
     /// set_mempolicy(2) then says what is wrong.
     static func checkHostNodes(_ policy: LinuxMemoryPolicy) throws(BerthError) {
         guard !policy.isEmpty, case .success(let nodes) = CPUList.parse(policy.nodes, limit: MemoryPolicyTable.maxNode),
-              let text = (try? FileIO.readString("/sys/devices/system/node/possible"))?.split(separator: "\n").first,
-              case .success(let possible) = CPUList.parse(String(text), limit: MemoryPolicyTable.maxNode) else { return }
+            let text = (try? FileIO.readString("/sys/devices/system/node/possible"))?.split(separator: "\n").first,
+            case .success(let possible) = CPUList.parse(String(text), limit: MemoryPolicyTable.maxNode)
+        else { return }
         if let node = nodes.first(where: { !possible.contains($0) }) {
-            throw BerthError(.invalidSpec, "linux.memoryPolicy.nodes: invalid memory policy node \(node): not a NUMA node of this host (nodes \(text))")
+            throw BerthError(
+                .invalidSpec, "linux.memoryPolicy.nodes: invalid memory policy node \(node): not a NUMA node of this host (nodes \(text))")
         }
     }
 

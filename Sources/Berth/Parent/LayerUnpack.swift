@@ -387,7 +387,7 @@ struct LayerUnpack {
         var i = 0
         while i < data.count {
             guard let space = data[i...].firstIndex(of: 0x20), let length = Int(String(decoding: data[i..<space], as: UTF8.self)),
-                  length > 0, i + length <= data.count, let equals = data[(space + 1)..<(i + length)].firstIndex(of: 0x3D)
+                length > 0, i + length <= data.count, let equals = data[(space + 1)..<(i + length)].firstIndex(of: 0x3D)
             else { throw BerthError(.invalidSpec, "\(source): a malformed pax header") }
             let key = String(decoding: data[(space + 1)..<equals], as: UTF8.self)
             records[key] = Array(data[(equals + 1)..<(i + length - 1)])

@@ -158,8 +158,9 @@ struct LayerWalk {
             let entryPath = path + "/" + name
             let hostPath = procFDPath(dirFD) + "/" + name
             let lower = Self.lowerEntry(lowerDirs, name)
-            var entry = Entry(path: entryPath, change: lower == nil ? .added : .changed, stat: st, reported: true,
-                              name: name)
+            var entry = Entry(
+                path: entryPath, change: lower == nil ? .added : .changed, stat: st, reported: true,
+                name: name)
             if Self.isWhiteout(st) {
                 entry.whiteout = true
                 entry.change = .deleted

@@ -19,8 +19,10 @@ enum MountSourceHelper {
 
     /// `mountNamespace`: the path of a mount namespace the config joins, where the init
     /// will mount; nil for the init's own new one.
-    static func serve(spec: Spec, bundle: String, initPidfd: Int32, mountNamespace: String?, idmap: IDMapNamespaces,
-                      to sync: SyncSocket) throws(BerthError) {
+    static func serve(
+        spec: Spec, bundle: String, initPidfd: Int32, mountNamespace: String?, idmap: IDMapNamespaces,
+        to sync: SyncSocket
+    ) throws(BerthError) {
         let mounts = (spec.mounts ?? []).enumerated().filter { BindSource.isBind($0.element) }
         guard !mounts.isEmpty else { return }
         let pair: (parent: SyncSocket, child: SyncSocket)
@@ -70,8 +72,10 @@ enum MountSourceHelper {
 
     /// In the helper: joins the init's mount namespace, opens every source, sends the
     /// descriptors in batches, and exits.
-    private static func openAll(_ mounts: [(offset: Int, element: Mount)], bundle: String, initPidfd: Int32,
-                                mountNamespace: String?, idmap: IDMapNamespaces, reply: SyncSocket) -> Never {
+    private static func openAll(
+        _ mounts: [(offset: Int, element: Mount)], bundle: String, initPidfd: Int32,
+        mountNamespace: String?, idmap: IDMapNamespaces, reply: SyncSocket
+    ) -> Never {
         var current = (index: -1, destination: "")
         do {
             if let path = mountNamespace { try Namespace.mount.join(path: path) } else { try Namespace.mount.join(pidfd: initPidfd) }

@@ -47,11 +47,14 @@ enum NetDevices {
             do throws(SyscallError) {
                 let link = try host.link(named: hostName)
                 let name = (device.name ?? "").isEmpty ? hostName : device.name!
-                records.append(NetDeviceRecord(hostName: hostName, name: name, hardwareAddress: link.hardwareAddress,
-                                               wasUp: link.isUp))
+                records.append(
+                    NetDeviceRecord(
+                        hostName: hostName, name: name, hardwareAddress: link.hardwareAddress,
+                        wasUp: link.isUp))
             } catch {
-                throw BerthError(.invalidSpec, "linux.netDevices: link not found for interface \(hostName) on runtime namespace: \(errnoText(error.errno))",
-                                 errno: error.errno.rawValue)
+                throw BerthError(
+                    .invalidSpec, "linux.netDevices: link not found for interface \(hostName) on runtime namespace: \(errnoText(error.errno))",
+                    errno: error.errno.rawValue)
             }
         }
         return records
@@ -78,8 +81,9 @@ enum NetDevices {
         let nsFD = open(path, O_RDONLY | O_CLOEXEC)
         guard nsFD >= 0 else {
             let e = currentErrno()
-            throw BerthError(.system, "linux.netDevices: could not get network namespace from path \(path): \(errnoText(e))",
-                             errno: e.rawValue)
+            throw BerthError(
+                .system, "linux.netDevices: could not get network namespace from path \(path): \(errnoText(e))",
+                errno: e.rawValue)
         }
         defer { close(nsFD) }
         let host: RouteNetlink
@@ -100,7 +104,10 @@ enum NetDevices {
             // The runtime spec: a name already taken in the container's namespace is an
             // error (a template is the kernel's to resolve).
             if !record.name.contains("%"), (try? inside.link(named: record.name)) != nil {
-                throw BerthError(.invalidSpec, "linux.netDevices[\"\(record.hostName)\"]: a network device named \(record.name) already exists in the container's network namespace")
+                throw BerthError(
+                    .invalidSpec,
+                    "linux.netDevices[\"\(record.hostName)\"]: a network device named \(record.name) already exists in the container's network namespace"
+                )
             }
             // Addresses first: setting a device down flushes its IPv6 addresses (unless
             // the host keeps them with net.ipv6.conf.*.keep_addr_on_down).

@@ -18,8 +18,10 @@ enum NotifySocket {
             throw BerthError.system("create notify socket directory", SyscallError("mkdir", dir, errno: currentErrno()))
         }
         var mounts = spec.mounts ?? []
-        mounts.append(Mount(destination: "/run/notify", type: "bind", source: dir,
-                            options: ["bind", "nosuid", "noexec", "nodev", "ro"]))
+        mounts.append(
+            Mount(
+                destination: "/run/notify", type: "bind", source: dir,
+                options: ["bind", "nosuid", "noexec", "nodev", "ro"]))
         spec.mounts = mounts
         let env = spec.process?.env ?? []
         spec.process?.env = env + ["NOTIFY_SOCKET=" + pathInContainer]
@@ -51,8 +53,10 @@ enum NotifySocket {
     /// container's init exits first (false); forwards readiness to `host`.
     static func forward(from fd: Int32, initPidfd: Int32, initPID: Int32, to host: String) -> Bool {
         while true {
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: initPidfd, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: initPidfd, events: Int16(POLLIN), revents: 0),
+            ]
             let r = poll(&fds, 2, -1)
             if r < 0 { if currentErrno() == .interrupted { continue } else { return false } }
             if fds[0].revents & Int16(POLLIN) != 0, handle(fd, initPID: initPID, host: host) { return true }

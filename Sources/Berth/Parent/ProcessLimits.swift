@@ -16,12 +16,14 @@ enum ProcessLimits {
             guard let resource = RlimitTable.resource(named: limit.type) else { continue }
             var own = rlimit()
             guard getrlimit(__rlimit_resource_t(UInt32(bitPattern: resource)), &own) == 0,
-                  limit.hard > UInt64(own.rlim_max) else { continue }
+                limit.hard > UInt64(own.rlim_max)
+            else { continue }
             do throws(SyscallError) {
                 try ResourceLimits.set(pid: pid, resource, soft: UInt64(own.rlim_cur), hard: limit.hard)
             } catch {
-                throw BerthError(.system, "setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(error.errno))",
-                                 errno: error.errno.rawValue)
+                throw BerthError(
+                    .system, "setrlimit \(limit.type) (soft \(limit.soft), hard \(limit.hard)): \(errnoText(error.errno))",
+                    errno: error.errno.rawValue)
             }
         }
     }

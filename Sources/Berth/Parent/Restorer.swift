@@ -89,13 +89,15 @@ struct Restorer {
         var mounts = TemporaryMounts()
         defer { mounts.release() }
         do throws(BerthError) {
-            let intent = CreateIntent(bundle: bundlePath, rootfs: rootfs, created: Clock.rfc3339Nano(),
-                                      cgroupPaths: plan.paths, cgroupToMake: plan.missing, cgroupUnified: plan.unified)
+            let intent = CreateIntent(
+                bundle: bundlePath, rootfs: rootfs, created: Clock.rfc3339Nano(),
+                cgroupPaths: plan.paths, cgroupToMake: plan.missing, cgroupUnified: plan.unified)
             try store.recordIntent(intent, id: id, lock: lockFD)
             Trace.mark("restore: intent recorded")
-            let restored = try restore(spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir, imagePath: imagePath,
-                                       descriptors: descriptors, netDevices: netDevices, layout: layout, plan: plan,
-                                       mounts: &mounts, cleanup: &cleanup)
+            let restored = try restore(
+                spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir, imagePath: imagePath,
+                descriptors: descriptors, netDevices: netDevices, layout: layout, plan: plan,
+                mounts: &mounts, cleanup: &cleanup)
             cleanup.disarm()
             return restored
         } catch {
@@ -105,9 +107,11 @@ struct Restorer {
         }
     }
 
-    private func restore(spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, imagePath: String,
-                         descriptors: [String], netDevices: [NetDeviceRecord], layout: CgroupLayout, plan: CgroupSet.Plan,
-                         mounts: inout TemporaryMounts, cleanup: inout Cleanup) throws(BerthError) -> Restored {
+    private func restore(
+        spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String, imagePath: String,
+        descriptors: [String], netDevices: [NetDeviceRecord], layout: CgroupLayout, plan: CgroupSet.Plan,
+        mounts: inout TemporaryMounts, cleanup: inout Cleanup
+    ) throws(BerthError) -> Restored {
         let cgroup: CgroupSet
         do throws(SyscallError) { cgroup = try CgroupSet.create(plan) } catch { throw BerthError.system("create cgroup", error) }
         cleanup.cgroup = cgroup
@@ -153,8 +157,9 @@ struct Restorer {
             try mounts.bindPrivately(rootfs, at: criuRoot)
         } catch { throw BerthError.system("restore: bind the rootfs", error) }
         Trace.mark("restore: rootfs bound")
-        let externals = try prepareMountpoints(spec: spec, bundle: bundle, rootfs: rootfs, criuRoot: criuRoot,
-                                              cgroup: cgroup, layout: layout, dir: dir, mounts: &mounts)
+        let externals = try prepareMountpoints(
+            spec: spec, bundle: bundle, rootfs: rootfs, criuRoot: criuRoot,
+            cgroup: cgroup, layout: layout, dir: dir, mounts: &mounts)
 
         var opts = CRIUOptions()
         let imagesFD = try Checkpointer.openDirectory(imagePath)
@@ -257,7 +262,9 @@ struct Restorer {
                     guard let pid = response.notifyPID, pid > 0 else { break }
                     if !netDevices.isEmpty {
                         let path: String
-                        if let joinedNetwork { path = joinedNetwork } else {
+                        if let joinedNetwork {
+                            path = joinedNetwork
+                        } else {
                             path = try NetDevices.pin(pid: pid, directory: dir)
                             pinnedNetwork = path
                         }
@@ -310,7 +317,8 @@ struct Restorer {
             if let joined = spec.linux?.namespaces?.first(where: { $0.type == ns.rawValue && !($0.path ?? "").isEmpty }) {
                 nsPaths[ns.rawValue] = joined.path
             } else if spec.linux?.namespaces?.contains(where: { $0.type == ns.rawValue }) == true
-                        || (ns == .time && !ExecLauncher.sameNamespace(.time, pid: restoredPID)) {
+                || (ns == .time && !ExecLauncher.sameNamespace(.time, pid: restoredPID))
+            {
                 // CRIU restores into a time namespace of its own, so clocks do not jump.
                 nsPaths[ns.rawValue] = "/proc/\(restoredPID)/ns/\(ns.procName)"
             }
@@ -345,8 +353,10 @@ struct Restorer {
     /// restores a tmpfs with its content). A bind source is bound there for the moment,
     /// so the mountpoints of binds nested in it are made inside that source. Returns the
     /// external mounts with their sources on this host.
-    private func prepareMountpoints(spec: Spec, bundle: String, rootfs: String, criuRoot: String, cgroup: CgroupSet,
-                                    layout: CgroupLayout, dir: String, mounts: inout TemporaryMounts) throws(BerthError) -> [CheckpointMounts.External] {
+    private func prepareMountpoints(
+        spec: Spec, bundle: String, rootfs: String, criuRoot: String, cgroup: CgroupSet,
+        layout: CgroupLayout, dir: String, mounts: inout TemporaryMounts
+    ) throws(BerthError) -> [CheckpointMounts.External] {
         let rooted: RootedPath
         do throws(SyscallError) { rooted = try RootedPath(root: criuRoot) } catch { throw BerthError.system("restore", error) }
         let tmpfs = (spec.mounts ?? []).filter { $0.type == "tmpfs" }.map { CheckpointMounts.normalize($0.destination) }

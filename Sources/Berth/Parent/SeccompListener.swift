@@ -19,8 +19,10 @@ enum SeccompListener {
         // runc's wording (with Go's for the dial), which callers and tests match on.
         let socket: Int32
         do throws(SyscallError) { socket = try UnixSocket.connect(path) } catch {
-            throw BerthError(.system, "failed to connect with seccomp agent specified in the seccomp profile: dial unix \(path): connect: \(errnoText(error.errno))",
-                             errno: error.errno.rawValue)
+            throw BerthError(
+                .system,
+                "failed to connect with seccomp agent specified in the seccomp profile: dial unix \(path): connect: \(errnoText(error.errno))",
+                errno: error.errno.rawValue)
         }
         defer { close(socket) }
         do throws(SyscallError) { try UnixSocket.send(json, fd: fd, over: socket, path: path) } catch {

@@ -18,7 +18,9 @@ enum SecurityPreflight {
 
     /// Hands a warning to `warn`, or writes it to stderr as `berth: warning: ...`.
     static func emit(_ warning: String, to warn: (@Sendable (String) -> Void)?) {
-        if let warn { warn(warning) } else {
+        if let warn {
+            warn(warning)
+        } else {
             let line = "berth: warning: " + warning + "\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
         }

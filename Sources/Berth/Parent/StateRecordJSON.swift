@@ -88,8 +88,9 @@ extension StateRecord {
 extension NetDeviceRecord: JSONDecodable {
     init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(hostName: try o.lenient("hostName", ""), name: try o.lenient("name", ""),
-                  hardwareAddress: try o.lenient("hardwareAddress", []), wasUp: try o.lenient("wasUp", false))
+        self.init(
+            hostName: try o.lenient("hostName", ""), name: try o.lenient("name", ""),
+            hardwareAddress: try o.lenient("hardwareAddress", []), wasUp: try o.lenient("wasUp", false))
     }
 }
 
@@ -103,7 +104,8 @@ extension HostRootfsMount: JSONDecodable {
 extension ContainerLayer: JSONDecodable {
     init(json: JSONValue) throws(JSONDecodingError) {
         let o = try JSONFields(json)
-        self.init(directory: try o.lenient("directory", ""), kept: try o.lenient("kept", false),
-                  lowers: try o.lenient("lowers", []))
+        self.init(
+            directory: try o.lenient("directory", ""), kept: try o.lenient("kept", false),
+            lowers: try o.lenient("lowers", []))
     }
 }

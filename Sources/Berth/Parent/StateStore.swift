@@ -22,8 +22,10 @@ struct StateStore: Sendable {
     static let restoreLayer = "criu-layer"
 
     /// Every file berth may leave in a container's directory but state.json.
-    static let knownFiles = [fifoFile, stateFile + ".tmp", CreateIntent.file, CreateIntent.file + ".tmp",
-                             NotifySocket.directory + "/" + NotifySocket.socketName]
+    static let knownFiles = [
+        fifoFile, stateFile + ".tmp", CreateIntent.file, CreateIntent.file + ".tmp",
+        NotifySocket.directory + "/" + NotifySocket.socketName,
+    ]
 
     func directory(_ id: String) -> String { root + "/" + id }
 
@@ -187,8 +189,9 @@ struct StateStore: Sendable {
         } catch {
             if error.errno == .noSuchFileOrDirectory && !rootMustExist { return [] }
             // Go's wording, as runc prints it for a missing --root.
-            throw BerthError(error.errno == .noSuchFileOrDirectory ? .notFound : .system,
-                             "open \(root): \(errnoText(error.errno))", errno: error.errno.rawValue)
+            throw BerthError(
+                error.errno == .noSuchFileOrDirectory ? .notFound : .system,
+                "open \(root): \(errnoText(error.errno))", errno: error.errno.rawValue)
         }
     }
 

@@ -196,7 +196,7 @@ enum SyncMessage: Equatable, Sendable {
             self = .siblingCloned(pid: pid)
         case .failed:
             guard payload.count >= 6, Int(payload[payload.startIndex]) < Self.codes.count,
-                  let errno = Self.int32(payload.dropFirst(2))
+                let errno = Self.int32(payload.dropFirst(2))
             else { return nil }
             let code = Self.codes[Int(payload[payload.startIndex])]
             let hasErrno = payload[payload.startIndex + 1] != 0

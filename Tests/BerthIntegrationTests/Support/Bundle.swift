@@ -1,8 +1,9 @@
 // Per-test sandbox (state root, bundles, host scratch dir, cleanup) and the config.json
 // builder.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: - config.json
@@ -16,26 +17,26 @@ struct Config {
     /// current runc's spec has none (an ambient capability that is not inheritable cannot be
     /// raised, and runc 1.2+ and berth warn about each one).
     static let runcSpec = #"""
-    {"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],
-    "env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/",
-    "capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
-    "effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
-    "permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},
-    "rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},
-    "root":{"path":"rootfs","readonly":true},"hostname":"runc",
-    "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
-    {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},
-    {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]},
-    {"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},
-    {"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},
-    {"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},
-    {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}],
-    "linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},
-    "namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}],
-    "maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list",
-    "/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],
-    "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}
-    """#
+        {"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],
+        "env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/",
+        "capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+        "effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],
+        "permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},
+        "rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},
+        "root":{"path":"rootfs","readonly":true},"hostname":"runc",
+        "mounts":[{"destination":"/proc","type":"proc","source":"proc"},
+        {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},
+        {"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]},
+        {"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},
+        {"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},
+        {"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]},
+        {"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}],
+        "linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},
+        "namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}],
+        "maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list",
+        "/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],
+        "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}
+        """#
 
     /// The runc spec with `terminal: false`, the absolute shared rootfs, read-only root.
     static func base(rootfs: String = Host.rootfsPath) -> Config {
@@ -209,23 +210,29 @@ final class Sandbox: @unchecked Sendable {
 
     /// `BIN --root <root> args...`
     @discardableResult
-    func berth(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
-               stdoutPath: String? = nil, env: [String: String] = [:]) -> ProcResult {
+    func berth(
+        _ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
+        stdoutPath: String? = nil, env: [String: String] = [:]
+    ) -> ProcResult {
         berthRaw(["--root", root] + args, stdin: stdin, extraFds: extraFds, timeout: timeout, stdoutPath: stdoutPath, env: env)
     }
 
     /// `BIN args...` (no --root added).
     @discardableResult
-    func berthRaw(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
-                  stdoutPath: String? = nil, env: [String: String] = [:]) -> ProcResult {
-        Runner.run(Host.binary, args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 }, extraFds: extraFds,
-                   timeout: timeout, stdoutPath: stdoutPath)
+    func berthRaw(
+        _ args: [String], stdin: String? = nil, extraFds: [Int32] = [], timeout: Double = 30,
+        stdoutPath: String? = nil, env: [String: String] = [:]
+    ) -> ProcResult {
+        Runner.run(
+            Host.binary, args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 }, extraFds: extraFds,
+            timeout: timeout, stdoutPath: stdoutPath)
     }
 
     /// Starts `BIN --root <root> args...` without waiting.
     func spawnBerth(_ args: [String], stdin: String? = nil, extraFds: [Int32] = [], env: [String: String] = [:]) throws -> Spawned {
-        try Runner.spawn(Host.binary, ["--root", root] + args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 },
-                         extraFds: extraFds)
+        try Runner.spawn(
+            Host.binary, ["--root", root] + args, ioDir: io, stdin: stdin, env: tokenEnv.merging(env) { $1 },
+            extraFds: extraFds)
     }
 
     private var tokenEnv: [String: String] {

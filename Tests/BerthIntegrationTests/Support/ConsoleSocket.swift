@@ -2,8 +2,9 @@
 // runtime connects during `create`, sends the pty master in one SCM_RIGHTS message and
 // closes. The tests check exactly one fd arrives and read the container's output from it.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct ConsoleHandoff {

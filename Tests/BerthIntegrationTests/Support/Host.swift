@@ -4,8 +4,9 @@
 // podman or CRI-O would. They run against whatever binary BERTH_BIN names, so the same
 // suite can be validated against runc (BERTH_BIN=/usr/sbin/runc) before berth exists.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An error that makes a test fail with a readable reason (never a skip).
@@ -64,7 +65,8 @@ enum Host {
         let result: Result<Void, TestSetupError>
         let fm = FileManager.default
         if fm.isExecutableFile(atPath: rootfsPath + "/bin/busybox"),
-           fm.fileExists(atPath: rootfsPath + "/srv"), fm.fileExists(atPath: rootfsPath + "/mnt") {
+            fm.fileExists(atPath: rootfsPath + "/srv"), fm.fileExists(atPath: rootfsPath + "/mnt")
+        {
             result = .success(())
         } else {
             let script = repoRoot + "/scripts/mkrootfs.sh"
@@ -75,8 +77,9 @@ enum Host {
             if r.status == 0, FileManager.default.isExecutableFile(atPath: rootfsPath + "/bin/busybox") {
                 result = .success(())
             } else {
-                result = .failure(TestSetupError(
-                    "could not build the rootfs at \(rootfsPath) with \(script): status \(r.status), \(r.stderr)"))
+                result = .failure(
+                    TestSetupError(
+                        "could not build the rootfs at \(rootfsPath) with \(script): status \(r.status), \(r.stderr)"))
             }
         }
         rootfsReady = result
@@ -200,7 +203,8 @@ enum Host {
 
     /// RFC 3339 with fractional seconds (`2024-05-01T12:00:00.123456789Z` or with an offset).
     static func isRFC3339(_ s: String, requireFraction: Bool) -> Bool {
-        let pattern = requireFraction
+        let pattern =
+            requireFraction
             ? #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,9}(Z|[+-]\d{2}:\d{2})$"#
             : #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"#
         return s.range(of: pattern, options: .regularExpression) != nil

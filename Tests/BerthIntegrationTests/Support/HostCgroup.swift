@@ -1,8 +1,9 @@
 // A test container's cgroup directories on the host, found from /proc/self/mountinfo, so
 // the same checks read v1 (per controller), hybrid (v1 plus the v2 mount) and v2 layouts.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct HostCgroup {
@@ -23,8 +24,11 @@ struct HostCgroup {
             guard let dash = parts.firstIndex(of: "-"), parts.count > dash + 3 else { continue }
             let type = parts[dash + 1]
             guard type == "cgroup" || type == "cgroup2" else { continue }
-            let controllers = type == "cgroup2" ? [] : parts[dash + 3].split(separator: ",").map(String.init)
-                .filter { $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name=")) }
+            let controllers =
+                type == "cgroup2"
+                ? []
+                : parts[dash + 3].split(separator: ",").map(String.init)
+                    .filter { $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name=")) }
             result.append(Mount(point: String(parts[4]), controllers: controllers))
         }
         return result
@@ -67,7 +71,10 @@ extension Sandbox {
             // Whatever a failed test left: sub-cgroups first, then the container's.
             for dir in cg.allDirs {
                 let subs = ((try? FileManager.default.subpathsOfDirectory(atPath: dir)) ?? [])
-                    .filter { !$0.contains(".") && (try? FileManager.default.attributesOfItem(atPath: dir + "/" + $0)[.type] as? FileAttributeType) == .typeDirectory }
+                    .filter {
+                        !$0.contains(".")
+                            && (try? FileManager.default.attributesOfItem(atPath: dir + "/" + $0)[.type] as? FileAttributeType) == .typeDirectory
+                    }
                     .sorted { $0.count > $1.count }
                 for sub in subs { rmdir(dir + "/" + sub) }
                 rmdir(dir)

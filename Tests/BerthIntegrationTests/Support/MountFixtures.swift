@@ -1,8 +1,9 @@
 // Fixtures for the mount tests: user namespace configs, host mounts with chosen flags,
 // files with chosen owners, and reading one mount's options from inside.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Config {

@@ -7,8 +7,9 @@
 // a pipe reader wait forever. A file can be read at any time, also later, to collect
 // what the container wrote.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct ProcResult: CustomStringConvertible {
@@ -89,9 +90,10 @@ final class Spawned: @unchecked Sendable {
             signal = sig
             status = 128 + sig
         }
-        let r = ProcResult(status: status, signal: signal, timedOut: timedOut,
-                           stdout: Host.readFile(stdoutPath) ?? "", stderr: Host.readFile(stderrPath) ?? "",
-                           stdoutPath: stdoutPath, stderrPath: stderrPath, command: command)
+        let r = ProcResult(
+            status: status, signal: signal, timedOut: timedOut,
+            stdout: Host.readFile(stdoutPath) ?? "", stderr: Host.readFile(stderrPath) ?? "",
+            stdoutPath: stdoutPath, stderrPath: stderrPath, command: command)
         result = r
         return r
     }
@@ -116,9 +118,11 @@ enum Runner {
 
     /// Starts `path args...`. Output goes to files in `ioDir`. `extraFds[i]` becomes fd 3+i
     /// in the child; every other descriptor above 2 is closed.
-    static func spawn(_ path: String, _ args: [String], ioDir: String, stdin: String? = nil,
-                      env: [String: String] = [:], extraFds: [Int32] = [],
-                      stdoutPath: String? = nil) throws -> Spawned {
+    static func spawn(
+        _ path: String, _ args: [String], ioDir: String, stdin: String? = nil,
+        env: [String: String] = [:], extraFds: [Int32] = [],
+        stdoutPath: String? = nil
+    ) throws -> Spawned {
         let n = nextIndex()
         let base = ioDir + "/io-\(n)-" + ((path as NSString).lastPathComponent)
         let outPath = stdoutPath ?? base + ".out"
@@ -163,7 +167,8 @@ enum Runner {
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
         // Default signal dispositions and an empty mask in the child.
-        var none = sigset_t(), all = sigset_t()
+        var none = sigset_t()
+        var all = sigset_t()
         sigemptyset(&none); sigfillset(&all)
         posix_spawnattr_setsigmask(&attr, &none)
         posix_spawnattr_setsigdefault(&attr, &all)
@@ -187,16 +192,20 @@ enum Runner {
     }
 
     /// Spawns and waits. A spawn failure is reported as status 127 with the reason on stderr.
-    static func run(_ path: String, _ args: [String], ioDir: String, stdin: String? = nil,
-                    env: [String: String] = [:], extraFds: [Int32] = [], timeout: Double = 30,
-                    stdoutPath: String? = nil) -> ProcResult {
+    static func run(
+        _ path: String, _ args: [String], ioDir: String, stdin: String? = nil,
+        env: [String: String] = [:], extraFds: [Int32] = [], timeout: Double = 30,
+        stdoutPath: String? = nil
+    ) -> ProcResult {
         do {
-            let p = try spawn(path, args, ioDir: ioDir, stdin: stdin, env: env, extraFds: extraFds,
-                              stdoutPath: stdoutPath)
+            let p = try spawn(
+                path, args, ioDir: ioDir, stdin: stdin, env: env, extraFds: extraFds,
+                stdoutPath: stdoutPath)
             return p.wait(timeout: timeout)
         } catch {
-            return ProcResult(status: 127, signal: nil, timedOut: false, stdout: "", stderr: "\(error)",
-                              stdoutPath: "", stderrPath: "", command: [path] + args)
+            return ProcResult(
+                status: 127, signal: nil, timedOut: false, stdout: "", stderr: "\(error)",
+                stdoutPath: "", stderrPath: "", command: [path] + args)
         }
     }
 }

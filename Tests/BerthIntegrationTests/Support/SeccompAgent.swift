@@ -4,8 +4,9 @@
 // listener fd (SCM_RIGHTS), then answers each notification by syscall number: an errno,
 // or "continue" (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Every step is logged as a JSON line.
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class SeccompAgent {
@@ -32,48 +33,48 @@ final class SeccompAgent {
     }
 
     static let script = #"""
-    import fcntl, json, os, select, socket, struct, sys
-    sock_path, log_path = sys.argv[1], sys.argv[2]
-    rules = {}
-    for arg in sys.argv[3:]:
-        nr, answer = arg.split("=", 1)
-        rules[int(nr)] = answer
-    RECV, SEND, CONTINUE = 0xc0502100, 0xc0182101, 1
-    log = open(log_path, "a", buffering=1)
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sock_path)
-    srv.listen(4)
-    log.write(json.dumps({"event": "listening"}) + "\n")
-    conn, _ = srv.accept()
-    msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
-    conn.close()
-    log.write(json.dumps({"event": "received", "fds": len(fds), "state": json.loads(msg)}) + "\n")
-    fd = fds[0]
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while True:
-        events = poller.poll()
-        if not any(e & select.POLLIN for _, e in events):
-            break  # POLLHUP: every process under the filter is gone
-        notif = bytearray(80)
-        try:
-            fcntl.ioctl(fd, RECV, notif)
-        except OSError:
-            continue  # the caller died before we read it
-        nid, pid, _ = struct.unpack_from("QII", notif, 0)
-        nr = struct.unpack_from("i", notif, 16)[0]
-        answer = rules.get(nr, "continue")
-        if answer == "continue":
-            resp = struct.pack("QqiI", nid, 0, 0, CONTINUE)
-        else:
-            resp = struct.pack("QqiI", nid, 0, -int(answer.split(":")[1]), 0)
-        try:
-            fcntl.ioctl(fd, SEND, bytearray(resp))
-        except OSError as e:
-            answer += " (send failed: %d)" % e.errno
-        log.write(json.dumps({"event": "notification", "nr": nr, "pid": pid, "answer": answer}) + "\n")
-    log.write(json.dumps({"event": "done"}) + "\n")
-    """#
+        import fcntl, json, os, select, socket, struct, sys
+        sock_path, log_path = sys.argv[1], sys.argv[2]
+        rules = {}
+        for arg in sys.argv[3:]:
+            nr, answer = arg.split("=", 1)
+            rules[int(nr)] = answer
+        RECV, SEND, CONTINUE = 0xc0502100, 0xc0182101, 1
+        log = open(log_path, "a", buffering=1)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sock_path)
+        srv.listen(4)
+        log.write(json.dumps({"event": "listening"}) + "\n")
+        conn, _ = srv.accept()
+        msg, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+        conn.close()
+        log.write(json.dumps({"event": "received", "fds": len(fds), "state": json.loads(msg)}) + "\n")
+        fd = fds[0]
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while True:
+            events = poller.poll()
+            if not any(e & select.POLLIN for _, e in events):
+                break  # POLLHUP: every process under the filter is gone
+            notif = bytearray(80)
+            try:
+                fcntl.ioctl(fd, RECV, notif)
+            except OSError:
+                continue  # the caller died before we read it
+            nid, pid, _ = struct.unpack_from("QII", notif, 0)
+            nr = struct.unpack_from("i", notif, 16)[0]
+            answer = rules.get(nr, "continue")
+            if answer == "continue":
+                resp = struct.pack("QqiI", nid, 0, 0, CONTINUE)
+            else:
+                resp = struct.pack("QqiI", nid, 0, -int(answer.split(":")[1]), 0)
+            try:
+                fcntl.ioctl(fd, SEND, bytearray(resp))
+            except OSError as e:
+                answer += " (send failed: %d)" % e.errno
+            log.write(json.dumps({"event": "notification", "nr": nr, "pid": pid, "answer": answer}) + "\n")
+        log.write(json.dumps({"event": "done"}) + "\n")
+        """#
 
     /// Starts the agent in `dir` and waits until it listens.
     init(dir: String, answers: [Int: Answer]) throws {
