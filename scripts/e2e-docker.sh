@@ -121,23 +121,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$D_PID" 2>/dev/null || break; sleep 0.2; done
         kill -9 "$D_PID" 2>/dev/null
     fi
-    # what dockerd could not remove: the runtime's state, shims, container processes
-    if [ -d "$RTSTATE" ]; then
-        for id in $(ls "$RTSTATE"); do "$RT" --root "$RTSTATE" delete --force "$id" >/dev/null 2>&1; done
-    fi
-    for p in $(pids_mentioning "$T"); do kill -9 "$p" 2>/dev/null; done
-    cgroup_remove_tree "$CGP"
-    umount_under "$T"
-    for l in $(comm -13 <(printf '%s\n' "$LINKS_BEFORE") <(links)); do
-        case $l in "$BRIDGE"|veth*) ip link del "$l" >/dev/null 2>&1 ;; esac
-    done
-    ipt_restore iptables "$T/ipt4.before" ip "$T/nft.before"
-    ipt_restore ip6tables "$T/ipt6.before" ip6 "$T/nft.before"
-    echo "$FORWARD_BEFORE" > /proc/sys/net/ipv4/ip_forward
-    for d in $created_paths; do
-        [ -e "$d" ] && { umount_under "$d"; rm -rf --one-file-system "$d"; }
-    done
-    rm -rf --one-file-system "$T"
+    e2e_host_cleanup
 }
 trap 'cleanup' EXIT
 trap 'trap "" INT TERM; exit 130' INT TERM     # one clean-up, however many signals

@@ -181,6 +181,31 @@ e2e_links() { # bridge
     ip -o link | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(veth|$1\$)" | sort
 }
 
+# The host clean-up of a suite with its own daemon and network (Docker, CRI), once the
+# daemon has stopped: what the daemon could not remove (the runtime's state, shims,
+# container processes), the suite's cgroups and mounts, the links its networks made, the
+# firewall rules and ip_forward as they were, the paths it created, its temp dir. Reads
+# the suite's RT, RTSTATE, T, CGP, LINKS_BEFORE, BRIDGE, FORWARD_BEFORE, created_paths
+# and its links function.
+e2e_host_cleanup() {
+    if [ -d "$RTSTATE" ]; then
+        for id in $(ls "$RTSTATE"); do "$RT" --root "$RTSTATE" delete --force "$id" >/dev/null 2>&1; done
+    fi
+    for p in $(pids_mentioning "$T"); do kill -9 "$p" 2>/dev/null; done
+    cgroup_remove_tree "$CGP"
+    umount_under "$T"
+    for l in $(comm -13 <(printf '%s\n' "$LINKS_BEFORE") <(links)); do
+        case $l in "$BRIDGE"|veth*) ip link del "$l" >/dev/null 2>&1 ;; esac
+    done
+    ipt_restore iptables "$T/ipt4.before" ip "$T/nft.before"
+    ipt_restore ip6tables "$T/ipt6.before" ip6 "$T/nft.before"
+    echo "$FORWARD_BEFORE" > /proc/sys/net/ipv4/ip_forward
+    for d in $created_paths; do
+        [ -e "$d" ] && { umount_under "$d"; rm -rf --one-file-system "$d"; }
+    done
+    rm -rf --one-file-system "$T"
+}
+
 # cgroup directories (every hierarchy) for a parent path such as /berth-e2e-123:
 # removed deepest first; processes still inside are killed first.
 cgroup_remove_tree() { # parent
