@@ -331,7 +331,9 @@ fi
 # --- resources ------------------------------------------------------------------------------
 out=$(P run --rm --memory 32m "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max' 2>&1); rc=$?
 expect memory-limit 0 $rc "$out" 33554432
-out=$(P run --rm --pids-limit 10 "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done 2>&1 | head -1' 2>&1); rc=$?
+# The forks run in one subshell whose errors go to a file the shell then reads with builtins
+# only: a pipeline into head would race head's own fork against the sleeps for the last pids.
+out=$(P run --rm --pids-limit 10 "${RUN_FLAGS[@]}" "$IMG" sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; (for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done) 2>/dev/shm/forks; read -r l </dev/shm/forks; echo "$l"' 2>&1); rc=$?
 expect pids-limit 0 $rc "$out" 10 "fork"
 
 # --- networks ---------------------------------------------------------------------------------
