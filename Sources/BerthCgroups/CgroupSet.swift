@@ -67,12 +67,14 @@ public struct CgroupSet: Sendable {
         do throws(SyscallError) {
             for (h, dir) in zip(plan.layout.hierarchies, plan.paths) {
                 // Usually only the last directory is missing: one mkdir says so.
+                var fresh = false
                 if mkdir(dir, 0o755) == 0 {
                     made.append(dir)
+                    fresh = true
                 } else if currentErrno() != .fileExists {
                     made += try makeDirectories(dir, under: h.mountPoint)
                 }
-                if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint) }
+                if h.controllers.contains("cpuset") { try ensureCpuset(dir, mountPoint: h.mountPoint, fresh: fresh) }
                 if plan.layout.mode == .unified {
                     // runc's delegation: every controller the root offers, at every level.
                     enableControllers(nil, above: dir)
@@ -111,12 +113,22 @@ public struct CgroupSet: Sendable {
     /// join): a new one starts that way, and so may one made by hand. Such a cgroup takes
     /// its parent's values, after the parent got its own the same way, as runc does, so
     /// both are set before the init is placed.
-    static func ensureCpuset(_ dir: String, mountPoint: String) throws(SyscallError) {
-        func empty(_ file: String) -> Bool {
-            ((try? FileIO.readString(dir + "/" + file)) ?? "").allSatisfy { $0 == "\n" || $0 == " " }
+    ///
+    /// - Parameter fresh: `dir` was just made below an existing parent: both its files are
+    ///   empty, and a parent with both set (the usual case) is copied without reading more.
+    static func ensureCpuset(_ dir: String, mountPoint: String, fresh: Bool = false) throws(SyscallError) {
+        func isEmpty(_ value: [UInt8]) -> Bool { value.allSatisfy { $0 == 0x0A || $0 == 0x20 } }
+        func empty(_ file: String) -> Bool { isEmpty((try? FileIO.read(dir + "/" + file)) ?? []) }
+        let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
+        if fresh && dir.count > mountPoint.count,
+            let cpus = try? FileIO.read(parent + "/cpuset.cpus"), !isEmpty(cpus),
+            let mems = try? FileIO.read(parent + "/cpuset.mems"), !isEmpty(mems)
+        {
+            try FileIO.write(dir + "/cpuset.cpus", cpus)
+            try FileIO.write(dir + "/cpuset.mems", mems)
+            return
         }
         guard dir.count > mountPoint.count, empty("cpuset.cpus") || empty("cpuset.mems") else { return }
-        let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
         try ensureCpuset(parent, mountPoint: mountPoint)
         for file in ["cpuset.cpus", "cpuset.mems"] where empty(file) {
             let value = try FileIO.read(parent + "/" + file)
@@ -146,6 +158,20 @@ public struct CgroupSet: Sendable {
             for sub in subs { Self.removeDirectory(sub) }
             Self.removeDirectory(dir)
         }
+    }
+
+    /// Removes the directories this set made, deepest first, when every one of the set's
+    /// directories is its own and all are empty: the rmdirs themselves are the check (a
+    /// cgroup with a process or a sub-cgroup refuses with EBUSY), instead of reading each
+    /// one first. False, with the rest left in place, at the first that refuses; then
+    /// `destroy` after the usual checks removes what is left.
+    public func removeIfEmpty() -> Bool {
+        guard paths.allSatisfy({ created.contains($0) }) else { return false }
+        for dir in created.reversed() where rmdir(dir) != 0 && currentErrno() != .noSuchFileOrDirectory {
+            return false
+        }
+        if cloneIntoFD >= 0 { close(cloneIntoFD) }
+        return true
     }
 
     /// rmdir with retries: a cgroup stays busy until its last task has been reaped. A task

@@ -45,15 +45,26 @@ public enum DeviceRules {
 
     /// Applies the rules to the set's v1 devices cgroup (or, on a unified host, attaches
     /// them as an eBPF program).
-    public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet) throws(SyscallError) {
-        guard let dir = set.paths.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
+    ///
+    /// - Parameter empty: the set was just made and no process is in it yet (create).
+    public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet, empty: Bool = false) throws(SyscallError) {
+        // The devices hierarchy's usual mount point is tried first: one stat, not one per
+        // hierarchy before it. Which directory answers is unchanged.
+        let candidates = set.paths.filter { $0.contains("/devices/") } + set.paths.filter { !$0.contains("/devices/") }
+        guard let dir = candidates.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
             // No v1 devices controller: on a unified host the rules become an eBPF program.
             if set.unified, let dir = set.paths.first {
                 try DeviceProgram.attach(rules, to: dir)
             }
             return
         }
-        let current = DeviceState.parseList((try? FileIO.readString(dir + "/devices.list")) ?? "")
+        // A cgroup just made holds no process yet (nothing can fail meanwhile): its list
+        // need not be read. Taken as allow-all, the transition starts with an `a` line
+        // that resets whatever it inherited, which gives the target from any state.
+        let current =
+            empty && set.created.contains(dir)
+            ? DeviceState(defaultAllow: true)
+            : DeviceState.parseList((try? FileIO.readString(dir + "/devices.list")) ?? "")
         // One write per rule (the kernel takes one per write), through one open file for
         // each run of lines to the same file.
         var open: (allow: Bool, fd: Int32)?

@@ -52,7 +52,10 @@ public struct SyncSocket: Sendable {
     /// Receives one packet and every descriptor attached to it (close-on-exec); nil at end
     /// of stream (the peer closed, exec'd or died).
     public func receivePacketWithDescriptors() throws(SyscallError) -> (bytes: [UInt8], fds: [Int32])? {
-        var buf = [UInt8](repeating: 0, count: Self.maxPacket)
+        // Uninitialised: zeroing 64 KiB for a packet of a few bytes cost a memset and
+        // sixteen page faults per receive; the kernel writes only what arrives.
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.maxPacket, alignment: 1)
+        defer { buf.deallocate() }
         var fds = [Int32](repeating: -1, count: Self.maxDescriptors)
         var count: Int32 = 0
         var n = 0
@@ -60,10 +63,8 @@ public struct SyncSocket: Sendable {
         while true {
             do throws(SyscallError) {
                 n = try sys("recvmsg", "sync socket") {
-                    buf.withUnsafeMutableBytes { b in
-                        fds.withUnsafeMutableBufferPointer {
-                            berth_recv_fds(fd, b.baseAddress, b.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
-                        }
+                    fds.withUnsafeMutableBufferPointer {
+                        berth_recv_fds(fd, buf.baseAddress, buf.count, $0.baseAddress, Int32(Self.maxDescriptors), &count)
                     }
                 }
                 break
@@ -86,7 +87,7 @@ public struct SyncSocket: Sendable {
             for f in received { _ = Glibc.close(f) }
             return nil
         }
-        return (Array(buf[0..<n]), received)
+        return (Array(UnsafeRawBufferPointer(rebasing: buf[0..<n])), received)
     }
 
     /// Receives one packet and the descriptor attached to it (-1 when none, close-on-exec

@@ -291,10 +291,13 @@ public struct Container: Sendable {
         let cgroups = record.cgroups
         // Processes can outlive the init (no pid namespace, or escaped children), also in
         // sub-cgroups the container made: kill whatever the cgroups still hold, then
-        // remove them, sub-cgroups first. Usually nothing is left: then the cgroups are
-        // walked once, and nothing can make a sub-cgroup before they are removed.
-        var tree: [String]? = cgroups.tree()
-        if !CgroupSet.pids(in: tree ?? []).isEmpty {
+        // remove them, sub-cgroups first. Usually nothing is left: then removing the
+        // container's own cgroups straight away is the whole check; else, or when a
+        // directory refuses, the cgroups are walked once, and nothing can make a
+        // sub-cgroup before they are removed.
+        let removed = cgroups.removeIfEmpty()
+        var tree: [String]? = removed ? [] : cgroups.tree()
+        if !removed && !CgroupSet.pids(in: tree ?? []).isEmpty {
             cgroups.signalAll(SIGKILL)
             _ = cgroups.waitEmpty(timeoutMs: 2000)
             tree = nil
@@ -306,7 +309,7 @@ public struct Container: Sendable {
         record.hostRootfsMount?.detach()
         // A kept layer is free for the next container (a volatile one goes with the state).
         record.layer?.release(stateDirectory: store.directory(id))
-        cgroups.destroy(tree: tree)
+        if !removed { cgroups.destroy(tree: tree) }
         Trace.mark("delete: cgroups removed")
         do throws(BerthError) { try runHooks(.poststop, record: record) } catch {
             // The container is gone by now: a failing poststop hook is only reported.

@@ -209,7 +209,7 @@ struct Launcher {
         }
         if let rules = spec.linux?.resources?.devices, !cgroup.paths.isEmpty {
             do throws(SyscallError) {
-                try DeviceRules.apply(rules, to: cgroup)
+                try DeviceRules.apply(rules, to: cgroup, empty: true)
             } catch { throw BerthError.system("apply device rules", error) }
         }
         Trace.mark("resources applied")
