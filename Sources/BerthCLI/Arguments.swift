@@ -24,8 +24,17 @@ struct Flag: Sendable {
 }
 
 /// The parsed arguments of one command.
+///
+/// The values are a list, not a dictionary: a command has a handful of them, and the first
+/// `Dictionary<String, _>` a process makes costs a runtime look-up of `String: Hashable`
+/// (a scan of every conformance record in the binary), paid by every command.
 struct Arguments {
-    private(set) var values: [String: [String]] = [:]
+    private struct Value {
+        var name: String
+        var value: String
+    }
+
+    private var values: [Value] = []
     private(set) var positionals: [String] = []
 
     /// - Parameter flagsEndAtFirstPositional: everything from the first positional on is
@@ -54,24 +63,24 @@ struct Arguments {
                 throw UsageError("flag provided but not defined: -\(name)")
             }
             if flag.value == nil {
-                values[flag.name, default: []].append(inline ?? "true")
+                values.append(Value(name: flag.name, value: inline ?? "true"))
             } else if let inline {
-                values[flag.name, default: []].append(inline)
+                values.append(Value(name: flag.name, value: inline))
             } else {
                 guard i < arguments.count else { throw UsageError("flag needs an argument: -\(name)") }
-                values[flag.name, default: []].append(arguments[i])
+                values.append(Value(name: flag.name, value: arguments[i]))
                 i += 1
             }
         }
     }
 
     /// The last value of an option.
-    func string(_ name: String) -> String? { values[name]?.last }
+    func string(_ name: String) -> String? { values.last { $0.name == name }?.value }
 
     /// Every value of a repeatable option.
-    func strings(_ name: String) -> [String] { values[name] ?? [] }
+    func strings(_ name: String) -> [String] { values.filter { $0.name == name }.map(\.value) }
 
-    func bool(_ name: String) -> Bool { values[name]?.last.map { $0 != "false" } ?? false }
+    func bool(_ name: String) -> Bool { string(name).map { $0 != "false" } ?? false }
 
     func int(_ name: String) throws(UsageError) -> Int? {
         guard let text = string(name) else { return nil }

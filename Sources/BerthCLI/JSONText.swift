@@ -1,3 +1,5 @@
+import BerthSpec
+
 /// Minimal JSON output with a fixed key order, matching what runc prints.
 enum JSONText {
     static func quote(_ s: String) -> String {
@@ -27,11 +29,11 @@ enum JSONText {
     /// An object from ordered key/raw-JSON-value pairs; `indent` nil for one line.
     static func object(_ fields: [(String, String)], indent: String? = nil, level: Int = 0) -> String {
         guard let indent else {
-            return "{" + fields.map { quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+            return "{" + fields.map { quote($0.0) + ":" + $0.1 }.joinedPlain(separator: ",") + "}"
         }
         let pad = String(repeating: indent, count: level + 1)
         let end = String(repeating: indent, count: level)
-        return "{\n" + fields.map { pad + quote($0.0) + ": " + $0.1 }.joined(separator: ",\n") + "\n" + end + "}"
+        return "{\n" + fields.map { pad + quote($0.0) + ": " + $0.1 }.joinedPlain(separator: ",\n") + "\n" + end + "}"
     }
 
     static func dictionary(_ d: [String: String], indent: String? = nil, level: Int = 0) -> String {

@@ -32,7 +32,7 @@ struct ListCommand: BerthCommand {
                     : "["
                         + states.map { s in
                             var s = s; s.owner = "root"; return StateJSON.render(s)
-                        }.joined(separator: ",") + "]")
+                        }.joinedPlain(separator: ",") + "]")
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states {
@@ -43,7 +43,7 @@ struct ListCommand: BerthCommand {
             for row in rows {
                 let line = row.enumerated().map { i, c in
                     i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 3)
-                }.joined()
+                }.joinedPlain(separator: "")
                 print(line)
             }
         default:

@@ -48,7 +48,7 @@ public struct CgroupLayout: Sendable {
                     $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name="))
                 }
             let hierarchy = Hierarchy(mountPoint: String(parts[4]), root: String(parts[3]), controllers: controllers)
-            let key = controllers.sorted().joined(separator: ",")
+            let key = controllers.sorted().joinedPlain(separator: ",")
             if let i = index[key] {
                 if hierarchies[i].root != "/" && hierarchy.root == "/" { hierarchies[i] = hierarchy }
                 continue

@@ -37,7 +37,7 @@ public struct CgroupSet: Sendable {
         var all: [String] = []
         var missing: [String] = []
         for h in layout.hierarchies {
-            let key = h.isUnified ? "" : h.controllers.joined(separator: ",")
+            let key = h.isUnified ? "" : h.controllers.joinedPlain(separator: ",")
             var parent = own[key] ?? "/"
             if h.root != "/" && parent.hasPrefix(h.root) { parent = String(parent.dropFirst(h.root.count)) }
             let dir = h.mountPoint + (try CgroupPath.resolve(cgroupsPath, id: id, parent: parent, systemd: systemd))
@@ -195,7 +195,7 @@ extension CgroupSet {
     /// usual answer takes one read, not one failed open per hierarchy before it. Which
     /// directory answers is unchanged: no other v1 hierarchy has the freezer's files.
     var freezerOrder: [String] {
-        paths.filter { $0.contains("/freezer/") } + paths.filter { !$0.contains("/freezer/") }
+        paths.filter { $0.includes("/freezer/") } + paths.filter { !$0.includes("/freezer/") }
     }
 
     /// True when the freezer holds the cgroup frozen (v1 `freezer.state`, v2 `cgroup.freeze`).

@@ -50,7 +50,7 @@ public enum DeviceRules {
     public static func apply(_ rules: [LinuxDeviceCgroup], to set: CgroupSet, empty: Bool = false) throws(SyscallError) {
         // The devices hierarchy's usual mount point is tried first: one stat, not one per
         // hierarchy before it. Which directory answers is unchanged.
-        let candidates = set.paths.filter { $0.contains("/devices/") } + set.paths.filter { !$0.contains("/devices/") }
+        let candidates = set.paths.filter { $0.includes("/devices/") } + set.paths.filter { !$0.includes("/devices/") }
         guard let dir = candidates.first(where: { FileIO.exists($0 + "/devices.allow") }) else {
             // No v1 devices controller: on a unified host the rules become an eBPF program.
             if set.unified, let dir = set.paths.first {
@@ -85,8 +85,13 @@ public enum DeviceRules {
 
 /// A v1 devices cgroup's rules as the kernel keeps them: a default (allow or deny
 /// everything) and exceptions to it, one access set per device pattern.
+///
+/// Exceptions are keyed by their pattern's text and access is a bit mask: a
+/// `[Key: Set<Character>]` would cost each create two runtime conformance look-ups
+/// (`Key: Hashable`, `Character: Hashable`, each a scan of every conformance record in
+/// the binary).
 struct DeviceState: Equatable {
-    struct Key: Hashable, Comparable {
+    struct Key: Equatable, Comparable {
         /// `c`, `b`, or `a` (every device).
         var type: Character
         /// nil is `*`.
@@ -94,19 +99,59 @@ struct DeviceState: Equatable {
         var minor: Int64?
 
         static func < (l: Key, r: Key) -> Bool { l.text < r.text }
-        var text: String { "\(type) \(major.map(String.init) ?? "*"):\(minor.map(String.init) ?? "*")" }
+        var text: String { String(type) + " " + (major.map(String.init) ?? "*") + ":" + (minor.map(String.init) ?? "*") }
+    }
+
+    /// Read, write and mknod access, as bits.
+    struct Access: Equatable {
+        var bits: UInt8
+
+        static let none = Access(bits: 0)
+        static let all = Access(bits: 7)
+
+        /// `rwm` letters; others are ignored.
+        init(_ letters: some StringProtocol) {
+            var b: UInt8 = 0
+            for c in letters.utf8 {
+                switch c {
+                case UInt8(ascii: "r"): b |= 1
+                case UInt8(ascii: "w"): b |= 2
+                case UInt8(ascii: "m"): b |= 4
+                default: break
+                }
+            }
+            bits = b
+        }
+
+        init(bits: UInt8) { self.bits = bits }
+
+        var isEmpty: Bool { bits == 0 }
+        func union(_ o: Access) -> Access { Access(bits: bits | o.bits) }
+        func subtracting(_ o: Access) -> Access { Access(bits: bits & ~o.bits) }
+        var text: String { (bits & 1 != 0 ? "r" : "") + (bits & 2 != 0 ? "w" : "") + (bits & 4 != 0 ? "m" : "") }
     }
 
     var defaultAllow: Bool
-    var exceptions: [Key: Set<Character>] = [:]
+    /// By the pattern's text (`Key.text`).
+    var exceptions: [String: (key: Key, access: Access)] = [:]
 
-    static func permissions(_ access: String) -> Set<Character> {
-        let perms = Set(access.filter { "rwm".contains($0) })
-        return perms.isEmpty ? ["r", "w", "m"] : perms
+    static func == (l: DeviceState, r: DeviceState) -> Bool {
+        l.defaultAllow == r.defaultAllow && l.exceptions.count == r.exceptions.count
+            && l.exceptions.allSatisfy { r.exceptions[$0.key]?.access == $0.value.access }
+    }
+
+    init(defaultAllow: Bool) { self.defaultAllow = defaultAllow }
+
+    /// The access an exception grants (or denies), none when there is none.
+    func access(_ key: Key) -> Access { exceptions[key.text]?.access ?? .none }
+
+    static func permissions(_ access: String) -> Access {
+        let perms = Access(access)
+        return perms.isEmpty ? .all : perms
     }
 
     /// One line of devices.list or of the always-allowed table: `c 1:3 rwm`, `a *:* rwm`.
-    static func parse(_ line: some StringProtocol) -> (Key, Set<Character>)? {
+    static func parse(_ line: some StringProtocol) -> (Key, Access)? {
         let fields = line.split(separator: " ")
         guard fields.count == 3, let type = fields[0].first else { return nil }
         let numbers = fields[1].split(separator: ":", omittingEmptySubsequences: false)
@@ -128,17 +173,18 @@ struct DeviceState: Equatable {
     /// What writing the rule to devices.allow (or .deny) does in the kernel: `a` resets
     /// everything; a rule matching the default removes access from an exception; the
     /// opposite one adds it (exceptions of the same pattern merge).
-    mutating func apply(_ key: Key, _ perms: Set<Character>, allow: Bool) {
+    mutating func apply(_ key: Key, _ perms: Access, allow: Bool) {
         if key.type == "a" {
             self = DeviceState(defaultAllow: allow)
             return
         }
+        let text = key.text
         if allow == defaultAllow {
-            guard var existing = exceptions[key] else { return }
-            existing.subtract(perms)
-            exceptions[key] = existing.isEmpty ? nil : existing
+            guard let existing = exceptions[text] else { return }
+            let left = existing.access.subtracting(perms)
+            exceptions[text] = left.isEmpty ? nil : (key, left)
         } else {
-            exceptions[key, default: []].formUnion(perms)
+            exceptions[text] = (key, access(key).union(perms))
         }
     }
 
@@ -147,19 +193,18 @@ struct DeviceState: Equatable {
     /// be read back), then the access to take away, then the access to grant.
     func transition(to target: DeviceState) -> [(Bool, String)] {
         var lines: [(Bool, String)] = []
-        var old = exceptions
+        var old = self
         if defaultAllow || defaultAllow != target.defaultAllow {
             lines.append((target.defaultAllow, "a"))
-            old = [:]
+            old = DeviceState(defaultAllow: target.defaultAllow)
         }
-        func text(_ perms: Set<Character>) -> String { String("rwm".filter { perms.contains($0) }) }
-        for key in old.keys.sorted() {
-            let dropped = old[key]!.subtracting(target.exceptions[key] ?? [])
-            if !dropped.isEmpty { lines.append((target.defaultAllow, key.text + " " + text(dropped))) }
+        for text in old.exceptions.keys.sorted() {
+            let dropped = old.exceptions[text]!.access.subtracting(target.exceptions[text]?.access ?? .none)
+            if !dropped.isEmpty { lines.append((target.defaultAllow, text + " " + dropped.text)) }
         }
-        for key in target.exceptions.keys.sorted() {
-            let gained = target.exceptions[key]!.subtracting(old[key] ?? [])
-            if !gained.isEmpty { lines.append((!target.defaultAllow, key.text + " " + text(gained))) }
+        for text in target.exceptions.keys.sorted() {
+            let gained = target.exceptions[text]!.access.subtracting(old.exceptions[text]?.access ?? .none)
+            if !gained.isEmpty { lines.append((!target.defaultAllow, text + " " + gained.text)) }
         }
         return lines
     }

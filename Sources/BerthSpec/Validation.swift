@@ -165,7 +165,9 @@ extension Spec {
 
     private func validateLinux() throws(SpecError) {
         let linux = self.linux ?? Linux()
-        var configured: [NamespaceKind: LinuxNamespace] = [:]
+        // A list (at most one per kind: duplicates are refused below), not a dictionary: a
+        // `NamespaceKind: Hashable` look-up at run time would cost more than the search.
+        var configured = NamespacesByKind()
         for (i, ns) in (linux.namespaces ?? []).enumerated() {
             guard let kind = ns.kind else {
                 throw SpecError("linux.namespaces[\(i)].type: unknown namespace \"\(ns.type)\"")
@@ -377,6 +379,19 @@ extension Spec {
         switch kind {
         case .uts, .ipc, .pid: return kind.rawValue.uppercased()
         default: return kind.rawValue
+        }
+    }
+}
+
+/// The configured namespaces by kind: at most one per kind, searched in order.
+private struct NamespacesByKind {
+    private var entries: [LinuxNamespace] = []
+
+    subscript(kind: NamespaceKind) -> LinuxNamespace? {
+        get { entries.first { $0.kind == kind } }
+        set {
+            entries.removeAll { $0.kind == kind }
+            if let newValue { entries.append(newValue) }
         }
     }
 }

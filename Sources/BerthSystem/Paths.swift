@@ -13,14 +13,25 @@ public enum Paths {
             if part == ".." { _ = parts.popLast(); continue }
             parts.append(part)
         }
-        return "/" + parts.joined(separator: "/")
+        return joined(parts)
+    }
+
+    /// "/" + the parts joined by "/", without the standard library's unspecialised
+    /// `joined(separator:)` (its first use costs a runtime conformance look-up).
+    private static func joined(_ parts: [Substring]) -> String {
+        var result = parts.isEmpty ? "/" : ""
+        for part in parts {
+            result += "/"
+            result.append(contentsOf: part)
+        }
+        return result
     }
 
     /// `path` as an absolute path with `.` and empty components removed but `..` kept: for
     /// a path that is resolved later inside a root (mount destinations), where `..` after
     /// a symlink must go where the symlink leads, not where the text says.
     public static func withoutDots(_ path: String) -> String {
-        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        joined(path.split(separator: "/").filter { $0 != "." })
     }
 
     /// `path` made absolute against the working directory, then canonical. When the

@@ -32,7 +32,7 @@ public func errnoText(_ e: Errno) -> String {
     if let first = text.first, first.isUppercase,
         !(text.count > 1 && text[text.index(after: text.startIndex)].isUppercase)
     {
-        text = first.lowercased() + text.dropFirst()
+        text = first.lowercased() + String(text.dropFirst())
     }
     return text
 }

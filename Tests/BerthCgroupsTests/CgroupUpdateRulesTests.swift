@@ -34,7 +34,7 @@ import Testing
         let allowRW = LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 229, access: "rw")
         let denyW = LinuxDeviceCgroup(allow: false, type: "c", major: 10, minor: 229, access: "w")
         let state = DeviceRules.target([Self.denyAll, allowRW, denyW])
-        #expect(state.exceptions[DeviceState.Key(type: "c", major: 10, minor: 229)] == ["r"])
+        #expect(state.access(DeviceState.Key(type: "c", major: 10, minor: 229)) == DeviceState.Access("r"))
     }
 
     @Test func subCgroupPaths() throws {

@@ -27,7 +27,10 @@ struct ResourceTests {
         s.bundle.config["linux.resources.pids"] = ["limit": 6]
         s.bundle.config["linux.resources.memory"] = ["limit": 64 * 1024 * 1024]
         s.bundle.config["linux.resources.cpu"] = ["shares": 512, "quota": 50000, "period": 100000]
-        s.bundle.config.shell("for i in 1 2 3 4 5 6 7 8 9 10; do sleep 30 & done 2>&1 | head -1; sleep 100")
+        // The forks run in a subshell: when one fails only it exits. A pipeline into head
+        // raced head's own fork against the sleeps, and a shell that could not fork head
+        // exited, leaving a zombie init that /proc shows in the root cgroups (a flake).
+        s.bundle.config.shell("(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 30 & done) 2>&1; sleep 100")
         try s.bundle.write()
         let id = s.newID()
         let pidFile = s.dir + "/pid"

@@ -78,7 +78,7 @@ struct Devices {
         let rel = RootedPath.relative(d.path)
         let parts = rel.split(separator: "/")
         guard let last = parts.last else { return }
-        let (parent, setgid) = try parents.directory("/" + parts.dropLast().joined(separator: "/"), rooted: rooted)
+        let (parent, setgid) = try parents.directory("/" + Array(parts.dropLast()).joinedPlain(separator: "/"), rooted: rooted)
         let name = String(last)
         if userNS {
             // mknod is refused in a user namespace: bind the host's node instead.

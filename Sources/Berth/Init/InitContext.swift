@@ -37,12 +37,12 @@ struct InitContext {
     var mountSourcesFromParent: Bool
     /// Bind-mount source descriptors by mount index (from the parent, see above): O_PATH
     /// descriptors, or detached id-mapped copies for id-mapped mounts.
-    var mountSources: [Int: Int32] = [:]
+    var mountSources = MountDescriptors()
     /// For id-mapped mounts the init makes itself (no user namespace in the container):
     /// the user namespace whose mapping each applies, by mount index.
-    var idmapNamespaces: [Int: Int32]
+    var idmapNamespaces: MountDescriptors
     /// Namespaces created new by the clone.
-    var newNamespaces: Set<Namespace>
+    var newNamespaces: NamespaceSet
     /// Namespaces to join by path, in the order they must be joined.
     var joinedNamespaces: [(Namespace, String)]
     /// They were joined before the clone, by the intermediate child that cloned the init
@@ -63,6 +63,6 @@ struct InitContext {
     /// would hold it).
     var keptDescriptors: [Int32] {
         [0, 1, 2] + (0..<Int32(preserveFDs)).map { 3 + $0 }
-            + [sync.fd, stateDirFD, consoleSocketFD] + Array(idmapNamespaces.values)
+            + [sync.fd, stateDirFD, consoleSocketFD] + idmapNamespaces.distinct
     }
 }

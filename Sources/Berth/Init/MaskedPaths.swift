@@ -18,7 +18,7 @@ struct MaskedPaths {
         var seen: Set<String> = []
         var sharedTmpfs: Int32 = -1
         defer { if sharedTmpfs >= 0 { close(sharedTmpfs) } }
-        for path in masked where seen.insert(Self.normalize(path)).inserted {
+        for path in masked where seen.insert(Paths.withoutDots(path)).inserted {
             guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { continue }
             defer { close(fd) }
             var st = stat()
@@ -36,10 +36,6 @@ struct MaskedPaths {
                 sharedTmpfs = try rooted.open(path, flags: O_PATH | O_NOFOLLOW)
             }
         }
-    }
-
-    private static func normalize(_ path: String) -> String {
-        "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
     }
 
     /// A read-only bind of `path` over itself: a detached recursive copy, made read-only

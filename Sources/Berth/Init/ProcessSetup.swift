@@ -24,7 +24,9 @@ struct ProcessSetup {
     /// /etc/passwd entry appended when it is unset or empty. No env at all stays empty.
     static func environment(_ env: [String]?, uid: UInt32) throws -> [String] {
         guard let env else { return [] }
-        var seen = Set<Substring>()
+        // String keys: `String: Hashable` is looked up once per process anyway, while a
+        // `Set<Substring>` would cost the init a runtime look-up of its own.
+        var seen = Set<String>()
         var kept: [String] = []
         var homeSet = false
         for entry in env.reversed() {
@@ -33,7 +35,7 @@ struct ProcessSetup {
             }
             let name = entry[..<equals]
             if name.isEmpty { throw InitError.spec("invalid environment variable: name cannot be empty") }
-            guard seen.insert(name).inserted else { continue }
+            guard seen.insert(String(name)).inserted else { continue }
             if entry.utf8.contains(0) {
                 throw InitError.spec("invalid environment variable \"\(name)\": contains nul byte (\\x00)")
             }

@@ -81,8 +81,8 @@ struct RootfsSetup {
             for d in deferred { close(d.fd) }
             // The sources the parent sent and the id mappings' namespaces: not needed past
             // the mounts (all are close-on-exec; none outlives the set-up either way).
-            for fd in ctx.mountSources.values { close(fd) }
-            for fd in Set(ctx.idmapNamespaces.values) { close(fd) }
+            for fd in ctx.mountSources.distinct { close(fd) }
+            for fd in ctx.idmapNamespaces.distinct { close(fd) }
         }
         for (index, m) in mounts.enumerated() {
             do {
@@ -140,7 +140,7 @@ struct RootfsSetup {
         }
         // sysctls go in before /proc/sys turns read-only.
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+            let path = "/proc/sys/" + key.split(separator: ".").joinedPlain(separator: "/")
             do throws(SyscallError) { try FileIO.write(path, Array(value.utf8)) } catch {
                 throw InitError("write sysctl \(key)=\(value): \(errnoText(error.errno))", errno: error.errno.rawValue)
             }
@@ -216,7 +216,7 @@ struct RootfsSetup {
         defer { if copyFrom >= 0 { close(copyFrom) } }
 
         let source = m.source ?? type
-        let mountData = LSM.mountData(data.isEmpty ? nil : data.joined(separator: ","), type: type, label: spec.linux?.mountLabel)
+        let mountData = LSM.mountData(data.isEmpty ? nil : data.joinedPlain(separator: ","), type: type, label: spec.linux?.mountLabel)
         if Glibc.mount(source, procFDPath(target), type, flags, mountData) != 0 {
             let e = currentErrno()
             guard type == "sysfs" && (e == .notPermitted || e == .permissionDenied) else {

@@ -13,7 +13,7 @@ import Glibc
 /// the same mappings share one.
 struct IDMapNamespaces {
     /// The user namespace descriptor of each id-mapped mount, by mount index.
-    private(set) var byMount: [Int: Int32] = [:]
+    private(set) var byMount = MountDescriptors()
     /// Each descriptor once.
     private(set) var all: [Int32] = []
 

@@ -162,7 +162,7 @@ struct Launcher {
         netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup
     ) throws(BerthError) -> Launched {
 
-        var newNamespaces = Set<Namespace>()
+        var newNamespaces = NamespaceSet()
         var joined: [(Namespace, String)] = []
         for ns in spec.linux?.namespaces ?? [] {
             guard let kind = Namespace(rawValue: ns.type) else { continue }
@@ -300,7 +300,7 @@ struct Launcher {
         defer { idmap.close() }
 
         var flags: UInt64 = 0
-        for ns in newNamespaces where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
+        for ns in newNamespaces.members where ns != .cgroup && ns != .time { flags |= UInt64(ns.cloneFlag) }
 
         // Joining an existing user namespace: the new namespaces must be owned by it, so
         // they are made by a clone from inside it. And with any user namespace, the other
@@ -316,7 +316,7 @@ struct Launcher {
             netDevices: !netDevices.isEmpty, sourcesFromParent: sourcesFromParent)
         Trace.mark("clone")
         debug(
-            "namespaces: cloning the init with new " + (newNamespaces.map(\.rawValue).sorted().joined(separator: ", "))
+            "namespaces: cloning the init with new " + (newNamespaces.members.map(\.rawValue).sorted().joined(separator: ", "))
                 + (joined.isEmpty ? "" : "; joining " + joined.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")))
         let spawned: Spawn.Child?
         do throws(BerthError) {
@@ -340,7 +340,7 @@ struct Launcher {
                     relaysTerminal: consoleReceiver >= 0 && options.io != .terminal, noPivot: options.noPivot,
                     noNewKeyring: options.noNewKeyring, cgroupPaths: cgroup.paths, cgroupLayout: cgroupLayout,
                     preserveFDs: options.listenFDs + options.preserveFDs, debug: options.debugHandler != nil,
-                    mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? [:] : idmap.byMount,
+                    mountSourcesFromParent: sourcesFromParent, idmapNamespaces: sourcesFromParent ? MountDescriptors() : idmap.byMount,
                     newNamespaces: newNamespaces, joinedNamespaces: joined, joinedBeforeClone: joinsEarly,
                     overlay: overlay, hostSetUpWhileMounting: overlaps))
         }
@@ -451,7 +451,7 @@ struct Launcher {
     /// devices, or bind sources the parent opens for the init; not as a non-root user.
     static func hostSetUpOverlapsMounts(
         spec: Spec, rootless: Bool, initInUserNS: Bool, joinsEarly: Bool,
-        newNamespaces: Set<Namespace>, netDevices: Bool, sourcesFromParent: Bool
+        newNamespaces: NamespaceSet, netDevices: Bool, sourcesFromParent: Bool
     ) -> Bool {
         guard !rootless, !initInUserNS, !joinsEarly, !netDevices, !sourcesFromParent else { return false }
         guard !newNamespaces.contains(.cgroup), !newNamespaces.contains(.time) else { return false }
