@@ -64,7 +64,7 @@ package struct JSONDecodingError: Error, Equatable {
         return p.isEmpty ? reason : p + ": " + reason
     }
 
-    static func mismatch(_ typeName: String, _ value: JSONValue) -> JSONDecodingError {
+    package static func mismatch(_ typeName: String, _ value: JSONValue) -> JSONDecodingError {
         if case .null = value { return JSONDecodingError("expected \(typeName), found null") }
         return JSONDecodingError("expected \(typeName)")
     }

@@ -10,5 +10,29 @@ public enum RlimitTable {
     ]
 
     /// The resource number for a name such as `RLIMIT_NOFILE`, or `nil` when unknown.
-    public static func resource(named name: String) -> Int32? { rlimitNames[name] }
+    ///
+    /// A switch, not a look-up in `rlimitNames`: building that dictionary costs the first
+    /// caller a runtime `String: Hashable` conformance look-up (a scan of every
+    /// conformance record in the binary), on the path of every create and exec.
+    public static func resource(named name: String) -> Int32? {
+        switch name {
+        case "RLIMIT_CPU": return 0
+        case "RLIMIT_FSIZE": return 1
+        case "RLIMIT_DATA": return 2
+        case "RLIMIT_STACK": return 3
+        case "RLIMIT_CORE": return 4
+        case "RLIMIT_RSS": return 5
+        case "RLIMIT_NPROC": return 6
+        case "RLIMIT_NOFILE": return 7
+        case "RLIMIT_MEMLOCK": return 8
+        case "RLIMIT_AS": return 9
+        case "RLIMIT_LOCKS": return 10
+        case "RLIMIT_SIGPENDING": return 11
+        case "RLIMIT_MSGQUEUE": return 12
+        case "RLIMIT_NICE": return 13
+        case "RLIMIT_RTPRIO": return 14
+        case "RLIMIT_RTTIME": return 15
+        default: return nil
+        }
+    }
 }

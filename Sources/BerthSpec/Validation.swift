@@ -53,14 +53,16 @@ extension Spec {
     /// The checks of `process` other than its args and cwd: what `exec` validates in a
     /// process it is given (rlimits, oomScoreAdj, ioPriority, scheduler, execCPUAffinity).
     public static func validateSettings(of process: Process) throws(SpecError) {
-        var seen: Set<String> = []
+        // Resource numbers seen, as bits: the names are known ones by then (16 of them).
+        var seen: UInt32 = 0
         for (i, rlimit) in (process.rlimits ?? []).enumerated() {
-            if RlimitTable.rlimitNames[rlimit.type] == nil {
+            guard let resource = RlimitTable.resource(named: rlimit.type) else {
                 throw SpecError("process.rlimits[\(i)].type: unknown rlimit \"\(rlimit.type)\"")
             }
-            if !seen.insert(rlimit.type).inserted {
+            if seen & (1 << UInt32(resource)) != 0 {
                 throw SpecError("process.rlimits[\(i)].type: duplicate rlimit \"\(rlimit.type)\"")
             }
+            seen |= 1 << UInt32(resource)
             if rlimit.soft > rlimit.hard {
                 throw SpecError("process.rlimits[\(i)]: soft limit \(rlimit.soft) exceeds hard limit \(rlimit.hard)")
             }

@@ -241,6 +241,9 @@ import Testing
         #expect(RlimitTable.rlimitNames["RLIMIT_NOFILE"] == 7)
         #expect(RlimitTable.rlimitNames["RLIMIT_RTTIME"] == 15)
         #expect(RlimitTable.resource(named: "RLIMIT_AS") == 9)
+        // The look-up (a switch) and the public table agree on every name.
+        for (name, number) in RlimitTable.rlimitNames { #expect(RlimitTable.resource(named: name) == number) }
+        #expect(RlimitTable.resource(named: "RLIMIT_NOPE") == nil)
     }
 
     @Test func namespaceKinds() {

@@ -66,10 +66,22 @@ struct ExecLauncher {
 
         // The namespaces the container does not share with berth. pid is joined here,
         // since setns(CLONE_NEWPID) only applies to children; the rest by the child.
+        // Both ns directories are opened once: each comparison then looks up one name in
+        // them, not a whole /proc/<pid>/ns/<kind> path (those walks were most of exec's
+        // system time in the parent).
+        let mineDir = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let theirsDir = open("/proc/\(initPID)/ns", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        defer {
+            if mineDir >= 0 { close(mineDir) }
+            if theirsDir >= 0 { close(theirsDir) }
+        }
+        guard mineDir >= 0, theirsDir >= 0 else {
+            throw BerthError(.invalidState, "cannot exec in a stopped container")
+        }
         var childFlags: Int32 = 0
         var joinPID = false
         var otherUserNS = false
-        for ns in Namespace.allCases where !Self.sameNamespace(ns, pid: initPID) {
+        for ns in Namespace.allCases where !Self.sameNamespace(ns, mine: mineDir, theirs: theirsDir) {
             if ns == .pid { joinPID = true } else { childFlags |= ns.cloneFlag }
             if ns == .user { otherUserNS = true }
         }
@@ -302,12 +314,24 @@ struct ExecLauncher {
         return path == "/" ? mount.mountPoint : mount.mountPoint + path
     }
 
-    /// True when berth and the container's init share the namespace.
+    /// True when berth and process `pid` share the namespace.
     static func sameNamespace(_ ns: Namespace, pid: Int32) -> Bool {
+        let mine = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let theirs = open("/proc/\(pid)/ns", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        defer {
+            if mine >= 0 { close(mine) }
+            if theirs >= 0 { close(theirs) }
+        }
+        return sameNamespace(ns, mine: mine, theirs: theirs)
+    }
+
+    /// True when berth and the container's init share the namespace (`mine`, `theirs`:
+    /// the two processes' open /proc/<pid>/ns directories).
+    static func sameNamespace(_ ns: Namespace, mine mineDir: Int32, theirs theirsDir: Int32) -> Bool {
         var mine = stat()
         var theirs = stat()
-        guard stat("/proc/self/ns/" + ns.procName, &mine) == 0 else { return true }
-        guard stat("/proc/\(pid)/ns/" + ns.procName, &theirs) == 0 else {
+        guard fstatat(mineDir, ns.procName, &mine, 0) == 0 else { return true }
+        guard fstatat(theirsDir, ns.procName, &theirs, 0) == 0 else {
             // A kernel without this namespace kind (time before 5.6): nothing to join.
             return true
         }

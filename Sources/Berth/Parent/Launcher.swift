@@ -358,7 +358,7 @@ struct Launcher {
         guard let stat = ProcStat.read(pid: pid) else {
             throw BerthError(.system, "container init exited during set-up")
         }
-        var nsPaths: [String: String] = [:]
+        var nsPaths = NamespacePaths()
         for ns in Namespace.allCases {
             if let j = joined.first(where: { $0.0 == ns }) {
                 nsPaths[ns.rawValue] = j.1

@@ -312,7 +312,7 @@ struct Restorer {
         }
         mounts.release()
 
-        var nsPaths: [String: String] = [:]
+        var nsPaths = NamespacePaths()
         for ns in Namespace.allCases {
             if let joined = spec.linux?.namespaces?.first(where: { $0.type == ns.rawValue && !($0.path ?? "").isEmpty }) {
                 nsPaths[ns.rawValue] = joined.path

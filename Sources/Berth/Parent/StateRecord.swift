@@ -17,7 +17,7 @@ struct StateRecord: Sendable {
     var created: String
     var owner: String
     /// The namespaces the container uses, as `/proc/<pid>/ns/*` paths or the joined paths.
-    var namespacePaths: [String: String]
+    var namespacePaths: NamespacePaths
     /// The container's cgroup directories, one per hierarchy.
     var cgroupPaths: [String]
     /// The ones berth created (and delete removes).

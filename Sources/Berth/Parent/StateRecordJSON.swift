@@ -74,7 +74,7 @@ extension StateRecord {
             ociVersion: try o.lenient("ociVersion", ""), id: try o.lenient("id", ""), pid: try o.lenient("pid", 0),
             startTime: try o.lenient("startTime", 0), bundle: try o.lenient("bundle", ""),
             rootfs: try o.lenient("rootfs", ""), created: try o.lenient("created", ""), owner: try o.lenient("owner", ""),
-            namespacePaths: try o.lenient("namespacePaths", [:]), cgroupPaths: try o.lenient("cgroupPaths", []),
+            namespacePaths: try o.lenient("namespacePaths", NamespacePaths()), cgroupPaths: try o.lenient("cgroupPaths", []),
             cgroupCreated: try o.lenient("cgroupCreated", []), cgroupUnified: try o.lenient("cgroupUnified", false),
             config: o.value("config") ?? .object(JSONObject()), notifySocket: try o.optional("notifySocket"))
         netDevices = try o.optional("netDevices")
