@@ -3,7 +3,8 @@
     python3 bench.py BERTH RUNC CRUN FLOOR BUNDLE ROOTS TMP N PREFIX HOSTLINE
 
 Runs the floor (FLOOR f, a C program doing by hand what the bundle asks for), berth, crun
-and runc on one bundle, interleaved: every round runs each runtime once per measurement,
+and runc on one bundle, interleaved: every round runs each runtime once per measurement
+(in an order that rotates from round to round),
 after three warm-up rounds: `run`, `run` under GNU time (peak RSS, minor page faults),
 create+start+delete, exec into a running container, and create, state, start, list, kill,
 delete one by one. For every command it records the wall time and, from wait4's rusage
@@ -371,8 +372,13 @@ def main():
         failed = {}
         for it in range(-3, n):  # 3 warm-up rounds
             tag = f"w{-it}" if it < 0 else str(it)
+            # The order rotates each round, so no runtime always runs right after the
+            # same other one: a v1 cgroup join right after another's finds the kernel's
+            # RCU sync warm, which biased whoever came second.
+            shift = it % len(names)
+            order = names[shift:] + names[:shift]
             for kind in ALL:
-                for name in names:
+                for name in order:
                     if name not in rts or name in failed or kind not in kinds[name]:
                         continue
                     err, v = getattr(rts[name], kind)(f"{prefix}-{name}-{kind}-{tag}")
