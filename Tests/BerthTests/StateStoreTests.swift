@@ -57,6 +57,26 @@ import Testing
         guard case .partial = try store.entry("c2") else { Issue.record("expected a partial entry"); return }
     }
 
+    /// A second read of the same bytes reuses the parsed record and the decoded config;
+    /// a record saved in between is read anew, and so is its config.
+    @Test func rereadsAreCachedUntilTheFileChanges() throws {
+        let (store, dir) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, lock) = try store.makeDirectory("c4")
+        close(lock)
+        var first = try Self.record("c4")
+        try store.save(first)
+        #expect(try store.load("c4").pid == 1)
+        #expect(try store.load("c4").spec().ociVersion == "1.2.0")
+        first.pid = 2
+        first.config = try JSONValue.parse(Array(#"{"ociVersion":"1.1.0"}"#.utf8))
+        try store.save(first)
+        let again = try store.load("c4")
+        #expect(again.pid == 2)
+        #expect(try again.spec().ociVersion == "1.1.0")
+        #expect(try store.load("c4").spec().ociVersion == "1.1.0")
+    }
+
     @Test func listsValidIdsSortedAndRemoves() throws {
         let (store, dir) = try Self.makeStore()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -46,7 +46,12 @@ struct StateRecord: Sendable {
 extension StateRecord {
     /// The config the container was created from.
     func spec() throws(BerthError) -> Spec {
-        do throws(SpecError) { return try SpecLoader.decode(Spec.self, from: config, fileName: "state.json config") } catch {
+        if let cached = StateCache.spec(of: self) { return cached }
+        do throws(SpecError) {
+            let spec = try SpecLoader.decode(Spec.self, from: config, fileName: "state.json config")
+            StateCache.remember(spec: spec, of: self)
+            return spec
+        } catch {
             throw BerthError(.system, "read state of \(id): \(error.message)")
         }
     }

@@ -120,8 +120,12 @@ struct StateStore: Sendable {
         let path = dir + "/" + Self.stateFile
         do throws(SyscallError) {
             let bytes = try FileIO.read(path)
+            if let record = StateCache.record(path: path, bytes: bytes) { return .complete(record) }
             // A record cut short (a power loss after the rename) counts as partial.
-            if let json = try? JSONValue.parse(bytes), let record = try? StateRecord(json: json) { return .complete(record) }
+            if let json = try? JSONValue.parse(bytes), let record = try? StateRecord(json: json) {
+                StateCache.remember(path: path, bytes: bytes, record: record)
+                return .complete(record)
+            }
         } catch {
             guard error.errno == .noSuchFileOrDirectory else { throw BerthError.system("read state", error) }
         }
