@@ -3,6 +3,10 @@ import BerthSpec
 /// Minimal JSON output with a fixed key order, matching what runc prints.
 enum JSONText {
     static func quote(_ s: String) -> String {
+        // The usual string needs no escape: copied whole, not scalar by scalar.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -34,9 +38,5 @@ enum JSONText {
         let pad = String(repeating: indent, count: level + 1)
         let end = String(repeating: indent, count: level)
         return "{\n" + fields.map { pad + quote($0.0) + ": " + $0.1 }.joinedPlain(separator: ",\n") + "\n" + end + "}"
-    }
-
-    static func dictionary(_ d: [String: String], indent: String? = nil, level: Int = 0) -> String {
-        object(d.sorted { $0.key < $1.key }.map { ($0.key, quote($0.value)) }, indent: indent, level: level)
     }
 }

@@ -21,8 +21,8 @@ enum StateJSON {
             ("bundle", JSONText.quote(s.bundle)), ("rootfs", JSONText.quote(s.rootfs)),
             ("created", JSONText.quote(s.created)),
         ]
-        if let a = s.annotations, !a.isEmpty {
-            fields.append(("annotations", JSONText.dictionary(a, indent: indent, level: level + 1)))
+        if let a = s.annotationList, !a.isEmpty {
+            fields.append(("annotations", JSONText.object(a.map { ($0.key, JSONText.quote($0.value)) }, indent: indent, level: level + 1)))
         }
         fields.append(("owner", JSONText.quote(s.owner)))
         return fields

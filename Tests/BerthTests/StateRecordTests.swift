@@ -48,6 +48,17 @@ import Testing
         #expect(try r.spec().process?.args == ["/bin/true"])
     }
 
+    /// The state document's annotations: sorted by key, the last value of a duplicate key
+    /// (as Go's encoding/json reads it), none when one is not a string.
+    @Test func annotationsAreSortedAndTheLastDuplicateWins() throws {
+        var r = try Self.record()
+        r.config = try JSONValue.parse(Array(#"{"annotations":{"b":"1","a":"2","b":"3","c":"4"}}"#.utf8))
+        #expect(r.annotationList == [.init(key: "a", value: "2"), .init(key: "b", value: "3"), .init(key: "c", value: "4")])
+        #expect(r.annotations == ["a": "2", "b": "3", "c": "4"])
+        r.config = try JSONValue.parse(Array(#"{"annotations":{"a":1}}"#.utf8))
+        #expect(r.annotationList == nil)
+    }
+
     @Test func aConfigThatNoLongerDecodesOnlyFailsWhatNeedsIt() throws {
         var r = try Self.record()
         r.config = try JSONValue.parse(Array(#"{"process":{"args":"not an array"},"annotations":{"k":"v"}}"#.utf8))

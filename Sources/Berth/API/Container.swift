@@ -38,7 +38,7 @@ public struct Container: Sendable {
             ociVersion: ociSpecVersion, id: id, pid: 0,
             status: store.isLocked(id) ? .creating : .stopped,
             bundle: intent?.bundle ?? "", rootfs: intent?.rootfs ?? "", created: created,
-            annotations: nil, owner: "")
+            annotationList: nil, owner: "")
     }
 
     func makeState(_ record: StateRecord, status: ContainerStatus) -> ContainerState {
@@ -46,7 +46,7 @@ public struct Container: Sendable {
             ociVersion: record.ociVersion, id: record.id,
             pid: status == .stopped ? 0 : record.pid, status: status,
             bundle: record.bundle, rootfs: record.rootfs, created: record.created,
-            annotations: record.annotations, owner: record.owner)
+            annotationList: record.annotationList, owner: record.owner)
     }
 
     func status(_ record: StateRecord) -> ContainerStatus {

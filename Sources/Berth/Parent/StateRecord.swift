@@ -56,10 +56,29 @@ extension StateRecord {
         }
     }
 
-    /// The config's annotations (for the state document), decoded alone.
+    /// The config's annotations (for the state document), decoded alone: sorted by key,
+    /// the last value of a duplicate key, nil when the member is missing or not an object
+    /// of strings. No dictionary is built (see `ContainerState.annotationList`).
+    var annotationList: [ContainerState.Annotation]? {
+        guard case .object(let o) = config, let value = o["annotations"], case .object(let a) = value else { return nil }
+        var list: [ContainerState.Annotation] = []
+        list.reserveCapacity(a.keys.count)
+        for (key, value) in zip(a.keys, a.values) {
+            guard case .string(let text) = value else { return nil }
+            list.append(ContainerState.Annotation(key: key, value: text))
+        }
+        // A stable sort keeps duplicates in document order: the last of each run wins.
+        let sorted = list.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element)
+        var unique: [ContainerState.Annotation] = []
+        for entry in sorted {
+            if unique.last?.key == entry.key { unique[unique.count - 1] = entry } else { unique.append(entry) }
+        }
+        return unique
+    }
+
+    /// The same as a dictionary.
     var annotations: [String: String]? {
-        guard case .object(let o) = config, let value = o["annotations"], case .object = value else { return nil }
-        return try? [String: String](json: value)
+        annotationList.map { Dictionary($0.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }) }
     }
 
     /// The config's hooks, decoded alone; a container without any decodes nothing.
