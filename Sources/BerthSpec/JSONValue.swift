@@ -43,6 +43,55 @@ package enum JSONValue: Sendable, Equatable {
     }
 }
 
+/// A top-level member left unparsed by `JSONValue.parse(_:leavingAsText:)`: its key and
+/// its JSON text.
+package struct JSONMemberText: Sendable {
+    package var key: String
+    package var text: [UInt8]
+}
+
+extension JSONValue {
+    /// Parses a document whose top level is an object, leaving the members `leaveAsText`
+    /// names unparsed: each stands as `null` in the value and comes back as its text,
+    /// found by following strings and brackets (a value cut short fails; what is inside is
+    /// checked when that text is parsed). For large members that only some readers need:
+    /// state.json's config is read by `exec`, not by `state`, `kill` or `delete`.
+    ///
+    /// No generic type beyond those of `parse(_:)` is involved (no tuples, ranges or
+    /// `Result`): each would cost a runtime metadata instantiation, some a conformance scan.
+    package static func parse(
+        _ bytes: [UInt8], leavingAsText leaveAsText: @escaping (String) -> Bool
+    ) throws(JSONSyntaxError) -> JSONValue {
+        var texts: [JSONMemberText] = []
+        return try parse(bytes, leavingAsText: leaveAsText, texts: &texts)
+    }
+
+    /// The same, with the texts left unparsed.
+    package static func parse(
+        _ bytes: [UInt8], leavingAsText leaveAsText: @escaping (String) -> Bool, texts: inout [JSONMemberText]
+    ) throws(JSONSyntaxError) -> JSONValue {
+        var value = JSONValue.null
+        var failure: JSONParser.Failure?
+        var found: [JSONMemberText] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(buffer)
+            parser.leaveAsText = leaveAsText
+            do throws(JSONParser.Failure) {
+                value = try parser.document()
+                for t in parser.texts { found.append(JSONMemberText(key: t.key, text: Array(buffer[t.start..<t.end]))) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure {
+            let (line, column) = JSONSyntaxCheck.position(of: failure.offset, in: bytes)
+            throw JSONSyntaxError(line: line, column: column, reason: failure.reason)
+        }
+        texts = found
+        return value
+    }
+}
+
 /// The members of a JSON object, in document order.
 package struct JSONObject: Sendable, Equatable {
     package var keys: [String] = []
@@ -86,6 +135,16 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var i = 0
     var depth = 0
+    /// Top-level members to leave as text (see `JSONValue.parse(_:leavingAsText:)`), and
+    /// where their texts are.
+    var leaveAsText: ((String) -> Bool)? = nil
+    var texts: [MemberText] = []
+
+    struct MemberText {
+        var key: String
+        var start: Int
+        var end: Int
+    }
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -129,6 +188,40 @@ struct JSONParser {
         }
     }
 
+    /// Moves past one value without building it. An object or array is followed by its
+    /// strings (escapes included) and brackets to its end; a scalar is parsed.
+    private mutating func skipValue() throws(Failure) {
+        guard i < bytes.count else { throw fail("unexpected end of input") }
+        guard bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else {
+            _ = try value()
+            return
+        }
+        var level = 0
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                i += 1
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") {
+                    i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard i < bytes.count else { throw fail("unexpected end of input") }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                level += 1
+                if level > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth) levels") }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                level -= 1
+                if level == 0 {
+                    i += 1
+                    return
+                }
+            default:
+                break
+            }
+            i += 1
+        }
+        throw fail("unexpected end of input")
+    }
+
     private mutating func enter() throws(Failure) {
         depth += 1
         if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth) levels") }
@@ -151,7 +244,15 @@ struct JSONParser {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             i += 1
-            result.append(key, try value())
+            if depth == 1, let leaveAsText, leaveAsText(key) {
+                skipSpace()
+                let start = i
+                try skipValue()
+                texts.append(MemberText(key: key, start: start, end: i))
+                result.append(key, .null)
+            } else {
+                result.append(key, try value())
+            }
             skipSpace()
             guard i < bytes.count else { throw fail("unexpected end of input") }
             if bytes[i] == UInt8(ascii: ",") {

@@ -57,6 +57,12 @@ package struct JSONWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
+    /// A value already in JSON text (see `JSONValue.parse(_:leavingAsText:)`), as it is.
+    package mutating func raw(_ text: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: text)
+    }
+
     /// A parsed value, written back compactly (numbers as they were written).
     package mutating func value(_ value: JSONValue) {
         switch value {

@@ -48,6 +48,24 @@ import Testing
         #expect(try r.spec().process?.args == ["/bin/true"])
     }
 
+    /// Read from state.json, the config stays text: written back as it was, and each
+    /// part (annotations, hooks, the whole spec) parsed from it when asked for.
+    @Test func theConfigStaysTextUntilNeeded() throws {
+        let r = try Self.record()
+        var texts: [JSONMemberText] = []
+        let json = try JSONValue.parse(r.jsonBytes, leavingAsText: { $0 == "config" }, texts: &texts)
+        var back = try StateRecord(json: json)
+        back.configText = texts.last?.text
+        #expect(back.config == .null && back.configText != nil)
+        #expect(back.annotations == ["k": "v"])
+        #expect(try back.hooks()?.poststop == [Hook(path: "/bin/true")])
+        #expect(try back.spec().process?.args == ["sh"])
+        #expect(back.jsonBytes == r.jsonBytes)
+        // Setting the config replaces the text.
+        back.config = try JSONValue.parse(Array(#"{"annotations":{"x":"y"}}"#.utf8))
+        #expect(back.configText == nil && back.annotations == ["x": "y"])
+    }
+
     /// The state document's annotations: sorted by key, the last value of a duplicate key
     /// (as Go's encoding/json reads it), none when one is not a string.
     @Test func annotationsAreSortedAndTheLastDuplicateWins() throws {

@@ -32,7 +32,9 @@ enum StateCache {
     /// document: a copy shares its storage, so the comparison is quick).
     static func spec(of record: StateRecord) -> Spec? {
         last.withLock { entry in
-            guard let entry, let spec = entry.spec, entry.record.id == record.id, entry.record.config == record.config else {
+            guard let entry, let spec = entry.spec, entry.record.id == record.id, entry.record.configText == record.configText,
+                entry.record.config == record.config
+            else {
                 return nil
             }
             return spec
@@ -41,7 +43,9 @@ enum StateCache {
 
     static func remember(spec: Spec, of record: StateRecord) {
         last.withLock { entry in
-            guard entry != nil, entry!.record.id == record.id, entry!.record.config == record.config else { return }
+            guard entry != nil, entry!.record.id == record.id, entry!.record.configText == record.configText,
+                entry!.record.config == record.config
+            else { return }
             entry!.spec = spec
         }
     }

@@ -26,7 +26,9 @@ struct StateRecord: Sendable {
     var cgroupUnified: Bool
     /// config.json as the bundle had it at create (exec's process and settings, hooks,
     /// annotations), not decoded until needed (see `spec()`).
-    var config: JSONValue
+    var config: JSONValue {
+        didSet { configText = nil }
+    }
     /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
     var notifySocket: String?
     /// `linux.netDevices` as moved in, and the network namespace they live in (the
@@ -41,6 +43,10 @@ struct StateRecord: Sendable {
     var hostRootfsMount: HostRootfsMount? = nil
     /// The copy-on-write layer over the rootfs, if the container has one.
     var layer: ContainerLayer? = nil
+    /// The config as its JSON text, when the record was read from state.json: parsed only
+    /// by what needs it, and only the member needed (`config` is then `null`). `state`,
+    /// `kill`, `start` and `delete` never build the whole document.
+    var configText: [UInt8]? = nil
 }
 
 extension StateRecord {
@@ -48,7 +54,15 @@ extension StateRecord {
     func spec() throws(BerthError) -> Spec {
         if let cached = StateCache.spec(of: self) { return cached }
         do throws(SpecError) {
-            let spec = try SpecLoader.decode(Spec.self, from: config, fileName: "state.json config")
+            let document: JSONValue
+            if let configText {
+                do throws(JSONSyntaxError) { document = try JSONValue.parse(configText) } catch {
+                    throw SpecError("state.json config: \(error.reason)")
+                }
+            } else {
+                document = config
+            }
+            let spec = try SpecLoader.decode(Spec.self, from: document, fileName: "state.json config")
             StateCache.remember(spec: spec, of: self)
             return spec
         } catch {
@@ -60,7 +74,7 @@ extension StateRecord {
     /// the last value of a duplicate key, nil when the member is missing or not an object
     /// of strings. No dictionary is built (see `ContainerState.annotationList`).
     var annotationList: [ContainerState.Annotation]? {
-        guard case .object(let o) = config, let value = o["annotations"], case .object(let a) = value else { return nil }
+        guard let value = configMember("annotations"), case .object(let a) = value else { return nil }
         var list: [ContainerState.Annotation] = []
         list.reserveCapacity(a.keys.count)
         for (key, value) in zip(a.keys, a.values) {
@@ -83,11 +97,24 @@ extension StateRecord {
 
     /// The config's hooks, decoded alone; a container without any decodes nothing.
     func hooks() throws(BerthError) -> Hooks? {
-        guard case .object(let o) = config, let value = o["hooks"] else { return nil }
+        guard let value = configMember("hooks") else { return nil }
         if case .null = value { return nil }
         do throws(SpecError) { return try SpecLoader.decode(Hooks.self, from: value, fileName: "state.json config hooks") } catch {
             throw BerthError(.system, "read state of \(id): \(error.message)")
         }
+    }
+
+    /// One member of the config, parsed alone when the config is still text (nil when
+    /// missing, or when that text is not a JSON object).
+    func configMember(_ name: String) -> JSONValue? {
+        if let configText {
+            guard let value = try? JSONValue.parse(configText, leavingAsText: { $0 != name }),
+                case .object(let o) = value
+            else { return nil }
+            return o[name]
+        }
+        guard case .object(let o) = config else { return nil }
+        return o[name]
     }
 
     /// The container's cgroups as recorded at create (the host layout is not read again).

@@ -122,7 +122,12 @@ struct StateStore: Sendable {
             let bytes = try FileIO.read(path)
             if let record = StateCache.record(path: path, bytes: bytes) { return .complete(record) }
             // A record cut short (a power loss after the rename) counts as partial.
-            if let json = try? JSONValue.parse(bytes), let record = try? StateRecord(json: json) {
+            // The config stays text until something needs it (see `StateRecord.configText`).
+            var texts: [JSONMemberText] = []
+            if let json = try? JSONValue.parse(bytes, leavingAsText: { $0 == "config" }, texts: &texts),
+                var record = try? StateRecord(json: json)
+            {
+                record.configText = texts.last { $0.key == "config" }?.text
                 StateCache.remember(path: path, bytes: bytes, record: record)
                 return .complete(record)
             }
