@@ -23,8 +23,16 @@ package enum UntrustedInput {
 
     /// A `state.json` as `state`, `list`, `delete` read it.
     package static func stateRecord(_ bytes: [UInt8]) -> Bool {
-        guard let json = try? JSONValue.parse(bytes) else { return false }
-        return (try? StateRecord(json: json)) != nil
+        // As StateStore reads it: the config left as text, each part parsed when asked for.
+        var texts: [JSONMemberText] = []
+        guard let json = try? JSONValue.parse(bytes, leavingAsText: { $0 == "config" }, texts: &texts),
+            var record = try? StateRecord(json: json)
+        else { return false }
+        record.configText = texts.last { $0.key == "config" }?.text
+        _ = record.annotationList
+        _ = try? record.hooks()
+        _ = try? record.spec()
+        return true
     }
 
     /// A packet from a container init on the sync socket.
