@@ -28,32 +28,43 @@ public struct CgroupLayout: Sendable {
     public var hierarchies: [Hierarchy]
 
     /// Reads the layout of the calling process's mount namespace.
+    ///
+    /// mountinfo is read as bytes: split into `Character`s (grapheme clusters), its few
+    /// kilobytes cost about a million instructions per create.
     public static func detect() -> CgroupLayout {
         var hierarchies: [Hierarchy] = []
         // A hierarchy may be mounted more than once: a bind of it elsewhere, or the cgroup
         // mounts of a container that shares the host's mount namespace (listed after the
         // host's own, below its rootfs, often read-only). One entry per hierarchy: the
         // first full mount of it (root "/"), else its first mount.
-        var index: [String: Int] = [:]
-        let text = (try? FileIO.readString("/proc/self/mountinfo")) ?? ""
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard let dash = parts.firstIndex(of: "-"), parts.count > dash + 3 else { continue }
-            let fstype = parts[dash + 1]
+        var keys: [String] = []
+        let bytes = (try? FileIO.read("/proc/self/mountinfo")) ?? []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let parts = line.split(separator: UInt8(ascii: " "))
+            guard let dash = parts.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }),
+                parts.count > dash + 3
+            else { continue }
+            let fstype = String(decoding: parts[dash + 1], as: UTF8.self)
             guard fstype == "cgroup" || fstype == "cgroup2" else { continue }
-            let controllers =
-                fstype == "cgroup2"
-                ? []
-                : parts[dash + 3].split(separator: ",").map(String.init).filter {
-                    $0 != "rw" && $0 != "ro" && (!$0.contains("=") || $0.hasPrefix("name="))
+            var controllers: [String] = []
+            if fstype == "cgroup" {
+                for option in parts[dash + 3].split(separator: UInt8(ascii: ",")) {
+                    let o = String(decoding: option, as: UTF8.self)
+                    if o != "rw" && o != "ro" && (!option.contains(UInt8(ascii: "=")) || o.hasPrefix("name=")) {
+                        controllers.append(o)
+                    }
                 }
-            let hierarchy = Hierarchy(mountPoint: String(parts[4]), root: String(parts[3]), controllers: controllers)
+            }
+            let hierarchy = Hierarchy(
+                mountPoint: String(decoding: parts[4], as: UTF8.self), root: String(decoding: parts[3], as: UTF8.self),
+                controllers: controllers)
             let key = controllers.sorted().joinedPlain(separator: ",")
-            if let i = index[key] {
+            // A list: a dozen hierarchies at most, and no `String: Hashable` look-up.
+            if let i = keys.firstIndex(of: key) {
                 if hierarchies[i].root != "/" && hierarchy.root == "/" { hierarchies[i] = hierarchy }
                 continue
             }
-            index[key] = hierarchies.count
+            keys.append(key)
             hierarchies.append(hierarchy)
         }
         let hasV1 = hierarchies.contains { !$0.isUnified }
@@ -62,14 +73,22 @@ public struct CgroupLayout: Sendable {
         return CgroupLayout(mode: mode, hierarchies: hierarchies)
     }
 
-    /// This process's cgroup in each hierarchy, from /proc/self/cgroup: keyed by the
-    /// comma-joined controller list ("" for cgroup2).
-    public static func ownCgroups() -> [String: String] {
-        let text = (try? FileIO.readString("/proc/self/cgroup")) ?? ""
-        var result: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            if f.count == 3 { result[String(f[1])] = String(f[2]) }
+    /// This process's cgroup in one hierarchy, from /proc/self/cgroup.
+    public struct OwnCgroup: Sendable {
+        /// The comma-joined controller list ("" for cgroup2).
+        public var controllers: String
+        public var path: String
+    }
+
+    /// This process's cgroup in each hierarchy, from /proc/self/cgroup (read as bytes).
+    public static func ownCgroups() -> [OwnCgroup] {
+        let bytes = (try? FileIO.read("/proc/self/cgroup")) ?? []
+        var result: [OwnCgroup] = []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let f = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            if f.count == 3 {
+                result.append(OwnCgroup(controllers: String(decoding: f[1], as: UTF8.self), path: String(decoding: f[2], as: UTF8.self)))
+            }
         }
         return result
     }

@@ -38,7 +38,7 @@ public struct CgroupSet: Sendable {
         var missing: [String] = []
         for h in layout.hierarchies {
             let key = h.isUnified ? "" : h.controllers.joinedPlain(separator: ",")
-            var parent = own[key] ?? "/"
+            var parent = own.last { $0.controllers == key }?.path ?? "/"
             if h.root != "/" && parent.hasPrefix(h.root) { parent = String(parent.dropFirst(h.root.count)) }
             let dir = h.mountPoint + (try CgroupPath.resolve(cgroupsPath, id: id, parent: parent, systemd: systemd))
             all.append(dir)

@@ -86,7 +86,7 @@ public enum DeviceRules {
 /// A v1 devices cgroup's rules as the kernel keeps them: a default (allow or deny
 /// everything) and exceptions to it, one access set per device pattern.
 ///
-/// Exceptions are keyed by their pattern's text and access is a bit mask: a
+/// Exceptions are kept by their pattern's text and access is a bit mask: a
 /// `[Key: Set<Character>]` would cost each create two runtime conformance look-ups
 /// (`Key: Hashable`, `Character: Hashable`, each a scan of every conformance record in
 /// the binary).
@@ -131,14 +131,54 @@ struct DeviceState: Equatable {
         var text: String { (bits & 1 != 0 ? "r" : "") + (bits & 2 != 0 ? "w" : "") + (bits & 4 != 0 ? "m" : "") }
     }
 
-    var defaultAllow: Bool
-    /// By the pattern's text (`Key.text`).
-    var exceptions: [String: (key: Key, access: Access)] = [:]
-
-    static func == (l: DeviceState, r: DeviceState) -> Bool {
-        l.defaultAllow == r.defaultAllow && l.exceptions.count == r.exceptions.count
-            && l.exceptions.allSatisfy { r.exceptions[$0.key]?.access == $0.value.access }
+    /// One exception: a device pattern and the access it grants (or denies).
+    struct Exception: Equatable {
+        var key: Key
+        var access: Access
     }
+
+    /// The exceptions sorted by their pattern's text (`Key.text`), found by binary search:
+    /// no hashing at all (a `String`-keyed dictionary here was the first of the create
+    /// path, whose `String: Hashable` look-up scans every conformance record).
+    struct Exceptions: Equatable {
+        private(set) var texts: [String] = []
+        private var entries: [Exception] = []
+
+        var count: Int { texts.count }
+
+        private func position(_ text: String) -> (index: Int, found: Bool) {
+            var low = 0
+            var high = texts.count
+            while low < high {
+                let mid = (low + high) / 2
+                if texts[mid] < text { low = mid + 1 } else { high = mid }
+            }
+            return (low, low < texts.count && texts[low] == text)
+        }
+
+        subscript(text: String) -> Exception? {
+            get {
+                let p = position(text)
+                return p.found ? entries[p.index] : nil
+            }
+            set {
+                let p = position(text)
+                switch (p.found, newValue) {
+                case (true, let value?): entries[p.index] = value
+                case (true, nil):
+                    texts.remove(at: p.index)
+                    entries.remove(at: p.index)
+                case (false, let value?):
+                    texts.insert(text, at: p.index)
+                    entries.insert(value, at: p.index)
+                case (false, nil): break
+                }
+            }
+        }
+    }
+
+    var defaultAllow: Bool
+    var exceptions = Exceptions()
 
     init(defaultAllow: Bool) { self.defaultAllow = defaultAllow }
 
@@ -182,9 +222,9 @@ struct DeviceState: Equatable {
         if allow == defaultAllow {
             guard let existing = exceptions[text] else { return }
             let left = existing.access.subtracting(perms)
-            exceptions[text] = left.isEmpty ? nil : (key, left)
+            exceptions[text] = left.isEmpty ? nil : Exception(key: key, access: left)
         } else {
-            exceptions[text] = (key, access(key).union(perms))
+            exceptions[text] = Exception(key: key, access: access(key).union(perms))
         }
     }
 
@@ -198,11 +238,11 @@ struct DeviceState: Equatable {
             lines.append((target.defaultAllow, "a"))
             old = DeviceState(defaultAllow: target.defaultAllow)
         }
-        for text in old.exceptions.keys.sorted() {
+        for text in old.exceptions.texts {
             let dropped = old.exceptions[text]!.access.subtracting(target.exceptions[text]?.access ?? .none)
             if !dropped.isEmpty { lines.append((target.defaultAllow, text + " " + dropped.text)) }
         }
-        for text in target.exceptions.keys.sorted() {
+        for text in target.exceptions.texts {
             let gained = target.exceptions[text]!.access.subtracting(old.exceptions[text]?.access ?? .none)
             if !gained.isEmpty { lines.append((!target.defaultAllow, text + " " + gained.text)) }
         }

@@ -25,6 +25,18 @@ extension String {
 }
 
 extension Array where Element == String {
+    /// For each element, whether it is the first of its value in the array: what a
+    /// `Set<String>` of those seen would say, found by sorting (O(n log n)) instead of
+    /// hashing, whose first use costs a process the `String: Hashable` look-up.
+    public func firstOccurrences() -> [Bool] {
+        let order = indices.sorted { self[$0] != self[$1] ? self[$0] < self[$1] : $0 < $1 }
+        var first = [Bool](repeating: false, count: count)
+        for (position, index) in order.enumerated() where position == 0 || self[order[position - 1]] != self[index] {
+            first[index] = true
+        }
+        return first
+    }
+
     /// `joined(separator:)`, specialised for `[String]`.
     public func joinedPlain(separator: String) -> String {
         var result = ""

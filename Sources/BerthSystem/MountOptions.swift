@@ -38,12 +38,14 @@ public struct MountOptions: Sendable, Equatable {
     /// Parses an OCI `options` array the way runc does.
     public init(_ options: [String]) {
         for option in options {
-            if let (set, flag) = Self.flagTable[option] {
-                if set { flags |= flag; clearedFlags &= ~flag } else { flags &= ~flag; clearedFlags |= flag }
-            } else if let p = Self.propagationTable[option] {
+            if let f = Self.flagTable.first(where: { $0.name == option }) {
+                let flag = f.flag
+                if f.set { flags |= flag; clearedFlags &= ~flag } else { flags &= ~flag; clearedFlags |= flag }
+            } else if let p = Self.propagation(option) {
                 propagation.append(p)
-            } else if let (set, attr) = Self.recursiveTable[option] {
-                if set {
+            } else if let r = Self.recursiveTable.first(where: { $0.name == option }) {
+                let attr = r.attribute
+                if r.set {
                     recursive.attrSet |= attr
                     recursive.attrClear &= ~attr
                     // mount_setattr takes an access-time setting only with the whole
@@ -75,51 +77,108 @@ public struct MountOptions: Sendable, Equatable {
 
     /// Every option name berth interprets itself (the rest are passed to the filesystem).
     public static var knownOptions: [String] {
-        (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys)
+        (flagTable.map(\.name) + propagationTable.map(\.name) + recursiveTable.map(\.name)
             + ["bind", "rbind", "defaults", "tmpcopyup", "idmap", "ridmap"]).sorted()
     }
 
     /// The data string for mount(2), or nil when there is none.
     public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
 
-    static let flagTable: [String: (Bool, UInt)] = [
-        "ro": (true, UInt(MS_RDONLY)), "rw": (false, UInt(MS_RDONLY)),
-        "nosuid": (true, UInt(MS_NOSUID)), "suid": (false, UInt(MS_NOSUID)),
-        "nodev": (true, UInt(MS_NODEV)), "dev": (false, UInt(MS_NODEV)),
-        "noexec": (true, UInt(MS_NOEXEC)), "exec": (false, UInt(MS_NOEXEC)),
-        "sync": (true, UInt(MS_SYNCHRONOUS)), "async": (false, UInt(MS_SYNCHRONOUS)),
-        "dirsync": (true, UInt(MS_DIRSYNC)),
-        "remount": (true, UInt(MS_REMOUNT)),
-        "mand": (true, UInt(MS_MANDLOCK)), "nomand": (false, UInt(MS_MANDLOCK)),
-        "noatime": (true, UInt(MS_NOATIME)), "atime": (false, UInt(MS_NOATIME)),
-        "nodiratime": (true, UInt(MS_NODIRATIME)), "diratime": (false, UInt(MS_NODIRATIME)),
-        "relatime": (true, UInt(MS_RELATIME)), "norelatime": (false, UInt(MS_RELATIME)),
-        "strictatime": (true, UInt(MS_STRICTATIME)), "nostrictatime": (false, UInt(MS_STRICTATIME)),
-        "lazytime": (true, UInt(MS_LAZYTIME)), "nolazytime": (false, UInt(MS_LAZYTIME)),
-        "silent": (true, UInt(MS_SILENT)), "loud": (false, UInt(MS_SILENT)),
-        "iversion": (true, UInt(MS_I_VERSION)), "noiversion": (false, UInt(MS_I_VERSION)),
-        "nosymfollow": (true, MountTable.noSymfollow), "symfollow": (false, MountTable.noSymfollow),
+    /// Flag option names: whether they set or clear, and the mount(2) flag.
+    struct FlagOption {
+        var name: String
+        var set: Bool
+        var flag: UInt
+        init(_ name: String, _ set: Bool, _ flag: UInt) {
+            self.name = name
+            self.set = set
+            self.flag = flag
+        }
+    }
+
+    // The option tables are lists searched in order, not dictionaries: a `String`-keyed
+    // dictionary built in the init costs it a runtime `String: Hashable` look-up (a scan
+    // of every conformance record in the binary); a mount has a handful of options.
+    static let flagTable: [FlagOption] = [
+        .init("ro", true, UInt(MS_RDONLY)),
+        .init("rw", false, UInt(MS_RDONLY)),
+        .init("nosuid", true, UInt(MS_NOSUID)),
+        .init("suid", false, UInt(MS_NOSUID)),
+        .init("nodev", true, UInt(MS_NODEV)),
+        .init("dev", false, UInt(MS_NODEV)),
+        .init("noexec", true, UInt(MS_NOEXEC)),
+        .init("exec", false, UInt(MS_NOEXEC)),
+        .init("sync", true, UInt(MS_SYNCHRONOUS)),
+        .init("async", false, UInt(MS_SYNCHRONOUS)),
+        .init("dirsync", true, UInt(MS_DIRSYNC)),
+        .init("remount", true, UInt(MS_REMOUNT)),
+        .init("mand", true, UInt(MS_MANDLOCK)),
+        .init("nomand", false, UInt(MS_MANDLOCK)),
+        .init("noatime", true, UInt(MS_NOATIME)),
+        .init("atime", false, UInt(MS_NOATIME)),
+        .init("nodiratime", true, UInt(MS_NODIRATIME)),
+        .init("diratime", false, UInt(MS_NODIRATIME)),
+        .init("relatime", true, UInt(MS_RELATIME)),
+        .init("norelatime", false, UInt(MS_RELATIME)),
+        .init("strictatime", true, UInt(MS_STRICTATIME)),
+        .init("nostrictatime", false, UInt(MS_STRICTATIME)),
+        .init("lazytime", true, UInt(MS_LAZYTIME)),
+        .init("nolazytime", false, UInt(MS_LAZYTIME)),
+        .init("silent", true, UInt(MS_SILENT)),
+        .init("loud", false, UInt(MS_SILENT)),
+        .init("iversion", true, UInt(MS_I_VERSION)),
+        .init("noiversion", false, UInt(MS_I_VERSION)),
+        .init("nosymfollow", true, MountTable.noSymfollow),
+        .init("symfollow", false, MountTable.noSymfollow),
     ]
+
+    /// A propagation option name and its mount(2) flags.
+    public struct PropagationOption: Sendable {
+        public var name: String
+        public var flag: UInt
+    }
 
     /// Propagation option names to mount(2) flags; also used for `linux.rootfsPropagation`.
-    public static let propagationTable: [String: UInt] = [
-        "private": UInt(MS_PRIVATE), "rprivate": UInt(MS_PRIVATE) | UInt(MS_REC),
-        "shared": UInt(MS_SHARED), "rshared": UInt(MS_SHARED) | UInt(MS_REC),
-        "slave": UInt(MS_SLAVE), "rslave": UInt(MS_SLAVE) | UInt(MS_REC),
-        "unbindable": UInt(MS_UNBINDABLE), "runbindable": UInt(MS_UNBINDABLE) | UInt(MS_REC),
+    public static let propagationTable: [PropagationOption] = [
+        .init(name: "private", flag: UInt(MS_PRIVATE)),
+        .init(name: "rprivate", flag: UInt(MS_PRIVATE) | UInt(MS_REC)),
+        .init(name: "shared", flag: UInt(MS_SHARED)),
+        .init(name: "rshared", flag: UInt(MS_SHARED) | UInt(MS_REC)),
+        .init(name: "slave", flag: UInt(MS_SLAVE)),
+        .init(name: "rslave", flag: UInt(MS_SLAVE) | UInt(MS_REC)),
+        .init(name: "unbindable", flag: UInt(MS_UNBINDABLE)),
+        .init(name: "runbindable", flag: UInt(MS_UNBINDABLE) | UInt(MS_REC)),
     ]
 
+    /// The flags of a propagation option name, nil for another name.
+    public static func propagation(_ name: String) -> UInt? { propagationTable.first { $0.name == name }?.flag }
+
     /// Recursive attribute options (set or clear, MOUNT_ATTR_*), as runc names them.
-    static let recursiveTable: [String: (Bool, UInt64)] = [
-        "rro": (true, MountAttributes.readOnly), "rrw": (false, MountAttributes.readOnly),
-        "rnosuid": (true, MountAttributes.noSUID), "rsuid": (false, MountAttributes.noSUID),
-        "rnodev": (true, MountAttributes.noDev), "rdev": (false, MountAttributes.noDev),
-        "rnoexec": (true, MountAttributes.noExec), "rexec": (false, MountAttributes.noExec),
-        "rnodiratime": (true, MountAttributes.noDiratime), "rdiratime": (false, MountAttributes.noDiratime),
-        "rrelatime": (true, MountAttributes.relatime), "rnorelatime": (false, MountAttributes.relatime),
-        "rnoatime": (true, MountAttributes.noAtime), "ratime": (false, MountAttributes.noAtime),
-        "rstrictatime": (true, MountAttributes.strictAtime), "rnostrictatime": (false, MountAttributes.strictAtime),
-        "rnosymfollow": (true, MountAttributes.noSymfollow), "rsymfollow": (false, MountAttributes.noSymfollow),
+    struct RecursiveOption {
+        var name: String
+        var set: Bool
+        var attribute: UInt64
+    }
+
+    static let recursiveTable: [RecursiveOption] = [
+        .init(name: "rro", set: true, attribute: MountAttributes.readOnly),
+        .init(name: "rrw", set: false, attribute: MountAttributes.readOnly),
+        .init(name: "rnosuid", set: true, attribute: MountAttributes.noSUID),
+        .init(name: "rsuid", set: false, attribute: MountAttributes.noSUID),
+        .init(name: "rnodev", set: true, attribute: MountAttributes.noDev),
+        .init(name: "rdev", set: false, attribute: MountAttributes.noDev),
+        .init(name: "rnoexec", set: true, attribute: MountAttributes.noExec),
+        .init(name: "rexec", set: false, attribute: MountAttributes.noExec),
+        .init(name: "rnodiratime", set: true, attribute: MountAttributes.noDiratime),
+        .init(name: "rdiratime", set: false, attribute: MountAttributes.noDiratime),
+        .init(name: "rrelatime", set: true, attribute: MountAttributes.relatime),
+        .init(name: "rnorelatime", set: false, attribute: MountAttributes.relatime),
+        .init(name: "rnoatime", set: true, attribute: MountAttributes.noAtime),
+        .init(name: "ratime", set: false, attribute: MountAttributes.noAtime),
+        .init(name: "rstrictatime", set: true, attribute: MountAttributes.strictAtime),
+        .init(name: "rnostrictatime", set: false, attribute: MountAttributes.strictAtime),
+        .init(name: "rnosymfollow", set: true, attribute: MountAttributes.noSymfollow),
+        .init(name: "rsymfollow", set: false, attribute: MountAttributes.noSymfollow),
     ]
 }
 

@@ -15,10 +15,10 @@ struct MaskedPaths {
 
     func apply(readOnly: [String], masked: [String]) throws {
         for path in readOnly { try makeReadOnly(path) }
-        var seen: Set<String> = []
+        let first = masked.map(Paths.withoutDots).firstOccurrences()
         var sharedTmpfs: Int32 = -1
         defer { if sharedTmpfs >= 0 { close(sharedTmpfs) } }
-        for path in masked where seen.insert(Paths.withoutDots(path)).inserted {
+        for (i, path) in masked.enumerated() where first[i] {
             guard let fd = try? rooted.open(path, flags: O_PATH | O_NOFOLLOW) else { continue }
             defer { close(fd) }
             var st = stat()

@@ -24,24 +24,29 @@ struct ProcessSetup {
     /// /etc/passwd entry appended when it is unset or empty. No env at all stays empty.
     static func environment(_ env: [String]?, uid: UInt32) throws -> [String] {
         guard let env else { return [] }
-        // String keys: `String: Hashable` is looked up once per process anyway, while a
-        // `Set<Substring>` would cost the init a runtime look-up of its own.
-        var seen = Set<String>()
-        var kept: [String] = []
-        var homeSet = false
+        // The last of each name is found by sorting, not with a set: hashing would cost
+        // the init a runtime `String: Hashable` look-up of its own.
+        var names: [String] = []
+        names.reserveCapacity(env.count)
         for entry in env.reversed() {
             guard let equals = entry.firstIndex(of: "=") else {
                 throw InitError.spec("invalid environment variable: missing '='")
             }
-            let name = entry[..<equals]
-            if name.isEmpty { throw InitError.spec("invalid environment variable: name cannot be empty") }
-            guard seen.insert(String(name)).inserted else { continue }
+            if equals == entry.startIndex { throw InitError.spec("invalid environment variable: name cannot be empty") }
+            names.append(String(entry[..<equals]))
+        }
+        let last = names.firstOccurrences()
+        var kept: [String] = []
+        var homeSet = false
+        for (i, entry) in env.reversed().enumerated() {
+            let name = names[i]
+            guard last[i] else { continue }
             if entry.utf8.contains(0) {
                 throw InitError.spec("invalid environment variable \"\(name)\": contains nul byte (\\x00)")
             }
             if name == "HOME" {
                 // An empty HOME is replaced by the user's.
-                if entry.index(after: equals) == entry.endIndex { continue }
+                if entry.utf8.count == name.utf8.count + 1 { continue }
                 homeSet = true
             }
             kept.append(entry)

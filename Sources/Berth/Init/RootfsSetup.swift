@@ -43,7 +43,7 @@ struct RootfsSetup {
     /// The propagation `linux.rootfsPropagation` asks for, if any.
     private var requestedPropagation: UInt? {
         guard let p = spec.linux?.rootfsPropagation, !p.isEmpty else { return nil }
-        return MountOptions.propagationTable[p]
+        return MountOptions.propagation(p)
     }
 
     /// Nothing mounted in the container may propagate to the host, pivot_root refuses
