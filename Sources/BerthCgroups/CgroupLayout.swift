@@ -77,6 +77,7 @@ public struct CgroupLayout: Sendable {
     public struct OwnCgroup: Sendable {
         /// The comma-joined controller list ("" for cgroup2).
         public var controllers: String
+        /// The cgroup's path in that hierarchy.
         public var path: String
     }
 

@@ -134,7 +134,9 @@ public struct MountOptions: Sendable, Equatable {
 
     /// A propagation option name and its mount(2) flags.
     public struct PropagationOption: Sendable {
+        /// `private`, `rshared`, ...
         public var name: String
+        /// MS_PRIVATE and the like, with MS_REC for the recursive forms.
         public var flag: UInt
     }
 

@@ -26,9 +26,12 @@ public struct ContainerState: Codable, Sendable, Equatable {
 
     /// One annotation.
     public struct Annotation: Codable, Sendable, Equatable {
+        /// The annotation's name.
         public var key: String
+        /// Its value.
         public var value: String
 
+        /// An annotation.
         public init(key: String, value: String) {
             self.key = key
             self.value = value
@@ -41,6 +44,7 @@ public struct ContainerState: Codable, Sendable, Equatable {
         set { annotationList = newValue.map { $0.sorted { $0.key < $1.key }.map { Annotation(key: $0.key, value: $0.value) } } }
     }
 
+    /// A state with every field given.
     public init(
         ociVersion: String, id: String, pid: Int32, status: ContainerStatus, bundle: String, rootfs: String,
         created: String, annotationList: [Annotation]?, owner: String
@@ -58,6 +62,7 @@ public struct ContainerState: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case ociVersion, id, pid, status, bundle, rootfs, created, annotations, owner }
 
+    /// Decodes the state document (`annotations` as an object).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -69,6 +74,7 @@ public struct ContainerState: Codable, Sendable, Equatable {
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations)
     }
 
+    /// Encodes the state document (`annotations` as an object).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(ociVersion, forKey: .ociVersion)
