@@ -162,9 +162,7 @@ struct InitLayerTests {
         try s.bundle.write()
         let before = rootfsFingerprint()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         // Where the generated hosts file lives on the host (the source of the bind mount).
         let mountinfo = Host.readFile("/proc/\(pid)/mountinfo") ?? ""
         let hostsLine = mountinfo.lines.first { $0.split(separator: " ").dropFirst(4).first == "/etc/hosts" }

@@ -73,10 +73,7 @@ struct MountNamespaceTests {
         s.bundle.config.shell("readlink /proc/self/ns/mnt; ls /bin/busybox; test -e \(s.dir) && echo host visible; echo ok > /made-inside; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        let (r, pid) = try s.runDetached(id)
         #expect(Host.waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: rootfs + "/made-inside") })
         let out = r.stdoutNow.lines
         // Inside: the host's mount namespace, rooted in the rootfs (the host's paths gone).
@@ -192,10 +189,7 @@ struct MountNamespaceTests {
         s.bundle.config.shell("readlink /proc/self/ns/mnt; ls /bin/busybox; cat /proc/1/comm; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        let (r, pid) = try s.runDetached(id)
         #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 3 }, "\(r.stdoutNow)")
         #expect(r.stdoutNow.lines == [joined, "/bin/busybox", "sh"], "\(r.stdoutNow)")
         #expect(Host.nsLink(pid: pid, "mnt") == joined)

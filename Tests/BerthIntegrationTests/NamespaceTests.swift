@@ -49,10 +49,7 @@ struct NamespaceTests {
                 + "; } > /srv/inside.tmp; mv /srv/inside.tmp /srv/inside; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         let inside = try #require(
             Host.waitUntil { (Host.readFile(s.out + "/inside") ?? "").lines.count == kinds.count }
                 ? Host.readFile(s.out + "/inside") : nil
@@ -165,10 +162,7 @@ struct NamespaceTests {
         s.bundle.config.shell(script + "; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        let (r, pid) = try s.runDetached(id)
         #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= lines }, "\(r.stdoutNow)")
         let out = r.stdoutNow.lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         // From the host: the init is in a time namespace of its own, owned by its own user
@@ -222,9 +216,7 @@ struct JoinedUserNamespaceTests {
         s.bundle.config.shell("sleep 100")
         try s.bundle.write()
         let first = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, first]).status == 0)
-        let firstPID = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let firstPID = try s.runDetached(first).pid
 
         var c = Config.base()
         c.setNamespace("user", path: "/proc/\(firstPID)/ns/user")
@@ -270,9 +262,7 @@ struct JoinedUserNamespaceTests {
         s.bundle.config.args = ["sleep", "100"]
         try s.bundle.write()
         let first = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, first]).status == 0)
-        let firstPID = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let firstPID = try s.runDetached(first).pid
         let netns = try Self.hostOwnedNetworkNamespace(s)
 
         var c = Config.base()
@@ -305,10 +295,7 @@ struct JoinedUserNamespaceTests {
         s.bundle.config.shell("readlink /proc/self/ns/net; cat /proc/self/uid_map; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)")
+        let (r, pid) = try s.runDetached(id)
         #expect(Host.waitUntil(timeout: 10) { r.stdoutNow.lines.count >= 2 }, "\(r.stdoutNow)")
         let out = r.stdoutNow.lines.map { $0.split(separator: " ").joined(separator: " ") }
         #expect(out == [netns.link, "0 100000 65536"], "\(out)")

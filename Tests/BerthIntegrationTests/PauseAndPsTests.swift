@@ -10,9 +10,7 @@ struct PauseAndPsTests {
         s.bundle.config.shell("while true; do sleep 0.05; done")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         #expect(s.berth(["pause", id]).status == 0)
         #expect(s.status(id) == "paused")
         #expect(Host.isAlive(pid))
@@ -33,9 +31,7 @@ struct PauseAndPsTests {
         s.bundle.config.shell("sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         #expect(s.berth(["pause", id]).status == 0)
         #expect(s.berth(["kill", id, "KILL"]).status == 0)
         #expect(Host.waitUntil(timeout: 10) { s.status(id) == "stopped" }, "\(s.status(id) ?? "nil")")
@@ -49,9 +45,7 @@ struct PauseAndPsTests {
         s.bundle.config.shell("sleep 100 & sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         var pids: [Int] = []
         _ = Host.waitUntil(timeout: 10) {
             let r = s.berth(["ps", "--format", "json", id])

@@ -33,10 +33,7 @@ struct ResourceTests {
         s.bundle.config.shell("(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 30 & done) 2>&1; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let (r, pid) = try s.runDetached(id)
         let pidsMax = try #require(Self.cgroupFile(pid: pid, controller: "pids", "pids.max"))
         #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "6")
         if let limit = Self.cgroupFile(pid: pid, controller: "memory", "memory.limit_in_bytes"),
@@ -96,9 +93,7 @@ struct ResourceTests {
         s.bundle.config["linux.resources.pids"] = ["limit": 20]
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         let pidsMax = try #require(Self.cgroupFile(pid: pid, controller: "pids", "pids.max"))
         #expect(Host.readFile(pidsMax)?.trimmingCharacters(in: .whitespacesAndNewlines) == "20")
         let r = s.berth(["update", "--pids-limit", "50", "--cpu-quota", "30000", "--cpu-period", "100000", id])
@@ -130,10 +125,7 @@ struct ResourceTests {
         ]
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        let r = s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id])
-        #expect(r.status == 0, "\(r)")
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         if let read = Self.cgroupFile(pid: pid, controller: "blkio", "blkio.throttle.read_bps_device") {
             #expect(Host.readFile(read)?.contains("\(dev) 1048576") == true, "\(Host.readFile(read) ?? "")")
             let iops = try #require(Self.cgroupFile(pid: pid, controller: "blkio", "blkio.throttle.write_iops_device"))
@@ -154,9 +146,7 @@ struct ResourceTests {
         s.bundle.config.shell("timeout 1 sh -c 'while :; do :; done'; tail /dev/zero; echo tail=$? > /srv/oom; sleep 100")
         try s.bundle.write()
         let id = s.newID()
-        let pidFile = s.dir + "/pid"
-        #expect(s.berth(["run", "-d", "--pid-file", pidFile, "--bundle", s.bundle.path, id]).status == 0)
-        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""))
+        let pid = try s.runDetached(id).pid
         // tail is killed by SIGKILL: the shell sees 137.
         #expect(s.waitForOutFile("oom")?.contains("tail=137") == true, "\(Host.readFile(s.out + "/oom") ?? "none")")
         let stat = Self.cgroupFile(pid: pid, controller: "cpu", "cpu.stat").flatMap { Host.readFile($0) } ?? ""

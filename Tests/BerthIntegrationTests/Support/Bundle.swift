@@ -1,6 +1,7 @@
 // Per-test sandbox (state root, bundles, host scratch dir, cleanup) and the config.json
 // builder.
 import Foundation
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -247,6 +248,17 @@ final class Sandbox: @unchecked Sendable {
         try b.write()
         let id = newID("run")
         return berth(["run", "--bundle", b.path] + extra + [id], timeout: timeout)
+    }
+
+    /// `run -d` of the default bundle as `id` with a pid file: the result, and the init's
+    /// host pid read from that file (the test fails, naming the result, when either is
+    /// missing).
+    func runDetached(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> (result: ProcResult, pid: Int32) {
+        let pidFile = dir + "/pid"
+        let r = berth(["run", "-d", "--pid-file", pidFile, "--bundle", bundle.path, id])
+        #expect(r.status == 0, "\(r)", sourceLocation: sourceLocation)
+        let pid = try #require(Int32(Host.readFile(pidFile) ?? ""), "\(r)", sourceLocation: sourceLocation)
+        return (r, pid)
     }
 
     /// Shorthand: writes `script` as `sh -c` into the default bundle and runs it in the foreground.
