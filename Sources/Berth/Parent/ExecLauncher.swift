@@ -48,11 +48,6 @@ struct ExecLauncher {
                 .invalidSpec,
                 "process.terminal: a process with a terminal has it as its stdio, not \(io == .pipes ? "pipes" : "the descriptors given")")
         }
-        let threads: Int
-        do throws(SyscallError) { threads = try Clone.countThreads() } catch { throw BerthError.system("exec", error) }
-        guard threads == 1 else {
-            throw BerthError(.system, "exec: the calling process has \(threads) threads")
-        }
         let config = try record.spec()
         var processSpec = config
         processSpec.process = process
@@ -166,7 +161,10 @@ struct ExecLauncher {
             spawned = try Spawn(
                 cgroupFD: cgroupFD,
                 pidNamespace: joinPID ? .process(pidfd: initPidfd.fd, pid: initPID) : nil,
-                child: "exec process", stdio: streams.childEnds
+                child: "exec process", stdio: streams.childEnds,
+                // Container.exec counted the threads on entry (and sends a threaded
+                // caller through a helper berth).
+                knownSingleThreaded: true
             ).clone()
         } catch {
             pair.child.close()

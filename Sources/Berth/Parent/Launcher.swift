@@ -323,7 +323,9 @@ struct Launcher {
             spawned = try Spawn(
                 flags: firstFlags, cgroupFD: cgroup.cloneIntoFD,
                 pidNamespace: joined.first { $0.0 == .pid }.map { .path($0.1) },
-                child: "container init", stdio: streams.childEnds
+                child: "container init", stdio: streams.childEnds,
+                // ContainerRuntime.create and run counted the threads on entry.
+                knownSingleThreaded: true
             ).clone()
         } catch {
             pair.parent.close(); pair.child.close()

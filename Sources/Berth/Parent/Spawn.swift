@@ -23,6 +23,9 @@ struct Spawn {
     var child: String
     /// Descriptors that become the child's 0, 1 and 2 (`StandardStreams`); nil to inherit.
     var stdio: [Int32]? = nil
+    /// The caller counted this process's threads (one) on entry: berth starts none, so a
+    /// process that had one thread then still has one, and the count is not made again.
+    var knownSingleThreaded = false
 
     /// A started child, seen from the parent.
     struct Child {
@@ -85,13 +88,13 @@ struct Spawn {
         let cloned: (pid: Int32, pidfd: Int32)?
         do throws(SyscallError) {
             do throws(SyscallError) {
-                cloned = try Clone.clone(flags: flags, cgroupFD: cgroupFD)
+                cloned = try Clone.clone(flags: flags, cgroupFD: cgroupFD, knownSingleThreaded: knownSingleThreaded)
             } catch {
                 // CLONE_INTO_CGROUP can be refused (an older kernel, a threaded or otherwise
                 // unusable target): clone plainly; the parent writes cgroup.procs instead.
                 guard placed else { throw error }
                 placed = false
-                cloned = try Clone.clone(flags: flags, cgroupFD: -1)
+                cloned = try Clone.clone(flags: flags, cgroupFD: -1, knownSingleThreaded: knownSingleThreaded)
             }
         } catch {
             restore(inParent: true)
