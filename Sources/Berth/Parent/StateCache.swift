@@ -1,5 +1,5 @@
 import BerthSpec
-import Synchronization
+import Glibc
 
 /// The last state record this process parsed, with the bytes it came from, and the
 /// config decoded from it once asked for. `exec` reads a container's record twice (for the
@@ -14,7 +14,27 @@ enum StateCache {
         var spec: Spec?
     }
 
-    private static let last = Mutex<Entry?>(nil)
+    /// A pthread mutex, not Synchronization's `Mutex`: that one asks the kernel for the
+    /// thread id (gettid) on every lock, two system calls per command for a lock that a
+    /// single-threaded berth never contends.
+    private final class Guarded: @unchecked Sendable {
+        /// Allocated once: a pthread mutex must not move.
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        private var entry: Entry?
+
+        init() {
+            mutex = .allocate(capacity: 1)
+            pthread_mutex_init(mutex, nil)
+        }
+
+        func withLock<T>(_ body: (inout Entry?) -> T) -> T {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return body(&entry)
+        }
+    }
+
+    private static let last = Guarded()
 
     /// The record parsed from exactly these bytes of `path`, if it is the last one.
     static func record(path: String, bytes: [UInt8]) -> StateRecord? {
