@@ -493,9 +493,10 @@ struct Launcher {
             } catch {
                 throw BerthError.system("read from container init", error)
             }
-            guard let message = received else {
-                // The init died without reporting (killed, e.g. by the OOM killer under a
-                // too small memory limit): say how.
+            // The init died without reporting (killed, e.g. by the OOM killer under a too
+            // small memory limit, or by a racing `kill`): the stream ends, or a message to
+            // it finds its end closed. Say how it ended.
+            func exitedDuringSetUp() -> BerthError {
                 var status: Int32 = 0
                 var how = ""
                 if waitpid(pid, &status, 0) == pid {
@@ -507,8 +508,13 @@ struct Launcher {
                         }
                         ?? ": exit status \(exit.code)"
                 }
-                throw BerthError(.system, "container init exited during set-up" + how)
+                return BerthError(.system, "container init exited during set-up" + how)
             }
+            func sendFailed(_ error: SyscallError) -> BerthError {
+                if error.errno == .brokenPipe || error.errno == .connectionReset { return exitedDuringSetUp() }
+                return BerthError.system("set up container init", error)
+            }
+            guard let message = received else { throw exitedDuringSetUp() }
             switch message {
             case .warning(let text):
                 SecurityPreflight.emit(text, to: options.warningHandler)
@@ -516,9 +522,7 @@ struct Launcher {
                 debug(text)
             case .seccompListener(let fd):
                 try SeccompListener.forward(fd, spec: spec, id: id, pid: pid, bundle: stateBundle)
-                do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch {
-                    throw BerthError.system("set up container init", error)
-                }
+                do throws(SyscallError) { try sync.send(.seccompListenerForwarded) } catch { throw sendFailed(error) }
             case .requestHostSetUp:
                 do throws(BerthError) {
                     if userNS {
@@ -568,9 +572,7 @@ struct Launcher {
                     do throws(SyscallError) {
                         if ignoredSignals != 0 { try sync.send(.resetSignals(ignoredSignals)) }
                         try sync.send(.hostSetUpDone)
-                    } catch {
-                        throw BerthError.system("set up container init", error)
-                    }
+                    } catch { throw sendFailed(error) }
                     if !saved { try whileInitWorks() }
                 } catch {
                     // Overlapping the init's mounts, the set-up can fail
@@ -586,9 +588,7 @@ struct Launcher {
                 // where it outlives berth (were berth to die before, it exits at the end of
                 // the sync stream, rather than wait where no record leads to it).
                 if !startImmediately {
-                    do throws(SyscallError) { try sync.send(.stateRecorded) } catch {
-                        throw BerthError.system("set up container init", error)
-                    }
+                    do throws(SyscallError) { try sync.send(.stateRecorded) } catch { throw sendFailed(error) }
                 }
                 return
             case .failed(let error):
