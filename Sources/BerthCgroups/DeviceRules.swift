@@ -91,14 +91,13 @@ public enum DeviceRules {
 /// (`Key: Hashable`, `Character: Hashable`, each a scan of every conformance record in
 /// the binary).
 struct DeviceState: Equatable {
-    struct Key: Equatable, Comparable {
+    struct Key: Equatable {
         /// `c`, `b`, or `a` (every device).
         var type: Character
         /// nil is `*`.
         var major: Int64?
         var minor: Int64?
 
-        static func < (l: Key, r: Key) -> Bool { l.text < r.text }
         var text: String { String(type) + " " + (major.map(String.init) ?? "*") + ":" + (minor.map(String.init) ?? "*") }
     }
 
