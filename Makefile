@@ -51,7 +51,7 @@ e2e-deps:
 
 # Concrete type metadata through accessor functions instead of mangled names: the runtime
 # then never demangles a type name to build its metadata (exec did it 43 times, run 67),
-# which cost each command 7-12% of its CPU time (README, Performance). A command-line flag
+# which cost `state` 14% of its instructions (README, Performance). A command-line flag
 # rather than a Package.swift setting, so that packages depending on Berth never see
 # unsafe flags.
 PERF_FLAGS := -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
@@ -61,6 +61,7 @@ PERF_FLAGS := -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangl
 build: deps
 	$(SWIFT) build -c release $(PERF_FLAGS) --static-swift-stdlib -Xswiftc -static-executable --product berth
 	@ldd $(BERTH) 2>&1 | grep -q "not a dynamic executable" || { echo "berth is not static"; exit 1; }
+	@python3 scripts/hugetext.py $(BERTH)
 	$(SWIFT) build -c release $(PERF_FLAGS) --product berth-embed-example
 
 examples: deps

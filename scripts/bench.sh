@@ -126,6 +126,17 @@ else
     if [ -n "$RUNC" ]; then (cd "$src" && "$RUNC" spec); else (cd "$src" && "$BERTH" spec); fi
     MINI=
 fi
+# Every runtime's executable read into the page cache in 2 MB folios where the kernel and
+# filesystem allow (scripts/hugetext.py): what `make build` does for berth, done here for
+# every binary measured, so that none runs with its text cached another way. A process then
+# maps that text with 2 MB entries: fewer page faults, but the whole 2 MB pages count in
+# its RSS. BENCH_HUGETEXT=0 leaves the page cache as it is.
+hugetext=${BENCH_HUGETEXT:-1}
+if [ "$hugetext" != 0 ]; then
+    for b in "$BERTH" ${BERTH_BASE:-} ${RUNC:-} ${CRUN:-} ${MINI:-}; do
+        python3 "$here/hugetext.py" "$b" || true
+    done
+fi
 # The runtimes' bundle: the same config, non-interactive, running /bin/true, rootfs path
 # absolute; and beside it the same running `sleep` (the target of exec and of the
 # lifecycle steps).
@@ -159,7 +170,7 @@ else
 fi
 rootfstype=$(findmnt -n -o FSTYPE -T "$roots" 2>/dev/null || stat -f -c %T "$roots")
 version() { "$1" --version 2>/dev/null | sed -n '1s/.*version //p'; }
-hostline="host: $(date -u +%Y-%m-%d), kernel $kernel, cgroups $cgmode, --root under $roots ($rootfstype), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); runc ${RUNC:+$(version "$RUNC")}, crun ${CRUN:+$(version "$CRUN")}, berth binary $(stat -c %s "$BERTH") bytes"
+hostline="host: $(date -u +%Y-%m-%d), kernel $kernel, cgroups $cgmode, --root under $roots ($rootfstype), $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); runc ${RUNC:+$(version "$RUNC")}, crun ${CRUN:+$(version "$CRUN")}, berth binary $(stat -c %s "$BERTH") bytes, text in 2 MB pages $([ "$hugetext" != 0 ] && echo yes || echo no)"
 
 status=0
 python3 "$here/bench.py" "$BERTH" "$RUNC" "$CRUN" "$MINI" "$work/run" "$roots" "$work" "$N" "$prefix" "$hostline" || status=$?
