@@ -74,22 +74,28 @@ extension CgroupSet {
     /// hierarchies have none of these files. A directory just made is read too: it is
     /// born frozen under a frozen ancestor.
     public func isEffectivelyFrozen(layout: CgroupLayout? = nil) -> Bool {
-        var dirs = paths
+        // With the layout, each directory is read for its own version's files only (v1's
+        // freezer.state, v2's cgroup.events and cgroup.freeze); without it, for both.
+        var dirs = paths.map { (path: $0, v1: true, v2: true) }
         if let layout, layout.hierarchies.count == paths.count {
-            dirs = zip(layout.hierarchies, paths).filter { $0.0.isUnified || $0.0.controllers.contains("freezer") }.map(\.1)
+            dirs = zip(layout.hierarchies, paths).compactMap { hierarchy, path in
+                if hierarchy.isUnified { return (path, false, true) }
+                return hierarchy.controllers.contains("freezer") ? (path, true, false) : nil
+            }
         }
         for dir in dirs {
-            if let state = try? FileIO.readString(dir + "/freezer.state"),
+            if dir.v1, let state = try? FileIO.readString(dir.path + "/freezer.state"),
                 !state.hasPrefix("THAWED")
             {
                 return true
             }
-            if let events = try? FileIO.readString(dir + "/cgroup.events"),
+            guard dir.v2 else { continue }
+            if let events = try? FileIO.readString(dir.path + "/cgroup.events"),
                 events.split(separator: "\n").contains("frozen 1")
             {
                 return true
             }
-            if let freeze = try? FileIO.readString(dir + "/cgroup.freeze"), freeze.hasPrefix("1") {
+            if let freeze = try? FileIO.readString(dir.path + "/cgroup.freeze"), freeze.hasPrefix("1") {
                 return true
             }
         }
