@@ -6,7 +6,7 @@ Runs the floor (FLOOR f, a C program doing by hand what the bundle asks for), be
 and runc on one bundle, interleaved: every round runs each runtime once per measurement
 (in an order that rotates from round to round),
 after three warm-up rounds: `run`, `run` under GNU time (peak RSS, minor page faults),
-create+start+delete, exec into a running container, and create, state, start, list, kill,
+`run` with a createRuntime hook that reads the runtime's private memory, create+start+delete, exec into a running container, and create, state, start, list, kill,
 delete one by one. For every command it records the wall time and, from wait4's rusage
 (the command and the children it waited for), the CPU time. Wall times move with the
 machine's load; CPU times, page faults and berth's system call counts (strace, once per
@@ -81,7 +81,7 @@ def add(a, b):
 # process to signal): the commands callers such as containerd run for every container.
 LIFE = ("create", "state", "start", "list", "kill", "delete")
 # What each round measures, in this order.
-ALL = ("run", "rss", "csd", "exec", "life", "overlay")
+ALL = ("run", "rss", "anon", "csd", "exec", "life", "overlay")
 
 
 class Local:
@@ -118,6 +118,23 @@ class Local:
     def rss(self, cid):
         self.ids.append(cid)
         return rss(self.cmd("run", "--bundle", self.bundle, cid), self.tmp)
+
+    def anon(self, cid):
+        """The runtime's private memory while it creates the container: `run` of the
+        bundle whose createRuntime hook copies the Anonymous line of the runtime's
+        smaps_rollup into a file named after its pid (peak RSS also counts the pages of
+        the executable and libraries it maps, which every process running them shares)."""
+        self.ids.append(cid)
+        d = os.path.join(os.path.dirname(self.bundle), "anon")
+        for f in os.listdir(d):
+            os.unlink(os.path.join(d, f))
+        rc, _ = spawn_wait(self.cmd("run", "--bundle", self.bundle + "-anon", cid))
+        files = os.listdir(d)
+        if rc or len(files) != 1:
+            return f"`run {cid}` with the memory hook exited {rc}, {len(files)} reports", {}
+        with open(os.path.join(d, files[0])) as f:
+            kb = int(f.read().split()[1])
+        return None, {"run": {"anon": kb}}
 
     def overlay(self, cid):
         """berth only: `run` with a volatile copy-on-write layer over the same rootfs."""
@@ -260,7 +277,7 @@ def serve(binary, root, bundle, tmp):
             if op == "check":
                 ok, msg = rt.check(cid)
                 reply = "ok {}" if ok else "err " + msg.replace("\n", " | ")
-            elif op in ("run", "rss", "csd", "life", "exec", "syscalls"):
+            elif op in ("run", "rss", "anon", "csd", "life", "exec", "syscalls"):
                 err, v = getattr(rt, op)(cid)
                 reply = "err " + err if err else "ok " + repr(v)
             elif op == "cleanup":
@@ -315,6 +332,7 @@ class Remote:
 
     def run(self, cid): return self._measure("run", cid)
     def rss(self, cid): return self._measure("rss", cid)
+    def anon(self, cid): return self._measure("anon", cid)
     def csd(self, cid): return self._measure("csd", cid)
     def life(self, cid): return self._measure("life", cid)
     def exec(self, cid): return self._measure("exec", cid)
@@ -416,7 +434,8 @@ def main():
              ("exec", "exec /bin/true")] + [(x, x) for x in LIFE]
     sections = [("wall time (ms)", [(step, "wall", label, ms) for step, label in steps]),
                 ("CPU time, user + system (ms)", [(step, "cpu", label, ms) for step, label in steps]),
-                ("run: memory", [("run", "rss", "peak RSS (kB)", count), ("run", "faults", "minor page faults", count)])]
+                ("run: memory", [("run", "rss", "peak RSS (kB)", count), ("run", "anon", "private, at create (kB)", count),
+                                 ("run", "faults", "minor page faults", count)])]
     print(f"berth bench: `run` of /bin/true and the lifecycle on one busybox bundle, N={n}, medians, interleaved")
     for title, rows in sections:
         print(f"{title:26}" + "".join(f"{name:>8}" for name in names)

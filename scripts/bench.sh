@@ -138,11 +138,12 @@ if [ "$hugetext" != 0 ]; then
     done
 fi
 # The runtimes' bundle: the same config, non-interactive, running /bin/true, rootfs path
-# absolute; and beside it the same running `sleep` (the target of exec and of the
-# lifecycle steps).
-python3 - "$src/config.json" "$work/run/config.json" "$work/run-sleep/config.json" "${ROOTFS:-}" <<'EOF'
+# absolute; beside it the same running `sleep` (the target of exec and of the lifecycle
+# steps), and the same with a createRuntime hook that writes the runtime's anonymous
+# (private) memory, from its smaps_rollup, to a file named after its pid in $work/anon.
+python3 - "$src/config.json" "$work/run/config.json" "$work/run-sleep/config.json" "$work/run-anon/config.json" "$work/anon" "${ROOTFS:-}" <<'EOF'
 import json, os, sys
-src, dst, dst_sleep, rootfs = sys.argv[1:]
+src, dst, dst_sleep, dst_anon, anon, rootfs = sys.argv[1:]
 with open(src) as f:
     spec = json.load(f)
 root = rootfs or spec["root"]["path"]
@@ -151,9 +152,14 @@ if not root.startswith("/"):
 spec["root"]["path"] = root
 spec["process"]["terminal"] = False
 spec.get("linux", {}).pop("cgroupsPath", None)
-for path, args in ((dst, ["/bin/true"]), (dst_sleep, ["sleep", "1000000"])):
+os.makedirs(anon, exist_ok=True)
+hook = {"path": "/bin/sh", "args": ["sh", "-c", 'grep "^Anonymous:" /proc/$PPID/smaps_rollup > "$0/$PPID"', anon]}
+for path, args, hooks in ((dst, ["/bin/true"], None), (dst_sleep, ["sleep", "1000000"], None),
+                          (dst_anon, ["/bin/true"], {"createRuntime": [hook]})):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     spec["process"]["args"] = args
+    if hooks:
+        spec["hooks"] = hooks
     with open(path, "w") as f:
         json.dump(spec, f, indent=2)
 EOF
