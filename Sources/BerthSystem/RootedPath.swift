@@ -135,9 +135,9 @@ public final class RootedPath {
     public func makeMountPoint(_ path: String, directory: Bool, knownMissing: Bool = false) throws(SyscallError) -> Int32 {
         if directory { return try makeDirectories(path, knownMissing: knownMissing) }
         if let fd = try? open(path, flags: O_PATH) { return fd }
-        let rel = Self.relative(path)
-        let parent = rel.split(separator: "/").dropLast().joined(separator: "/")
-        let name = String(rel.split(separator: "/").last ?? "")
+        let parts = Paths.components(path)
+        let parent = parts.dropLast().reduce(into: "") { $0 += ($0.isEmpty ? "" : "/") + $1 }
+        let name = String(parts.last ?? "")
         let dirfd = try makeDirectories("/" + parent)
         defer { close(dirfd) }
         // The parent is already confined; create the file relative to its descriptor.
@@ -149,7 +149,7 @@ public final class RootedPath {
         if fd >= 0 {
             close(fd)
         } else if currentErrno() != .fileExists {
-            throw SyscallError("create", rootPath + "/" + rel, errno: currentErrno())
+            throw SyscallError("create", rootPath + "/" + Self.relative(path), errno: currentErrno())
         }
         return try open(path, flags: O_PATH)
     }
@@ -163,9 +163,11 @@ public final class RootedPath {
 
     /// `path` without leading slashes.
     public static func relative(_ path: String) -> String {
-        var p = Substring(path)
-        while p.hasPrefix("/") { p = p.dropFirst() }
-        return String(p)
+        // By UTF-8 byte: a slash is one, and the index after it starts a scalar.
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while start != utf8.endIndex && utf8[start] == UInt8(ascii: "/") { start = utf8.index(after: start) }
+        return start == utf8.startIndex ? path : String(path[start...])
     }
 }
 

@@ -84,7 +84,7 @@ extension CgroupMount {
 
 extension CgroupLayout.Hierarchy {
     /// The name under the container's /sys/fs/cgroup (`memory`, `cpu,cpuacct`, `unified`).
-    var name: String { String(mountPoint.split(separator: "/").last ?? "") }
+    var name: String { Paths.components(mountPoint).last.map(String.init) ?? "" }
     /// The mount data that names the same v1 hierarchy (`memory`, `name=systemd`).
     var superOptions: String { controllers.joined(separator: ",") }
 }

@@ -75,8 +75,7 @@ struct Devices {
     }
 
     private func node(_ d: LinuxDevice, parents: inout Parents) throws {
-        let rel = RootedPath.relative(d.path)
-        let parts = rel.split(separator: "/")
+        let parts = Paths.components(d.path)
         guard let last = parts.last else { return }
         let (parent, setgid) = try parents.directory("/" + Array(parts.dropLast()).joinedPlain(separator: "/"), rooted: rooted)
         let name = String(last)

@@ -109,7 +109,7 @@ struct InitLayer {
         // Over a copy-on-write layer (`rooted.marker`) the rootfs itself is never written,
         // read-only or not: the mount point goes to the layer, marked as berth's.
         if spec.root?.readonly != true || rooted.marker != nil {
-            let parentPath = "/" + RootedPath.relative(path).split(separator: "/").dropLast().joined(separator: "/")
+            let parentPath = "/" + Array(Paths.components(path).dropLast()).joinedPlain(separator: "/")
             var parentTimes: stat?
             if rooted.marker != nil, link.isEmpty, let parent = try? rooted.open(parentPath, flags: O_PATH) {
                 var st = stat()
@@ -153,7 +153,7 @@ struct InitLayer {
         var attachedAt: String?
         defer { if let path = attachedAt { _ = umount2(path, Int32(MNT_DETACH)) } }
         for file in wanted {
-            let name = String(file.path.split(separator: "/").last!)
+            let name = String(Paths.components(file.path).last!)
             let fd = try sys("create", "init layer " + name) {
                 openat(mnt, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
             }
