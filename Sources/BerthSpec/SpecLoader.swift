@@ -21,10 +21,24 @@ public enum SpecLoader {
     }
 
     /// Reads and decodes `<bundle>/config.json`, and returns the parsed document too (the
-    /// state record keeps the document as the bundle had it).
-    package static func loadDocument(bundle: String) throws(SpecError) -> (spec: Spec, json: JSONValue) {
-        let json = try parse(try read(configPath(bundle: bundle)), fileName: configFileName)
-        return (try decode(Spec.self, from: json, fileName: configFileName), json)
+    /// state record keeps the document as the bundle had it) with its text (see
+    /// `objectText`).
+    package static func loadDocument(bundle: String) throws(SpecError) -> (spec: Spec, json: JSONValue, text: [UInt8]?) {
+        let bytes = try read(configPath(bundle: bundle))
+        let json = try parse(bytes, fileName: configFileName)
+        return (try decode(Spec.self, from: json, fileName: configFileName), json, objectText(bytes))
+    }
+
+    /// The bytes of a parsed document without the JSON whitespace around them, when what
+    /// is left is one object (anything else, a byte-order mark say, gives nil): text that
+    /// can stand as a member's value in another document as it is, without writing the
+    /// parsed tree out again.
+    package static func objectText(_ bytes: [UInt8]) -> [UInt8]? {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }),
+            bytes[first] == UInt8(ascii: "{"), bytes[last] == UInt8(ascii: "}")
+        else { return nil }
+        return Array(bytes[first...last])
     }
 
     /// Decodes a configuration from JSON bytes.

@@ -42,8 +42,9 @@ struct Launcher {
         let bundlePath = Paths.absolute(bundle)
         var spec: Spec
         let document: JSONValue
+        let documentText: [UInt8]?
         do throws(SpecError) {
-            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
+            (spec, document, documentText) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         Trace.mark("spec loaded")
@@ -141,7 +142,7 @@ struct Launcher {
                 spec.process?.env = env + ["LISTEN_FDS=\(options.listenFDs)", "LISTEN_PID=1"]
             }
             let launched = try launch(
-                spec: spec, document: document, bundle: bundlePath, rootfs: rootfs, dir: dir,
+                spec: spec, document: document, documentText: documentText, bundle: bundlePath, rootfs: rootfs, dir: dir,
                 intent: intent, lockFD: lockFD, created: created,
                 cgroupLayout: cgroupLayout, cgroupPlan: cgroupPlan,
                 netDevices: netDevices, layers: layers, cleanup: &cleanup)
@@ -153,10 +154,11 @@ struct Launcher {
         }
     }
 
-    /// `document` is config.json as read (the state record keeps it); `spec` is the config
-    /// to run, with what berth adds (the notify socket, LISTEN_FDS).
+    /// `document` is config.json as read (the state record keeps it, written out from
+    /// `documentText`, its bytes, when there are); `spec` is the config to run, with what
+    /// berth adds (the notify socket, LISTEN_FDS).
     private func launch(
-        spec: Spec, document: JSONValue, bundle: String, rootfs: String, dir: String,
+        spec: Spec, document: JSONValue, documentText: [UInt8]?, bundle: String, rootfs: String, dir: String,
         intent: CreateIntent, lockFD: Int32, created: String,
         cgroupLayout: CgroupLayout, cgroupPlan: CgroupSet.Plan,
         netDevices: [NetDeviceRecord], layers: RootfsLayers?, cleanup: inout Cleanup
@@ -374,6 +376,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
             runtimeBinary: ExecGuard.runtimeIdentity)
+        record.configSource = documentText
         record.hostRootfsMount = hostRootfs
         record.layer = layer
         var moveDevices: (() throws(BerthError) -> Void)?

@@ -47,7 +47,7 @@ struct Restorer {
         let spec: Spec
         let document: JSONValue
         do throws(SpecError) {
-            (spec, document) = try SpecLoader.loadDocument(bundle: bundlePath)
+            (spec, document, _) = try SpecLoader.loadDocument(bundle: bundlePath)
             try spec.validate()
         } catch { throw BerthError.spec(error) }
         guard let rootPath = spec.root?.path else { throw BerthError(.invalidSpec, "root: must be set") }

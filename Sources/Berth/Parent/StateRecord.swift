@@ -27,7 +27,10 @@ struct StateRecord: Sendable {
     /// config.json as the bundle had it at create (exec's process and settings, hooks,
     /// annotations), not decoded until needed (see `spec()`).
     var config: JSONValue {
-        didSet { configText = nil }
+        didSet {
+            configText = nil
+            configSource = nil
+        }
     }
     /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
     var notifySocket: String?
@@ -47,6 +50,9 @@ struct StateRecord: Sendable {
     /// by what needs it, and only the member needed (`config` is then `null`). `state`,
     /// `kill`, `start` and `delete` never build the whole document.
     var configText: [UInt8]? = nil
+    /// At create: config.json's bytes, which state.json takes as they are (`config` then
+    /// is their parsed document), instead of writing the document out again.
+    var configSource: [UInt8]? = nil
 }
 
 extension StateRecord {
