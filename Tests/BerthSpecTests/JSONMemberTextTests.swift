@@ -45,3 +45,26 @@ extension JSONValue {
         return o[key]
     }
 }
+
+/// config.json's bytes as state.json's `config` member (SpecLoader.objectText): the object
+/// without the whitespace around it, or nothing when anything else is there.
+@Suite struct ObjectTextTests {
+    @Test func theObjectWithoutSurroundingWhitespace() throws {
+        let text = Array(" \n\t{\n  \"a\": [1, 2],\n  \"b\": \"x\"\n}\r\n".utf8)
+        let object = try #require(SpecLoader.objectText(text))
+        #expect(String(decoding: object, as: UTF8.self) == "{\n  \"a\": [1, 2],\n  \"b\": \"x\"\n}")
+        // It stands as a member's value: the document around it parses, the member equal
+        // to the object parsed alone.
+        let around = Array("{\"config\":".utf8) + object + Array("}".utf8)
+        guard case .object(let outer) = try JSONValue.parse(around) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(outer["config"] == (try JSONValue.parse(text)))
+    }
+
+    @Test(arguments: ["", "  ", "[1]", "\u{FEFF}{}", "{} x", "\"{}\"", "1"])
+    func anythingElseGivesNothing(_ text: String) {
+        #expect(SpecLoader.objectText(Array(text.utf8)) == nil)
+    }
+}
