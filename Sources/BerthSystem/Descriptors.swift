@@ -12,10 +12,13 @@ public enum Descriptors {
     /// between kept descriptors. Negative entries in `keep` are ignored. On a kernel
     /// without close_range (before 5.9) the open descriptors are listed in /proc/self/fd.
     public static func closeAll(except keep: [Int32]) {
-        let kept = Set(keep.filter { $0 >= 0 }).sorted()
+        // Sorted, duplicates skipped below: no Set to build on this path (the init takes it
+        // between clone and exec).
+        let kept = keep.filter { $0 >= 0 }.sorted()
         var first: UInt32 = 0
         for fd in kept {
             let fd = UInt32(fd)
+            if fd < first { continue }
             if fd > first && !closeRange(first, fd - 1) { return closeListed(except: Set(kept)) }
             first = fd + 1
         }
