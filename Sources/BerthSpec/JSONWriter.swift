@@ -44,7 +44,26 @@ package struct JSONWriter {
 
     package mutating func number<N: BinaryInteger>(_ value: N) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        // Digits written in place, last first, then turned round: no String per number
+        // (the generic `String(value)` is most of what writing a state record cost).
+        if let magnitude = UInt64(exactly: value) {
+            digits(magnitude)
+        } else if let negative = Int64(exactly: value) {
+            bytes.append(UInt8(ascii: "-"))
+            digits(negative.magnitude)
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
+    }
+
+    private mutating func digits(_ value: UInt64) {
+        let start = bytes.count
+        var rest = value
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     package mutating func bool(_ value: Bool) {

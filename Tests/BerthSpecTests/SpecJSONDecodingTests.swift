@@ -143,6 +143,24 @@ import Testing
         #expect(try SpecLoader.decode(State.self, from: state.jsonBytes, fileName: "s") == state)
     }
 
+    @Test func writerNumbersAsDecimalText() {
+        var w = JSONWriter()
+        w.beginArray()
+        w.number(0)
+        w.number(7)
+        w.number(-1)
+        w.number(Int64.min)
+        w.number(Int64.max)
+        w.number(UInt64.max)
+        w.number(Int32(-2_147_483_648))
+        w.number(UInt8(255))
+        w.number(1_000_000)
+        w.endArray()
+        #expect(
+            String(decoding: w.bytes, as: UTF8.self)
+                == "[0,7,-1,-9223372036854775808,9223372036854775807,18446744073709551615,-2147483648,255,1000000]")
+    }
+
     /// Paths of optional properties that are `nil`, walking structs, arrays and dictionaries.
     private func unsetOptionals(_ value: Any, path: String) -> [String] {
         let mirror = Mirror(reflecting: value)
