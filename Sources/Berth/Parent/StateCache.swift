@@ -1,8 +1,8 @@
 import BerthSpec
 import Glibc
 
-/// The last state record this process parsed, with the bytes it came from, and the
-/// config decoded from it once asked for. `exec` reads a container's record twice (for the
+/// The last state record this process parsed or wrote, with its bytes, and the config
+/// decoded from it once asked for. `exec` reads a container's record twice (for the
 /// configuration its process starts from, then to launch it) and decodes its config
 /// twice: the second time costs a comparison. A record parsed from the same bytes is the
 /// same record, and any change to state.json (always replaced whole) shows in its bytes.

@@ -148,9 +148,15 @@ struct StateStore: Sendable {
     }
 
     func save(_ record: StateRecord) throws(BerthError) {
+        let path = directory(record.id) + "/" + Self.stateFile
+        let bytes = record.jsonBytes
         do throws(SyscallError) {
-            try FileIO.writeAtomically(directory(record.id) + "/" + Self.stateFile, record.jsonBytes, mode: 0o600)
+            try FileIO.writeAtomically(path, bytes, mode: 0o600)
         } catch { throw BerthError.system("write state", error) }
+        // Reading these bytes back gives this record: the next read in this process (the
+        // delete at the end of `run`, a library caller's next step) compares instead of
+        // parsing.
+        StateCache.remember(path: path, bytes: bytes, record: record)
     }
 
     func remove(_ id: String) throws(BerthError) {
