@@ -40,6 +40,9 @@ public struct CgroupLayout: Sendable {
         var keys: [String] = []
         let bytes = (try? FileIO.read("/proc/self/mountinfo")) ?? []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            // Most mounts are not cgroups: the type after " - " is looked at before the
+            // line is split into fields.
+            guard Self.hasCgroupType(line) else { continue }
             let parts = line.split(separator: UInt8(ascii: " "))
             guard let dash = parts.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }),
                 parts.count > dash + 3
@@ -71,6 +74,21 @@ public struct CgroupLayout: Sendable {
         let hasV2 = hierarchies.contains { $0.isUnified }
         let mode: Mode = hasV1 ? (hasV2 ? .hybrid : .legacy) : .unified
         return CgroupLayout(mode: mode, hierarchies: hierarchies)
+    }
+
+    /// Whether a mountinfo line's filesystem type (the field after the " - " separator)
+    /// is `cgroup` or `cgroup2`; the lines that are go on to the full parse.
+    static func hasCgroupType(_ line: ArraySlice<UInt8>) -> Bool {
+        let separator: [UInt8] = Array(" - cgroup".utf8)
+        var i = line.startIndex
+        while i + separator.count <= line.endIndex {
+            if line[i] == UInt8(ascii: " ") && line[i..<(i + separator.count)].elementsEqual(separator) {
+                let after = i + separator.count
+                return after == line.endIndex || line[after] == UInt8(ascii: " ") || line[after] == UInt8(ascii: "2")
+            }
+            i += 1
+        }
+        return false
     }
 
     /// This process's cgroup in one hierarchy, from /proc/self/cgroup.
