@@ -37,8 +37,12 @@ struct CreateIntent: Equatable, Sendable {
 
     var encoded: [UInt8] {
         var out = Array(Self.magic.utf8) + [0]
+        out.reserveCapacity(1024)
         func field(_ key: String, _ value: String) {
-            out += Array(key.utf8) + [UInt8(ascii: "=")] + Array(value.utf8.filter { $0 != 0 }) + [0]
+            out.append(contentsOf: key.utf8)
+            out.append(UInt8(ascii: "="))
+            for byte in value.utf8 where byte != 0 { out.append(byte) }
+            out.append(0)
         }
         field("bundle", bundle)
         field("rootfs", rootfs)
