@@ -44,7 +44,9 @@ let package = Package(
         .executableTarget(name: "BerthFuzz", dependencies: ["Berth", "BerthSpec", "BerthSystem", "BerthCgroups"],
                           path: "Fuzz/BerthFuzz"),
         .testTarget(name: "BerthSpecTests", dependencies: ["BerthSpec"]),
-        .testTarget(name: "BerthSystemTests", dependencies: ["BerthSystem"]),
+        .testTarget(
+            name: "BerthSystemTests",
+            dependencies: ["BerthSystem", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSpec"]),
         .testTarget(name: "BerthTests", dependencies: ["Berth", "BerthSystem", "BerthSpec"]),
         .testTarget(name: "BerthAsyncTests", dependencies: ["BerthAsync"]),

@@ -21,14 +21,47 @@ public struct ProcStat: Sendable, Equatable {
     /// fields are counted from the last `)`.
     public static func parse(_ bytes: [UInt8]) -> ProcStat? {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let rest = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
-        // rest[0] is field 3 (state); field N is rest[N - 3].
-        guard rest.count > 19, let s = rest[0].first,
-            let ppid = Int32(String(decoding: rest[1], as: UTF8.self)),
-            let start = UInt64(String(decoding: rest[19], as: UTF8.self))
-        else { return nil }
-        let ignored = rest.count > 30 ? UInt64(String(decoding: rest[30], as: UTF8.self)) ?? 0 : 0
-        return ProcStat(state: Character(UnicodeScalar(s)), parentPID: ppid, startTime: start, ignoredSignals: ignored)
+        // The fields after the name, read in place (no array of them, no string per
+        // number): the first is field 3 (state), field N the (N - 3)th.
+        var count = 0
+        var state: UInt8?
+        var ppid: UInt64?
+        var start: UInt64?
+        var ignored: UInt64 = 0
+        var i = close + 1
+        while i < bytes.count && count <= 30 {
+            if bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\n") {
+                i += 1
+                continue
+            }
+            let first = i
+            while i < bytes.count && bytes[i] != UInt8(ascii: " ") && bytes[i] != UInt8(ascii: "\n") { i += 1 }
+            let field = bytes[first..<i]
+            switch count {
+            case 0: state = field.first
+            case 1: ppid = decimal(field)
+            case 19: start = decimal(field)
+            case 30: ignored = decimal(field) ?? 0
+            default: break
+            }
+            count += 1
+        }
+        guard count > 19, let state, let ppid, let parentPID = Int32(exactly: ppid), let start else { return nil }
+        return ProcStat(state: Character(UnicodeScalar(state)), parentPID: parentPID, startTime: start, ignoredSignals: ignored)
+    }
+
+    /// A field of decimal digits as a number; nil for anything else or an overflow.
+    static func decimal(_ field: ArraySlice<UInt8>) -> UInt64? {
+        guard !field.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in field {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !o1 && !o2 else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// True for a process that has exited but not been reaped, or is dying.

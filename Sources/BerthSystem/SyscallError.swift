@@ -28,13 +28,14 @@ public struct SyscallError: Error, CustomStringConvertible, Sendable {
 
 /// strerror in the lower-case form Go (and so runc) prints.
 public func errnoText(_ e: Errno) -> String {
-    var text = String(cString: strerror(e.rawValue))
-    if let first = text.first, first.isUppercase,
-        !(text.count > 1 && text[text.index(after: text.startIndex)].isUppercase)
-    {
-        text = first.lowercased() + String(text.dropFirst())
+    // glibc's messages are ASCII: the case is looked at byte by byte (a `Character`'s
+    // case is a Unicode property look-up).
+    var bytes = Array(String(cString: strerror(e.rawValue)).utf8)
+    func isUpper(_ b: UInt8) -> Bool { b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") }
+    if let first = bytes.first, isUpper(first), !(bytes.count > 1 && isUpper(bytes[1])) {
+        bytes[0] = first + 32
     }
-    return text
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// The calling thread's errno as an `Errno`.

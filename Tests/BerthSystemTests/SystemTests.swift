@@ -1,5 +1,6 @@
 import BerthSystem
 import Glibc
+import SystemPackage
 import Testing
 
 @Suite struct SystemTests {
@@ -46,6 +47,37 @@ import Testing
         #expect(stat.state == "S")
         #expect(stat.parentPID == 1)
         #expect(stat.startTime == 987654)
+    }
+
+    @Test func procStatFieldsAndRefusals() throws {
+        var fields = (3...52).map { String($0) }
+        fields[0] = "Z"
+        fields[30] = "4097"  // field 33: signals 1 and 13 ignored
+        let full = try #require(ProcStat.parse(Array(("7 (x) " + fields.joined(separator: " ") + "\n").utf8)))
+        #expect(full.state == "Z" && full.parentPID == 4 && full.startTime == 22 && full.ignoredSignals == 4097)
+        #expect(full.isDead)
+        // Twenty fields after the name are the least; without field 33 nothing is ignored.
+        let short = try #require(ProcStat.parse(Array(("7 (x)  " + fields[0..<20].joined(separator: "  ")).utf8)))
+        #expect(short.startTime == 22 && short.ignoredSignals == 0)
+        #expect(ProcStat.parse(Array(("7 (x) " + fields[0..<19].joined(separator: " ")).utf8)) == nil)
+        #expect(ProcStat.parse(Array("7 x S 1".utf8)) == nil)
+        var bad = fields
+        bad[1] = "-1"
+        #expect(ProcStat.parse(Array(("7 (x) " + bad.joined(separator: " ")).utf8)) == nil)
+        bad = fields
+        bad[19] = "18446744073709551616"  // one more than UInt64 holds
+        #expect(ProcStat.parse(Array(("7 (x) " + bad.joined(separator: " ")).utf8)) == nil)
+        bad = fields
+        bad[1] = "2147483648"  // one more than a pid holds
+        #expect(ProcStat.parse(Array(("7 (x) " + bad.joined(separator: " ")).utf8)) == nil)
+    }
+
+    @Test func errnoTextIsGoWording() {
+        #expect(errnoText(Errno(rawValue: ENOENT)) == "no such file or directory")
+        #expect(errnoText(Errno(rawValue: EPERM)) == "operation not permitted")
+        #expect(errnoText(Errno(rawValue: EIO)) == "input/output error")
+        // An initialism keeps its capitals.
+        #expect(errnoText(Errno(rawValue: EDOTDOT)) == "RFS specific error")
     }
 
     @Test func ownStatHasAStartTime() throws {
