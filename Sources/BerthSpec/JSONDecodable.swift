@@ -89,7 +89,8 @@ package struct JSONFields {
     package func value(_ key: String) -> JSONValue? { object[key] }
 
     /// The key as the document writes it, and its value.
-    private func member(_ key: String) -> (String, JSONValue)? {
+    @usableFromInline
+    func member(_ key: String) -> (String, JSONValue)? {
         if let value = object[key] { return (key, value) }
         guard foldingCase else { return nil }
         var i = object.keys.count - 1
@@ -110,8 +111,10 @@ package struct JSONFields {
         return true
     }
 
-    /// An OPTIONAL field: `nil` when missing or `null`.
-    @inline(__always)
+    /// An OPTIONAL field: `nil` when missing or `null`. Inlinable, so that the other
+    /// modules' decoders (the state record's) are specialised for their field types
+    /// instead of calling the generic function through metadata.
+    @inlinable
     package func optional<T: JSONDecodable>(_ key: String) throws(JSONDecodingError) -> T? {
         guard let (written, value) = member(key) else { return nil }
         if case .null = value { return nil }
@@ -120,7 +123,7 @@ package struct JSONFields {
 
     /// A REQUIRED field decoded as Go does: missing or `null` is `fallback` (the zero
     /// value), and validation reports it.
-    @inline(__always)
+    @inlinable
     package func lenient<T: JSONDecodable>(_ key: String, _ fallback: T) throws(JSONDecodingError) -> T {
         try optional(key) ?? fallback
     }
