@@ -86,7 +86,7 @@ struct CallerDescriptorTests {
     func listenFDs() throws {
         let s = try Sandbox(); defer { s.cleanup() }
         s.mountOut()
-        s.bundle.config.shell("ls /proc/self/fd > /srv/fds; echo $LISTEN_FDS > /srv/n; sleep 1000")
+        s.bundle.config.shell("ls /proc/self/fd > /srv/fds; echo $LISTEN_FDS > /srv/n.tmp; mv /srv/n.tmp /srv/n; sleep 1000")
         try s.bundle.write()
         let passed = try openFile(s.dir + "/listen-fd3")
         let other = try openFile(s.dir + "/caller-fd4")

@@ -70,7 +70,7 @@ struct CgroupLifecycleTests {
         s.mountOut()
         let id = s.newID()
         let cg = s.testCgroup(id)
-        s.bundle.config.shell("echo started > /srv/started; sleep 1000")
+        s.bundle.config.shell("echo started > /srv/started.tmp; mv /srv/started.tmp /srv/started; sleep 1000")
         try s.bundle.write()
         #expect(s.berth(["create", "--bundle", s.bundle.path, id]).status == 0)
         let freezer = try #require(HostCgroup.mount(for: "freezer"))

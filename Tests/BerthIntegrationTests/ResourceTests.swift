@@ -143,7 +143,10 @@ struct ResourceTests {
         s.mountOut()
         s.bundle.config["linux.resources.cpu"] = ["quota": 10000, "period": 100000]
         s.bundle.config["linux.resources.memory"] = ["limit": 16 * 1024 * 1024, "swap": 16 * 1024 * 1024]
-        s.bundle.config.shell("timeout 1 sh -c 'while :; do :; done'; tail /dev/zero; echo tail=$? > /srv/oom; sleep 100")
+        // The result is written aside and renamed: under the 10% quota the shell can be
+        // throttled between creating /srv/oom and writing to it (the test once read it empty).
+        s.bundle.config.shell(
+            "timeout 1 sh -c 'while :; do :; done'; tail /dev/zero; echo tail=$? > /srv/oom.tmp; mv /srv/oom.tmp /srv/oom; sleep 100")
         try s.bundle.write()
         let id = s.newID()
         let pid = try s.runDetached(id).pid
