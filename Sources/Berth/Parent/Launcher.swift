@@ -376,7 +376,7 @@ struct Launcher {
             namespacePaths: nsPaths, cgroupPaths: cgroup.paths, cgroupCreated: cgroup.created,
             cgroupUnified: cgroup.unified, config: document, notifySocket: options.notifySocket,
             runtimeBinary: ExecGuard.runtimeIdentity)
-        record.configSource = documentText
+        record.configText = documentText
         record.hostRootfsMount = hostRootfs
         record.layer = layer
         var moveDevices: (() throws(BerthError) -> Void)?

@@ -27,10 +27,7 @@ struct StateRecord: Sendable {
     /// config.json as the bundle had it at create (exec's process and settings, hooks,
     /// annotations), not decoded until needed (see `spec()`).
     var config: JSONValue {
-        didSet {
-            configText = nil
-            configSource = nil
-        }
+        didSet { configText = nil }
     }
     /// The caller's NOTIFY_SOCKET, when the container's readiness is to be passed on.
     var notifySocket: String?
@@ -46,13 +43,11 @@ struct StateRecord: Sendable {
     var hostRootfsMount: HostRootfsMount? = nil
     /// The copy-on-write layer over the rootfs, if the container has one.
     var layer: ContainerLayer? = nil
-    /// The config as its JSON text, when the record was read from state.json: parsed only
-    /// by what needs it, and only the member needed (`config` is then `null`). `state`,
-    /// `kill`, `start` and `delete` never build the whole document.
+    /// The config as its JSON text, which state.json takes as it is. Read from state.json,
+    /// it is parsed only by what needs it, and only the member needed (`config` is then
+    /// `null`): `state`, `kill`, `start` and `delete` never build the whole document. At
+    /// create it is config.json's bytes beside their parsed `config`, which readers use.
     var configText: [UInt8]? = nil
-    /// At create: config.json's bytes, which state.json takes as they are (`config` then
-    /// is their parsed document), instead of writing the document out again.
-    var configSource: [UInt8]? = nil
 }
 
 extension StateRecord {
@@ -61,7 +56,7 @@ extension StateRecord {
         if let cached = StateCache.spec(of: self) { return cached }
         do throws(SpecError) {
             let document: JSONValue
-            if let configText {
+            if case .null = config, let configText {
                 do throws(JSONSyntaxError) { document = try JSONValue.parse(configText) } catch {
                     throw SpecError("state.json config: \(error.reason)")
                 }
@@ -113,7 +108,7 @@ extension StateRecord {
     /// One member of the config, parsed alone when the config is still text (nil when
     /// missing, or when that text is not a JSON object).
     func configMember(_ name: String) -> JSONValue? {
-        if let configText {
+        if case .null = config, let configText {
             guard let value = try? JSONValue.parse(configText, leavingAsText: { $0 != name }),
                 case .object(let o) = value
             else { return nil }

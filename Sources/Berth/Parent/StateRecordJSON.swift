@@ -62,7 +62,7 @@ extension StateRecord {
         }
         // Last: the largest member.
         w.key("config")
-        if let text = configText ?? configSource { w.raw(text) } else { w.value(config) }
+        if let configText { w.raw(configText) } else { w.value(config) }
         w.endObject()
         return w.bytes
     }
