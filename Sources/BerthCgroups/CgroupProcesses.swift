@@ -95,6 +95,9 @@ extension CgroupSet {
             {
                 return true
             }
+            // A directory just made has its own cgroup.freeze at 0: under a freezing
+            // ancestor it is born frozen, which cgroup.events above already says.
+            if created.contains(dir.path) { continue }
             if let freeze = try? FileIO.readString(dir.path + "/cgroup.freeze"), freeze.hasPrefix("1") {
                 return true
             }

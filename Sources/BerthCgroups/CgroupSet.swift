@@ -92,7 +92,7 @@ public struct CgroupSet: Sendable {
     static func missingDirectories(_ dir: String, under mountPoint: String) -> [String] {
         var missing: [String] = []
         var d = dir
-        while d.count > mountPoint.count && !FileIO.exists(d) {
+        while d.utf8.count > mountPoint.utf8.count && !FileIO.exists(d) {
             missing.insert(d, at: 0)
             d = String(d[..<(d.lastIndex(of: "/") ?? d.startIndex)])
         }
