@@ -56,14 +56,14 @@ e2e-deps:
 # unsafe flags.
 PERF_FLAGS := -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 
-# The functions the hot paths run, laid out together (scripts/hotorder.sh writes the list):
-# each in a section of its own, placed by lld in the list's order (those without a symbol
-# by scripts/hot-unnamed.ld), with the segments aligned to 2 MB so that scripts/hugetext.py
-# can map the text in 2 MB pages. `run` then maps two of those pages instead of four, and
-# its peak RSS is 5.7 MB instead of 9.7 (README, Performance).
+# The functions the hot paths run, laid out together (scripts/hotorder.sh writes the list
+# and the linker script): each in a section of its own, placed by lld in the list's order
+# (those no symbol can name by scripts/hot-sections.ld), with the segments aligned to 2 MB
+# so that scripts/hugetext.py can map the text in 2 MB pages. `run` then maps one of those
+# pages instead of four (README, Performance).
 LAYOUT_FLAGS := -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/hot-order.txt -Xlinker --no-warn-symbol-ordering \
-	-Xlinker -T -Xlinker $(CURDIR)/scripts/hot-unnamed.ld -Xlinker -z -Xlinker max-page-size=0x200000
+	-Xlinker -T -Xlinker $(CURDIR)/scripts/hot-sections.ld -Xlinker -z -Xlinker max-page-size=0x200000
 
 # One fully static executable: the Swift runtime, Foundation Essentials, libseccomp and
 # libcap are all linked in.

@@ -1,11 +1,13 @@
 #!/bin/sh
-# Writes scripts/hot-order.txt: the functions berth runs on its hot paths (run, create,
-# start, state, list, exec, ps, kill, delete), in the order they first run, which
-# `make build` gives the linker (lld --symbol-ordering-file) so that they sit together:
-# with the text in 2 MB pages (scripts/hugetext.py) a command then maps two or three of
-# them instead of every one (README, Performance). Regenerate it after large changes; a
-# name that no longer exists is skipped by the linker, a function missing from the list
-# only lands with the cold code.
+# Writes scripts/hot-order.txt and scripts/hot-sections.ld: the functions berth runs on its
+# hot paths (run, create, state, list, start, kill, delete, then exec and ps), in the order
+# they first run, which `make build` gives the linker (lld --symbol-ordering-file, and a
+# linker script for those no symbol names) so that they sit together. With the text in
+# 2 MB pages (scripts/hugetext.py), `run`, `create`, `state`, `list` and `delete` then map
+# one of those pages and the 4 KB pages before it, `start`, `kill` and `exec` two; before,
+# each mapped four (README, Performance). Regenerate after large changes: a name that no
+# longer exists is skipped by the linker, a function missing from the list only lands
+# with the cold code.
 #
 #   sh scripts/hotorder.sh BERTH ROOTFS      # root, gcc; BERTH a static build of berth
 #
@@ -26,7 +28,7 @@ case $B in /*) ;; *) B=$(cd "$(dirname "$B")" && pwd)/$(basename "$B") ;; esac
 work=$(mktemp -d /tmp/berth-hotorder.XXXXXX)
 trap 'for c in $("$B" --root "$work/state" list -q 2>/dev/null); do "$B" --root "$work/state" delete -f "$c"; done; rm -rf "$work"' EXIT
 gcc -O2 -o "$work/fcov" "$here/hotorder/fcov.c"
-readelf -sW "$B" | awk '$4 == "FUNC" && $3 > 0 { print $2, $8 }' > "$work/functions"
+readelf -sW "$B" | awk '$4 == "FUNC" { print $2, $8 }' > "$work/functions"
 # Every function entry: the symbols', and the frame set-ups (push %rbp; mov %rsp,%rbp) at
 # 16-byte boundaries, which also find the functions the compiler left without a symbol.
 python3 - "$B" "$work/functions" > "$work/addresses" <<'EOF'
@@ -47,15 +49,20 @@ for line in subprocess.run(["readelf", "-SW", binary], capture_output=True, text
 print("\n".join(f"{a:x}" for a in sorted(entries)))
 EOF
 
+# A copy of the rootfs: with a writable root, the init layer makes its mount points there.
+cp -a "$ROOTFS" "$work/rootfs"
 bundle() {
     mkdir -p "$work/$1"
     (cd "$work/$1" && "$B" spec)
-    python3 - "$work/$1/config.json" "$ROOTFS" "$2" <<'EOF'
+    python3 - "$work/$1/config.json" "$work/rootfs" "$2" "$3" <<'EOF'
 import json, sys
-path, rootfs, args = sys.argv[1], sys.argv[2], sys.argv[3].split()
+path, rootfs, args, writable = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4] == "writable"
 c = json.load(open(path))
 c["root"]["path"] = rootfs
-c["root"]["readonly"] = True
+c["root"]["readonly"] = not writable
+if writable:
+    # runc's older default: a pre-release version, a writable root.
+    c["ociVersion"] = "1.0.2-dev"
 c["process"]["terminal"] = False
 c["process"]["args"] = args
 # An ambient capability that is not inheritable: the warning's path (strerror) too.
@@ -63,34 +70,38 @@ c["process"]["capabilities"]["ambient"] = ["CAP_KILL"]
 json.dump(c, open(path, "w"))
 EOF
 }
-bundle once /bin/true
-bundle long "sleep 30"
+bundle once /bin/true readonly
+bundle long "sleep 30" readonly
+bundle writable /bin/true writable
 
 trace() { "$work/fcov" "$work/addresses" "$work/hits" "$B" --root "$work/state" "$@" >/dev/null 2>&1 || true; }
+# Most used first: what runs first is laid out first, and whatever does not fit in the
+# first 2 MB page is what `exec` and `ps` alone run.
 trace run --bundle "$work/once" r1
+trace run --bundle "$work/writable" r2
+trace --log-format json run --bundle "$work/once" r3
+# With a signal ignored, as callers often start berth: the init resets it (resetSignals).
+(trap '' INT; trace run --bundle "$work/once" r4)
 trace create --bundle "$work/long" c1
 trace state c1
 trace list
 trace start c1
-trace exec c1 /bin/true
-trace ps c1
 trace kill c1 KILL
 sleep 0.5
 trace delete c1
-trace run -d --bundle "$work/long" d1
-trace exec d1 true
-trace delete -f d1
 trace create --bundle "$work/once" c2
 trace delete c2
-trace --log-format json run --bundle "$work/once" r2
-# With a signal ignored, as callers often start berth: the init resets it (resetSignals).
-(trap '' INT; trace run --bundle "$work/once" r3)
+trace run -d --bundle "$work/long" d1
+trace exec d1 /bin/true
+trace ps d1
+trace delete -f d1
 
-core=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/swift_static/linux/libswiftCore.a
-(cd "$work" && ar x "$core" Swift.o)
-python3 - "$work" "$here/hot-order.txt" <<'EOF'
+static=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/swift_static/linux
+(cd "$work" && ar x "$static/libswiftCore.a" Swift.o && ar x "$static/libswift_RegexParser.a" _RegexParser.o \
+    && ar x "$static/libswift_StringProcessing.a" _StringProcessing.o)
+python3 - "$work" "$here/hot-order.txt" "$here/hot-sections.ld" <<'EOF'
 import subprocess, sys
-work, out = sys.argv[1], sys.argv[2]
+work, out, script = sys.argv[1], sys.argv[2], sys.argv[3]
 import bisect
 names = {}
 for line in open(f"{work}/functions"):
@@ -108,13 +119,34 @@ for line in open(f"{work}/hits"):
     if address in seen:
         continue
     seen.add(address)
-    # A function without a symbol shares its section with the symbol before it: that
-    # name places the section.
+    # A function without a symbol is placed by the linker script (.text..L*); the
+    # symbol before it is listed too, in case they share a section.
     named = address if address in names else starts[bisect.bisect_right(starts, address) - 1]
     order += [n for n in names[named] if n not in listed]
     listed.update(names[named])
 first = [n for n in order if n in unsplit][:1]
+# A local name several objects define (a value witness such as `$sSqwxx`) places every
+# copy: where the regex modules define one too, it would bring their unsplit sections
+# (0.9 MB the hot paths never run) in among the hot code. Such names are placed by their
+# section's name instead (berth's objects have one section per function; those modules
+# keep theirs in one `.text`), in the linker script below.
+regex = set()
+for module in ("_RegexParser", "_StringProcessing"):
+    table = subprocess.run(["readelf", "-sW", f"{work}/{module}.o"], capture_output=True, text=True).stdout
+    regex |= {f[7] for f in (l.split() for l in table.splitlines()) if len(f) >= 8 and f[3] == "FUNC"}
+rest = [n for n in order if n not in first]
 with open(out, "w") as f:
-    f.write("".join(n + "\n" for n in first + [n for n in order if n not in first]))
-print(f"hotorder: {len(order)} functions in {out}")
+    f.write("".join(n + "\n" for n in first + [n for n in rest if n not in regex]))
+shared = [n for n in rest if n in regex]
+with open(script, "w") as f:
+    f.write(
+        "/* Written by scripts/hotorder.sh. Functions the symbol order cannot place: those\n"
+        "   without a symbol (in sections named after local labels, .text..L*: closures'\n"
+        "   context destructors among them, 9 KB in all), and the hot ones whose name the regex\n"
+        "   modules also define. They go together before .text, so that none brings in a 2 MB\n"
+        "   page of cold code. */\n"
+        "SECTIONS\n{\n  .text.hot : {\n    *(.text..L*)\n"
+        + "".join(f"    *(.text.{n})\n" for n in shared)
+        + "  }\n}\nINSERT BEFORE .text;\n")
+print(f"hotorder: {len(order)} functions in {out} and {script}")
 EOF
