@@ -100,9 +100,8 @@ static=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/swift
 (cd "$work" && ar x "$static/libswiftCore.a" Swift.o && ar x "$static/libswift_RegexParser.a" _RegexParser.o \
     && ar x "$static/libswift_StringProcessing.a" _StringProcessing.o)
 python3 - "$work" "$here/hot-order.txt" "$here/hot-sections.ld" <<'EOF'
-import subprocess, sys
+import bisect, subprocess, sys
 work, out, script = sys.argv[1], sys.argv[2], sys.argv[3]
-import bisect
 names = {}
 for line in open(f"{work}/functions"):
     address, name = line.split(None, 1)
