@@ -70,6 +70,10 @@ LAYOUT_FLAGS := -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld
 build: deps
 	$(SWIFT) build -c release $(PERF_FLAGS) $(LAYOUT_FLAGS) --static-swift-stdlib -Xswiftc -static-executable --product berth
 	@ldd $(BERTH) 2>&1 | grep -q "not a dynamic executable" || { echo "berth is not static"; exit 1; }
+	@# A hot list gone stale costs memory, not correctness: say so when a tenth of its names are gone.
+	@gone=$$(nm $(BERTH) | awk 'NR == FNR { have[$$3] = 1; next } !($$0 in have)' - scripts/hot-order.txt | wc -l); \
+	  total=$$(wc -l < scripts/hot-order.txt); \
+	  [ $$((gone * 10)) -le $$total ] || echo "make: $$gone of the $$total functions in scripts/hot-order.txt are gone from berth: run sh scripts/hotorder.sh $(BERTH) $(ROOTFS) (README, Performance)"
 	@python3 scripts/hugetext.py $(BERTH)
 	$(SWIFT) build -c release $(PERF_FLAGS) --product berth-embed-example
 
