@@ -100,29 +100,24 @@ static=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")/lib/swift
 (cd "$work" && ar x "$static/libswiftCore.a" Swift.o && ar x "$static/libswift_RegexParser.a" _RegexParser.o \
     && ar x "$static/libswift_StringProcessing.a" _StringProcessing.o)
 python3 - "$work" "$here/hot-order.txt" "$here/hot-sections.ld" <<'EOF'
-import bisect, subprocess, sys
+import subprocess, sys
 work, out, script = sys.argv[1], sys.argv[2], sys.argv[3]
 names = {}
 for line in open(f"{work}/functions"):
     address, name = line.split(None, 1)
     names.setdefault(int(address, 16), []).append(name.strip())
-starts = sorted(names)
 # Functions in Swift.o's unsplit .text section.
 sections = subprocess.run(["readelf", "-SW", f"{work}/Swift.o"], capture_output=True, text=True).stdout
 text = next(l.split("]")[0].split("[")[1].strip() for l in sections.splitlines() if l.split("]")[-1].split()[:1] == [".text"])
 symbols = subprocess.run(["readelf", "-sW", f"{work}/Swift.o"], capture_output=True, text=True).stdout
 unsplit = {f[7] for f in (l.split() for l in symbols.splitlines()) if len(f) >= 8 and f[3] == "FUNC" and f[6] == text}
-order, seen, listed = [], set(), set()
+order, listed = [], set()
 for line in open(f"{work}/hits"):
-    address = int(line, 16)
-    if address in seen:
-        continue
-    seen.add(address)
-    # A function without a symbol is placed by the linker script (.text..L*); the
-    # symbol before it is listed too, in case they share a section.
-    named = address if address in names else starts[bisect.bisect_right(starts, address) - 1]
-    order += [n for n in names[named] if n not in listed]
-    listed.update(names[named])
+    # A function without a symbol has no name here: the linker script places it (.text..L*).
+    for name in names.get(int(line, 16), []):
+        if name not in listed:
+            order.append(name)
+            listed.add(name)
 first = [n for n in order if n in unsplit][:1]
 # A local name several objects define (a value witness such as `$sSqwxx`) places every
 # copy: where the regex modules define one too, it would bring their unsplit sections

@@ -14,7 +14,6 @@
 #include <sys/user.h>
 #include <unistd.h>
 #include <errno.h>
-#include <string.h>
 static pid_t tracees[4096]; static int ntracees;
 static void add(pid_t p) { for (int i = 0; i < ntracees; i++) if (tracees[i] == p) return; tracees[ntracees++] = p; }
 static void drop(pid_t p) { for (int i = 0; i < ntracees; i++) if (tracees[i] == p) { tracees[i] = tracees[--ntracees]; return; } }
@@ -23,6 +22,15 @@ static int find(unsigned long a) {
     int lo = 0, hi = n - 1;
     while (lo <= hi) { int m = (lo + hi) / 2; if (addr[m] == a) return m; if (addr[m] < a) lo = m + 1; else hi = m - 1; }
     return -1;
+}
+// Sets the first byte at breakpoint i in p's text to b (0xcc: the breakpoint; orig[i]: the
+// code). Returns the byte that was there, or -1 when the address cannot be read.
+static int poke(pid_t p, int i, unsigned char b) {
+    errno = 0;
+    long w = ptrace(PTRACE_PEEKTEXT, p, addr[i], 0);
+    if (errno) return -1;
+    ptrace(PTRACE_POKETEXT, p, addr[i], (w & ~0xffL) | b);
+    return w & 0xff;
 }
 static int cmp(const void *a, const void *b) { unsigned long x = *(unsigned long *)a, y = *(unsigned long *)b; return x < y ? -1 : x > y; }
 int main(int argc, char **argv) {
@@ -54,12 +62,8 @@ int main(int argc, char **argv) {
                     pid_t q = tracees[t];
                     kill(q, SIGSTOP);
                     int s2; waitpid(q, &s2, __WALL);
-                    for (int i = 0; i < n; i++) {
-                        errno = 0;
-                        long w = ptrace(PTRACE_PEEKTEXT, q, addr[i], 0);
-                        if (errno || (w & 0xff) != 0xcc) continue;
-                        ptrace(PTRACE_POKETEXT, q, addr[i], (w & ~0xffL) | orig[i]);
-                    }
+                    // Breakpoints already hit hold their code again: rewriting it is harmless.
+                    for (int i = 0; i < n; i++) poke(q, i, orig[i]);
                     ptrace(PTRACE_DETACH, q, 0, 0);
                 }
                 break;
@@ -71,11 +75,8 @@ int main(int argc, char **argv) {
         if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
             if (p == child && execs++ == 0) {
                 for (int i = 0; i < n; i++) {
-                    errno = 0;
-                    long w = ptrace(PTRACE_PEEKTEXT, p, addr[i], 0);
-                    if (errno) { orig[i] = 0; continue; }
-                    orig[i] = w & 0xff;
-                    ptrace(PTRACE_POKETEXT, p, addr[i], (w & ~0xffL) | 0xcc);
+                    int was = poke(p, i, 0xcc);
+                    orig[i] = was < 0 ? 0xcc : (unsigned char)was;
                 }
                 ptrace(PTRACE_CONT, p, 0, 0); continue;
             }
@@ -91,8 +92,7 @@ int main(int argc, char **argv) {
             ptrace(PTRACE_GETREGS, p, 0, &r);
             int i = find(r.rip - 1);
             if (i >= 0) {
-                long w = ptrace(PTRACE_PEEKTEXT, p, addr[i], 0);
-                ptrace(PTRACE_POKETEXT, p, addr[i], (w & ~0xffL) | orig[i]);
+                poke(p, i, orig[i]);
                 r.rip -= 1; ptrace(PTRACE_SETREGS, p, 0, &r);
                 if (!hit[i]) { hit[i] = 1; fprintf(out, "%lx\n", addr[i]); }
                 ptrace(PTRACE_CONT, p, 0, 0); continue;
