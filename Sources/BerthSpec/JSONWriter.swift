@@ -42,18 +42,24 @@ package struct JSONWriter {
         quote(value)
     }
 
-    package mutating func number<N: BinaryInteger>(_ value: N) {
+    // Digits written in place, last first, then turned round: no String per number (the
+    // generic `String(value)` was most of what writing a state record cost). Concrete
+    // integer types, not a generic one: called from another module the generic stayed
+    // unspecialised, and the first number of each type made the runtime look its `Words`
+    // up by mangled name (a demangling per type).
+    package mutating func number(_ value: UInt64) {
         separate()
-        // Digits written in place, last first, then turned round: no String per number
-        // (the generic `String(value)` is most of what writing a state record cost).
-        if let magnitude = UInt64(exactly: value) {
-            digits(magnitude)
-        } else if let negative = Int64(exactly: value) {
-            bytes.append(UInt8(ascii: "-"))
-            digits(negative.magnitude)
-        } else {
-            bytes.append(contentsOf: String(value).utf8)
-        }
+        digits(value)
+    }
+
+    package mutating func number(_ value: Int64) {
+        separate()
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        digits(value.magnitude)
+    }
+
+    package mutating func number(_ value: Int) {
+        number(Int64(value))
     }
 
     private mutating func digits(_ value: UInt64) {
@@ -114,7 +120,22 @@ package struct JSONWriter {
         if let value { field(name, value) }
     }
 
-    package mutating func field<N: BinaryInteger>(_ name: String, _ value: N) {
+    package mutating func field(_ name: String, _ value: Int64) {
+        key(name)
+        number(value)
+    }
+
+    package mutating func field(_ name: String, _ value: UInt64) {
+        key(name)
+        number(value)
+    }
+
+    package mutating func field(_ name: String, _ value: Int32) {
+        key(name)
+        number(Int64(value))
+    }
+
+    package mutating func field(_ name: String, _ value: Int) {
         key(name)
         number(value)
     }

@@ -152,8 +152,8 @@ import Testing
         w.number(Int64.min)
         w.number(Int64.max)
         w.number(UInt64.max)
-        w.number(Int32(-2_147_483_648))
-        w.number(UInt8(255))
+        w.number(Int64(Int32.min))
+        w.number(UInt64(UInt8.max))
         w.number(1_000_000)
         w.endArray()
         #expect(

@@ -31,7 +31,7 @@ extension StateRecord {
                 w.field("name", d.name)
                 w.key("hardwareAddress")
                 w.beginArray()
-                for b in d.hardwareAddress { w.number(b) }
+                for b in d.hardwareAddress { w.number(UInt64(b)) }
                 w.endArray()
                 w.field("wasUp", d.wasUp)
                 w.endObject()
