@@ -2,12 +2,12 @@
 # Writes scripts/hot-order.txt and scripts/hot-sections.ld: the functions berth runs on its
 # hot paths (run, create, state, list, start, kill, delete, then exec and ps), in the order
 # they first run, which `make build` gives the linker (lld --symbol-ordering-file, and a
-# linker script for those no symbol names) so that they sit together. With the text in
-# 2 MB pages (scripts/hugetext.py), `run`, `create`, `state`, `list` and `delete` then map
-# one of those pages and the 4 KB pages before it, `start`, `kill` and `exec` two; before,
-# each mapped four (README, Performance). Regenerate after large changes: a name that no
-# longer exists is skipped by the linker, a function missing from the list only lands
-# with the cold code.
+# linker script for those no symbol names) so that they sit together. With the first
+# 2 MB of the text in one 2 MB page (scripts/hugetext.py), every command maps that page,
+# the 4 KB pages before it and, for `exec` and `ps`, a few 64 KB blocks of the code after
+# it; before, each mapped four 2 MB pages (README, Performance). Regenerate after large
+# changes: a name that no longer exists is skipped by the linker, a function missing from
+# the list only lands with the cold code.
 #
 #   sh scripts/hotorder.sh BERTH ROOTFS      # root, gcc; BERTH a static build of berth
 #
