@@ -70,6 +70,8 @@ LAYOUT_FLAGS := -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld
 # One fully static executable: the Swift runtime, Foundation Essentials, libseccomp and
 # libcap are all linked in.
 build: deps
+	@# The layout files are no input SwiftPM knows of: a newer one makes berth link again.
+	@for f in scripts/hot-order.txt scripts/hot-sections.ld scripts/data-layout.ld; do [ ! $$f -nt $(BERTH) ] || rm -f $(BERTH); done
 	$(SWIFT) build -c release $(PERF_FLAGS) $(LAYOUT_FLAGS) --static-swift-stdlib -Xswiftc -static-executable --product berth
 	@ldd $(BERTH) 2>&1 | grep -q "not a dynamic executable" || { echo "berth is not static"; exit 1; }
 	@# A hot list gone stale costs memory, not correctness: say so when a tenth of its names are gone.
