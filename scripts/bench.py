@@ -4,7 +4,7 @@
 
 Runs the floor (FLOOR f, a C program doing by hand what the bundle asks for), berth, crun
 and runc on one bundle, interleaved: every round runs each runtime once per measurement
-(in an order that rotates from round to round),
+(in an order shuffled from round to round, with a fixed seed),
 after three warm-up rounds: `run`, `run` under GNU time (peak RSS, minor page faults),
 `run` with a createRuntime hook that reads the runtime's private memory, create+start+delete, exec into a running container, and create, state, start, list, kill,
 delete one by one. For every command it records the wall time and, from wait4's rusage
@@ -14,6 +14,7 @@ command at the end) move much less, so they are printed too.
 An empty RUNC, CRUN or FLOOR, or one that cannot run the bundle, is reported as n/a.
 """
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -388,13 +389,16 @@ def main():
                 del rts[name]
 
         failed = {}
+        shuffle = random.Random(12)
         for it in range(-3, n):  # 3 warm-up rounds
             tag = f"w{-it}" if it < 0 else str(it)
-            # The order rotates each round, so no runtime always runs right after the
-            # same other one: a v1 cgroup join right after another's finds the kernel's
-            # RCU sync warm, which biased whoever came second.
-            shift = it % len(names)
-            order = names[shift:] + names[:shift]
+            # The order is shuffled each round, so that no runtime always runs right
+            # after the same other one: a v1 cgroup join right after another's finds the
+            # kernel's RCU sync warm, which biased whoever came second. (Rotating the
+            # order kept the neighbours: base, always after berth, showed create's wall
+            # time at 0.46-0.6x berth's, against 1.04x in alternating rounds.)
+            order = list(names)
+            shuffle.shuffle(order)
             for kind in ALL:
                 for name in order:
                     if name not in rts or name in failed or kind not in kinds[name]:
