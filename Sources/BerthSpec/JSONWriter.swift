@@ -130,15 +130,9 @@ package struct JSONWriter {
         number(value)
     }
 
-    package mutating func field(_ name: String, _ value: Int32) {
-        key(name)
-        number(Int64(value))
-    }
+    package mutating func field(_ name: String, _ value: Int32) { field(name, Int64(value)) }
 
-    package mutating func field(_ name: String, _ value: Int) {
-        key(name)
-        number(value)
-    }
+    package mutating func field(_ name: String, _ value: Int) { field(name, Int64(value)) }
 
     package mutating func field(_ name: String, _ value: Bool) {
         key(name)
