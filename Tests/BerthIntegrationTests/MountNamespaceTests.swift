@@ -81,7 +81,12 @@ struct MountNamespaceTests {
         // From the host: same mount namespace, root at the rootfs, its mounts visible here.
         #expect(Host.nsLink(pid: pid, "mnt") == Host.selfNS("mnt"))
         #expect(Host.readLink("/proc/\(pid)/root") == rootfs)
-        #expect(mountsBelow(rootfs).contains { $0.split(separator: " ")[4] == rootfs }, "\(mountsBelow(rootfs))")
+        // Read until it shows, as expectContainerMount does: a read of the host's table can
+        // miss a line while other tests mount and unmount (CI once saw none here, and /proc
+        // below it a moment later).
+        #expect(
+            Host.waitUntil(timeout: 10) { mountsBelow(rootfs).contains { $0.split(separator: " ")[4] == rootfs } },
+            "\(mountsBelow(rootfs))")
         expectContainerMount(s, id, rootfs: rootfs, below: rootfs + "/proc")
         expectContainerMount(s, id, rootfs: rootfs, below: rootfs + "/dev")
         #expect(rootPropagation() == before, "propagation of / changed: \(before) → \(rootPropagation())")
