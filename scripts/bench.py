@@ -7,7 +7,7 @@ and runc on one bundle, interleaved: every round runs each runtime once per meas
 (in an order shuffled from round to round, with a fixed seed),
 after three warm-up rounds: `run`, `run` under GNU time (peak RSS, minor page faults),
 `run` with a createRuntime hook that reads the runtime's private memory, create+start+delete, exec into a running container, and create, state, start, list, kill,
-delete one by one. For every command it records the wall time and, from wait4's rusage
+delete one by one (and once more each under GNU time, with exec, for their peak RSS). For every command it records the wall time and, from wait4's rusage
 (the command and the children it waited for), the CPU time. Wall times move with the
 machine's load; CPU times, page faults and berth's system call counts (strace, once per
 command at the end) move much less, so they are printed too.
@@ -82,7 +82,7 @@ def add(a, b):
 # process to signal): the commands callers such as containerd run for every container.
 LIFE = ("create", "state", "start", "list", "kill", "delete")
 # What each round measures, in this order.
-ALL = ("run", "rss", "anon", "csd", "exec", "life", "overlay")
+ALL = ("run", "rss", "anon", "csd", "exec", "life", "lrss", "overlay")
 
 
 class Local:
@@ -168,6 +168,25 @@ class Local:
                 spawn_wait(self.cmd("delete", "--force", cid))
                 return f"`{step} {cid}` exited {rc}", {}
             out[step] = m
+        return None, out
+
+    def lrss(self, cid):
+        """Peak RSS (kB) of each lifecycle command and of exec, each under GNU time (a
+        separate pass, so that time's own fork does not enter the lifecycle's times)."""
+        self.ids.append(cid)
+        out = {}
+        for step in LIFE:
+            err, v = rss(self.cmd(*self.life_argv(step, cid)), self.tmp)
+            if err:
+                spawn_wait(self.cmd("delete", "--force", cid))
+                return err, {}
+            out[step] = {"rss": v["run"]["rss"]}
+        err = self.ensure_target(cid)
+        if not err:
+            err, v = rss(self.cmd("exec", self.target, "/bin/true"), self.tmp)
+        if err:
+            return err, {}
+        out["exec"] = {"rss": v["run"]["rss"]}
         return None, out
 
     def ensure_target(self, cid):
@@ -278,7 +297,7 @@ def serve(binary, root, bundle, tmp):
             if op == "check":
                 ok, msg = rt.check(cid)
                 reply = "ok {}" if ok else "err " + msg.replace("\n", " | ")
-            elif op in ("run", "rss", "anon", "csd", "life", "exec", "syscalls"):
+            elif op in ("run", "rss", "anon", "csd", "life", "lrss", "exec", "syscalls"):
                 err, v = getattr(rt, op)(cid)
                 reply = "err " + err if err else "ok " + repr(v)
             elif op == "cleanup":
@@ -336,6 +355,7 @@ class Remote:
     def anon(self, cid): return self._measure("anon", cid)
     def csd(self, cid): return self._measure("csd", cid)
     def life(self, cid): return self._measure("life", cid)
+    def lrss(self, cid): return self._measure("lrss", cid)
     def exec(self, cid): return self._measure("exec", cid)
     def syscalls(self, cid): return self._measure("syscalls", cid)
 
@@ -439,7 +459,8 @@ def main():
     sections = [("wall time (ms)", [(step, "wall", label, ms) for step, label in steps]),
                 ("CPU time, user + system (ms)", [(step, "cpu", label, ms) for step, label in steps]),
                 ("run: memory", [("run", "rss", "peak RSS (kB)", count), ("run", "anon", "private, at create (kB)", count),
-                                 ("run", "faults", "minor page faults", count)])]
+                                 ("run", "faults", "minor page faults", count)]),
+                ("peak RSS per command (kB)", [(step, "rss", step, count) for step in (*LIFE, "exec")])]
     print(f"berth bench: `run` of /bin/true and the lifecycle on one busybox bundle, N={n}, medians, interleaved")
     for title, rows in sections:
         print(f"{title:26}" + "".join(f"{name:>8}" for name in names)
