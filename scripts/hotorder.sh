@@ -4,8 +4,9 @@
 # they first run, which `make build` gives the linker (lld --symbol-ordering-file, and a
 # linker script for those no symbol names) so that they sit together. With the first
 # 2 MB of the text in one 2 MB page (scripts/hugetext.py), every command maps that page,
-# the 4 KB pages before it and, for `exec` and `ps`, a few 64 KB blocks of the code after
-# it; before, each mapped four 2 MB pages (README, Performance). Regenerate after large
+# the 4 KB pages before it and, for those whose functions come last in the list, a few
+# 64 KB blocks of the code after it; before, each mapped four 2 MB pages (README,
+# Performance). Regenerate after large
 # changes: a name that no longer exists is skipped by the linker, a function missing from
 # the list only lands with the cold code.
 #
