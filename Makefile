@@ -59,9 +59,9 @@ PERF_FLAGS := -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangl
 # The functions the hot paths run, laid out together (scripts/hotorder.sh writes the list
 # and the linker script): each in a section of its own, placed by lld in the list's order
 # (those no symbol can name by scripts/hot-sections.ld), with the segments aligned to 2 MB
-# so that scripts/hugetext.py can map the text in 2 MB pages. `run` then maps one of those
-# pages instead of four. scripts/data-layout.ld puts the data every command reads together
-# (README, Performance).
+# so that scripts/hugetext.py can map the first 2 MB of text, the hot functions, as one
+# 2 MB page: a command maps that page instead of four. scripts/data-layout.ld puts the data
+# every command reads together (README, Performance).
 LAYOUT_FLAGS := -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/hot-order.txt -Xlinker --no-warn-symbol-ordering \
 	-Xlinker -T -Xlinker $(CURDIR)/scripts/hot-sections.ld -Xlinker -T -Xlinker $(CURDIR)/scripts/data-layout.ld \

@@ -6,9 +6,8 @@
 # 2 MB of the text in one 2 MB page (scripts/hugetext.py), every command maps that page,
 # the 4 KB pages before it and, for those whose functions come last in the list, a few
 # 64 KB blocks of the code after it; before, each mapped four 2 MB pages (README,
-# Performance). Regenerate after large
-# changes: a name that no longer exists is skipped by the linker, a function missing from
-# the list only lands with the cold code.
+# Performance). Regenerate after large changes: a name that no longer exists is skipped by
+# the linker, a function missing from the list only lands with the cold code.
 #
 #   sh scripts/hotorder.sh BERTH ROOTFS      # root, gcc; BERTH a static build of berth
 #
@@ -77,7 +76,7 @@ bundle writable /bin/true writable
 
 trace() { "$work/fcov" "$work/addresses" "$work/hits" "$B" --root "$work/state" "$@" >/dev/null 2>&1 || true; }
 # Most used first: what runs first is laid out first, and whatever does not fit in the
-# first 2 MB page is what `exec` and `ps` alone run.
+# first 2 MB page is what the commands traced last alone run.
 trace run --bundle "$work/once" r1
 trace run --bundle "$work/writable" r2
 trace --log-format json run --bundle "$work/once" r3
