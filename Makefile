@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, and run spec-examples/hello
 #   make test   the same set-up, then every test (unit, integration, CLI contract)
 #   make bench  berth against the floor (../shared/tools/floor), crun and runc on one bundle
+#   make gap    where berth's CPU goes beyond the floor's, kind of work by kind (perf)
 #   make e2e    podman, containerd, Docker and the Kubernetes CRI driving berth end to end
 #               (E2E_RUNTIME=/usr/sbin/runc runs the same checks against runc)
 #   make fuzz   each libFuzzer target for FUZZ_TIME seconds (or FUZZ_RUNS inputs)
@@ -22,7 +23,7 @@ E2E_APT_PKGS := podman conmon containernetworking-plugins containerd iptables nf
 	docker.io python3-grpcio python3-protobuf
 E2E_RUNTIME ?= $(BERTH)
 
-.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench clean docs warnings lint format \
+.PHONY: all deps e2e-deps build examples run test test-v2 unit-test integration-test e2e bench gap clean docs warnings lint format \
 	fuzz fuzz-build fuzz-short soak
 
 all: build
@@ -142,6 +143,9 @@ bench: build examples
 	BERTH=$(BERTH) ROOTFS=$(ROOTFS) sh scripts/bench.sh
 	sh scripts/cgroup-cost.sh $(BERTH) spec-examples/limits 20
 	BENCH_V2=1 sh scripts/cgroup-v2-tests.sh $(BERTH) $(ROOTFS)
+
+gap: build
+	BERTH=$(BERTH) sh scripts/gap.sh
 
 # Fuzzing (Fuzz/BerthFuzz): every target, libFuzzer-instrumented, in a build directory of
 # its own (the release berth is never built with it). New inputs go to .build/fuzz/corpus;
