@@ -8,12 +8,12 @@ sample is put in one process role and one kind of work, and its period (nanoseco
 is added there; the report prints, per run, the runtime's time and the floor's in each kind,
 their difference and its share of the whole difference.
 
-The process roles come from the comm names a pid had: the runtime's process (the pid that
-was `sh` before its exec), its child (the container init before its exec), the container's
-process (after the init's exec). The kind of work comes from the call chain: user space
-before or after main, a page fault, the system call it is in (by the kernel function that
-does the work where a name alone says little: cgroup files, namespace creation), or, in the
-kernel with neither, scheduling.
+The process roles come from perf's fork events and the comm names a pid had: the runtime's
+process (started by the loop's shell), its child (the container init until its exec) and
+what that child became (the container's process, counted apart). The kind of work comes
+from the call chain: user space before or after main, a page fault, the system call it is
+in (by the kernel function that does the work where a name alone says little: cgroup files,
+namespace creation), or the kernel outside any (scheduling, interrupts).
 """
 import collections
 import re
