@@ -20,26 +20,11 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench-lib.sh"
 : "${BERTH:?set BERTH to the berth binary}"
-# ../shared beside the checkout (a git worktree one level further down: ../../shared).
-if [ -z "${FLOOR_DIR+set}" ]; then
-    FLOOR_DIR=$here/../../shared/tools/floor
-    [ -d "$FLOOR_DIR" ] || FLOOR_DIR=$here/../../../shared/tools/floor
-fi
+[ -n "${FLOOR_DIR+set}" ] || FLOOR_DIR=$(default_floor_dir "$here")
 N=${BENCH_N:-30}
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "bench: must run as root" >&2
-    exit 1
-fi
-case $BERTH in
-    /*) ;;
-    *) BERTH=$(cd "$(dirname "$BERTH")" && pwd)/$(basename "$BERTH") ;;
-esac
-if [ ! -x "$BERTH" ]; then
-    echo "bench: BERTH=$BERTH is not an executable" >&2
-    exit 1
-fi
+check_root_and_berth bench
 case $N in
     ''|*[!0-9]*) echo "bench: BENCH_N must be a positive integer" >&2; exit 1 ;;
 esac
@@ -70,14 +55,8 @@ if [ -n "$floor" ]; then
     command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
     [ -x /usr/bin/busybox ] || need="$need busybox-static"
 fi
-if [ -n "$need" ]; then
-    echo "bench: installing$need" >&2
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y $need >/dev/null 2>&1 || {
-        apt-get update >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y $need >/dev/null
-    }
-fi
+# shellcheck disable=SC2086
+install_packages bench $need
 RUNC=$(command -v runc || true)
 CRUN=$(command -v crun || true)
 

@@ -13,24 +13,14 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/bench-lib.sh"
 : "${BERTH:?set BERTH to the berth binary}"
-if [ -z "${FLOOR_DIR:-}" ]; then
-    FLOOR_DIR=$here/../../shared/tools/floor
-    [ -d "$FLOOR_DIR" ] || FLOOR_DIR=$here/../../../shared/tools/floor
-fi
+[ -n "${FLOOR_DIR:-}" ] || FLOOR_DIR=$(default_floor_dir "$here")
 N=${GAP_N:-60}
 case $N in
     ''|*[!0-9]*|0) echo "gap: GAP_N must be a positive integer" >&2; exit 1 ;;
 esac
-if [ "$(id -u)" -ne 0 ]; then
-    echo "gap: must run as root" >&2
-    exit 1
-fi
-case $BERTH in
-    /*) ;;
-    *) BERTH=$(cd "$(dirname "$BERTH")" && pwd)/$(basename "$BERTH") ;;
-esac
-[ -x "$BERTH" ] || { echo "gap: BERTH=$BERTH is not an executable" >&2; exit 1; }
+check_root_and_berth gap
 [ -f "$FLOOR_DIR/mini.c" ] || { echo "gap: no floor at FLOOR_DIR=$FLOOR_DIR (mini.c)" >&2; exit 1; }
 
 need=
@@ -38,14 +28,8 @@ command -v perf >/dev/null 2>&1 || need="$need linux-perf"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
 command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 [ -x /usr/bin/busybox ] || need="$need busybox-static"
-if [ -n "$need" ]; then
-    echo "gap: installing$need" >&2
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y $need >/dev/null 2>&1 || {
-        apt-get update >/dev/null 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y $need >/dev/null
-    }
-fi
+# shellcheck disable=SC2086
+install_packages gap $need
 
 work=$(mktemp -d /tmp/berth-gap.XXXXXX)
 root=$(mktemp -d /run/berth-gap.XXXXXX)
