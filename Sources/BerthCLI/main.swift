@@ -79,18 +79,21 @@ func unknownCommand(_ name: String, _ log: Logger) -> Int32 {
 
 func main() -> Int32 {
     Trace.mark("main")
-    // The Swift runtime reads the arguments from /proc/self/cmdline: without a descriptor
-    // to spare (RLIMIT_NOFILE of 3) it gets none, and berth must not take that for a
+    // The arguments as glibc handed them to the program: `make build` links `berth`
+    // without the Swift runtime's own reader, which opens /proc/self/maps at start-up (and
+    // finds nothing without a descriptor to spare). Empty, berth must not take them for a
     // plain `berth` and exit 0.
-    if CommandLine.arguments.isEmpty {
-        Logger(options: GlobalOptions()).error("cannot read the command line from /proc/self/cmdline (too many open files?)")
+    var arguments = ProgramArguments.current
+    if arguments.isEmpty { arguments = CommandLine.arguments }
+    if arguments.isEmpty {
+        Logger(options: GlobalOptions()).error("cannot read the command line")
         return 1
     }
     let global: GlobalOptions
     let name: String?
     let rest: [String]
     do throws(UsageError) {
-        (global, name, rest) = try GlobalOptions.parse(Array(CommandLine.arguments.dropFirst()))
+        (global, name, rest) = try GlobalOptions.parse(Array(arguments.dropFirst()))
     } catch {
         Logger(options: GlobalOptions()).error(error.description)
         return 1

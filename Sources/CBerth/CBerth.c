@@ -495,3 +495,17 @@ ssize_t berth_listxattr(const char *path, char *list, size_t size, int follow) {
 int berth_setxattr(const char *path, const char *name, const void *value, size_t size, int follow) {
     return follow ? setxattr(path, name, value, size, 0) : lsetxattr(path, name, value, size, 0);
 }
+
+/* glibc calls each .init_array function with (argc, argv, envp), in static executables
+   too: the argument vector is kept as the program got it. */
+static int berth_saved_argc;
+static char **berth_saved_argv;
+
+__attribute__((constructor)) static void berth_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    berth_saved_argc = argc;
+    berth_saved_argv = argv;
+}
+
+int berth_argc(void) { return berth_saved_argc; }
+char **berth_argv(void) { return berth_saved_argv; }

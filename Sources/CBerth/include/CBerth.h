@@ -99,6 +99,11 @@ int berth_setresuid(uid_t r, uid_t e, uid_t s);
 int berth_setresgid(gid_t r, gid_t e, gid_t s);
 dev_t berth_makedev(unsigned int major, unsigned int minor);
 
+/// The program's argc and argv as glibc passed them to its constructors (0 and NULL if
+/// the program did not start through glibc's start-up).
+int berth_argc(void);
+char **berth_argv(void);
+
 /// Sets IFF_UP on the loopback interface of the current network namespace.
 int berth_loopback_up(void);
 
