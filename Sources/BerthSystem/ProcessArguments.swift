@@ -1,4 +1,5 @@
 import CBerth
+import Glibc
 
 /// The process's arguments as glibc handed them to its start-up code (kept by CBerth's
 /// constructor). On Linux the Swift runtime finds `CommandLine.arguments` by reading
@@ -14,7 +15,9 @@ public enum ProcessArguments {
         arguments.reserveCapacity(argc)
         for i in 0..<argc {
             guard let argument = argv[i] else { break }
-            arguments.append(String(cString: argument))
+            // Decoded as the file readers decode bytes: `String(cString:)` sits in a part of
+            // the standard library's code that no other step of a short command runs.
+            arguments.append(String(decoding: UnsafeRawBufferPointer(start: argument, count: strlen(argument)), as: UTF8.self))
         }
         return arguments
     }
