@@ -81,10 +81,9 @@ func main() -> Int32 {
     Trace.mark("main")
     // The arguments as glibc handed them to the program: `make build` links `berth`
     // without the Swift runtime's own reader, which opens /proc/self/maps at start-up (and
-    // finds nothing without a descriptor to spare). Empty, berth must not take them for a
-    // plain `berth` and exit 0.
-    var arguments = ProgramArguments.current
-    if arguments.isEmpty { arguments = CommandLine.arguments }
+    // finds nothing without a descriptor to spare). Were they missing, berth must not
+    // take that for a plain `berth` and exit 0.
+    let arguments = ProgramArguments.current
     if arguments.isEmpty {
         Logger(options: GlobalOptions()).error("cannot read the command line")
         return 1

@@ -184,4 +184,13 @@ struct ProcessSetupTests {
         let exec = limited(s, soft: 500, hard: 700, ["exec", id, "sh", "-c", "ulimit -n; ulimit -H -n"])
         #expect(exec.stdout.lines == ["500", "700"], "\(exec)")
     }
+
+    /// berth takes its command line from glibc's start-up, not from a file the Swift
+    /// runtime opens: with no descriptor to spare it still reads its arguments.
+    @Test("RLIMIT_NOFILE 3: berth still reads its command line (--version answers)")
+    func commandLineWithoutADescriptor() throws {
+        let s = try Sandbox(); defer { s.cleanup() }
+        let r = Runner.run("/usr/bin/prlimit", ["--nofile=3:3", Host.binary, "--version"], ioDir: s.io)
+        #expect(r.status == 0 && r.stdout.hasPrefix("\(Host.binaryName) version "), "\(r)")
+    }
 }
