@@ -19,42 +19,43 @@ import collections
 import re
 import sys
 
+# The kinds of work, in the report's order.
+USER_START = "user: start-up before main (libc, Swift runtime)"
+USER_MAIN = "user: the program (after main)"
+FAULTS = "page faults"
+PROCESS = "process: clone/exec/exit/memory calls"
+NAMESPACES = "namespaces: creation and teardown"
+MOUNTS = "mounts, pivot_root"
+CGROUPS = "cgroups: mkdir, limits, join, rmdir, reads"
+FILES = "files and directories: open, stat, close, create"
+SYNC = "sync and waiting: sockets, signals, poll"
+OTHER = "other system calls (prctl, capabilities, ...)"
+KERNEL = "kernel: scheduling, syscall entry, interrupts"
+ORDER = [USER_START, USER_MAIN, FAULTS, PROCESS, NAMESPACES, MOUNTS, CGROUPS, FILES, SYNC, OTHER, KERNEL]
+
 # Kernel functions whose presence in a call chain says what the work is, checked in order.
 BY_FUNCTION = [
-    ("namespaces: creation and teardown", ("create_new_namespaces", "copy_namespaces", "copy_net_ns",
-                                           "free_nsproxy", "cleanup_net", "put_mnt_ns", "free_ipc_ns")),
-    ("cgroups: mkdir, limits, join, rmdir, reads", ("cgroup_mkdir", "cgroup_rmdir", "cgroup_attach_task",
-                                                   "__cgroup1_procs_write", "__cgroup_procs_write",
-                                                   "kernfs_fop_write_iter", "kernfs_fop_read_iter",
-                                                   "kernfs_iop_mkdir", "kernfs_iop_rmdir", "kernfs_iop_lookup",
-                                                   "kernfs_dop_revalidate", "proc_cgroup_show")),
+    (NAMESPACES, {"create_new_namespaces", "copy_namespaces", "copy_net_ns", "free_nsproxy", "cleanup_net",
+                  "put_mnt_ns", "free_ipc_ns"}),
+    (CGROUPS, {"cgroup_mkdir", "cgroup_rmdir", "cgroup_attach_task", "__cgroup1_procs_write",
+               "__cgroup_procs_write", "kernfs_fop_write_iter", "kernfs_fop_read_iter", "kernfs_iop_mkdir",
+               "kernfs_iop_rmdir", "kernfs_iop_lookup", "kernfs_dop_revalidate", "proc_cgroup_show"}),
 ]
-MOUNT_CALLS = {"mount", "umount", "umount2", "open_tree", "move_mount", "mount_setattr", "fsopen",
-               "fsconfig", "fsmount", "pivot_root", "chroot", "unshare", "setns"}
-PROCESS_CALLS = {"clone", "clone3", "execve", "execveat", "exit", "exit_group", "wait4", "waitid",
-                 "brk", "mmap", "munmap", "mprotect", "madvise"}
-FILE_CALLS = {"openat", "openat2", "open", "close", "close_range", "newfstatat", "statx", "fstat",
-              "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "read",
-              "write", "pread64", "pwrite64", "lseek", "fchdir", "chdir", "getcwd", "mkdir", "mkdirat",
-              "rmdir", "unlink", "unlinkat", "rename", "renameat2", "mknodat", "symlink", "symlinkat",
-              "fsetxattr", "fgetxattr", "flock", "fchmod", "fchown", "umask", "fsync", "fdatasync",
-              "ftruncate", "mkfifo", "linkat"}
-IPC_CALLS = {"sendto", "sendmsg", "recvfrom", "recvmsg", "socketpair", "socket", "poll", "ppoll",
-             "pidfd_send_signal", "pidfd_open", "signalfd4", "rt_sigtimedwait", "kill", "pipe2"}
+# Otherwise the system call the chain is in says it.
+BY_CALL = [
+    (MOUNTS, {"mount", "umount", "umount2", "open_tree", "move_mount", "mount_setattr", "fsopen", "fsconfig",
+              "fsmount", "pivot_root", "chroot", "unshare", "setns"}),
+    (PROCESS, {"clone", "clone3", "execve", "execveat", "exit", "exit_group", "wait4", "waitid", "brk", "mmap",
+               "munmap", "mprotect", "madvise"}),
+    (FILES, {"openat", "openat2", "open", "close", "close_range", "newfstatat", "statx", "fstat", "access",
+             "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64", "read", "write", "pread64",
+             "pwrite64", "lseek", "fchdir", "chdir", "getcwd", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat",
+             "rename", "renameat2", "mknodat", "symlink", "symlinkat", "fsetxattr", "fgetxattr", "flock",
+             "fchmod", "fchown", "umask", "fsync", "fdatasync", "ftruncate", "mkfifo", "linkat"}),
+    (SYNC, {"sendto", "sendmsg", "recvfrom", "recvmsg", "socketpair", "socket", "poll", "ppoll",
+            "pidfd_send_signal", "pidfd_open", "signalfd4", "rt_sigtimedwait", "kill", "pipe2"}),
+]
 
-ORDER = [
-    "user: start-up before main (libc, Swift runtime)",
-    "user: the program (after main)",
-    "page faults",
-    "process: clone/exec/exit/memory calls",
-    "namespaces: creation and teardown",
-    "mounts, pivot_root",
-    "cgroups: mkdir, limits, join, rmdir, reads",
-    "files and directories: open, stat, close, create",
-    "sync and waiting: sockets, signals, poll",
-    "other system calls (prctl, capabilities, ...)",
-    "kernel: scheduling, syscall entry, interrupts",
-]
 # glibc's static start-up (CPU features and cache sizes through cpuid, IRELATIVE
 # relocations, TLS) and the C++ static constructors, for binaries whose call chains do not
 # reach main (no frame pointers).
@@ -119,30 +120,22 @@ def syscall_name(frames):
 
 def kind(frames):
     if not frames:
-        return ORDER[-1]
+        return KERNEL
     names = {n for _, n in frames}
     if not frames[0][0]:
         if names & {"main", "BerthCLI_main"}:
-            return ORDER[1]
+            return USER_MAIN
         start_up = names & START_UP or any(n.startswith("_GLOBAL__sub_I") for n in names)
-        return ORDER[0] if start_up else ORDER[1]
+        return USER_START if start_up else USER_MAIN
     if names & {"asm_exc_page_fault", "exc_page_fault"}:
-        return ORDER[2]
+        return FAULTS
     for what, functions in BY_FUNCTION:
-        if names.intersection(functions):
+        if names & functions:
             return what
     call = syscall_name(frames)
     if call is None:
-        return ORDER[-1]
-    if call in MOUNT_CALLS:
-        return "mounts, pivot_root"
-    if call in PROCESS_CALLS:
-        return ORDER[3]
-    if call in FILE_CALLS:
-        return "files and directories: open, stat, close, create"
-    if call in IPC_CALLS:
-        return "sync and waiting: sockets, signals, poll"
-    return "other system calls (prctl, capabilities, ...)"
+        return KERNEL
+    return next((what for what, calls in BY_CALL if call in calls), OTHER)
 
 
 def tally(path, runtime):
